@@ -1,0 +1,14 @@
+/** The node's HTTP + WebSocket API: server factory, JSON views and error mapping. */
+export { createApiServer, defaultApiServerOptions, type ApiServer, type ApiServerOptions } from './server.js'
+export { ApiError, ApiErrorCode, admissionHttpStatus, toHttpError, type ErrorBody, type HttpError } from './errors.js'
+export {
+  base64ToBytes, batchToJson, bytesToBase64, certificateToJson, headerToJson, proofToJson,
+  sliceToJson, txBytesFromJsonBody, txFromJson, txStatusToJson, txToJson,
+  type ActionJson, type BatchHeaderJson, type BatchJson, type CertificateJson, type ChunkSummaryJson,
+  type NamespaceProofJson, type RollupLatestJson, type SliceJson, type SliceRangeJson, type SliceTxJson,
+  type TxJson, type TxStatusJson
+} from './json-views.js'
+export { runSliceStream, type StreamFormat, type StreamSink } from './slice-stream.js'
+export type {
+  ApiBackend, NodeStatus, RollupInfo, SliceWithLeaves, StoredBatch, SubmitResult, TxStatus
+} from './types.js'

@@ -1,0 +1,76 @@
+/**
+ * What the API needs from the node: a narrow interface so the server can be tested
+ * against a fake, and so the node is free to change how it is wired.
+ */
+import type { Batch, BatchHeader, Certificate, Slice, SliceLeaf, NamespaceProofWire } from '../codec/index.js'
+
+export interface RollupInfo {
+  id: number
+  name: string
+  weight: number
+}
+
+export type TxStatus =
+  | { status: 'pending' }
+  | { status: 'proposed', height: number }
+  | { status: 'committed', height: number, index: number }
+  | { status: 'rejected', code: string, message: string }
+
+export interface SubmitResult {
+  /** hex tx hash */
+  hash: string
+  status: 'pending'
+}
+
+export interface NodeStatus {
+  chainId: string
+  nodeId: string
+  /** committee index of this node */
+  nodeIndex: number
+  /** highest final height, -1 before the first batch */
+  height: number
+  round: number
+  leader: number
+  committee: Array<{ index: number, name: string, publicKey: string }>
+  peers: number
+  mempool: { txs: number, bytes: number }
+  rollups: RollupInfo[]
+}
+
+export interface StoredBatch {
+  batch: Batch
+  hash: Uint8Array
+  certificate: Certificate
+}
+
+export interface SliceWithLeaves {
+  /** wire form: what the binary API sends and the client verifies */
+  slice: Slice
+  /** the leaves decoded (slice.leaves[i] is namespace || encode(leaves[i])) */
+  leaves: SliceLeaf[]
+}
+
+export interface ApiBackend {
+  /**
+   * Decodes, admits and durably logs one encoded tx. Resolves once the tx is in the
+   * write-ahead log (so it is never lost); rejects with AdmissionError.
+   */
+  submitTx: (bytes: Uint8Array) => Promise<SubmitResult>
+  txStatus: (hash: Uint8Array) => Promise<TxStatus | null>
+  status: () => NodeStatus
+  /** highest final height, -1 if none */
+  finalHeight: () => number
+  getBatch: (height: number) => Promise<StoredBatch | null>
+  resolveRollup: (idOrName: string) => RollupInfo | null
+  /** null when the height is not final yet (or beyond the chain) */
+  getSlice: (rollupId: number, height: number) => Promise<SliceWithLeaves | null>
+  /** highest final height with at least one action of this rollup, -1 if none */
+  latestRollupHeight: (rollupId: number) => Promise<number>
+  /** called after each batch becomes final; returns an unsubscribe function */
+  onFinal: (listener: (height: number) => void) => () => void
+  /** Prometheus text exposition */
+  metricsText: () => Promise<string>
+  metricsContentType: string
+}
+
+export type { BatchHeader, NamespaceProofWire }

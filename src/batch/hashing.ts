@@ -1,0 +1,15 @@
+/** Hashes and signing messages of chunks and batch headers (domain-separated, see crypto/domain). */
+import { encode, BatchHeaderSchema, ChunkBodySchema, type BatchHeader, type ChunkBody } from '../codec/index.js'
+import { DomainTag, domainMessage, sha256 } from '../crypto/index.js'
+
+export function chunkSigningMessage (chainId: string, chunk: ChunkBody): Uint8Array {
+  return domainMessage(DomainTag.chunk, chainId, encode(ChunkBodySchema, chunk))
+}
+
+export function chunkDigest (chainId: string, chunk: ChunkBody): Uint8Array {
+  return sha256(chunkSigningMessage(chainId, chunk))
+}
+
+export function batchHash (header: BatchHeader): Uint8Array {
+  return sha256(domainMessage(DomainTag.batch, header.chainId, encode(BatchHeaderSchema, header)))
+}

@@ -1,0 +1,65 @@
+/**
+ * A batch's payload: its txs in batch order (chunks in header order, txs in chunk order),
+ * regrouped by rollup namespace into NMT leaves while keeping the batch order inside each
+ * namespace. Each leaf is `namespace || encode(SliceLeaf)`.
+ */
+import { encode, SliceLeafSchema, type Batch, type NamespaceCount, type SliceLeaf, type Tx } from '../codec/index.js'
+import { rollupNamespace } from './namespace.js'
+
+export interface HashedTx {
+  tx: Tx
+  hash: Uint8Array
+}
+
+export interface Payload {
+  /** NMT leaves sorted by namespace */
+  leaves: Uint8Array[]
+  /** actions per rollup, ascending rollup id; the leaves of rollup i follow those of i-1 */
+  namespaces: NamespaceCount[]
+  txCount: number
+}
+
+export function batchTxs (batch: Batch): Tx[] {
+  return batch.chunks.flatMap((chunk) => chunk.txs)
+}
+
+export function buildPayload (txs: HashedTx[]): Payload {
+  const buckets = new Map<number, Uint8Array[]>()
+  for (const { tx, hash } of txs) {
+    tx.actions.forEach((action, actionIndex) => {
+      let bucket = buckets.get(action.rollupId)
+      if (bucket === undefined) { bucket = []; buckets.set(action.rollupId, bucket) }
+      bucket.push(encodeLeaf(action.rollupId, {
+        version: 1, txHash: hash, actionIndex, actionCount: tx.actions.length, sender: tx.sender, payload: action.payload
+      }))
+    })
+  }
+  const ids = [...buckets.keys()].sort((a, b) => a - b)
+  const leaves: Uint8Array[] = []
+  const namespaces: NamespaceCount[] = []
+  for (const id of ids) {
+    const bucket = buckets.get(id)!
+    for (const leaf of bucket) leaves.push(leaf)
+    namespaces.push({ rollupId: id, count: bucket.length })
+  }
+  return { leaves, namespaces, txCount: txs.length }
+}
+
+function encodeLeaf (rollupId: number, leaf: SliceLeaf): Uint8Array {
+  const body = encode(SliceLeafSchema, leaf)
+  const out = new Uint8Array(8 + body.length)
+  out.set(rollupNamespace(rollupId), 0)
+  out.set(body, 8)
+  return out
+}
+
+/** Index range [start, end) of a rollup's leaves, from the header's namespace table. */
+export function namespaceRange (namespaces: NamespaceCount[], rollupId: number): { start: number, end: number } {
+  let start = 0
+  for (const ns of namespaces) {
+    if (ns.rollupId === rollupId) return { start, end: start + ns.count }
+    if (ns.rollupId > rollupId) break
+    start += ns.count
+  }
+  return { start, end: start }
+}

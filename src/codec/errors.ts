@@ -1,0 +1,16 @@
+/** The one error every decoder throws: a fixed code (also a metric label) and a message. */
+export const CodecErrorCode = {
+  MALFORMED: 'CODEC_MALFORMED',
+  TOO_LARGE: 'CODEC_TOO_LARGE',
+  WRONG_SHAPE: 'CODEC_WRONG_SHAPE',
+  UNSUPPORTED_VERSION: 'CODEC_UNSUPPORTED_VERSION',
+  NON_CANONICAL: 'CODEC_NON_CANONICAL'
+} as const
+export type CodecErrorCode = (typeof CodecErrorCode)[keyof typeof CodecErrorCode]
+
+export class CodecError extends Error {
+  constructor (readonly code: CodecErrorCode, message: string, readonly path = '') {
+    super(path === '' ? message : `${path}: ${message}`)
+    this.name = 'CodecError'
+  }
+}

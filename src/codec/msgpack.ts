@@ -1,0 +1,40 @@
+/**
+ * Strict encode/decode of one schema'd value. Decoding refuses anything that is not
+ * exactly what encode() would have produced: trailing bytes, other integer spellings,
+ * maps, extensions and wrong shapes are all CodecErrors, never partial objects.
+ */
+import { Packr } from 'msgpackr'
+import { CodecError, CodecErrorCode } from './errors.js'
+import type { Schema } from './schema.js'
+
+const packr = new Packr({ useRecords: false, int64AsType: 'auto' as 'number', mapsAsObjects: false, moreTypes: false })
+
+/** Upper bound on any single encoded message we accept, before looking inside. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+export function encode<T> (schema: Schema<T>, value: T): Uint8Array {
+  return packr.pack(schema.prepare(value))
+}
+
+export function decode<T> (schema: Schema<T>, bytes: Uint8Array, maxBytes = MAX_MESSAGE_BYTES): T {
+  if (!(bytes instanceof Uint8Array)) throw new CodecError(CodecErrorCode.MALFORMED, 'input is not bytes')
+  if (bytes.length > maxBytes) throw new CodecError(CodecErrorCode.TOO_LARGE, `${bytes.length} bytes exceeds ${maxBytes}`)
+  if (bytes.length === 0) throw new CodecError(CodecErrorCode.MALFORMED, 'empty input')
+  let raw: unknown
+  try {
+    raw = packr.unpack(bytes)
+  } catch (err) {
+    throw new CodecError(CodecErrorCode.MALFORMED, `not msgpack: ${(err as Error)?.message ?? String(err)}`)
+  }
+  const value = schema.check(raw, schema.name)
+  let again: Uint8Array
+  try {
+    again = packr.pack(schema.prepare(value))
+  } catch (err) {
+    throw new CodecError(CodecErrorCode.NON_CANONICAL, `cannot re-encode: ${(err as Error).message}`)
+  }
+  if (!Buffer.from(again.buffer, again.byteOffset, again.byteLength).equals(bytes)) {
+    throw new CodecError(CodecErrorCode.NON_CANONICAL, again.length === bytes.length ? 'non-canonical encoding' : 'trailing bytes or non-canonical encoding')
+  }
+  return value
+}

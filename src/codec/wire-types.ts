@@ -1,0 +1,166 @@
+/**
+ * Every wire type of the protocol, as a versioned msgpack tuple. See docs/PROTOCOL.md.
+ * Bounds here are hard ceilings of the format; genesis limits (usually tighter) are
+ * enforced at admission.
+ */
+import { bytes, list, literal, record, string, uint, uintMax, type Infer } from './schema.js'
+
+export const WIRE_VERSION = 1
+export const HASH_LENGTH = 32
+export const NMT_ROOT_LENGTH = 48
+export const PUBLIC_KEY_LENGTH = 32
+export const SIGNATURE_LENGTH = 64
+
+/** Format ceilings (genesis limits must stay at or below these). */
+export const FormatLimits = {
+  maxPayloadBytes: 4 * 1024 * 1024,
+  maxActionsPerTx: 1024,
+  maxTxsPerChunk: 65_536,
+  maxChunksPerBatch: 4096,
+  maxRollups: 65_536,
+  maxCommittee: 1024,
+  maxChainIdLength: 64,
+  maxProofNodes: 128
+} as const
+
+const version = literal(WIRE_VERSION)
+const hash = bytes({ length: HASH_LENGTH })
+const publicKey = bytes({ length: PUBLIC_KEY_LENGTH })
+const signature = bytes({ length: SIGNATURE_LENGTH })
+/** Rollup ids map to 8-byte NMT namespaces; kept below 2^53 so they stay JS numbers. */
+const rollupId = uint
+
+export const ActionSchema = record('Action', {
+  rollupId,
+  payload: bytes({ max: FormatLimits.maxPayloadBytes })
+})
+export type Action = Infer<typeof ActionSchema>
+
+/** The signed part of a transaction. */
+export const TxBodySchema = record('TxBody', {
+  version,
+  actions: list(ActionSchema, { min: 1, max: FormatLimits.maxActionsPerTx }),
+  sender: publicKey,
+  nonce: uint,
+  expiry: uint
+})
+export type TxBody = Infer<typeof TxBodySchema>
+
+export const TxSchema = record('Tx', {
+  version,
+  actions: list(ActionSchema, { min: 1, max: FormatLimits.maxActionsPerTx }),
+  sender: publicKey,
+  nonce: uint,
+  expiry: uint,
+  signature
+})
+export type Tx = Infer<typeof TxSchema>
+
+/** The signed part of a chunk: txs packed by one committee member for one rollup lane. */
+export const ChunkBodySchema = record('ChunkBody', {
+  version,
+  origin: uintMax(FormatLimits.maxCommittee - 1),
+  seq: uint,
+  lane: rollupId,
+  txs: list(TxSchema, { min: 1, max: FormatLimits.maxTxsPerChunk })
+})
+export type ChunkBody = Infer<typeof ChunkBodySchema>
+
+export const ChunkSchema = record('Chunk', {
+  version,
+  origin: uintMax(FormatLimits.maxCommittee - 1),
+  seq: uint,
+  lane: rollupId,
+  txs: list(TxSchema, { min: 1, max: FormatLimits.maxTxsPerChunk }),
+  signature
+})
+export type Chunk = Infer<typeof ChunkSchema>
+
+export const NamespaceCountSchema = record('NamespaceCount', { rollupId, count: uint })
+export type NamespaceCount = Infer<typeof NamespaceCountSchema>
+
+export const BatchHeaderSchema = record('BatchHeader', {
+  version,
+  chainId: string(FormatLimits.maxChainIdLength),
+  height: uint,
+  round: uint,
+  parentHash: hash,
+  proposer: uintMax(FormatLimits.maxCommittee - 1),
+  timestamp: uint,
+  payloadRoot: bytes({ length: NMT_ROOT_LENGTH }),
+  namespaces: list(NamespaceCountSchema, { max: FormatLimits.maxRollups }),
+  chunkDigests: list(hash, { max: FormatLimits.maxChunksPerBatch }),
+  txCount: uint
+})
+export type BatchHeader = Infer<typeof BatchHeaderSchema>
+
+export const BatchSchema = record('Batch', {
+  version,
+  header: BatchHeaderSchema,
+  chunks: list(ChunkSchema, { max: FormatLimits.maxChunksPerBatch })
+})
+export type Batch = Infer<typeof BatchSchema>
+
+/** A quorum certificate: signatures of the members set in the bitmap, in member order. */
+export const CertificateSchema = record('Certificate', {
+  version,
+  height: uint,
+  round: uint,
+  batchHash: hash,
+  signers: bytes({ max: FormatLimits.maxCommittee / 8 }),
+  signatures: list(signature, { max: FormatLimits.maxCommittee })
+})
+export type Certificate = Infer<typeof CertificateSchema>
+
+/** The signed content of a vote (and of each certificate signature). */
+export const VoteBodySchema = record('VoteBody', {
+  version,
+  height: uint,
+  round: uint,
+  batchHash: hash
+})
+export type VoteBody = Infer<typeof VoteBodySchema>
+
+export const VoteSchema = record('Vote', {
+  version,
+  height: uint,
+  round: uint,
+  batchHash: hash,
+  voter: uintMax(FormatLimits.maxCommittee - 1),
+  signature
+})
+export type Vote = Infer<typeof VoteSchema>
+
+/**
+ * What one NMT leaf carries after its 8-byte namespace: one action of one tx. `txHash`
+ * doubles as the bundle id that lets each rollup of a cross-rollup tx correlate the rest.
+ */
+export const SliceLeafSchema = record('SliceLeaf', {
+  version,
+  txHash: hash,
+  actionIndex: uint,
+  actionCount: uint,
+  sender: publicKey,
+  payload: bytes({ max: FormatLimits.maxPayloadBytes })
+})
+export type SliceLeaf = Infer<typeof SliceLeafSchema>
+
+/** NMT namespace proof (celestiaorg/nmt); `leafHash` is empty unless it is an absence proof. */
+export const NamespaceProofSchema = record('NamespaceProof', {
+  start: uint,
+  end: uint,
+  nodes: list(bytes({ length: NMT_ROOT_LENGTH }), { max: FormatLimits.maxProofNodes }),
+  leafHash: bytes({ max: NMT_ROOT_LENGTH })
+})
+export type NamespaceProofWire = Infer<typeof NamespaceProofSchema>
+
+/** A rollup's part of one final batch, with everything needed to verify it alone. */
+export const SliceSchema = record('Slice', {
+  version,
+  rollupId,
+  header: BatchHeaderSchema,
+  certificate: CertificateSchema,
+  leaves: list(bytes({ max: FormatLimits.maxPayloadBytes + 256 }), { max: FormatLimits.maxTxsPerChunk * 16 }),
+  proof: NamespaceProofSchema
+})
+export type Slice = Infer<typeof SliceSchema>

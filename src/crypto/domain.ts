@@ -1,0 +1,30 @@
+/**
+ * Domain separation for every hash and signature of the protocol.
+ *
+ * A signed or hashed message is `len(tag) || tag || len(chainId) || chainId || body`, so a
+ * vote can never be replayed as a chunk, nor anything from one chain on another.
+ * Pure code with no node imports: the browser-side client uses it too.
+ */
+
+export const DomainTag = {
+  tx: 'seq/tx/v1',
+  chunk: 'seq/chunk/v1',
+  batch: 'seq/batch/v1',
+  vote: 'seq/vote/v1'
+} as const
+export type DomainTag = (typeof DomainTag)[keyof typeof DomainTag]
+
+const utf8 = new TextEncoder()
+
+export function domainMessage (tag: DomainTag, chainId: string, body: Uint8Array): Uint8Array {
+  const tagBytes = utf8.encode(tag)
+  const chainBytes = utf8.encode(chainId)
+  if (tagBytes.length > 255 || chainBytes.length > 255) throw new RangeError('tag and chain id must be at most 255 bytes')
+  const out = new Uint8Array(2 + tagBytes.length + chainBytes.length + body.length)
+  out[0] = tagBytes.length
+  out.set(tagBytes, 1)
+  out[1 + tagBytes.length] = chainBytes.length
+  out.set(chainBytes, 2 + tagBytes.length)
+  out.set(body, 2 + tagBytes.length + chainBytes.length)
+  return out
+}

@@ -1,0 +1,8 @@
+export { DomainTag, domainMessage } from './domain.js'
+export { sha256 } from './hash.js'
+export {
+  Ed25519Signer, generateKeyPair, publicKeyFromSeed, verifyEd25519,
+  PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH, type KeyPair
+} from './ed25519.js'
+export { saveKeyFile, loadKeyFile, KeyFileError } from './key-file.js'
+export { bytesToHex, hexToBytes, equalBytes } from './hex.js'

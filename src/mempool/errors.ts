@@ -1,0 +1,28 @@
+/** Admission outcomes. The codes are fixed: they are metric labels and API error codes. */
+export const AdmissionErrorCode = {
+  MALFORMED: 'TX_MALFORMED',
+  TOO_LARGE: 'TX_TOO_LARGE',
+  UNKNOWN_ROLLUP: 'TX_UNKNOWN_ROLLUP',
+  BAD_SIGNATURE: 'TX_BAD_SIGNATURE',
+  DUPLICATE: 'TX_DUPLICATE',
+  EXPIRED: 'TX_EXPIRED',
+  EXPIRY_TOO_FAR: 'TX_EXPIRY_TOO_FAR',
+  LANE_FULL: 'TX_LANE_FULL',
+  MEMPOOL_FULL: 'TX_MEMPOOL_FULL'
+} as const
+export type AdmissionErrorCode = (typeof AdmissionErrorCode)[keyof typeof AdmissionErrorCode]
+
+/** Codes that mean "try again later" rather than "this tx is wrong". */
+export const RETRYABLE_CODES: ReadonlySet<AdmissionErrorCode> = new Set([AdmissionErrorCode.LANE_FULL, AdmissionErrorCode.MEMPOOL_FULL])
+
+export class AdmissionError extends Error {
+  constructor (
+    readonly code: AdmissionErrorCode,
+    message: string,
+    /** Seconds a client should wait before retrying; set for retryable codes. */
+    readonly retryAfterSeconds?: number
+  ) {
+    super(message)
+    this.name = 'AdmissionError'
+  }
+}

@@ -1,0 +1,38 @@
+/** An array-backed FIFO with O(1) amortised push/shift (Array#shift is O(n)). */
+export class Fifo<T> {
+  #items: Array<T | undefined> = []
+  #head = 0
+
+  get length (): number {
+    return this.#items.length - this.#head
+  }
+
+  push (item: T): void {
+    this.#items.push(item)
+  }
+
+  peek (): T | undefined {
+    return this.#items[this.#head]
+  }
+
+  shift (): T | undefined {
+    if (this.#head >= this.#items.length) return undefined
+    const item = this.#items[this.#head]
+    this.#items[this.#head++] = undefined
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head)
+      this.#head = 0
+    }
+    return item
+  }
+
+  /** Puts items back at the front, keeping their order (used when a proposal is abandoned). */
+  unshiftAll (items: T[]): void {
+    this.#items = [...items, ...this.#items.slice(this.#head)]
+    this.#head = 0
+  }
+
+  *[Symbol.iterator] (): Iterator<T> {
+    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i] as T
+  }
+}

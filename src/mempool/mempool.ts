@@ -1,0 +1,360 @@
+/**
+ * The mempool: admission (a typed reason for every reject), per-rollup lanes with
+ * weighted fair selection, a bounded size with borrowing that never eats into another
+ * lane's guaranteed share, and a write-ahead log so an acknowledged tx survives a crash.
+ *
+ * A tx's lane is the rollup of its first action. Capacity is counted in txs and bytes;
+ * lane i is guaranteed `capacity * weight_i / sum(weights)` and may borrow free space only
+ * while that leaves every other lane's unused guarantee free.
+ */
+import { CodecError, CodecErrorCode, decode, TxSchema, type Tx } from '../codec/index.js'
+import { sha256, verifyEd25519, bytesToHex } from '../crypto/index.js'
+import { AdmissionError, AdmissionErrorCode } from './errors.js'
+import { Fifo } from './fifo.js'
+import { selectFair, type SelectableLane } from './fair-selector.js'
+import { RejectionLog, type Rejection } from './rejection-log.js'
+import { txSigningMessage } from './tx.js'
+import { WalWriter } from './wal-writer.js'
+
+export interface MempoolOptions {
+  /** most txs held (pending + proposed); bounds memory */
+  maxTxs: number
+  /** most bytes held */
+  maxBytes: number
+  /** DRR quantum per unit of weight; about one typical tx so lanes interleave finely */
+  quantumBytes: number
+  /** recently rejected hashes kept for status queries */
+  rejectionMemory: number
+  /** seconds a client is told to wait when its lane or the pool is full */
+  retryAfterSeconds: number
+}
+
+export const defaultMempoolOptions: MempoolOptions = {
+  maxTxs: 100_000, // ~40 MB of 400 B txs: far above what a batch interval drains, far below memory
+  maxBytes: 256 * 1024 * 1024, // bounds the worst case of large payloads
+  quantumBytes: 512, // about one small tx
+  rejectionMemory: 100_000, // a few MB; enough to explain recent rejects
+  retryAfterSeconds: 1 // one second is several batch intervals
+}
+
+export interface MempoolGenesis {
+  chainId: string
+  rollups: Array<{ id: number, name: string, weight: number }>
+  limits: { maxPayloadBytes: number, maxActionsPerTx: number, maxTxBytes: number, maxExpiryWindowMs: number }
+}
+
+export interface MempoolStore {
+  walAppend: (entries: Array<{ hash: Uint8Array, bytes: Uint8Array }>) => Promise<void>
+  walRemove: (hashes: Uint8Array[]) => Promise<void>
+  walEntries: () => Promise<Array<{ hash: Uint8Array, bytes: Uint8Array }>>
+  txLocation: (hash: Uint8Array) => Promise<unknown>
+}
+
+interface CounterLike { inc: (labels: Record<string, string>, value?: number) => void }
+export interface MempoolMetrics {
+  admitted: CounterLike
+  rejected: CounterLike
+}
+
+export interface MempoolEntry {
+  hash: Uint8Array
+  hashHex: string
+  tx: Tx
+  /** the encoded tx exactly as received */
+  bytes: Uint8Array
+  size: number
+  lane: number
+  /** admission sequence: restores arrival order after a restart */
+  seq: number
+  state: 'logging' | 'pending' | 'proposed'
+  proposedHeight?: number
+  /** performance.now() when the tx became durable (or was recovered) */
+  admittedAt: number
+}
+
+interface Lane extends SelectableLane<MempoolEntry> {
+  id: number
+  name: string
+  txs: number
+  bytes: number
+  guaranteedTxs: number
+  guaranteedBytes: number
+}
+
+export type MempoolTxState = { status: 'pending' } | { status: 'proposed', height: number } | { status: 'rejected', code: string, message: string }
+
+export class Mempool {
+  readonly #lanes = new Map<number, Lane>()
+  readonly #laneList: Lane[]
+  readonly #byHash = new Map<string, MempoolEntry>()
+  readonly #rejections: RejectionLog
+  readonly #wal: WalWriter
+  #txs = 0
+  #bytes = 0
+  #seq = 0
+  #waiters: Array<() => void> = []
+
+  constructor (
+    private readonly genesis: MempoolGenesis,
+    private readonly store: MempoolStore,
+    private readonly options: MempoolOptions = defaultMempoolOptions,
+    private readonly metrics: MempoolMetrics | null = null,
+    private readonly now: () => number = Date.now
+  ) {
+    const totalWeight = genesis.rollups.reduce((sum, r) => sum + r.weight, 0)
+    this.#laneList = genesis.rollups.map((r) => ({
+      id: r.id,
+      name: r.name,
+      weight: r.weight,
+      queue: new Fifo<MempoolEntry>(),
+      deficit: 0,
+      txs: 0,
+      bytes: 0,
+      guaranteedTxs: Math.floor(options.maxTxs * r.weight / totalWeight),
+      guaranteedBytes: Math.floor(options.maxBytes * r.weight / totalWeight)
+    }))
+    for (const lane of this.#laneList) this.#lanes.set(lane.id, lane)
+    this.#rejections = new RejectionLog(options.rejectionMemory)
+    this.#wal = new WalWriter(store)
+  }
+
+  /**
+   * Re-admits every tx of the WAL (acknowledged before a crash) in arrival order; capacity
+   * limits do not apply to them since they were already acknowledged. Expired ones are
+   * rejected explicitly and removed from the WAL.
+   */
+  async recover (): Promise<{ recovered: number, expired: number, alreadyFinal: number }> {
+    const entries = await this.store.walEntries()
+    const restored: MempoolEntry[] = []
+    const remove: Uint8Array[] = []
+    let expired = 0
+    let alreadyFinal = 0
+    for (const { hash, bytes } of entries) {
+      const seq = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0))
+      const txBytes = bytes.subarray(8)
+      const tx = decode(TxSchema, txBytes) // the WAL only holds txs that passed admission: a failure here is corruption and must stop the node
+      const hashHex = bytesToHex(hash)
+      if (await this.store.txLocation(hash) !== null) { remove.push(hash); alreadyFinal++; continue }
+      if (tx.expiry <= this.now()) {
+        remove.push(hash)
+        expired++
+        this.#reject(hashHex, AdmissionErrorCode.EXPIRED, 'expired in the mempool before it was ordered')
+        continue
+      }
+      restored.push({ hash, hashHex, tx, bytes: txBytes, size: txBytes.length, lane: tx.actions[0]!.rollupId, seq, state: 'pending', admittedAt: performance.now() })
+    }
+    restored.sort((a, b) => a.seq - b.seq)
+    for (const entry of restored) {
+      const lane = this.#lanes.get(entry.lane)
+      if (lane === undefined) { // genesis cannot change under a data folder, so this is corruption
+        throw new Error(`WAL holds tx ${entry.hashHex} for rollup ${entry.lane}, which genesis does not know`)
+      }
+      this.#byHash.set(entry.hashHex, entry)
+      this.#account(lane, entry, +1)
+      lane.queue.push(entry)
+      this.#seq = Math.max(this.#seq, entry.seq + 1)
+    }
+    if (remove.length > 0) await this.store.walRemove(remove)
+    this.#wake()
+    return { recovered: restored.length, expired, alreadyFinal }
+  }
+
+  /** Admits one encoded tx; resolves with its hash once it is durable in the WAL. */
+  async admit (bytes: Uint8Array): Promise<{ hash: Uint8Array, hashHex: string }> {
+    try {
+      return await this.#admit(bytes)
+    } catch (err) {
+      if (err instanceof AdmissionError) this.metrics?.rejected.inc({ code: err.code })
+      throw err
+    }
+  }
+
+  async #admit (bytes: Uint8Array): Promise<{ hash: Uint8Array, hashHex: string }> {
+    const { limits, chainId } = this.genesis
+    // [REJECT] the encoded tx is within the genesis size limit
+    if (bytes.length > limits.maxTxBytes) throw new AdmissionError(AdmissionErrorCode.TOO_LARGE, `tx is ${bytes.length} bytes, limit ${limits.maxTxBytes}`)
+    let tx: Tx
+    try {
+      tx = decode(TxSchema, bytes, limits.maxTxBytes)
+    } catch (err) {
+      if (err instanceof CodecError) {
+        const code = err.code === CodecErrorCode.TOO_LARGE ? AdmissionErrorCode.TOO_LARGE : AdmissionErrorCode.MALFORMED
+        throw new AdmissionError(code, err.message)
+      }
+      throw err
+    }
+    const message = txSigningMessage(chainId, tx)
+    const hash = sha256(message)
+    const hashHex = bytesToHex(hash)
+    try {
+      this.#checkContent(tx)
+      // [REJECT] the signature is the sender's over the domain-tagged body
+      if (!verifyEd25519(tx.sender, message, tx.signature)) throw new AdmissionError(AdmissionErrorCode.BAD_SIGNATURE, 'signature does not verify for the sender key')
+      // [REJECT] not already pending or final
+      if (this.#byHash.has(hashHex) || await this.store.txLocation(hash) !== null || this.#byHash.has(hashHex)) {
+        throw new AdmissionError(AdmissionErrorCode.DUPLICATE, 'tx is already pending or final')
+      }
+    } catch (err) {
+      // A duplicate must not overwrite what the status of the original says.
+      if (err instanceof AdmissionError && err.code !== AdmissionErrorCode.DUPLICATE) this.#rejections.record(hashHex, { code: err.code, message: err.message })
+      throw err
+    }
+    const lane = this.#lanes.get(tx.actions[0]!.rollupId)!
+    this.#checkCapacity(lane, bytes.length)
+    const entry: MempoolEntry = { hash, hashHex, tx, bytes, size: bytes.length, lane: lane.id, seq: this.#seq++, state: 'logging', admittedAt: 0 }
+    this.#byHash.set(hashHex, entry)
+    this.#account(lane, entry, +1)
+    const walValue = new Uint8Array(8 + bytes.length)
+    new DataView(walValue.buffer).setBigUint64(0, BigInt(entry.seq))
+    walValue.set(bytes, 8)
+    try {
+      await this.#wal.append(hash, walValue)
+    } catch (err) {
+      this.#byHash.delete(hashHex)
+      this.#account(lane, entry, -1)
+      throw err
+    }
+    entry.state = 'pending'
+    entry.admittedAt = performance.now()
+    lane.queue.push(entry)
+    this.#rejections.forget(hashHex)
+    this.metrics?.admitted.inc({ rollup: lane.name })
+    this.#wake()
+    return { hash, hashHex }
+  }
+
+  #checkContent (tx: Tx): void {
+    const { limits } = this.genesis
+    // [REJECT] at most maxActionsPerTx actions
+    if (tx.actions.length > limits.maxActionsPerTx) throw new AdmissionError(AdmissionErrorCode.TOO_LARGE, `${tx.actions.length} actions, limit ${limits.maxActionsPerTx}`)
+    for (const action of tx.actions) {
+      // [REJECT] every action names a rollup of genesis
+      if (!this.#lanes.has(action.rollupId)) throw new AdmissionError(AdmissionErrorCode.UNKNOWN_ROLLUP, `rollup ${action.rollupId} is not in genesis`)
+      // [REJECT] every payload is within the genesis limit
+      if (action.payload.length > limits.maxPayloadBytes) throw new AdmissionError(AdmissionErrorCode.TOO_LARGE, `payload of ${action.payload.length} bytes, limit ${limits.maxPayloadBytes}`)
+    }
+    const now = this.now()
+    // [REJECT] not expired, and not so far ahead that replay protection would need an unbounded window
+    if (tx.expiry <= now) throw new AdmissionError(AdmissionErrorCode.EXPIRED, `expired at ${tx.expiry}, now ${now}`)
+    if (tx.expiry > now + limits.maxExpiryWindowMs) throw new AdmissionError(AdmissionErrorCode.EXPIRY_TOO_FAR, `expiry more than ${limits.maxExpiryWindowMs} ms ahead`)
+  }
+
+  #checkCapacity (lane: Lane, size: number): void {
+    const { maxTxs, maxBytes, retryAfterSeconds } = this.options
+    const withinShare = lane.txs + 1 <= lane.guaranteedTxs && lane.bytes + size <= lane.guaranteedBytes
+    if (withinShare) return
+    let reservedTxs = 0
+    let reservedBytes = 0
+    for (const other of this.#laneList) {
+      if (other === lane) continue
+      reservedTxs += Math.max(0, other.guaranteedTxs - other.txs)
+      reservedBytes += Math.max(0, other.guaranteedBytes - other.bytes)
+    }
+    if (this.#txs + 1 > maxTxs || this.#bytes + size > maxBytes) {
+      throw new AdmissionError(AdmissionErrorCode.MEMPOOL_FULL, 'mempool is full', retryAfterSeconds)
+    }
+    if (this.#txs + 1 + reservedTxs > maxTxs || this.#bytes + size + reservedBytes > maxBytes) {
+      throw new AdmissionError(AdmissionErrorCode.LANE_FULL, `rollup ${lane.name} is over its share of the mempool`, retryAfterSeconds)
+    }
+  }
+
+  #account (lane: Lane, entry: MempoolEntry, sign: 1 | -1): void {
+    lane.txs += sign
+    lane.bytes += sign * entry.size
+    this.#txs += sign
+    this.#bytes += sign * entry.size
+  }
+
+  #reject (hashHex: string, code: string, message: string): void {
+    this.#rejections.record(hashHex, { code, message })
+    this.metrics?.rejected.inc({ code })
+  }
+
+  /**
+   * Takes txs for the next batch by weighted fair share, marking them proposed. Txs that
+   * expired while waiting are rejected explicitly (EXPIRED) and leave the WAL.
+   */
+  async select (limits: { maxTxs: number, maxBytes: number }, height: number, batchTime: number): Promise<MempoolEntry[]> {
+    const chosen = selectFair(this.#laneList, limits, this.options.quantumBytes)
+    const kept: MempoolEntry[] = []
+    const expired: MempoolEntry[] = []
+    for (const entry of chosen) {
+      if (entry.tx.expiry <= batchTime) expired.push(entry)
+      else { entry.state = 'proposed'; entry.proposedHeight = height; kept.push(entry) }
+    }
+    if (expired.length > 0) {
+      await this.store.walRemove(expired.map((e) => e.hash))
+      for (const entry of expired) {
+        this.#remove(entry)
+        this.#reject(entry.hashHex, AdmissionErrorCode.EXPIRED, 'expired in the mempool before it was ordered')
+      }
+    }
+    return kept
+  }
+
+  /** Returns proposed txs whose batch did not become final to the front of their lanes. */
+  requeue (entries: MempoolEntry[]): void {
+    const perLane = new Map<number, MempoolEntry[]>()
+    for (const entry of entries) {
+      entry.state = 'pending'
+      delete entry.proposedHeight
+      const list = perLane.get(entry.lane) ?? []
+      list.push(entry)
+      perLane.set(entry.lane, list)
+    }
+    for (const [laneId, list] of perLane) this.#lanes.get(laneId)!.queue.unshiftAll(list)
+    this.#wake()
+  }
+
+  /** Forgets txs that are now final (the store removed them from the WAL atomically). */
+  markFinal (entries: MempoolEntry[]): void {
+    for (const entry of entries) this.#remove(entry)
+  }
+
+  #remove (entry: MempoolEntry): void {
+    if (this.#byHash.get(entry.hashHex) !== entry) return
+    this.#byHash.delete(entry.hashHex)
+    this.#account(this.#lanes.get(entry.lane)!, entry, -1)
+  }
+
+  state (hashHex: string): MempoolTxState | null {
+    const entry = this.#byHash.get(hashHex)
+    if (entry !== undefined) {
+      return entry.state === 'proposed' ? { status: 'proposed', height: entry.proposedHeight! } : { status: 'pending' }
+    }
+    const rejection: Rejection | undefined = this.#rejections.get(hashHex)
+    return rejection === undefined ? null : { status: 'rejected', ...rejection }
+  }
+
+  /** Txs waiting to be selected (not those in flight in a proposal). */
+  get waiting (): number {
+    let n = 0
+    for (const lane of this.#laneList) n += lane.queue.length
+    return n
+  }
+
+  stats (): { txs: number, bytes: number, lanes: Array<{ id: number, name: string, txs: number, bytes: number }> } {
+    return {
+      txs: this.#txs,
+      bytes: this.#bytes,
+      lanes: this.#laneList.map((l) => ({ id: l.id, name: l.name, txs: l.txs, bytes: l.bytes }))
+    }
+  }
+
+  /** Resolves when at least one tx is waiting for selection. */
+  async whenWaiting (): Promise<void> {
+    if (this.waiting > 0) return
+    await new Promise<void>((resolve) => this.#waiters.push(resolve))
+  }
+
+  /** Wakes anyone blocked in whenWaiting (also used at shutdown). */
+  wakeAll (): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const w of waiters) w()
+  }
+
+  #wake (): void {
+    if (this.waiting > 0) this.wakeAll()
+  }
+}

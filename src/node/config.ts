@@ -1,0 +1,80 @@
+/**
+ * Node configuration file (JSON), validated with zod. Relative paths are resolved against
+ * the folder of the config file, so a node folder can be moved as a whole.
+ */
+import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { z } from 'zod'
+import { defaultMempoolOptions, type MempoolOptions } from '../mempool/index.js'
+import { defaultSoloOrdererOptions, type SoloOrdererOptions } from '../ordering/index.js'
+
+export const NodeConfigSchema = z.object({
+  genesisFile: z.string().min(1),
+  keyFile: z.string().min(1),
+  dataDir: z.string().min(1),
+  api: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(7300)
+  }).strict().default({ host: '127.0.0.1', port: 7300 }),
+  mempool: z.object({
+    maxTxs: z.number().int().min(1).optional(),
+    maxBytes: z.number().int().min(1024).optional(),
+    quantumBytes: z.number().int().min(1).optional(),
+    rejectionMemory: z.number().int().min(0).optional(),
+    retryAfterSeconds: z.number().int().min(1).optional()
+  }).strict().default({}),
+  ordering: z.object({
+    maxBatchDelayMs: z.number().min(0).max(10_000).optional(),
+    retryDelayMs: z.number().min(1).optional()
+  }).strict().default({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+}).strict()
+
+export type NodeConfigFile = z.infer<typeof NodeConfigSchema>
+
+export interface NodeConfig {
+  genesisFile: string
+  keyFile: string
+  dataDir: string
+  api: { host: string, port: number }
+  mempool: MempoolOptions
+  ordering: SoloOrdererOptions
+  logLevel: NodeConfigFile['logLevel']
+}
+
+export class ConfigError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Validates a parsed config; `baseDir` resolves relative paths. */
+export function parseNodeConfig (json: unknown, baseDir: string): NodeConfig {
+  const result = NodeConfigSchema.safeParse(json)
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')
+    throw new ConfigError(`invalid node config:\n${problems}`)
+  }
+  const c = result.data
+  const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+  return {
+    genesisFile: resolve(baseDir, c.genesisFile),
+    keyFile: resolve(baseDir, c.keyFile),
+    dataDir: resolve(baseDir, c.dataDir),
+    api: c.api,
+    mempool: { ...defaultMempoolOptions, ...defined(c.mempool) },
+    ordering: { ...defaultSoloOrdererOptions, ...defined(c.ordering) },
+    logLevel: c.logLevel
+  }
+}
+
+export async function loadNodeConfig (path: string): Promise<NodeConfig> {
+  let json: unknown
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'))
+  } catch (err) {
+    throw new ConfigError(`cannot read node config ${path}: ${(err as Error).message}`)
+  }
+  return parseNodeConfig(json, dirname(resolve(path)))
+}

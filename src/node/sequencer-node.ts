@@ -1,0 +1,213 @@
+/**
+ * Wires one node: store, metrics, mempool (with WAL recovery), ordering, API. Parts are
+ * built in dependency order and torn down in reverse; close() is safe to call twice and a
+ * failed create() closes whatever it had already started.
+ */
+import { mkdir } from 'node:fs/promises'
+import { pino, type Logger } from 'pino'
+import { createApiServer, type ApiServer } from '../api/index.js'
+import type { ApiBackend, NodeStatus, RollupInfo, TxStatus } from '../api/types.js'
+import { bytesToHex, Ed25519Signer, equalBytes, loadKeyFile } from '../crypto/index.js'
+import { Mempool } from '../mempool/index.js'
+import { SoloOrderer, type FinalBatchEvent } from '../ordering/index.js'
+import { ChainStore } from '../store/index.js'
+import type { NodeConfig } from './config.js'
+import { loadGenesis, type Genesis } from './genesis.js'
+import { createNodeMetrics, type NodeMetrics } from './metrics.js'
+import { SliceService } from './slice-service.js'
+
+type NodeState = 'starting' | 'started' | 'closing' | 'closed'
+
+export class NodeStartError extends Error {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'NodeStartError'
+  }
+}
+
+export class SequencerNode {
+  #state: NodeState = 'starting'
+  #store: ChainStore | null = null
+  #mempool: Mempool | null = null
+  #orderer: SoloOrderer | null = null
+  #api: ApiServer | null = null
+  #apiUrl = ''
+  #finalListeners = new Set<(height: number) => void>()
+  #slices: SliceService | null = null
+  metrics: NodeMetrics | null = null
+
+  private constructor (
+    readonly config: NodeConfig,
+    readonly genesis: Genesis,
+    readonly signer: Ed25519Signer,
+    readonly nodeIndex: number,
+    readonly logger: Logger
+  ) {}
+
+  static async create (config: NodeConfig, opts: { logger?: Logger } = {}): Promise<SequencerNode> {
+    const logger = opts.logger ?? pino({ level: config.logLevel, base: { component: 'seqnode' } })
+    const genesis = await loadGenesis(config.genesisFile)
+    const key = await loadKeyFile(config.keyFile)
+    const nodeIndex = genesis.committeeKeys.findIndex((k) => equalBytes(k, key.publicKey))
+    if (nodeIndex < 0) throw new NodeStartError(`the key in ${config.keyFile} is not a member of the genesis committee`)
+    if (genesis.committee.length !== 1) {
+      throw new NodeStartError(`this build orders with a committee of one; genesis has ${genesis.committee.length} members`)
+    }
+    const node = new SequencerNode(config, genesis, new Ed25519Signer(key.seed), nodeIndex, logger)
+    try {
+      await node.#start()
+    } catch (err) {
+      await node.close()
+      throw err
+    }
+    return node
+  }
+
+  async #start (): Promise<void> {
+    const { config, genesis, logger } = this
+    await mkdir(config.dataDir, { recursive: true })
+    this.#store = await ChainStore.open(config.dataDir, genesis.hash)
+    const store = this.#store
+    this.metrics = createNodeMetrics({ mempool: () => this.#mempool?.stats() ?? { txs: 0, bytes: 0 } })
+    const metrics = this.metrics
+    metrics.finalHeight.set(store.head()?.height ?? -1)
+    this.#slices = new SliceService(store)
+    this.#mempool = new Mempool(genesis, store, config.mempool, { admitted: metrics.txsAdmitted, rejected: metrics.txsRejected })
+    const recovery = await this.#mempool.recover()
+    logger.info({ ...recovery, height: store.head()?.height ?? -1 }, 'mempool recovered from the write-ahead log')
+    this.#orderer = new SoloOrderer({
+      chainId: genesis.chainId,
+      limits: genesis.limits,
+      signer: this.signer,
+      store,
+      mempool: this.#mempool,
+      onFinal: (event) => this.#onFinal(event),
+      onError: (err) => {
+        metrics.ordererErrors.inc()
+        logger.error({ err }, 'ordering a batch failed; its txs stay in the mempool')
+      }
+    }, config.ordering)
+    await this.#orderer.start()
+    this.#api = createApiServer({
+      backend: this.#backend(),
+      host: config.api.host,
+      port: config.api.port,
+      bodyLimitBytes: Math.ceil(genesis.limits.maxTxBytes * 1.5) + 4096, // base64 JSON is 4/3 of the binary size
+      logger: logger.child({ module: 'api' })
+    })
+    const { url } = await this.#api.start()
+    this.#apiUrl = url
+    this.#state = 'started'
+    logger.info({ url, chainId: genesis.chainId, nodeIndex: this.nodeIndex }, 'node started')
+  }
+
+  get apiUrl (): string {
+    return this.#apiUrl
+  }
+
+  get state (): NodeState {
+    return this.#state
+  }
+
+  #onFinal (event: FinalBatchEvent): void {
+    const metrics = this.metrics
+    const now = performance.now()
+    if (metrics !== null) {
+      metrics.batchesFinal.inc()
+      metrics.finalHeight.set(event.height)
+      metrics.batchTxs.observe(event.entries.length)
+      for (const entry of event.entries) metrics.txFinalLatency.observe((now - entry.admittedAt) / 1000)
+    }
+    this.logger.debug({ height: event.height, txs: event.entries.length }, 'final')
+    for (const listener of this.#finalListeners) {
+      try {
+        listener(event.height)
+      } catch (err) {
+        this.logger.warn({ err }, 'a final-batch listener threw')
+      }
+    }
+  }
+
+  status (): NodeStatus {
+    const stats = this.#mempool?.stats() ?? { txs: 0, bytes: 0 }
+    return {
+      chainId: this.genesis.chainId,
+      nodeId: bytesToHex(this.signer.publicKey),
+      nodeIndex: this.nodeIndex,
+      height: this.#store?.head()?.height ?? -1,
+      round: this.#orderer?.round ?? 0,
+      leader: 0,
+      committee: this.genesis.committee.map((m, index) => ({ index, name: m.name, publicKey: m.publicKey })),
+      peers: 0,
+      mempool: { txs: stats.txs, bytes: stats.bytes },
+      rollups: this.genesis.rollups.map((r) => ({ id: r.id, name: r.name, weight: r.weight }))
+    }
+  }
+
+  async txStatus (hash: Uint8Array): Promise<TxStatus | null> {
+    const pending = this.#mempool?.state(bytesToHex(hash)) ?? null
+    if (pending !== null) return pending
+    const location = await this.#store!.txLocation(hash)
+    return location === null ? null : { status: 'committed', height: location.height, index: location.index }
+  }
+
+  resolveRollup (idOrName: string): RollupInfo | null {
+    const asNumber = /^\d+$/.test(idOrName) ? Number(idOrName) : NaN
+    const r = this.genesis.rollups.find((x) => x.id === asNumber || x.name === idOrName)
+    return r === undefined ? null : { id: r.id, name: r.name, weight: r.weight }
+  }
+
+  onFinal (listener: (height: number) => void): () => void {
+    this.#finalListeners.add(listener)
+    return () => this.#finalListeners.delete(listener)
+  }
+
+  #backend (): ApiBackend {
+    const store = this.#store!
+    const mempool = this.#mempool!
+    const slices = this.#slices!
+    const registry = this.metrics!.registry
+    return {
+      submitTx: async (bytes) => {
+        const { hashHex } = await mempool.admit(bytes)
+        return { hash: hashHex, status: 'pending' }
+      },
+      txStatus: (hash) => this.txStatus(hash),
+      status: () => this.status(),
+      finalHeight: () => store.head()?.height ?? -1,
+      getBatch: async (height) => {
+        const [batch, certificate] = await Promise.all([store.getBatch(height), store.getCertificate(height)])
+        if (batch === null || certificate === null) return null
+        return { batch, certificate, hash: certificate.batchHash }
+      },
+      resolveRollup: (idOrName) => this.resolveRollup(idOrName),
+      getSlice: (rollupId, height) => slices.getSlice(rollupId, height),
+      latestRollupHeight: (rollupId) => store.latestRollupHeight(rollupId),
+      onFinal: (listener) => this.onFinal(listener),
+      metricsText: () => registry.metrics(),
+      metricsContentType: registry.contentType
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.#state === 'closing' || this.#state === 'closed') return
+    this.#state = 'closing'
+    const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+      ['api', this.#api === null ? undefined : () => this.#api!.stop()],
+      ['ordering', this.#orderer === null ? undefined : () => this.#orderer!.stop()],
+      ['store', this.#store === null ? undefined : () => this.#store!.close()]
+    ]
+    for (const [name, step] of steps) {
+      if (step === undefined) continue
+      try {
+        await step()
+      } catch (err) {
+        this.logger.error({ err, part: name }, 'error while closing')
+      }
+    }
+    this.#finalListeners.clear()
+    this.#state = 'closed'
+    this.logger.info('node closed')
+  }
+}
+

@@ -1,0 +1,158 @@
+import t from 'tap'
+import { BatchSchema, decode, encode, SliceSchema } from '../../src/codec/index.js'
+import { bytesToHex } from '../../src/crypto/index.js'
+import type { BatchJson, RollupLatestJson, SliceJson, SliceRangeJson } from '../../src/api/index.js'
+import { FakeBackend, METRICS_CONTENT_TYPE, ROLLUPS } from './fake-backend.js'
+import { bytesOf, errorOf, startServer } from './helpers.js'
+
+const MSGPACK = { accept: 'application/msgpack' }
+
+t.test('healthz, status, rollups and metrics', async (t) => {
+  const { url, backend } = await startServer(t)
+  t.same(await (await fetch(`${url}/healthz`)).json(), { ok: true })
+  t.same(await (await fetch(`${url}/v1/status`)).json(), backend.status())
+  t.same(await (await fetch(`${url}/v1/rollups`)).json(), ROLLUPS)
+  const metrics = await fetch(`${url}/metrics`)
+  t.equal(metrics.status, 200)
+  t.equal(metrics.headers.get('content-type'), METRICS_CONTENT_TYPE)
+  t.equal(await metrics.text(), await backend.metricsText())
+})
+
+t.test('blocks as JSON and msgpack', async (t) => {
+  const { url, backend } = await startServer(t)
+  const stored = (await backend.getBatch(4))!
+  const res = await fetch(`${url}/v1/blocks/4`)
+  t.equal(res.status, 200)
+  const json = await res.json() as BatchJson
+  t.equal(json.height, 4)
+  t.equal(json.hash, bytesToHex(stored.hash))
+  t.same(json.header, {
+    version: 1,
+    chainId: 'test-chain',
+    height: 4,
+    round: 0,
+    parentHash: bytesToHex(stored.batch.header.parentHash),
+    proposer: 0,
+    timestamp: stored.batch.header.timestamp,
+    payloadRoot: bytesToHex(stored.batch.header.payloadRoot),
+    namespaces: ROLLUPS.map((r) => ({ rollupId: r.id, count: 1 })),
+    chunkDigests: stored.batch.header.chunkDigests.map(bytesToHex),
+    txCount: 2
+  })
+  t.same(json.certificate, {
+    height: 4,
+    round: 0,
+    batchHash: bytesToHex(stored.certificate.batchHash),
+    signers: '07',
+    signatures: stored.certificate.signatures.map(bytesToHex)
+  })
+  t.same(json.chunks, [{ origin: 0, seq: 4, lane: 1, txCount: 1 }, { origin: 1, seq: 4, lane: 7, txCount: 1 }])
+  const tx0 = stored.batch.chunks[0]!.txs[0]!
+  t.same(json.txs[0], {
+    actions: [{ rollupId: 1, payload: Buffer.from(tx0.actions[0]!.payload).toString('base64') }],
+    sender: bytesToHex(tx0.sender),
+    nonce: tx0.nonce,
+    expiry: tx0.expiry,
+    signature: bytesToHex(tx0.signature)
+  })
+  t.equal(json.txs.length, 2)
+
+  const raw = await fetch(`${url}/v1/blocks/4`, { headers: MSGPACK })
+  t.equal(raw.headers.get('content-type'), 'application/msgpack')
+  const bytes = await bytesOf(raw)
+  t.equal(bytesToHex(bytes), bytesToHex(encode(BatchSchema, stored.batch)))
+  t.same(decode(BatchSchema, bytes).header.height, 4)
+
+  t.same(await errorOf(await fetch(`${url}/v1/blocks/10`)), { status: 404, code: 'NOT_FOUND' })
+  for (const bad of ['-1', '1.5', 'abc', '01', '99999999999999999999']) {
+    t.same(await errorOf(await fetch(`${url}/v1/blocks/${bad}`)), { status: 400, code: 'BAD_REQUEST' }, bad)
+  }
+})
+
+t.test('one slice as JSON and msgpack, by id or name', async (t) => {
+  const { url, backend } = await startServer(t)
+  const found = (await backend.getSlice(7, 5))!
+  const expected = encode(SliceSchema, found.slice)
+
+  for (const id of ['7', 'beta']) {
+    const res = await fetch(`${url}/v1/rollups/${id}/slices/5`)
+    t.equal(res.status, 200)
+    const json = await res.json() as SliceJson
+    t.equal(json.rollupId, 7)
+    t.equal(json.height, 5)
+    t.equal(json.header.height, 5)
+    t.equal(json.certificate.batchHash, bytesToHex(found.slice.certificate.batchHash))
+    t.same(json.txs, found.leaves.map((l) => ({
+      txHash: bytesToHex(l.txHash),
+      actionIndex: l.actionIndex,
+      actionCount: l.actionCount,
+      sender: bytesToHex(l.sender),
+      payload: Buffer.from(l.payload).toString('base64')
+    })))
+    t.equal(json.txs.length, 2)
+    t.same(json.proof, { start: 0, end: 2, nodes: found.slice.proof.nodes.map(bytesToHex), leafHash: null })
+    t.equal(json.encoded, Buffer.from(expected).toString('base64'))
+  }
+
+  const raw = await fetch(`${url}/v1/rollups/beta/slices/5`, { headers: { accept: 'application/json;q=0.5, application/msgpack' } })
+  t.equal(raw.headers.get('content-type'), 'application/msgpack')
+  const decoded = decode(SliceSchema, await bytesOf(raw))
+  t.same(decoded, decode(SliceSchema, expected))
+  t.equal(bytesToHex(encode(SliceSchema, decoded)), bytesToHex(expected))
+
+  const empty = await (await fetch(`${url}/v1/rollups/1/slices/3`)).json() as SliceJson
+  t.same(empty.txs, [], 'an empty slice is served too')
+  t.match(empty.proof.leafHash, /^[0-9a-f]{96}$/, 'absence proof leaf hash')
+
+  t.same(await errorOf(await fetch(`${url}/v1/rollups/1/slices/10`)), { status: 404, code: 'NOT_FOUND' }, 'not final yet')
+  t.same(await errorOf(await fetch(`${url}/v1/rollups/nope/slices/1`)), { status: 404, code: 'UNKNOWN_ROLLUP' })
+  t.same(await errorOf(await fetch(`${url}/v1/rollups/2/slices/1`)), { status: 404, code: 'UNKNOWN_ROLLUP' })
+  t.same(await errorOf(await fetch(`${url}/v1/rollups/1/slices/x`)), { status: 400, code: 'BAD_REQUEST' })
+})
+
+t.test('slice ranges are clamped to maxRangeHeights and the final height', async (t) => {
+  const { url } = await startServer(t, new FakeBackend({ finalHeight: 30 }), { maxRangeHeights: 8 })
+  const range = async (query: string): Promise<SliceRangeJson> => {
+    const res = await fetch(`${url}/v1/rollups/alpha/slices?${query}`)
+    t.equal(res.status, 200, query)
+    return await res.json() as SliceRangeJson
+  }
+  const heights = (r: SliceRangeJson): number[] => r.slices.map((s) => s.height)
+
+  let r = await range('from=2&to=4')
+  t.same(heights(r), [2, 3, 4])
+  t.equal(r.next, 5)
+  t.ok(r.slices.every((s) => s.rollupId === 1))
+
+  r = await range('from=0&to=100')
+  t.same(heights(r), [0, 1, 2, 3, 4, 5, 6, 7], 'clamped to 8 heights')
+  t.equal(r.next, 8)
+
+  r = await range('from=8')
+  t.same(heights(r), [8, 9, 10, 11, 12, 13, 14, 15], 'to defaults to a full page')
+  t.equal(r.next, 16)
+
+  r = await range('from=27&to=40')
+  t.same(heights(r), [27, 28, 29, 30], 'clamped to the final height')
+  t.equal(r.next, 31)
+
+  r = await range('from=31&to=35')
+  t.same(heights(r), [], 'nothing final yet')
+  t.equal(r.next, 31)
+
+  r = await range('from=5&to=5')
+  t.same(heights(r), [5])
+
+  for (const bad of ['from=5&to=4', 'to=4', 'from=-1', 'from=a&to=3', 'from=1&to=2.5']) {
+    t.same(await errorOf(await fetch(`${url}/v1/rollups/alpha/slices?${bad}`)), { status: 400, code: 'BAD_REQUEST' }, bad)
+  }
+  t.same(await errorOf(await fetch(`${url}/v1/rollups/gamma/slices?from=1`)), { status: 404, code: 'UNKNOWN_ROLLUP' })
+})
+
+t.test('latest heights of a rollup', async (t) => {
+  const { url, backend } = await startServer(t)
+  t.same(await (await fetch(`${url}/v1/rollups/alpha/latest`)).json() as RollupLatestJson, { rollupId: 1, name: 'alpha', latestHeight: 9, finalHeight: 9 })
+  backend.advance()
+  t.same(await (await fetch(`${url}/v1/rollups/7/latest`)).json() as RollupLatestJson, { rollupId: 7, name: 'beta', latestHeight: -1, finalHeight: 10 })
+  t.same(await errorOf(await fetch(`${url}/v1/rollups/99/latest`)), { status: 404, code: 'UNKNOWN_ROLLUP' })
+})
