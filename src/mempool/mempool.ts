@@ -3,15 +3,18 @@
  * weighted fair selection, a bounded size with borrowing that never eats into another
  * lane's guaranteed share, and a write-ahead log so an acknowledged tx survives a crash.
  *
- * A tx's lane is the rollup of its first action. Capacity is counted in txs and bytes;
- * lane i is guaranteed `capacity * weight_i / sum(weights)` and may borrow free space only
- * while that leaves every other lane's unused guarantee free.
+ * A tx's lane is the rollup of its first action. Capacity is counted in txs and bytes. A
+ * `reservedFraction` of it is split among lanes by weight (lane i is guaranteed
+ * `capacity * reservedFraction * weight_i / sum(weights)`); the rest is shared, first come
+ * first served. A lane past its reserve may use shared space only while every other lane's
+ * unused reserve stays free, so a flood fills the shared part and then gets LANE_FULL while
+ * the others still get in.
  */
 import { CodecError, CodecErrorCode, decode, TxSchema, type Tx } from '../codec/index.js'
 import { sha256, verifyEd25519, bytesToHex } from '../crypto/index.js'
 import { AdmissionError, AdmissionErrorCode } from './errors.js'
 import { Fifo } from './fifo.js'
-import { selectFair, type SelectableLane } from './fair-selector.js'
+import { FairSelector, type SelectableLane } from './fair-selector.js'
 import { RejectionLog, type Rejection } from './rejection-log.js'
 import { txSigningMessage } from './tx.js'
 import { WalWriter } from './wal-writer.js'
@@ -27,6 +30,8 @@ export interface MempoolOptions {
   rejectionMemory: number
   /** seconds a client is told to wait when its lane or the pool is full */
   retryAfterSeconds: number
+  /** part of the capacity reserved for lanes by weight; the rest is shared */
+  reservedFraction: number
 }
 
 export const defaultMempoolOptions: MempoolOptions = {
@@ -34,7 +39,8 @@ export const defaultMempoolOptions: MempoolOptions = {
   maxBytes: 256 * 1024 * 1024, // bounds the worst case of large payloads
   quantumBytes: 512, // about one small tx
   rejectionMemory: 100_000, // a few MB; enough to explain recent rejects
-  retryAfterSeconds: 1 // one second is several batch intervals
+  retryAfterSeconds: 1, // one second is several batch intervals
+  reservedFraction: 0.5 // half guarantees every rollup room, half absorbs one rollup's burst
 }
 
 export interface MempoolGenesis {
@@ -89,6 +95,7 @@ export class Mempool {
   readonly #byHash = new Map<string, MempoolEntry>()
   readonly #rejections: RejectionLog
   readonly #wal: WalWriter
+  readonly #selector: FairSelector<MempoolEntry>
   #txs = 0
   #bytes = 0
   #seq = 0
@@ -110,12 +117,13 @@ export class Mempool {
       deficit: 0,
       txs: 0,
       bytes: 0,
-      guaranteedTxs: Math.floor(options.maxTxs * r.weight / totalWeight),
-      guaranteedBytes: Math.floor(options.maxBytes * r.weight / totalWeight)
+      guaranteedTxs: Math.floor(options.maxTxs * options.reservedFraction * r.weight / totalWeight),
+      guaranteedBytes: Math.floor(options.maxBytes * options.reservedFraction * r.weight / totalWeight)
     }))
     for (const lane of this.#laneList) this.#lanes.set(lane.id, lane)
     this.#rejections = new RejectionLog(options.rejectionMemory)
     this.#wal = new WalWriter(store)
+    this.#selector = new FairSelector(this.#laneList, options.quantumBytes)
   }
 
   /**
@@ -275,7 +283,7 @@ export class Mempool {
    * expired while waiting are rejected explicitly (EXPIRED) and leave the WAL.
    */
   async select (limits: { maxTxs: number, maxBytes: number }, height: number, batchTime: number): Promise<MempoolEntry[]> {
-    const chosen = selectFair(this.#laneList, limits, this.options.quantumBytes)
+    const chosen = this.#selector.select(limits)
     const kept: MempoolEntry[] = []
     const expired: MempoolEntry[] = []
     for (const entry of chosen) {

@@ -21,7 +21,8 @@ export const NodeConfigSchema = z.object({
     maxBytes: z.number().int().min(1024).optional(),
     quantumBytes: z.number().int().min(1).optional(),
     rejectionMemory: z.number().int().min(0).optional(),
-    retryAfterSeconds: z.number().int().min(1).optional()
+    retryAfterSeconds: z.number().int().min(1).optional(),
+    reservedFraction: z.number().min(0).max(1).optional()
   }).strict().default({}),
   ordering: z.object({
     maxBatchDelayMs: z.number().min(0).max(10_000).optional(),

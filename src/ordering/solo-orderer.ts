@@ -57,14 +57,18 @@ export class SoloOrderer {
 
   constructor (private readonly deps: SoloOrdererDeps, private readonly options: SoloOrdererOptions = defaultSoloOrdererOptions) {}
 
+  /** Picks up round and timestamp from the stored head (start() does this itself). */
+  async restore (): Promise<void> {
+    const head = this.deps.store.head()
+    if (head === null) return
+    const batch = await this.deps.store.getBatch(head.height)
+    this.#round = batch!.header.round + 1
+    this.#lastTimestamp = batch!.header.timestamp
+  }
+
   async start (): Promise<void> {
     if (this.#running) return
-    const head = this.deps.store.head()
-    if (head !== null) {
-      const batch = await this.deps.store.getBatch(head.height)
-      this.#round = batch!.header.round + 1
-      this.#lastTimestamp = batch!.header.timestamp
-    }
+    await this.restore()
     this.#running = true
     this.#loop = this.#run()
   }
@@ -85,6 +89,7 @@ export class SoloOrderer {
       await this.deps.mempool.whenWaiting()
       if (!this.#running) break
       if (this.options.maxBatchDelayMs > 0 && this.deps.mempool.waiting < this.deps.limits.maxBatchTxs) await sleep(this.options.maxBatchDelayMs)
+      if (!this.#running) break
       try {
         await this.proposeNext()
       } catch (err) {

@@ -50,11 +50,11 @@ function voteBodyHex (height: string, round = '00', version = '01', hash = HASH4
 
 function rejects (t: AssertTarget, schema: Schema<unknown>, bytes: Uint8Array, code: CodecErrorCode, what: string, path?: string): void {
   const err = throwsWithCode(t, () => decode(schema, bytes), code, what)
-  if (err === undefined) return
+  if ((err as { code?: unknown } | undefined)?.code !== code) return // throwsWithCode recorded the failure
   if (!(err instanceof CodecError)) {
-    t.fail(`${what}: not a CodecError`)
+    t.fail(`${what}: the error is not a CodecError`, { error: String(err) })
   } else if (path !== undefined && err.path !== path) {
-    t.fail(`${what}: error path is ${JSON.stringify(err.path)}, expected ${JSON.stringify(path)}`)
+    t.fail(`${what}: error path is ${JSON.stringify(err.path)}, expected ${JSON.stringify(path)}`, { message: err.message })
   }
 }
 

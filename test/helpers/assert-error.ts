@@ -8,7 +8,7 @@
 /** The part of a tap test object the helpers use (any tap `t` fits). */
 export interface AssertTarget {
   pass (message: string): boolean
-  fail (message: string, extra?: Record<string, unknown>): boolean
+  fail (message: string, extra: Record<string, unknown>): boolean
 }
 
 export function throwsWithCode (t: AssertTarget, fn: () => unknown, code: string, message = `throws ${code}`): unknown {

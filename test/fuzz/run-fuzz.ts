@@ -1,0 +1,70 @@
+/**
+ * Long fuzz of every wire decoder: `npm run fuzz -- --inputs 1000000 --seed 42`.
+ * Same rules and mutations as test/codec/fuzz.test.ts (see harness.ts, mutate.ts). Prints
+ * progress every 100k inputs and the counts per schema; on the first broken rule (a thrown
+ * non-CodecError, or an accepted input that does not re-encode to itself) prints the schema,
+ * the input as hex and the seed, and exits 1. `--schema Tx` fuzzes one type only.
+ */
+import { parseArgs } from 'node:util'
+import { WIRE_TYPES } from '../codec/arbitraries.js'
+import { Fuzzer, FuzzFailure, toHex } from './harness.js'
+
+const PROGRESS_EVERY = 100_000
+
+function fail (message: string): never {
+  process.stderr.write(`run-fuzz: ${message}\n`)
+  process.exit(2)
+}
+
+const { values } = parseArgs({
+  options: {
+    inputs: { type: 'string', default: '1000000' },
+    seed: { type: 'string' },
+    schema: { type: 'string' },
+    corpus: { type: 'string', default: '200' }
+  },
+  strict: true
+})
+
+const inputs = Number(values.inputs)
+if (!Number.isSafeInteger(inputs) || inputs < 1) fail(`--inputs must be a positive integer, got ${values.inputs}`)
+const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 0x7fff_ffff)
+if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0x7fff_ffff) fail(`--seed must be an integer in 0..2^31-1, got ${values.seed}`)
+const corpusPerType = Number(values.corpus)
+if (!Number.isSafeInteger(corpusPerType) || corpusPerType < 1) fail(`--corpus must be a positive integer, got ${values.corpus}`)
+const targets = values.schema === undefined ? WIRE_TYPES : WIRE_TYPES.filter((w) => w.name === values.schema)
+if (targets.length === 0) fail(`unknown --schema ${values.schema}; one of ${WIRE_TYPES.map((w) => w.name).join(', ')}`)
+
+console.log(`fuzzing ${targets.map((w) => w.name).join(', ')}: ${inputs} inputs, seed ${seed}, corpus ${corpusPerType} per type`)
+const fuzzer = new Fuzzer(seed, { corpusPerType, targets })
+const started = Date.now()
+
+for (let i = 0; i < inputs; i++) {
+  try {
+    fuzzer.step()
+  } catch (err) {
+    if (err instanceof FuzzFailure) {
+      console.error(`\nFAIL at input ${i + 1} of ${inputs} (seed ${seed})`)
+      console.error(`schema: ${err.schemaName}`)
+      console.error(`reason: ${err.reason}`)
+      console.error(`input hex: ${toHex(err.input)}`)
+      if (err.error !== undefined) console.error(err.error instanceof Error ? err.error.stack : String(err.error))
+      console.error(`reproduce: npm run fuzz -- --inputs ${i + 1} --seed ${seed} --corpus ${corpusPerType}${values.schema !== undefined ? ` --schema ${values.schema}` : ''}`)
+    } else {
+      console.error(`\nfuzzer crashed at input ${i + 1} (seed ${seed}):`, err)
+    }
+    process.exit(1)
+  }
+  if ((i + 1) % PROGRESS_EVERY === 0) {
+    const seconds = (Date.now() - started) / 1000
+    console.log(`${i + 1} / ${inputs} inputs, ${seconds.toFixed(1)} s, ${Math.round((i + 1) / seconds)} inputs/s`)
+  }
+}
+
+const seconds = (Date.now() - started) / 1000
+console.log(`\ndone: ${inputs} inputs in ${seconds.toFixed(1)} s, seed ${seed}, no failures`)
+console.log(`${'schema'.padEnd(16)}${'inputs'.padStart(10)}${'accepted'.padStart(10)}  rejected by code`)
+for (const [name, stats] of fuzzer.stats) {
+  const rejected = Object.entries(stats.rejected).sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => `${code}=${n}`).join(' ')
+  console.log(`${name.padEnd(16)}${String(stats.inputs).padStart(10)}${String(stats.accepted).padStart(10)}  ${rejected}`)
+}

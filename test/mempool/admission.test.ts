@@ -1,0 +1,161 @@
+import t from 'tap'
+import { encode, TxSchema } from '../../src/codec/index.js'
+import { AdmissionError, AdmissionErrorCode, Mempool, defaultMempoolOptions, type MempoolGenesis } from '../../src/mempool/index.js'
+import { bytesToHex } from '../../src/crypto/index.js'
+import { rejectsWithCode } from '../helpers/assert-error.js'
+import { makeTx, TEST_CHAIN } from '../helpers/txs.js'
+import { FakeMempoolStore } from './fake-store.js'
+
+const genesis: MempoolGenesis = {
+  chainId: TEST_CHAIN,
+  rollups: [{ id: 1, name: 'a', weight: 1 }, { id: 2, name: 'b', weight: 1 }],
+  limits: { maxPayloadBytes: 1024, maxActionsPerTx: 4, maxTxBytes: 4096, maxExpiryWindowMs: 60_000 }
+}
+
+function setup (options = {}) {
+  const store = new FakeMempoolStore()
+  const rejected: string[] = []
+  const mempool = new Mempool(genesis, store, { ...defaultMempoolOptions, ...options }, {
+    admitted: { inc: () => {} },
+    rejected: { inc: (labels) => { rejected.push(labels.code!) } }
+  })
+  return { store, mempool, rejected }
+}
+
+t.test('an admitted tx is in the WAL before admit resolves, and is pending', async (t) => {
+  const { store, mempool } = setup()
+  const { bytes } = makeTx({ rollups: [1, 2] })
+  const { hashHex } = await mempool.admit(bytes)
+  t.ok(store.wal.has(hashHex), 'durable in the WAL')
+  t.same(mempool.state(hashHex), { status: 'pending' })
+  t.equal(mempool.stats().txs, 1)
+})
+
+t.test('every reject reason has its typed code, a counter and a status', async (t) => {
+  const { mempool, rejected } = setup()
+  const cases: Array<[string, Uint8Array, string]> = [
+    ['garbage bytes', new Uint8Array([0xc1, 0x00, 0x01]), AdmissionErrorCode.MALFORMED],
+    ['wrong shape', encode(TxSchema, makeTx().tx).subarray(0, 20), AdmissionErrorCode.MALFORMED],
+    ['encoded tx over maxTxBytes', makeTx({ payloadBytes: 1000, rollups: [1, 1, 1, 1, 1] }).bytes, AdmissionErrorCode.TOO_LARGE],
+    ['payload over maxPayloadBytes', makeTx({ payloadBytes: 1025 }).bytes, AdmissionErrorCode.TOO_LARGE],
+    ['too many actions', makeTx({ rollups: [1, 2, 1, 2, 1] }).bytes, AdmissionErrorCode.TOO_LARGE],
+    ['unknown rollup', makeTx({ rollups: [1, 99] }).bytes, AdmissionErrorCode.UNKNOWN_ROLLUP],
+    ['signed for another chain', makeTx({ chainId: 'other-chain' }).bytes, AdmissionErrorCode.BAD_SIGNATURE],
+    ['expired', makeTx({ expiry: Date.now() - 1 }).bytes, AdmissionErrorCode.EXPIRED],
+    ['expiry beyond the window', makeTx({ expiry: Date.now() + 120_000 }).bytes, AdmissionErrorCode.EXPIRY_TOO_FAR]
+  ]
+  const flipped = makeTx()
+  flipped.tx.signature[5]! ^= 1
+  cases.push(['flipped signature bit', encode(TxSchema, flipped.tx), AdmissionErrorCode.BAD_SIGNATURE])
+  for (const [name, bytes, code] of cases) {
+    const err = await rejectsWithCode(t, mempool.admit(bytes), code, name) as AdmissionError
+    t.type(err, AdmissionError, `${name}: AdmissionError`)
+  }
+  t.equal(rejected.length, cases.length, 'each reject counted once')
+  t.same(new Set(rejected), new Set(cases.map((c) => c[2])), 'counted under its code')
+  t.equal(mempool.stats().txs, 0, 'nothing was admitted')
+  const unknown = makeTx({ rollups: [99] })
+  await mempool.admit(unknown.bytes).catch(() => {})
+  const { txHash } = await import('../../src/mempool/index.js')
+  const state = mempool.state(bytesToHex(txHash(TEST_CHAIN, unknown.tx)))
+  t.equal(state?.status, 'rejected', 'status of a rejected hash says rejected')
+  t.equal(state?.status === 'rejected' ? state.code : '', AdmissionErrorCode.UNKNOWN_ROLLUP)
+})
+
+t.test('duplicates are refused while pending, while proposed and once final', async (t) => {
+  const { mempool, store } = setup()
+  const a = makeTx()
+  const { hashHex } = await mempool.admit(a.bytes)
+  await rejectsWithCode(t, mempool.admit(a.bytes), AdmissionErrorCode.DUPLICATE, 'pending duplicate')
+  t.same(mempool.state(hashHex), { status: 'pending' }, 'a duplicate does not change the status')
+  const [entry] = await mempool.select({ maxTxs: 10, maxBytes: 1e6 }, 0, Date.now())
+  await rejectsWithCode(t, mempool.admit(a.bytes), AdmissionErrorCode.DUPLICATE, 'proposed duplicate')
+  mempool.markFinal([entry!])
+  store.final.add(hashHex)
+  await rejectsWithCode(t, mempool.admit(a.bytes), AdmissionErrorCode.DUPLICATE, 'final duplicate (replay)')
+  const both = await Promise.allSettled([mempool.admit(makeTx({ nonce: 777_777 }).bytes), mempool.admit(makeTx({ nonce: 777_777 }).bytes)])
+  t.ok(both.every((r) => r.status === 'fulfilled'), 'same nonce with different payloads are different txs')
+})
+
+t.test('concurrent submissions of one tx admit it once', async (t) => {
+  const { mempool } = setup()
+  const a = makeTx()
+  const results = await Promise.allSettled(Array.from({ length: 5 }, () => mempool.admit(a.bytes)))
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
+  t.equal(mempool.stats().txs, 1)
+})
+
+t.test('WAL writes are grouped: concurrent admissions share fsyncs', async (t) => {
+  const { mempool, store } = setup()
+  await Promise.all(Array.from({ length: 200 }, () => mempool.admit(makeTx().bytes)))
+  t.ok(store.appends < 200 / 4, `${store.appends} WAL writes for 200 txs`)
+})
+
+t.test('a failed WAL write rejects the submission and leaves no trace', async (t) => {
+  const { mempool, store } = setup()
+  store.walAppend = async () => { throw new Error('disk full') }
+  await t.rejects(mempool.admit(makeTx().bytes), /disk full/)
+  t.equal(mempool.stats().txs, 0)
+  t.equal(mempool.waiting, 0)
+})
+
+t.test('a flooding rollup gets LANE_FULL (429) but the other keeps its guaranteed share', async (t) => {
+  const { mempool } = setup({ maxTxs: 100 }) // reserves: 25 each, shared: 50
+  let admittedA = 0
+  let laneFull: AdmissionError | undefined
+  for (let i = 0; i < 200; i++) {
+    try {
+      await mempool.admit(makeTx({ rollups: [1] }).bytes)
+      admittedA++
+    } catch (err) {
+      laneFull = err as AdmissionError
+      break
+    }
+  }
+  t.equal(admittedA, 75, 'A holds its reserve (25) and the shared half (50), not B\'s reserve')
+  t.equal(laneFull?.code, AdmissionErrorCode.LANE_FULL)
+  t.equal(laneFull?.retryAfterSeconds, 1, 'tells the client when to retry')
+  for (let i = 0; i < 25; i++) await mempool.admit(makeTx({ rollups: [2] }).bytes)
+  t.equal(mempool.stats().txs, 100, 'B filled its reserve despite the flood')
+  const full = await rejectsWithCode(t, mempool.admit(makeTx({ rollups: [2] }).bytes), AdmissionErrorCode.MEMPOOL_FULL) as AdmissionError
+  t.equal(full.retryAfterSeconds, 1)
+})
+
+t.test('a lane borrows shared space but never another lane\'s unused reserve', async (t) => {
+  const { mempool } = setup({ maxTxs: 100 })
+  for (let i = 0; i < 10; i++) await mempool.admit(makeTx({ rollups: [2] }).bytes)
+  let a = 0
+  while (true) {
+    try { await mempool.admit(makeTx({ rollups: [1] }).bytes); a++ } catch { break }
+  }
+  t.equal(a, 75, 'A takes 100 - 10 used by B - 15 still reserved for B')
+  for (let i = 0; i < 15; i++) await mempool.admit(makeTx({ rollups: [2] }).bytes)
+  t.equal(mempool.stats().txs, 100, 'B still gets its whole reserve')
+})
+
+t.test('txs that expire while waiting are rejected explicitly and leave the WAL', async (t) => {
+  let now = Date.now()
+  const store = new FakeMempoolStore()
+  const mempool = new Mempool(genesis, store, defaultMempoolOptions, null, () => now)
+  const short = makeTx({ expiry: now + 1000 })
+  const long = makeTx({ expiry: now + 50_000 })
+  const s = await mempool.admit(short.bytes)
+  await mempool.admit(long.bytes)
+  now += 2000
+  const selected = await mempool.select({ maxTxs: 10, maxBytes: 1e6 }, 0, now)
+  t.equal(selected.length, 1, 'only the live tx is proposed')
+  t.same(mempool.state(s.hashHex), { status: 'rejected', code: AdmissionErrorCode.EXPIRED, message: 'expired in the mempool before it was ordered' })
+  t.notOk(store.wal.has(s.hashHex), 'removed from the WAL')
+})
+
+t.test('requeued txs go back to the front of their lanes in order', async (t) => {
+  const { mempool } = setup()
+  const hashes: string[] = []
+  for (let i = 0; i < 6; i++) hashes.push((await mempool.admit(makeTx({ rollups: [1] }).bytes)).hashHex)
+  const first = await mempool.select({ maxTxs: 3, maxBytes: 1e6 }, 0, Date.now())
+  t.same(first.map((e) => e.hashHex), hashes.slice(0, 3))
+  t.same(mempool.state(hashes[0]!), { status: 'proposed', height: 0 })
+  mempool.requeue(first)
+  const again = await mempool.select({ maxTxs: 10, maxBytes: 1e6 }, 0, Date.now())
+  t.same(again.map((e) => e.hashHex), hashes, 'original order restored')
+})
