@@ -1,6 +1,6 @@
 /** The stream pump against a fake sink: exact backpressure bound, no gaps, clean stop. */
 import t from 'tap'
-import { decode, SliceSchema } from '../../src/codec/index.js'
+import { decode, encode, SliceSchema } from '../../src/codec/index.js'
 import { runSliceStream, type StreamSink } from '../../src/api/index.js'
 import { FakeBackend } from './fake-backend.js'
 
@@ -32,15 +32,19 @@ const timings = { drainPollMs: 5, finalPollMs: 40 }
 
 t.test('reads ahead at most one slice past the high-water mark, then waits for the drain', async (t) => {
   const backend = new FakeBackend({ finalHeight: 99, leavesAt: () => 1, payloadBytes: 1000 })
+  const sliceBytes = encode(SliceSchema, (await backend.getSlice(1, 0))!.slice).length
+  backend.getSliceCalls = 0
+  const highWaterBytes = Math.round(3.5 * sliceBytes)
   const sink = new HeldSink()
   const stop = new AbortController()
-  const done = runSliceStream({ backend, rollupId: 1, from: 0, format: 'msgpack', sink, highWaterBytes: 3500, signal: stop.signal, ...timings })
+  t.teardown(() => { stop.abort() })
+  const done = runSliceStream({ backend, rollupId: 1, from: 0, format: 'msgpack', sink, highWaterBytes, signal: stop.signal, ...timings })
   await until(() => sink.heights.length > 0)
   await settle()
-  // Each slice is a bit over 1000 bytes: 4 sends cross 3500.
+  // The fourth send crosses 3.5 slices' worth; then the pump waits.
   t.same(sink.heights, [0, 1, 2, 3])
   t.equal(backend.getSliceCalls, 4, 'no read beyond what was sent')
-  t.ok(sink.bufferedAmount < 3500 + 1500, 'buffered stays under high-water + one slice')
+  t.ok(sink.bufferedAmount < highWaterBytes + sliceBytes, 'buffered stays under high-water + one slice')
 
   sink.bufferedAmount = 0
   await until(() => sink.heights.length === 8)
@@ -65,6 +69,7 @@ t.test('follows final heights and never skips a height the store does not have y
     }
     return await getSlice(rollupId, height)
   }
+  t.teardown(() => { stop.abort() })
   const done = runSliceStream({ backend, rollupId: 7, from: 0, format: 'msgpack', sink, highWaterBytes: 1 << 20, signal: stop.signal, ...timings })
   await until(() => sink.heights.length === 2)
   backend.advance()

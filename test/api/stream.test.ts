@@ -115,6 +115,14 @@ t.test('bad parameters close with 1008', async (t) => {
   t.equal(plain.status, 426, 'a plain GET is told to upgrade')
 })
 
+t.test('a backend failure closes the stream with 1011', async (t) => {
+  const { url, backend } = await startServer(t)
+  backend.getSlice = async () => { throw new Error('store down') }
+  const client = new StreamClient(t, `${url}/v1/rollups/alpha/stream`)
+  t.equal((await client.closed).code, 1011)
+  t.equal(backend.listeners.size, 0)
+})
+
 t.test('closing the socket unsubscribes from final notifications', async (t) => {
   const { url, backend } = await startServer(t)
   const a = new StreamClient(t, `${url}/v1/rollups/alpha/stream?from=9`)

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { pino } from 'pino'
 import { encode, TxSchema } from '../../src/codec/index.js'
 import { bytesToHex } from '../../src/crypto/index.js'
 import { AdmissionError, AdmissionErrorCode } from '../../src/mempool/errors.js'
@@ -115,10 +116,16 @@ t.test('unsupported content types are 415 UNSUPPORTED_MEDIA_TYPE', async (t) => 
   }
 })
 
-t.test('an unexpected backend exception is 500 INTERNAL and the server keeps serving', async (t) => {
-  const { url, backend } = await startServer(t)
+t.test('an unexpected backend exception is 500 INTERNAL, logged, and the server keeps serving', async (t) => {
+  const lines: string[] = []
+  const logger = pino({ level: 'error' }, { write: (line: string) => { lines.push(line) } })
+  const { url, backend } = await startServer(t, new FakeBackend(), { logger })
   backend.crashOnNonce = 3
-  t.same(await errorOf(await post(url, encode(TxSchema, makeTx(3)), 'application/octet-stream')), { status: 500, code: 'INTERNAL' })
+  const res = await post(url, encode(TxSchema, makeTx(3)), 'application/octet-stream')
+  t.same(await res.clone().json(), { error: { code: 'INTERNAL', message: 'internal error' } }, 'no internals leak')
+  t.same(await errorOf(res), { status: 500, code: 'INTERNAL' })
+  t.equal(lines.length, 1)
+  t.match(JSON.parse(lines[0]!), { module: 'api', err: { message: 'backend bug' } })
   t.same(await (await fetch(`${url}/healthz`)).json(), { ok: true })
 })
 

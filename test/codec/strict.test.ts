@@ -189,6 +189,21 @@ t.test('trailing bytes are CODEC_MALFORMED', (t) => {
   t.end()
 })
 
+t.test('trailing bytes after a large value are refused without extra work', (t) => {
+  // msgpackr's own trailing-bytes error JSON.stringify-ed the whole value first: ~0.7 s for
+  // this 4 MiB payload, against a few ms to decode it.
+  const bytes = Buffer.from(encode(ActionSchema, { rollupId: 1, payload: new Uint8Array(FormatLimits.maxPayloadBytes) }))
+  let started = performance.now()
+  decode(ActionSchema, bytes)
+  const valid = performance.now() - started
+  const withTrailing = Buffer.concat([bytes, Buffer.of(0)])
+  started = performance.now()
+  rejects(t, ActionSchema, withTrailing, MALFORMED, '4 MiB payload + one byte')
+  const trailing = performance.now() - started
+  t.ok(trailing < Math.max(150, 20 * valid), `refused in ${trailing.toFixed(1)} ms (a valid decode: ${valid.toFixed(1)} ms)`)
+  t.end()
+})
+
 t.test('truncated input is CODEC_MALFORMED', (t) => {
   for (const { name, schema, value } of EXAMPLES) {
     const bytes = Buffer.from(encode(schema, value))

@@ -117,10 +117,11 @@ t.test('status and submit against a running node', async (t) => {
   const leaf = slice.txs.find((x) => x.txHash === hash)
   t.equal(leaf?.payload, Buffer.from('hi').toString('base64'), 'the kv slice at that height carries the payload')
 
-  const after = await runCli(['status', '--api', node.url])
+  const [after, unknown] = await Promise.all([
+    runCli(['status', '--api', node.url]),
+    runCli(['submit', '--rollup', 'nope', '--data', 'x', '--api', node.url])
+  ])
   t.ok((JSON.parse(after.stdout) as { height: number }).height >= height, 'status shows the new height')
-
-  const unknown = await runCli(['submit', '--rollup', 'nope', '--data', 'x', '--api', node.url])
   t.equal(unknown.code, 1, 'submit to an unknown rollup fails')
   t.match(unknown.stderr, /unknown rollup nope; known: token, kv/)
 

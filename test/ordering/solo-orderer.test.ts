@@ -23,7 +23,7 @@ t.test('orders admitted txs into certified, valid, linked batches with verifiabl
     }
     t.equal(await chain.orderer.proposeNext(), round, `batch ${round} ordered`)
   }
-  let parent = new Uint8Array(32)
+  let parent: Uint8Array = new Uint8Array(32)
   const seen: string[] = []
   for (let h = 0; h <= 2; h++) {
     const batch = (await chain.store.getBatch(h))!

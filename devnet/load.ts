@@ -1,0 +1,71 @@
+/**
+ * Open-loop load through the public API: signs txs for the given rollups at a fixed rate
+ * and records when each was acknowledged, so latency is measured on the client clock.
+ */
+import { randomBytes } from 'node:crypto'
+import { encode, TxSchema } from '../src/codec/index.js'
+import { Ed25519Signer, generateKeyPair } from '../src/crypto/index.js'
+import { signTx } from '../src/mempool/index.js'
+
+export interface LoadStats {
+  submitted: number
+  acknowledged: number
+  rejected: Map<string, number>
+  failed: number
+}
+
+export class LoadGenerator {
+  readonly stats: LoadStats = { submitted: 0, acknowledged: 0, rejected: new Map(), failed: 0 }
+  /** tx hash -> performance.now() at submit */
+  readonly pending = new Map<string, number>()
+  #timer: NodeJS.Timeout | null = null
+  #nonce = 0
+  readonly #signer = new Ed25519Signer(generateKeyPair().seed)
+  readonly #inFlight = new Set<Promise<void>>()
+
+  constructor (private readonly url: string, private readonly chainId: string, private readonly rollupIds: number[], private readonly payloadBytes = 128) {}
+
+  start (tps: number): void {
+    if (tps <= 0) return
+    const tickMs = 10
+    let owed = 0
+    let last = performance.now()
+    this.#timer = setInterval(() => {
+      const now = performance.now()
+      owed += (now - last) * tps / 1000
+      last = now
+      while (owed >= 1) { owed--; this.#submitOne() }
+    }, tickMs)
+  }
+
+  #submitOne (): void {
+    const rollupId = this.rollupIds[this.#nonce % this.rollupIds.length]!
+    const tx = signTx(this.chainId, {
+      actions: [{ rollupId, payload: randomBytes(this.payloadBytes) }],
+      nonce: this.#nonce++,
+      expiry: Date.now() + 300_000
+    }, this.#signer)
+    const startedAt = performance.now()
+    this.stats.submitted++
+    const p = fetch(new URL('/v1/txs', this.url), { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: encode(TxSchema, tx) })
+      .then(async (res) => {
+        const body = await res.json() as { hash?: string, error?: { code: string } }
+        if (res.status === 202 && body.hash !== undefined) {
+          this.stats.acknowledged++
+          this.pending.set(body.hash, startedAt)
+        } else {
+          const code = body.error?.code ?? `HTTP_${res.status}`
+          this.stats.rejected.set(code, (this.stats.rejected.get(code) ?? 0) + 1)
+        }
+      })
+      .catch(() => { this.stats.failed++ })
+      .finally(() => this.#inFlight.delete(p))
+    this.#inFlight.add(p)
+  }
+
+  async stop (): Promise<void> {
+    if (this.#timer !== null) clearInterval(this.#timer)
+    this.#timer = null
+    await Promise.allSettled([...this.#inFlight])
+  }
+}
