@@ -5,6 +5,7 @@
  */
 import { Packr } from 'msgpackr'
 import { CodecError, CodecErrorCode } from './errors.js'
+import { prescan } from './prescan.js'
 import type { Schema } from './schema.js'
 
 const packr = new Packr({ useRecords: false, int64AsType: 'auto' as 'number', mapsAsObjects: false, moreTypes: false })
@@ -20,6 +21,7 @@ export function decode<T> (schema: Schema<T>, bytes: Uint8Array, maxBytes = MAX_
   if (!(bytes instanceof Uint8Array)) throw new CodecError(CodecErrorCode.MALFORMED, 'input is not bytes')
   if (bytes.length > maxBytes) throw new CodecError(CodecErrorCode.TOO_LARGE, `${bytes.length} bytes exceeds ${maxBytes}`)
   if (bytes.length === 0) throw new CodecError(CodecErrorCode.MALFORMED, 'empty input')
+  prescan(bytes)
   let raw: unknown
   let end = -1
   try {

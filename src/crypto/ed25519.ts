@@ -4,6 +4,7 @@
  * keeps a bounded cache of KeyObjects by raw public key.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+import { ed25519 } from '@noble/curves/ed25519.js'
 
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
@@ -56,6 +57,9 @@ function publicKeyObject (publicKey: Uint8Array): KeyObject {
   const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1')
   let key = publicKeyCache.get(id)
   if (key === undefined) {
+    // A small-order key (e.g. the identity point) "verifies" forged signatures over any
+    // message, in node:crypto as in noble; refuse such keys once, when first seen (~0.2 ms).
+    if (ed25519.Point.fromBytes(publicKey).isSmallOrder()) throw new Error('small-order public key')
     key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
     // Oldest-first eviction keeps the cache bounded under a flood of fresh senders.
     if (publicKeyCache.size >= MAX_CACHED_KEYS) publicKeyCache.delete(publicKeyCache.keys().next().value as string)

@@ -2,7 +2,7 @@ import t from 'tap'
 import type { Socket } from 'node:net'
 import WebSocket from 'ws'
 import { decode, encode, SliceSchema } from '../../src/codec/index.js'
-import type { SliceJson } from '../../src/api/index.js'
+import { createApiServer, type SliceJson } from '../../src/api/index.js'
 import { FakeBackend } from './fake-backend.js'
 import { startServer } from './helpers.js'
 
@@ -172,7 +172,6 @@ t.test('a paused reader holds the server to about the high-water mark, then resu
 
 t.test('stop() ends streams even with a reader that never reads', async (t) => {
   const backend = new FakeBackend({ finalHeight: 2000, leavesAt: () => 1, payloadBytes: 64 * 1024 })
-  const { createApiServer } = await import('../../src/api/index.js')
   const server = createApiServer({ backend, bodyLimitBytes: 1024, streamHighWaterBytes: 128 * 1024 })
   t.teardown(async () => { await server.stop() })
   const { url } = await server.start()

@@ -3,19 +3,17 @@
  * way, and each case asserts the exact CodecErrorCode (and, where it helps, the path).
  *
  * Documented outcomes of the less obvious cases (they follow from msgpack.ts/schema.ts):
- * - trailing bytes: CODEC_MALFORMED. msgpackr itself refuses a buffer it did not read to the
- *   end ("Data read, but end of buffer not reached"), before the re-encode comparison that
- *   would otherwise say NON_CANONICAL.
+ * - trailing bytes: CODEC_MALFORMED. decode() reads one value and refuses any bytes after it
+ *   ("trailing bytes after the value") before the re-encode comparison, which would otherwise
+ *   say NON_CANONICAL.
  * - another spelling of a valid integer (uint8 for a fixint, uint64 or float64 for a value
  *   the encoder writes as int64, ...): CODEC_NON_CANONICAL, from the re-encode comparison.
  * - integers >= 2^53, negative integers, non-integral floats: CODEC_WRONG_SHAPE.
  * - the version as a float 1.0 or uint8 1 is a non-canonical 1 (NON_CANONICAL); any other
  *   value there, of any type, is CODEC_UNSUPPORTED_VERSION.
- * - the never-used byte 0xc1 unpacks to a msgpackr marker object: CODEC_WRONG_SHAPE.
- * - extensions msgpackr knows (timestamp, bigint, Set, undefined, records) unpack to values of
- *   the wrong type: CODEC_WRONG_SHAPE; unknown extension types and broken extension bodies make
- *   msgpackr throw: CODEC_MALFORMED; the typed-array extension can produce a Uint8Array where
- *   bytes are expected, which the re-encode comparison refuses: CODEC_NON_CANONICAL.
+ * - maps, every extension type and the never-used byte 0xc1 are refused by the pre-scan
+ *   (src/codec/prescan.ts) before msgpackr builds anything: CODEC_WRONG_SHAPE, without a
+ *   schema path (the pre-scan does not know the schema).
  */
 import t from 'tap'
 import { Packr } from 'msgpackr'
@@ -24,7 +22,7 @@ import {
   ActionSchema, BatchHeaderSchema, BatchSchema, CertificateSchema, ChunkSchema, NamespaceProofSchema,
   SliceSchema, TxSchema, VoteBodySchema, VoteSchema, type Schema
 } from '../../src/codec/index.js'
-import { throwsWithCode, type AssertTarget } from '../helpers/assert-error.js'
+import { rejectsWithCode, throwsWithCode, type AssertTarget } from '../helpers/assert-error.js'
 import { EXAMPLES, action, batch, certificate, chunk, filled, header, proof, slice, tx, vote, voteBody } from './fixtures.js'
 
 const { MALFORMED, TOO_LARGE, WRONG_SHAPE, UNSUPPORTED_VERSION, NON_CANONICAL } = CodecErrorCode
@@ -68,7 +66,12 @@ t.test('the error helper fails when the code differs or nothing is thrown', asyn
   throwsWithCode(fake, () => decode(VoteBodySchema, new Uint8Array(0)), WRONG_SHAPE, 'b')
   throwsWithCode(fake, () => decode(VoteBodySchema, encode(VoteBodySchema, voteBody)), MALFORMED, 'c')
   throwsWithCode(fake, () => { throw new Error('no code') }, MALFORMED, 'd')
-  t.same(calls.map((c) => c.split(':')[0]), ['pass a', 'fail b', 'fail c', 'fail d'])
+  const withCode = (code: string): Error => Object.assign(new Error(code), { code })
+  await rejectsWithCode(fake, Promise.reject(withCode('EEXIST')), 'EEXIST', 'e')
+  await rejectsWithCode(fake, Promise.resolve(1), 'EEXIST', 'f')
+  await rejectsWithCode(fake, () => { throw withCode('ENOENT') }, 'EEXIST', 'g')
+  await rejectsWithCode(fake, async () => { throw withCode('EEXIST') }, 'EEXIST', 'h')
+  t.same(calls.map((c) => c.split(':')[0]), ['pass a', 'fail b', 'fail c', 'fail d', 'pass e', 'fail f', 'fail g', 'pass h'])
 })
 
 t.test('the hand-written fixtures are valid, so every case below changes one thing', (t) => {
@@ -235,7 +238,7 @@ t.test('non-canonical spellings are CODEC_NON_CANONICAL', (t) => {
   rejects(t, VoteBodySchema, voteBodyHex('0c', '00', '01', `c50020${'44'.repeat(32)}`), NON_CANONICAL, 'hash as bin16')
   rejects(t, VoteBodySchema, voteBodyHex('0c', '00', '01', `c600000020${'44'.repeat(32)}`), NON_CANONICAL, 'hash as bin32')
   // msgpackr's typed-array extension (0x74, type code 1 = Uint8Array) yields a Uint8Array
-  rejects(t, VoteBodySchema, voteBodyHex('0c', '00', '01', `c7217401${'44'.repeat(32)}`), NON_CANONICAL, 'hash as a typed-array extension')
+  rejects(t, VoteBodySchema, voteBodyHex('0c', '00', '01', `c7217401${'44'.repeat(32)}`), WRONG_SHAPE, 'hash as a typed-array extension')
 
   const chainIdStr8 = Buffer.from(encode(BatchHeaderSchema, header))
   const at = chainIdStr8.indexOf(Buffer.from('a6' + Buffer.from('devnet').toString('hex'), 'hex'))
@@ -247,16 +250,16 @@ t.test('non-canonical spellings are CODEC_NON_CANONICAL', (t) => {
 
 t.test('a map instead of a tuple is CODEC_WRONG_SHAPE', (t) => {
   const asIndexMap = new Map<number, unknown>(tupleOf(VoteBodySchema, voteBody).map((v, i) => [i, v]))
-  rejects(t, VoteBodySchema, raw(asIndexMap), WRONG_SHAPE, 'VoteBody as a map of index to field', 'VoteBody')
+  rejects(t, VoteBodySchema, raw(asIndexMap), WRONG_SHAPE, 'VoteBody as a map of index to field')
   const asNameMap = new Map<string, unknown>(Object.entries(voteBody))
-  rejects(t, VoteBodySchema, raw(asNameMap), WRONG_SHAPE, 'VoteBody as a map of name to field', 'VoteBody')
-  rejects(t, VoteBodySchema, hex('80'), WRONG_SHAPE, 'an empty map', 'VoteBody')
+  rejects(t, VoteBodySchema, raw(asNameMap), WRONG_SHAPE, 'VoteBody as a map of name to field')
+  rejects(t, VoteBodySchema, hex('80'), WRONG_SHAPE, 'an empty map')
   const nested = tupleOf(BatchSchema, batch)
   nested[1] = new Map(Object.entries(header))
-  rejects(t, BatchSchema, raw(nested), WRONG_SHAPE, 'Batch whose header is a map', 'Batch.header')
+  rejects(t, BatchSchema, raw(nested), WRONG_SHAPE, 'Batch whose header is a map')
   const mapList = tupleOf(CertificateSchema, certificate)
   mapList[5] = new Map([[0, filled(64, 1)]])
-  rejects(t, CertificateSchema, raw(mapList), WRONG_SHAPE, 'signatures as a map', 'Certificate.signatures')
+  rejects(t, CertificateSchema, raw(mapList), WRONG_SHAPE, 'signatures as a map')
   t.end()
 })
 
@@ -290,7 +293,7 @@ t.test('empty, non-byte and oversize inputs', (t) => {
   rejects(t, VoteBodySchema, 'hello' as unknown as Uint8Array, MALFORMED, 'a string instead of bytes')
   rejects(t, VoteBodySchema, [0x94, 1, 2, 3] as unknown as Uint8Array, MALFORMED, 'an array of numbers instead of bytes')
   // msgpackr unpacks the never-used byte 0xc1 to a marker object, which is not a tuple
-  rejects(t, VoteBodySchema, hex('c1'), WRONG_SHAPE, 'the never-used byte 0xc1', 'VoteBody')
+  rejects(t, VoteBodySchema, hex('c1'), WRONG_SHAPE, 'the never-used byte 0xc1')
 
   const bytes = encode(VoteSchema, vote)
   t.equal(decode(VoteSchema, bytes, bytes.length).voter, vote.voter, 'an input of exactly maxBytes is fine')
@@ -336,22 +339,22 @@ t.test('msgpack extension types are refused', (t) => {
     ['timestamp 32 (-1, fixext4)', 'd6ff00000000', WRONG_SHAPE],
     ['timestamp 64 (-1, fixext8)', 'd7ff0000000000000000', WRONG_SHAPE],
     ['timestamp 96 (-1, ext8)', 'c70cff000000000000000000000000', WRONG_SHAPE],
-    ['an unknown extension type 5', 'd40500', MALFORMED],
-    ['an unknown extension type 0x10 with ext8', 'c7021000 00', MALFORMED],
+    ['an unknown extension type 5', 'd40500', WRONG_SHAPE],
+    ['an unknown extension type 0x10 with ext8', 'c7021000 00', WRONG_SHAPE],
     ['the "undefined" extension (type 0)', 'd40000', WRONG_SHAPE],
     ['msgpackr bigint extension 5n', 'd44205', WRONG_SHAPE],
     ['msgpackr Set extension', 'd4730090', WRONG_SHAPE],
     ['msgpackr record definition', 'd47200 91a161 05', WRONG_SHAPE],
-    ['msgpackr pointer with no referent', 'd67000000001', MALFORMED],
-    ['msgpackr RegExp with a bad pattern', 'd47800 92 a128 a0', MALFORMED],
+    ['msgpackr pointer with no referent', 'd67000000001', WRONG_SHAPE],
+    ['msgpackr RegExp with a bad pattern', 'd47800 92 a128 a0', WRONG_SHAPE],
     ['msgpackr Error extension', 'd46500 92 a54572726f72 a178', WRONG_SHAPE]
   ]
   for (const [what, spelling, code] of asHeight) {
     rejects(t, VoteBodySchema, voteBodyHex(spelling), code, `height as ${what}`)
   }
-  rejects(t, VoteBodySchema, hex('d6ff00000000'), WRONG_SHAPE, 'the whole message as a timestamp', 'VoteBody')
+  rejects(t, VoteBodySchema, hex('d6ff00000000'), WRONG_SHAPE, 'the whole message as a timestamp')
   // structured-clone references: a tuple whose last field points back at the tuple itself
-  rejects(t, VoteBodySchema, hex('d66900000001 94 01 0c 00 d67000000001'), WRONG_SHAPE, 'a self-referencing tuple', 'VoteBody.batchHash')
+  rejects(t, VoteBodySchema, hex('d66900000001 94 01 0c 00 d67000000001'), WRONG_SHAPE, 'a self-referencing tuple')
   t.end()
 })
 

@@ -170,15 +170,9 @@ export async function runCli (args: string[], opts: { timeoutMs?: number } = {})
   const stdout = capture(child.stdout)
   const stderr = capture(child.stderr)
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000)
-  const exit = await exitOf(child)
+  // 'close', not 'exit': it comes once the output pipes are drained too.
+  const exit = await new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
   clearTimeout(timer)
-  // 'exit' can come before the pipes are drained; 'close' means both are.
-  if (child.stdout?.readableEnded !== true || child.stderr?.readableEnded !== true) {
-    await new Promise<void>((resolve) => {
-      if (child.stdout?.readableEnded === true && child.stderr?.readableEnded === true) resolve()
-      else child.once('close', () => resolve())
-    })
-  }
   return { ...exit, stdout: stdout(), stderr: stderr() }
 }
 

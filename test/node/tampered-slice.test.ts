@@ -42,7 +42,7 @@ t.test('verifySlice accepts a served slice and refuses every tampered copy', asy
   const burstHeights = await Promise.all(burst.map(heightOf))
   const height = burstHeights[0]!
   t.same(burstHeights, burst.map(() => height), `the burst is in one batch (height ${height})`)
-  t.not(otherHeight, height)
+  t.not(otherHeight, height, `the single tx is in another batch (height ${otherHeight})`)
 
   const sliceBytes = async (rollupId: number, h: number): Promise<Uint8Array> => await getMsgpack(node.url, `/v1/rollups/${rollupId}/slices/${h}`)
   const bytes1 = await sliceBytes(1, height)
@@ -118,7 +118,6 @@ t.test('verifySlice accepts a served slice and refuses every tampered copy', asy
     { name: 'a proof missing a node', slice: () => { const s = slice1(); s.proof.nodes = s.proof.nodes.slice(1); return s }, reason: /namespace proof does not verify/ },
     { name: 'a proof range shifted by one', slice: () => { const s = slice1(); s.proof.start += 1; s.proof.end += 1; return s }, reason: /namespace proof does not verify/ }
   ]
-  t.ok(cases.length >= 12)
   for (const c of cases) {
     let check: ReturnType<typeof verifySlice>
     try {
