@@ -36,44 +36,32 @@ export const ActionSchema = record('Action', {
 })
 export type Action = Infer<typeof ActionSchema>
 
-/** The signed part of a transaction. */
-export const TxBodySchema = record('TxBody', {
+/** The signed part of a transaction; a Tx is these fields followed by the signature. */
+const txBodyFields = {
   version,
   actions: list(ActionSchema, { min: 1, max: FormatLimits.maxActionsPerTx }),
   sender: publicKey,
   nonce: uint,
   expiry: uint
-})
+}
+export const TxBodySchema = record('TxBody', txBodyFields)
 export type TxBody = Infer<typeof TxBodySchema>
 
-export const TxSchema = record('Tx', {
-  version,
-  actions: list(ActionSchema, { min: 1, max: FormatLimits.maxActionsPerTx }),
-  sender: publicKey,
-  nonce: uint,
-  expiry: uint,
-  signature
-})
+export const TxSchema = record('Tx', { ...txBodyFields, signature })
 export type Tx = Infer<typeof TxSchema>
 
-/** The signed part of a chunk: txs packed by one committee member for one rollup lane. */
-export const ChunkBodySchema = record('ChunkBody', {
+/** The signed part of a chunk (txs packed by one committee member for one rollup lane). */
+const chunkBodyFields = {
   version,
   origin: uintMax(FormatLimits.maxCommittee - 1),
   seq: uint,
   lane: rollupId,
   txs: list(TxSchema, { min: 1, max: FormatLimits.maxTxsPerChunk })
-})
+}
+export const ChunkBodySchema = record('ChunkBody', chunkBodyFields)
 export type ChunkBody = Infer<typeof ChunkBodySchema>
 
-export const ChunkSchema = record('Chunk', {
-  version,
-  origin: uintMax(FormatLimits.maxCommittee - 1),
-  seq: uint,
-  lane: rollupId,
-  txs: list(TxSchema, { min: 1, max: FormatLimits.maxTxsPerChunk }),
-  signature
-})
+export const ChunkSchema = record('Chunk', { ...chunkBodyFields, signature })
 export type Chunk = Infer<typeof ChunkSchema>
 
 export const NamespaceCountSchema = record('NamespaceCount', { rollupId, count: uint })
@@ -113,22 +101,11 @@ export const CertificateSchema = record('Certificate', {
 export type Certificate = Infer<typeof CertificateSchema>
 
 /** The signed content of a vote (and of each certificate signature). */
-export const VoteBodySchema = record('VoteBody', {
-  version,
-  height: uint,
-  round: uint,
-  batchHash: hash
-})
+const voteBodyFields = { version, height: uint, round: uint, batchHash: hash }
+export const VoteBodySchema = record('VoteBody', voteBodyFields)
 export type VoteBody = Infer<typeof VoteBodySchema>
 
-export const VoteSchema = record('Vote', {
-  version,
-  height: uint,
-  round: uint,
-  batchHash: hash,
-  voter: uintMax(FormatLimits.maxCommittee - 1),
-  signature
-})
+export const VoteSchema = record('Vote', { ...voteBodyFields, voter: uintMax(FormatLimits.maxCommittee - 1), signature })
 export type Vote = Infer<typeof VoteSchema>
 
 /**

@@ -9,6 +9,12 @@ import { loadNodeConfig } from './config.js'
 import { SequencerNode } from './sequencer-node.js'
 import { submitCommand } from './cli-submit.js'
 
+function port (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535')
+  return n
+}
+
 function positiveInt (value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer')
@@ -24,7 +30,7 @@ program.command('init')
   .option('--chain-id <id>', 'chain id', 'devnet-1')
   .option('--nodes <n>', 'committee size (this build orders with 1)', positiveInt, 1)
   .option('--rollups <names>', 'comma-separated rollup names; ids are 1, 2, ... in this order', 'token,kv')
-  .option('--api-port <port>', 'API port of node-0 (node-i gets port + i)', positiveInt, 7300)
+  .option('--api-port <port>', 'API port of node-0 (node-i gets port + i)', port, 7300)
   .action(async (opts: { dir: string, chainId: string, nodes: number, rollups: string, apiPort: number }) => {
     const result = await initHome({
       dir: resolve(opts.dir),
@@ -40,7 +46,7 @@ program.command('init')
 program.command('start')
   .description('run a node until SIGINT or SIGTERM')
   .requiredOption('--config <file>', 'node config file (written by init)')
-  .option('--api-port <port>', 'override the API port (0 picks a free one)', positiveInt)
+  .option('--api-port <port>', 'override the API port (0 picks a free one)', port)
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
   .action(async (opts: { config: string, apiPort?: number, logLevel?: string }) => {
     const config = await loadNodeConfig(opts.config)

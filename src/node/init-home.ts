@@ -35,24 +35,24 @@ export interface InitResult {
 export async function initHome (opts: InitOptions): Promise<InitResult> {
   const genesisFile = join(opts.dir, 'genesis.json')
   if (await exists(genesisFile)) throw new Error(`${genesisFile} exists already; use another --dir or remove it`)
-  await mkdir(opts.dir, { recursive: true })
-  const members: Array<{ name: string, publicKey: string, dir: string, apiPort: number }> = []
-  for (let i = 0; i < opts.nodes; i++) {
+  // Keys and genesis are made and checked in memory first, so a refused init writes nothing.
+  const members = Array.from({ length: opts.nodes }, (_, i) => {
     const name = `node-${i}`
-    const dir = join(opts.dir, name)
-    await mkdir(dir, { recursive: true })
-    const key = generateKeyPair()
-    await saveKeyFile(join(dir, 'key.json'), key)
-    members.push({ name, publicKey: bytesToHex(key.publicKey), dir, apiPort: opts.basePort + i })
-  }
+    return { name, key: generateKeyPair(), dir: join(opts.dir, name), apiPort: opts.basePort + i }
+  })
   const genesis: GenesisJson = {
     chainId: opts.chainId,
     genesisTime: Date.now(),
-    committee: members.map((m) => ({ name: m.name, publicKey: m.publicKey })),
+    committee: members.map((m) => ({ name: m.name, publicKey: bytesToHex(m.key.publicKey) })),
     rollups: opts.rollups.map((name, i) => ({ id: i + 1, name, weight: 1 })),
     limits: { ...defaultGenesisLimits, ...opts.limits }
   }
-  parseGenesis(genesis) // fail here, with the schema's message, rather than at start
+  parseGenesis(genesis)
+  await mkdir(opts.dir, { recursive: true })
+  for (const m of members) {
+    await mkdir(m.dir, { recursive: true })
+    await saveKeyFile(join(m.dir, 'key.json'), m.key)
+  }
   await writeFile(genesisFile, JSON.stringify(genesis, null, 2) + '\n')
   const nodes: InitResult['nodes'] = []
   for (const m of members) {

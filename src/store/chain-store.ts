@@ -54,7 +54,9 @@ export class ChainStore {
     try {
       await db.open()
     } catch (err) {
-      throw new StoreError(StoreErrorCode.OPEN_FAILED, `cannot open database at ${path}: ${(err as Error).message}`)
+      const cause = (err as Error & { cause?: { code?: string, message?: string } }).cause
+      const why = cause?.code === 'LEVEL_LOCKED' ? 'another process is using it (is a node already running on this folder?)' : (cause?.message ?? (err as Error).message)
+      throw new StoreError(StoreErrorCode.OPEN_FAILED, `cannot open database at ${path}: ${why}`)
     }
     const store = new ChainStore(db)
     try {
