@@ -2,7 +2,7 @@
 export { createApiServer, defaultApiServerOptions, type ApiServer, type ApiServerOptions } from './server.js'
 export { ApiError, ApiErrorCode, admissionHttpStatus, toHttpError, type ErrorBody, type HttpError } from './errors.js'
 export {
-  base64ToBytes, batchToJson, bytesToBase64, certificateToJson, headerToJson, proofToJson,
+  base64ToBytes, batchToJson, bytesToBase64, certificateToJson, commitProofToJson, headerToJson, proofToJson,
   sliceToJson, txBytesFromJsonBody, txFromJson, txStatusToJson, txToJson,
   type ActionJson, type BatchHeaderJson, type BatchJson, type CertificateJson, type ChunkSummaryJson,
   type NamespaceProofJson, type RollupLatestJson, type SliceJson, type SliceRangeJson, type SliceTxJson,

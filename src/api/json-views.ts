@@ -7,7 +7,7 @@
  */
 import {
   encode, SliceSchema, TxSchema, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, WIRE_VERSION,
-  type BatchHeader, type Certificate, type NamespaceProofWire, type Tx
+  type BatchHeader, type Certificate, type CommitProof, type NamespaceProofWire, type Tx
 } from '../codec/index.js'
 import { bytesToHex, hexToBytes } from '../crypto/index.js'
 import { AdmissionErrorCode } from '../mempool/errors.js'
@@ -63,7 +63,7 @@ export interface BatchJson {
   height: number
   hash: string
   header: BatchHeaderJson
-  certificate: CertificateJson
+  finality: CommitProofJson
   chunks: ChunkSummaryJson[]
   /** every tx in batch order (chunk by chunk); hashes are left out (they need the chain id) */
   txs: TxJson[]
@@ -87,11 +87,17 @@ export interface NamespaceProofJson {
   leafHash: string | null
 }
 
+/** Proof of finality: the descendants' headers and the QC of the last one (PROTOCOL.md). */
+export interface CommitProofJson {
+  headers: BatchHeaderJson[]
+  certificate: CertificateJson
+}
+
 export interface SliceJson {
   rollupId: number
   height: number
   header: BatchHeaderJson
-  certificate: CertificateJson
+  finality: CommitProofJson
   txs: SliceTxJson[]
   proof: NamespaceProofJson
   /** base64 of encode(SliceSchema, slice): what a client verifies */
@@ -154,6 +160,10 @@ export function certificateToJson (certificate: Certificate): CertificateJson {
   }
 }
 
+export function commitProofToJson (proof: CommitProof): CommitProofJson {
+  return { headers: proof.headers.map(headerToJson), certificate: certificateToJson(proof.certificate) }
+}
+
 export function txToJson (tx: Tx): TxJson {
   return {
     actions: tx.actions.map((a) => ({ rollupId: a.rollupId, payload: bytesToBase64(a.payload) })),
@@ -170,7 +180,7 @@ export function batchToJson (stored: StoredBatch): BatchJson {
     height: batch.header.height,
     hash: bytesToHex(stored.hash),
     header: headerToJson(batch.header),
-    certificate: certificateToJson(stored.certificate),
+    finality: commitProofToJson(stored.finality),
     chunks: batch.chunks.map((c) => ({ origin: c.origin, seq: c.seq, lane: c.lane, txCount: c.txs.length })),
     txs: batch.chunks.flatMap((c) => c.txs.map(txToJson))
   }
@@ -191,7 +201,7 @@ export function sliceToJson ({ slice, leaves }: SliceWithLeaves, encoded?: Uint8
     rollupId: slice.rollupId,
     height: slice.header.height,
     header: headerToJson(slice.header),
-    certificate: certificateToJson(slice.certificate),
+    finality: commitProofToJson(slice.finality),
     txs: leaves.map((l) => ({
       txHash: bytesToHex(l.txHash),
       actionIndex: l.actionIndex,

@@ -2,7 +2,7 @@
  * What the API needs from the node: a narrow interface so the server can be tested
  * against a fake, and so the node is free to change how it is wired.
  */
-import type { Batch, BatchHeader, Certificate, Slice, SliceLeaf, NamespaceProofWire } from '../codec/index.js'
+import type { Batch, BatchHeader, CommitProof, Slice, SliceLeaf, NamespaceProofWire } from '../codec/index.js'
 
 export interface RollupInfo {
   id: number
@@ -40,7 +40,8 @@ export interface NodeStatus {
 export interface StoredBatch {
   batch: Batch
   hash: Uint8Array
-  certificate: Certificate
+  /** proof that the batch is final: descendant headers and the QC of the last one */
+  finality: CommitProof
 }
 
 export interface SliceWithLeaves {

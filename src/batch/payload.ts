@@ -4,6 +4,7 @@
  * namespace. Each leaf is `namespace || encode(SliceLeaf)`.
  */
 import { encode, SliceLeafSchema, type Batch, type NamespaceCount, type SliceLeaf, type Tx } from '../codec/index.js'
+import { bytesToHex } from '../crypto/hex.js'
 import { rollupNamespace } from './namespace.js'
 
 export interface HashedTx {
@@ -21,6 +22,25 @@ export interface Payload {
 
 export function batchTxs (batch: Batch): Tx[] {
   return batch.chunks.flatMap((chunk) => chunk.txs)
+}
+
+/**
+ * The txs that count in a batch, in order (chunks in header order, txs in chunk order),
+ * skipping, deterministically: a repeat of a tx earlier in the batch, a tx `seenBefore`
+ * (final at a lower height or in an uncommitted ancestor), and a tx whose expiry is not
+ * after the batch timestamp. Two ingress nodes may chunk the same tx; it counts once.
+ */
+export function countedTxs (txs: HashedTx[], timestamp: number, seenBefore: (hashHex: string) => boolean): HashedTx[] {
+  const seen = new Set<string>()
+  const out: HashedTx[] = []
+  for (const entry of txs) {
+    const key = bytesToHex(entry.hash)
+    if (seen.has(key)) continue
+    seen.add(key)
+    if (entry.tx.expiry <= timestamp || seenBefore(key)) continue
+    out.push(entry)
+  }
+  return out
 }
 
 export function buildPayload (txs: HashedTx[]): Payload {

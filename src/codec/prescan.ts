@@ -8,7 +8,7 @@
  */
 import { CodecError, CodecErrorCode } from './errors.js'
 
-const MAX_DEPTH = 8
+const MAX_DEPTH = 12 // SyncResponse > items > SyncItem > Batch > chunks > Chunk > txs > Tx > actions > Action is 10
 
 export function prescan (bytes: Uint8Array): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)

@@ -20,7 +20,8 @@ export const FormatLimits = {
   maxRollups: 65_536,
   maxCommittee: 1024,
   maxChainIdLength: 64,
-  maxProofNodes: 128
+  maxProofNodes: 128,
+  maxCommitProofHeaders: 1024
 } as const
 
 const version = literal(WIRE_VERSION)
@@ -108,6 +109,102 @@ export type VoteBody = Infer<typeof VoteBodySchema>
 export const VoteSchema = record('Vote', { ...voteBodyFields, voter: uintMax(FormatLimits.maxCommittee - 1), signature })
 export type Vote = Infer<typeof VoteSchema>
 
+/** What a timeout signature covers: the round given up and the signer's highest QC round. */
+const timeoutBodyFields = { version, round: uint, highQcRound: uint }
+export const TimeoutBodySchema = record('TimeoutBody', timeoutBodyFields)
+export type TimeoutBody = Infer<typeof TimeoutBodySchema>
+
+/** A member gives up a round; it carries its highest QC so others can catch up with it. */
+export const TimeoutSchema = record('Timeout', {
+  version,
+  round: uint,
+  highQc: CertificateSchema,
+  voter: uintMax(FormatLimits.maxCommittee - 1),
+  signature
+})
+export type Timeout = Infer<typeof TimeoutSchema>
+
+/** 2f+1 timeouts of one round: per signer (bitmap order) its high QC round and signature. */
+export const TimeoutCertificateSchema = record('TimeoutCertificate', {
+  version,
+  round: uint,
+  highQcRounds: list(uint, { max: FormatLimits.maxCommittee }),
+  signers: bytes({ max: FormatLimits.maxCommittee / 8 }),
+  signatures: list(signature, { max: FormatLimits.maxCommittee })
+})
+export type TimeoutCertificate = Infer<typeof TimeoutCertificateSchema>
+
+/**
+ * A leader's proposal: the header (its payload is referenced by chunk digest), the QC of
+ * the parent, the TC of the previous round when the parent is not from it, and the
+ * leader's signature over the batch hash.
+ */
+export const ProposalSchema = record('Proposal', {
+  version,
+  header: BatchHeaderSchema,
+  justify: CertificateSchema,
+  tc: list(TimeoutCertificateSchema, { max: 1 }),
+  signature
+})
+export type Proposal = Infer<typeof ProposalSchema>
+
+/**
+ * Proof that a batch is final (2-chain commit rule): the headers of its descendants up to
+ * a block whose parent is from the round just before it, and the QC of that last block.
+ */
+export const CommitProofSchema = record('CommitProof', {
+  version,
+  headers: list(BatchHeaderSchema, { min: 1, max: FormatLimits.maxCommitProofHeaders }),
+  certificate: CertificateSchema
+})
+export type CommitProof = Infer<typeof CommitProofSchema>
+
+/** Every consensus message travels in this envelope; `kind` says how to decode `body`. */
+export const ConsensusKind = { proposal: 1, vote: 2, timeout: 3, certificate: 4 } as const
+export const ConsensusEnvelopeSchema = record('ConsensusEnvelope', {
+  version,
+  kind: uintMax(255),
+  body: bytes({ max: 64 * 1024 * 1024 })
+})
+export type ConsensusEnvelope = Infer<typeof ConsensusEnvelopeSchema>
+
+/** Consensus safety state as stored (written with sync: true before any vote leaves). */
+export const SafetyStateSchema = record('SafetyState', {
+  version,
+  highestVoteRound: uint,
+  highestQcRound: uint,
+  lastProposedRound: uint,
+  highQc: CertificateSchema
+})
+export type SafetyStateWire = Infer<typeof SafetyStateSchema>
+
+/** A block as fetched from a peer: header, the QC it extends, and its chunks. */
+export const BlockBundleSchema = record('BlockBundle', {
+  version,
+  header: BatchHeaderSchema,
+  justify: CertificateSchema,
+  chunks: list(ChunkSchema, { max: FormatLimits.maxChunksPerBatch })
+})
+export type BlockBundle = Infer<typeof BlockBundleSchema>
+
+/** Request for uncommitted blocks: the one with `hash` and its ancestors above `aboveHeight`. */
+export const BlockRequestSchema = record('BlockRequest', { version, hash, aboveHeight: uint })
+export type BlockRequest = Infer<typeof BlockRequestSchema>
+
+export const BlockResponseSchema = record('BlockResponse', { version, blocks: list(BlockBundleSchema, { max: 256 }) })
+export type BlockResponse = Infer<typeof BlockResponseSchema>
+
+/** Request for chunks by digest (a replica missing a chunk of a proposal). */
+export const ChunkRequestSchema = record('ChunkRequest', { version, digests: list(hash, { max: FormatLimits.maxChunksPerBatch }) })
+export const ChunkResponseSchema = record('ChunkResponse', { version, chunks: list(ChunkSchema, { max: FormatLimits.maxChunksPerBatch }) })
+
+/** Catch-up: final batches from `fromHeight`, at most `maxCount`, each with its commit proof. */
+export const SyncRequestSchema = record('SyncRequest', { version, fromHeight: uint, maxCount: uint })
+export const SyncItemSchema = record('SyncItem', { batch: BatchSchema, finality: CommitProofSchema })
+export type SyncItem = Infer<typeof SyncItemSchema>
+export const SyncResponseSchema = record('SyncResponse', { version, nextHeight: uint, items: list(SyncItemSchema, { max: 1024 }) })
+export type SyncResponse = Infer<typeof SyncResponseSchema>
+
 /**
  * What one NMT leaf carries after its 8-byte namespace: one action of one tx. `txHash`
  * doubles as the bundle id that lets each rollup of a cross-rollup tx correlate the rest.
@@ -136,7 +233,7 @@ export const SliceSchema = record('Slice', {
   version,
   rollupId,
   header: BatchHeaderSchema,
-  certificate: CertificateSchema,
+  finality: CommitProofSchema,
   leaves: list(bytes({ max: FormatLimits.maxPayloadBytes + 256 }), { max: FormatLimits.maxTxsPerChunk * 16 }),
   proof: NamespaceProofSchema
 })

@@ -10,7 +10,9 @@ export const DomainTag = {
   tx: 'seq/tx/v1',
   chunk: 'seq/chunk/v1',
   batch: 'seq/batch/v1',
-  vote: 'seq/vote/v1'
+  vote: 'seq/vote/v1',
+  timeout: 'seq/timeout/v1',
+  proposal: 'seq/proposal/v1'
 } as const
 export type DomainTag = (typeof DomainTag)[keyof typeof DomainTag]
 

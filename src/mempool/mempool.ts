@@ -72,7 +72,8 @@ export interface MempoolEntry {
   lane: number
   /** admission sequence: restores arrival order after a restart */
   seq: number
-  state: 'logging' | 'pending' | 'proposed'
+  /** logging: WAL write in flight; pending: in its lane; chunked: packed into a chunk; proposed: its chunk is in a proposal */
+  state: 'logging' | 'pending' | 'chunked' | 'proposed'
   proposedHeight?: number
   /** performance.now() when the tx became durable (or was recovered) */
   admittedAt: number
@@ -279,7 +280,8 @@ export class Mempool {
   }
 
   /**
-   * Takes txs for the next batch by weighted fair share, marking them proposed. Txs that
+   * Takes txs by weighted fair share, marking them proposed at `height` (or just chunked
+   * when height is -1: packed into a chunk that no proposal holds yet). Txs that
    * expired while waiting are rejected explicitly (EXPIRED) and leave the WAL.
    */
   async select (limits: { maxTxs: number, maxBytes: number }, height: number, batchTime: number): Promise<MempoolEntry[]> {
@@ -288,7 +290,7 @@ export class Mempool {
     const expired: MempoolEntry[] = []
     for (const entry of chosen) {
       if (entry.tx.expiry <= batchTime) expired.push(entry)
-      else { entry.state = 'proposed'; entry.proposedHeight = height; kept.push(entry) }
+      else if (height >= 0) { entry.state = 'proposed'; entry.proposedHeight = height; kept.push(entry) } else { entry.state = 'chunked'; kept.push(entry) }
     }
     if (expired.length > 0) {
       await this.store.walRemove(expired.map((e) => e.hash))
@@ -325,10 +327,45 @@ export class Mempool {
     this.#account(this.#lanes.get(entry.lane)!, entry, -1)
   }
 
+  /** Records that these txs' chunk is in a proposal at `height` (for status only). */
+  markProposed (hashHexes: Iterable<string>, height: number): void {
+    for (const hex of hashHexes) {
+      const entry = this.#byHash.get(hex)
+      if (entry === undefined || entry.state === 'logging' || entry.state === 'pending') continue
+      entry.state = 'proposed'
+      entry.proposedHeight = height
+    }
+  }
+
+  /** Forgets txs, by hash, that are now final (wherever they were ordered from). */
+  finalizeHashes (hashHexes: Iterable<string>): MempoolEntry[] {
+    const done: MempoolEntry[] = []
+    for (const hex of hashHexes) {
+      const entry = this.#byHash.get(hex)
+      if (entry === undefined || entry.state === 'logging' || entry.state === 'pending') continue
+      this.#remove(entry)
+      done.push(entry)
+    }
+    return done
+  }
+
+  /** Txs of a final batch that did not count because they had expired: rejected, out of the WAL. */
+  async rejectExpired (hashHexes: string[]): Promise<void> {
+    const entries = hashHexes.map((h) => this.#byHash.get(h)).filter((e): e is MempoolEntry => e !== undefined && e.state !== 'logging' && e.state !== 'pending')
+    if (entries.length === 0) return
+    await this.store.walRemove(entries.map((e) => e.hash))
+    for (const entry of entries) {
+      this.#remove(entry)
+      this.#reject(entry.hashHex, AdmissionErrorCode.EXPIRED, 'expired before its batch was ordered')
+    }
+  }
+
   state (hashHex: string): MempoolTxState | null {
     const entry = this.#byHash.get(hashHex)
     if (entry !== undefined) {
-      return entry.state === 'proposed' ? { status: 'proposed', height: entry.proposedHeight! } : { status: 'pending' }
+      return entry.state === 'proposed' && entry.proposedHeight !== undefined && entry.proposedHeight >= 0
+        ? { status: 'proposed', height: entry.proposedHeight }
+        : { status: 'pending' }
     }
     const rejection: Rejection | undefined = this.#rejections.get(hashHex)
     return rejection === undefined ? null : { status: 'rejected', ...rejection }

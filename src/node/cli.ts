@@ -28,19 +28,21 @@ program.command('init')
   .description('create a genesis file and a folder (key + config) per committee member')
   .requiredOption('--dir <dir>', 'folder to create (genesis.json, node-0/, ...)')
   .option('--chain-id <id>', 'chain id', 'devnet-1')
-  .option('--nodes <n>', 'committee size (this build orders with 1)', positiveInt, 1)
+  .option('--nodes <n>', 'committee size (n = 3f+1 tolerates f faulty members)', positiveInt, 1)
   .option('--rollups <names>', 'comma-separated rollup names; ids are 1, 2, ... in this order', 'token,kv')
   .option('--api-port <port>', 'API port of node-0 (node-i gets port + i)', port, 7300)
-  .action(async (opts: { dir: string, chainId: string, nodes: number, rollups: string, apiPort: number }) => {
+  .option('--p2p-port <port>', 'p2p port of node-0 (node-i gets port + i); default API port + 1000', port)
+  .action(async (opts: { dir: string, chainId: string, nodes: number, rollups: string, apiPort: number, p2pPort?: number }) => {
     const result = await initHome({
       dir: resolve(opts.dir),
       chainId: opts.chainId,
       nodes: opts.nodes,
       rollups: opts.rollups.split(',').map((s) => s.trim()).filter((s) => s !== ''),
-      basePort: opts.apiPort
+      basePort: opts.apiPort,
+      ...(opts.p2pPort !== undefined ? { p2pBasePort: opts.p2pPort } : {})
     })
     console.log(`genesis: ${result.genesisFile}`)
-    for (const n of result.nodes) console.log(`${n.name}: seqnode start --config ${n.configFile}   (API port ${n.apiPort})`)
+    for (const n of result.nodes) console.log(`${n.name}: seqnode start --config ${n.configFile}   (API port ${n.apiPort}, p2p port ${n.p2pPort})`)
   })
 
 program.command('start')

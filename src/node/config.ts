@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
 import { defaultMempoolOptions, type MempoolOptions } from '../mempool/index.js'
-import { defaultSoloOrdererOptions, type SoloOrdererOptions } from '../ordering/index.js'
+import { defaultConsensusDriverOptions, type ConsensusDriverOptions } from '../ordering/index.js'
 
 export const NodeConfigSchema = z.object({
   genesisFile: z.string().min(1),
@@ -24,10 +24,26 @@ export const NodeConfigSchema = z.object({
     retryAfterSeconds: z.number().int().min(1).optional(),
     reservedFraction: z.number().min(0).max(1).optional()
   }).strict().default({}),
-  ordering: z.object({
-    maxBatchDelayMs: z.number().min(0).max(10_000).optional(),
-    retryDelayMs: z.number().min(1).optional()
+  consensus: z.object({
+    baseTimeoutMs: z.number().int().min(10).max(600_000).optional(),
+    maxTimeoutMs: z.number().int().min(10).max(3_600_000).optional(),
+    requestTimeoutMs: z.number().int().min(10).optional(),
+    maxClockDriftMs: z.number().int().min(0).optional(),
+    syncIntervalMs: z.number().int().min(10).optional(),
+    syncBatchSize: z.number().int().min(1).max(1024).optional(),
+    chunkDelayMs: z.number().min(0).max(10_000).optional(),
+    maxChunkTxs: z.number().int().min(1).optional(),
+    maxChunkBytes: z.number().int().min(1024).optional(),
+    maxOwnPendingChunks: z.number().int().min(1).optional()
   }).strict().default({}),
+  p2p: z.object({
+    listen: z.array(z.string()).default(['/ip4/127.0.0.1/tcp/0']),
+    announce: z.array(z.string()).optional(),
+    /** where to reach the other committee members: index -> multiaddrs */
+    peers: z.array(z.object({ index: z.number().int().min(0), addrs: z.array(z.string()).min(1) }).strict()).default([]),
+    chunkTransport: z.enum(['direct', 'gossipsub']).default('direct'),
+    maxMessageBytes: z.number().int().min(1024).default(32 * 1024 * 1024)
+  }).strict().default({ listen: ['/ip4/127.0.0.1/tcp/0'], peers: [], chunkTransport: 'direct', maxMessageBytes: 32 * 1024 * 1024 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 }).strict()
 
@@ -39,7 +55,8 @@ export interface NodeConfig {
   dataDir: string
   api: { host: string, port: number }
   mempool: MempoolOptions
-  ordering: SoloOrdererOptions
+  consensus: ConsensusDriverOptions
+  p2p: NodeConfigFile['p2p']
   logLevel: NodeConfigFile['logLevel']
 }
 
@@ -65,8 +82,18 @@ export function parseNodeConfig (json: unknown, baseDir: string): NodeConfig {
     dataDir: resolve(baseDir, c.dataDir),
     api: c.api,
     mempool: { ...defaultMempoolOptions, ...defined(c.mempool) },
-    ordering: { ...defaultSoloOrdererOptions, ...defined(c.ordering) },
+    consensus: consensusOptions(c.consensus, defined),
+    p2p: c.p2p,
     logLevel: c.logLevel
+  }
+}
+
+function consensusOptions (c: NodeConfigFile['consensus'], defined: <T extends object>(o: T) => Partial<T>): ConsensusDriverOptions {
+  const { chunkDelayMs, maxChunkTxs, maxChunkBytes, maxOwnPendingChunks, ...driver } = c
+  return {
+    ...defaultConsensusDriverOptions,
+    ...defined(driver),
+    packer: { ...defaultConsensusDriverOptions.packer, ...defined({ chunkDelayMs, maxChunkTxs, maxChunkBytes, maxOwnPendingChunks }) }
   }
 }
 

@@ -14,6 +14,8 @@ export interface InitOptions {
   nodes: number
   rollups: string[]
   basePort: number
+  /** p2p port of node-0 (node-i gets port + i); default basePort + 1000 */
+  p2pBasePort?: number
   /** overrides of the default genesis limits */
   limits?: Partial<GenesisJson['limits']>
 }
@@ -29,7 +31,7 @@ export const defaultGenesisLimits: GenesisJson['limits'] = {
 
 export interface InitResult {
   genesisFile: string
-  nodes: Array<{ name: string, dir: string, configFile: string, apiPort: number }>
+  nodes: Array<{ name: string, dir: string, configFile: string, apiPort: number, p2pPort: number }>
 }
 
 export async function initHome (opts: InitOptions): Promise<InitResult> {
@@ -38,7 +40,7 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
   // Keys and genesis are made and checked in memory first, so a refused init writes nothing.
   const members = Array.from({ length: opts.nodes }, (_, i) => {
     const name = `node-${i}`
-    return { name, key: generateKeyPair(), dir: join(opts.dir, name), apiPort: opts.basePort + i }
+    return { name, key: generateKeyPair(), dir: join(opts.dir, name), apiPort: opts.basePort + i, p2pPort: (opts.p2pBasePort ?? opts.basePort + 1000) + i }
   })
   const genesis: GenesisJson = {
     chainId: opts.chainId,
@@ -55,19 +57,25 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
   }
   await writeFile(genesisFile, JSON.stringify(genesis, null, 2) + '\n')
   const nodes: InitResult['nodes'] = []
-  for (const m of members) {
+  for (const [index, m] of members.entries()) {
     const config: NodeConfigFile = {
       genesisFile: '../genesis.json',
       keyFile: 'key.json',
       dataDir: 'data',
       api: { host: '127.0.0.1', port: m.apiPort },
       mempool: {},
-      ordering: {},
+      consensus: {},
+      p2p: {
+        listen: [`/ip4/127.0.0.1/tcp/${m.p2pPort}`],
+        peers: members.flatMap((other, j) => j === index ? [] : [{ index: j, addrs: [`/ip4/127.0.0.1/tcp/${other.p2pPort}`] }]),
+        chunkTransport: 'direct',
+        maxMessageBytes: 32 * 1024 * 1024
+      },
       logLevel: 'info'
     }
     const configFile = join(m.dir, 'config.json')
     await writeFile(configFile, JSON.stringify(config, null, 2) + '\n')
-    nodes.push({ name: m.name, dir: m.dir, configFile, apiPort: m.apiPort })
+    nodes.push({ name: m.name, dir: m.dir, configFile, apiPort: m.apiPort, p2pPort: m.p2pPort })
   }
   return { genesisFile, nodes }
 }

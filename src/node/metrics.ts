@@ -3,6 +3,7 @@
  * need (`metrics | null`), so tests can run them without a registry.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { ConsensusMetrics } from '../ordering/index.js'
 
 export interface NodeMetrics {
   registry: Registry
@@ -12,7 +13,7 @@ export interface NodeMetrics {
   finalHeight: Gauge
   batchTxs: Histogram
   txFinalLatency: Histogram
-  ordererErrors: Counter
+  consensus: ConsensusMetrics
 }
 
 export function createNodeMetrics (sources: { mempool: () => { txs: number, bytes: number } }): NodeMetrics {
@@ -31,7 +32,17 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
       registers: [registry]
     }),
-    ordererErrors: new Counter({ name: 'seq_orderer_errors_total', help: 'Failed attempts to order a batch (txs are kept and retried)', registers: [registry] })
+    consensus: {
+      round: new Gauge({ name: 'seq_consensus_round', help: 'Current consensus round', registers: [registry] }),
+      roundDuration: new Histogram({ name: 'seq_consensus_round_duration_seconds', help: 'Time spent in each round', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10], registers: [registry] }),
+      roundsEntered: new Counter({ name: 'seq_consensus_rounds_total', help: 'Rounds entered, by how (qc: normal, tc: after a timeout)', labelNames: ['via'], registers: [registry] }),
+      votesSent: new Counter({ name: 'seq_consensus_votes_sent_total', help: 'Votes this member sent', registers: [registry] }),
+      proposals: new Counter({ name: 'seq_consensus_proposals_total', help: 'Proposals this member made', registers: [registry] }),
+      rejected: new Counter({ name: 'seq_consensus_rejected_total', help: 'Consensus messages refused, by kind and reason', labelNames: ['kind', 'reason'], registers: [registry] }),
+      chunkFetches: new Counter({ name: 'seq_chunk_fetches_total', help: 'Chunk fetches from proposers, by result', labelNames: ['result'], registers: [registry] }),
+      chunksReceived: new Counter({ name: 'seq_chunks_received_total', help: 'Chunks received from members, by verdict', labelNames: ['verdict'], registers: [registry] }),
+      syncedBatches: new Counter({ name: 'seq_sync_batches_total', help: 'Final batches applied through catch-up sync', registers: [registry] })
+    }
   }
   new Gauge({ name: 'seq_mempool_txs', help: 'Transactions held by the mempool', registers: [registry], collect () { this.set(sources.mempool().txs) } })
   new Gauge({ name: 'seq_mempool_bytes', help: 'Bytes held by the mempool', registers: [registry], collect () { this.set(sources.mempool().bytes) } })

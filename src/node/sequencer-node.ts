@@ -1,7 +1,7 @@
 /**
- * Wires one node: store, metrics, mempool (with WAL recovery), ordering, API. Parts are
- * built in dependency order and torn down in reverse; close() is safe to call twice and a
- * failed create() closes whatever it had already started.
+ * Wires one node: store, metrics, mempool (with WAL recovery), network, consensus, API.
+ * Parts are built in dependency order and torn down in reverse; close() is safe to call
+ * twice and a failed create() closes whatever it had already started.
  */
 import { mkdir } from 'node:fs/promises'
 import { pino, type Logger } from 'pino'
@@ -9,7 +9,8 @@ import { createApiServer, type ApiServer } from '../api/index.js'
 import type { ApiBackend, NodeStatus, RollupInfo, TxStatus } from '../api/types.js'
 import { bytesToHex, Ed25519Signer, equalBytes, loadKeyFile } from '../crypto/index.js'
 import { Mempool } from '../mempool/index.js'
-import { SoloOrderer, type FinalBatchEvent } from '../ordering/index.js'
+import { ConsensusDriver, SoleMemberTransport, type ConsensusTransport, type FinalBlockEvent } from '../ordering/index.js'
+import { startCommitteeTransport, type StartedTransport } from './committee-transport.js'
 import { ChainStore } from '../store/index.js'
 import type { NodeConfig } from './config.js'
 import { loadGenesis, type Genesis } from './genesis.js'
@@ -29,7 +30,8 @@ export class SequencerNode {
   #state: NodeState = 'starting'
   #store: ChainStore | null = null
   #mempool: Mempool | null = null
-  #orderer: SoloOrderer | null = null
+  #driver: ConsensusDriver | null = null
+  #transport: StartedTransport | null = null
   #api: ApiServer | null = null
   #apiUrl = ''
   #finalListeners = new Set<(height: number) => void>()
@@ -40,6 +42,7 @@ export class SequencerNode {
     readonly config: NodeConfig,
     readonly genesis: Genesis,
     readonly signer: Ed25519Signer,
+    private readonly seed: Uint8Array,
     readonly nodeIndex: number,
     readonly logger: Logger
   ) {}
@@ -50,10 +53,7 @@ export class SequencerNode {
     const key = await loadKeyFile(config.keyFile)
     const nodeIndex = genesis.committeeKeys.findIndex((k) => equalBytes(k, key.publicKey))
     if (nodeIndex < 0) throw new NodeStartError(`the key in ${config.keyFile} is not a member of the genesis committee`)
-    if (genesis.committee.length !== 1) {
-      throw new NodeStartError(`this build orders with a committee of one; genesis has ${genesis.committee.length} members`)
-    }
-    const node = new SequencerNode(config, genesis, new Ed25519Signer(key.seed), nodeIndex, logger)
+    const node = new SequencerNode(config, genesis, new Ed25519Signer(key.seed), key.seed, nodeIndex, logger)
     try {
       await node.#start()
     } catch (err) {
@@ -75,19 +75,26 @@ export class SequencerNode {
     this.#mempool = new Mempool(genesis, store, config.mempool, { admitted: metrics.txsAdmitted, rejected: metrics.txsRejected })
     const recovery = await this.#mempool.recover()
     logger.info({ ...recovery, height: store.head()?.height ?? -1 }, 'mempool recovered from the write-ahead log')
-    this.#orderer = new SoloOrderer({
+    let transport: ConsensusTransport = new SoleMemberTransport()
+    if (genesis.committee.length > 1) {
+      this.#transport = await startCommitteeTransport({ config, genesis, seed: this.seed, selfIndex: this.nodeIndex, logger, registry: metrics.registry })
+      transport = this.#transport.transport
+    }
+    this.#driver = await ConsensusDriver.restore({
       chainId: genesis.chainId,
+      committeeKeys: genesis.committeeKeys,
+      rollupIds: genesis.rollups.map((r) => r.id),
       limits: genesis.limits,
+      self: this.nodeIndex,
       signer: this.signer,
       store,
       mempool: this.#mempool,
-      onFinal: (event) => this.#onFinal(event),
-      onError: (err) => {
-        metrics.ordererErrors.inc()
-        logger.error({ err }, 'ordering a batch failed; its txs stay in the mempool')
-      }
-    }, config.ordering)
-    await this.#orderer.start()
+      transport,
+      logger: logger.child({ module: 'consensus' }),
+      metrics: metrics.consensus,
+      onFinal: (event) => this.#onFinal(event)
+    }, config.consensus)
+    this.#driver.start()
     this.#api = createApiServer({
       backend: this.#backend(),
       host: config.api.host,
@@ -109,16 +116,17 @@ export class SequencerNode {
     return this.#state
   }
 
-  #onFinal (event: FinalBatchEvent): void {
+  #onFinal (event: FinalBlockEvent): void {
     const metrics = this.metrics
     const now = performance.now()
     if (metrics !== null) {
       metrics.batchesFinal.inc()
       metrics.finalHeight.set(event.height)
-      metrics.batchTxs.observe(event.entries.length)
-      for (const entry of event.entries) metrics.txFinalLatency.observe((now - entry.admittedAt) / 1000)
+      metrics.batchTxs.observe(event.payload.counted.length)
+      for (const entry of event.finalEntries) metrics.txFinalLatency.observe((now - entry.admittedAt) / 1000)
     }
-    this.logger.debug({ height: event.height, txs: event.entries.length }, 'final')
+    this.#slices?.remember(event.height, { header: event.header, finality: event.proof, leaves: event.payload.leaves })
+    this.logger.debug({ height: event.height, txs: event.payload.counted.length }, 'final')
     for (const listener of this.#finalListeners) {
       try {
         listener(event.height)
@@ -135,10 +143,10 @@ export class SequencerNode {
       nodeId: bytesToHex(this.signer.publicKey),
       nodeIndex: this.nodeIndex,
       height: this.#store?.head()?.height ?? -1,
-      round: this.#orderer?.round ?? 0,
-      leader: 0,
+      round: this.#driver?.core.round ?? 0,
+      leader: this.#driver === null ? 0 : this.#driver.core.leaderOf(this.#driver.core.round),
       committee: this.genesis.committee.map((m, index) => ({ index, name: m.name, publicKey: m.publicKey })),
-      peers: 0,
+      peers: this.#transport?.transport.connectedMembers().length ?? 0,
       mempool: { txs: stats.txs, bytes: stats.bytes },
       rollups: this.genesis.rollups.map((r) => ({ id: r.id, name: r.name, weight: r.weight }))
     }
@@ -176,9 +184,9 @@ export class SequencerNode {
       status: () => this.status(),
       finalHeight: () => store.head()?.height ?? -1,
       getBatch: async (height) => {
-        const [batch, certificate] = await Promise.all([store.getBatch(height), store.getCertificate(height)])
-        if (batch === null || certificate === null) return null
-        return { batch, certificate, hash: certificate.batchHash }
+        const [batch, finality] = await Promise.all([store.getBatch(height), store.getCommitProof(height)])
+        if (batch === null || finality === null) return null
+        return { batch, finality, hash: finality.headers[0]!.parentHash }
       },
       resolveRollup: (idOrName) => this.resolveRollup(idOrName),
       getSlice: (rollupId, height) => slices.getSlice(rollupId, height),
@@ -194,7 +202,8 @@ export class SequencerNode {
     this.#state = 'closing'
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
       ['api', this.#api === null ? undefined : () => this.#api!.stop()],
-      ['ordering', this.#orderer === null ? undefined : () => this.#orderer!.stop()],
+      ['consensus', this.#driver === null ? undefined : () => this.#driver!.stop()],
+      ['network', this.#transport === null ? undefined : () => this.#transport!.stop()],
       ['store', this.#store === null ? undefined : () => this.#store!.close()]
     ]
     for (const [name, step] of steps) {

@@ -3,14 +3,15 @@
  * per tx, so the leaves of recent heights are cached (subscribers of several rollups read
  * the same heights one after another).
  */
-import { buildPayload, buildSlice, nodeNmt } from '../batch/index.js'
-import { decode, SliceLeafSchema, type BatchHeader, type Certificate, type Slice, type SliceLeaf } from '../codec/index.js'
+import { buildPayload, buildSlice, countedTxs, nodeNmt } from '../batch/index.js'
+import { decode, SliceLeafSchema, type BatchHeader, type CommitProof, type Slice, type SliceLeaf } from '../codec/index.js'
+import { bytesToHex } from '../crypto/index.js'
 import { txHash } from '../mempool/index.js'
 import type { ChainStore } from '../store/index.js'
 
 interface HeightPayload {
   header: BatchHeader
-  certificate: Certificate
+  finality: CommitProof
   leaves: Uint8Array[]
 }
 
@@ -22,7 +23,7 @@ export class SliceService {
   async getSlice (rollupId: number, height: number): Promise<{ slice: Slice, leaves: SliceLeaf[] } | null> {
     const payload = await this.#payload(height)
     if (payload === null) return null
-    const slice = buildSlice(nodeNmt, payload.header, payload.certificate, payload.leaves, rollupId)
+    const slice = buildSlice(nodeNmt, payload.header, payload.finality, payload.leaves, rollupId)
     return { slice, leaves: decodeLeaves(slice) }
   }
 
@@ -36,10 +37,15 @@ export class SliceService {
     if (cached !== undefined) return cached
     const head = this.store.head()
     if (head === null || height > head.height || height < 0) return null
-    const [batch, certificate] = await Promise.all([this.store.getBatch(height), this.store.getCertificate(height)])
-    if (batch === null || certificate === null) return null
+    const [batch, finality] = await Promise.all([this.store.getBatch(height), this.store.getCommitProof(height)])
+    if (batch === null || finality === null) return null
     const txs = batch.chunks.flatMap((c) => c.txs).map((tx) => ({ tx, hash: txHash(batch.header.chainId, tx) }))
-    const payload = { header: batch.header, certificate, leaves: buildPayload(txs).leaves }
+    // A tx counts in this batch iff the tx index places it here (see countedTxs).
+    const locations = await this.store.txLocations(txs.map((t) => t.hash))
+    const here = new Set<string>()
+    locations.forEach((loc, i) => { if (loc?.height === height) here.add(bytesToHex(txs[i]!.hash)) })
+    const counted = countedTxs(txs, batch.header.timestamp, (hex) => !here.has(hex))
+    const payload = { header: batch.header, finality, leaves: buildPayload(counted).leaves }
     this.#put(height, payload)
     return payload
   }

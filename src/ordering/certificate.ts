@@ -6,6 +6,7 @@
  */
 import { encode, VoteBodySchema, type Certificate, type VoteBody } from '../codec/index.js'
 import { DomainTag, domainMessage } from '../crypto/domain.js'
+import { bitmapMembers, makeBitmap } from './bitmap.js'
 
 export type VerifySignature = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean
 
@@ -24,15 +25,9 @@ export function quorumOf (n: number): number {
 
 /** Builds a certificate from votes keyed by member index (signatures already checked). */
 export function assembleCertificate (committeeSize: number, body: Omit<VoteBody, 'version'>, votes: Map<number, Uint8Array>): Certificate {
-  const signers = new Uint8Array(Math.ceil(committeeSize / 8))
-  const signatures: Uint8Array[] = []
-  for (let i = 0; i < committeeSize; i++) {
-    const sig = votes.get(i)
-    if (sig === undefined) continue
-    signers[i >> 3]! |= 1 << (i & 7)
-    signatures.push(sig)
-  }
-  return { version: 1, height: body.height, round: body.round, batchHash: body.batchHash, signers, signatures }
+  const members = [...votes.keys()].filter((i) => i < committeeSize).sort((a, b) => a - b)
+  const signatures = members.map((i) => votes.get(i)!)
+  return { version: 1, height: body.height, round: body.round, batchHash: body.batchHash, signers: makeBitmap(members, committeeSize), signatures }
 }
 
 export type CertificateCheck = { ok: true } | { ok: false, reason: string }
@@ -40,13 +35,8 @@ export type CertificateCheck = { ok: true } | { ok: false, reason: string }
 /** Checks shape, quorum and every signature against the committee. Never throws. */
 export function verifyCertificate (committee: CommitteeView, cert: Certificate, verify: VerifySignature): CertificateCheck {
   const n = committee.committeeKeys.length
-  if (cert.signers.length !== Math.ceil(n / 8)) return { ok: false, reason: 'signer bitmap has the wrong length' }
-  const members: number[] = []
-  for (let i = 0; i < cert.signers.length * 8; i++) {
-    if ((cert.signers[i >> 3]! & (1 << (i & 7))) === 0) continue
-    if (i >= n) return { ok: false, reason: 'signer bitmap names a member outside the committee' }
-    members.push(i)
-  }
+  const members = bitmapMembers(cert.signers, n)
+  if (members === null) return { ok: false, reason: 'signer bitmap is malformed for this committee' }
   if (members.length !== cert.signatures.length) return { ok: false, reason: 'signature count differs from the bitmap' }
   if (members.length < quorumOf(n)) return { ok: false, reason: `${members.length} signers, quorum is ${quorumOf(n)}` }
   const message = voteMessage(committee.chainId, cert)

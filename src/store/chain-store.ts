@@ -1,16 +1,16 @@
 /**
  * Level-backed persistence of the final chain, the mempool write-ahead log and the
  * consensus safety state. A final batch is written in one atomic level batch together
- * with its certificate, its indexes, the removal of its txs from the WAL and the new
+ * with its commit proof, its indexes, the removal of its txs from the WAL and the new
  * head, with sync: true; so after a crash either all of it is there or none of it is,
  * and a tx is in exactly one of the WAL or the chain.
  */
 import { Level } from 'level'
 import {
-  decode, BatchSchema, CertificateSchema, type Batch, type Certificate
+  decode, BatchSchema, CommitProofSchema, type Batch, type CommitProof
 } from '../codec/index.js'
 import {
-  MetaKey, batchHashKey, batchKey, certificateKey, metaKey, readU64, rollupHeightKey, safetyKey, txLocationKey, u64, walKey, Prefix, key
+  MetaKey, batchHashKey, batchKey, commitProofKey, metaKey, readU64, rollupHeightKey, safetyKey, txLocationKey, u64, walKey, Prefix, key
 } from './keys.js'
 import { StoreError, StoreErrorCode } from './errors.js'
 
@@ -31,7 +31,8 @@ export interface FinalBatchRecord {
   height: number
   hash: Uint8Array
   batchBytes: Uint8Array
-  certificateBytes: Uint8Array
+  /** encoded CommitProof: why this batch is final */
+  commitProofBytes: Uint8Array
   txHashes: Uint8Array[]
   /** actions per rollup in this batch (rollups with none are left out) */
   rollupCounts: Array<{ rollupId: number, count: number }>
@@ -95,9 +96,9 @@ export class ChainStore {
     if (raw.length !== 40) throw new StoreError(StoreErrorCode.CORRUPT, 'head record has the wrong size')
     const head = { height: readU64(raw), hash: raw.slice(8) }
     const batch = await this.#db.get(batchKey(head.height))
-    const cert = await this.#db.get(certificateKey(head.height))
+    const cert = await this.#db.get(commitProofKey(head.height))
     if (batch === undefined || cert === undefined) {
-      throw new StoreError(StoreErrorCode.CORRUPT, `head batch ${head.height} or its certificate is missing`)
+      throw new StoreError(StoreErrorCode.CORRUPT, `head batch ${head.height} or its commit proof is missing`)
     }
     return head
   }
@@ -115,7 +116,7 @@ export class ChainStore {
     }
     const ops: Op[] = [
       { type: 'put', key: batchKey(record.height), value: record.batchBytes },
-      { type: 'put', key: certificateKey(record.height), value: record.certificateBytes },
+      { type: 'put', key: commitProofKey(record.height), value: record.commitProofBytes },
       { type: 'put', key: batchHashKey(record.hash), value: u64(record.height) }
     ]
     record.txHashes.forEach((hash, index) => {
@@ -146,10 +147,14 @@ export class ChainStore {
     return this.#decodeStored(() => decode(BatchSchema, bytes), `batch ${height}`)
   }
 
-  async getCertificate (height: number): Promise<Certificate | null> {
-    const bytes = await this.#db.get(certificateKey(height))
-    if (bytes === undefined) return null
-    return this.#decodeStored(() => decode(CertificateSchema, bytes), `certificate ${height}`)
+  async getCommitProofBytes (height: number): Promise<Uint8Array | null> {
+    return (await this.#db.get(commitProofKey(height))) ?? null
+  }
+
+  async getCommitProof (height: number): Promise<CommitProof | null> {
+    const bytes = await this.getCommitProofBytes(height)
+    if (bytes === null) return null
+    return this.#decodeStored(() => decode(CommitProofSchema, bytes), `commit proof ${height}`)
   }
 
   async heightOfBatch (hash: Uint8Array): Promise<number | null> {
@@ -161,6 +166,12 @@ export class ChainStore {
     const raw = await this.#db.get(txLocationKey(txHash))
     if (raw === undefined) return null
     return { height: readU64(raw, 0), index: readU64(raw, 8) }
+  }
+
+  async txLocations (txHashes: Uint8Array[]): Promise<Array<TxLocation | null>> {
+    if (txHashes.length === 0) return []
+    const raws = await this.#db.getMany(txHashes.map(txLocationKey))
+    return raws.map((raw) => raw === undefined ? null : { height: readU64(raw, 0), index: readU64(raw, 8) })
   }
 
   /** Highest final height holding actions of the rollup, or -1. */

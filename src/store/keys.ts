@@ -5,7 +5,7 @@
 export const Prefix = {
   meta: 0x01,
   batch: 0x02,
-  certificate: 0x03,
+  commitProof: 0x03,
   batchHeightByHash: 0x04,
   txLocation: 0x05,
   rollupHeight: 0x06,
@@ -44,7 +44,7 @@ export function metaKey (name: string): Uint8Array {
 }
 
 export const batchKey = (height: number): Uint8Array => key(Prefix.batch, u64(height))
-export const certificateKey = (height: number): Uint8Array => key(Prefix.certificate, u64(height))
+export const commitProofKey = (height: number): Uint8Array => key(Prefix.commitProof, u64(height))
 export const batchHashKey = (hash: Uint8Array): Uint8Array => key(Prefix.batchHeightByHash, hash)
 export const txLocationKey = (txHash: Uint8Array): Uint8Array => key(Prefix.txLocation, txHash)
 export const rollupHeightKey = (rollupId: number, height: number): Uint8Array => key(Prefix.rollupHeight, u64(rollupId), u64(height))

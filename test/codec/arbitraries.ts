@@ -6,12 +6,21 @@
  */
 import fc from 'fast-check'
 import {
-  ActionSchema, BatchHeaderSchema, BatchSchema, CertificateSchema, ChunkBodySchema, ChunkSchema,
-  NamespaceCountSchema, NamespaceProofSchema, SliceLeafSchema, SliceSchema, TxBodySchema, TxSchema,
-  VoteBodySchema, VoteSchema, FormatLimits, HASH_LENGTH, NMT_ROOT_LENGTH, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH,
-  type Action, type Batch, type BatchHeader, type Certificate, type Chunk, type ChunkBody, type NamespaceCount,
-  type NamespaceProofWire, type Schema, type Slice, type SliceLeaf, type Tx, type TxBody, type Vote, type VoteBody
+  ActionSchema, BatchHeaderSchema, BatchSchema, BlockBundleSchema, BlockRequestSchema, BlockResponseSchema,
+  CertificateSchema, ChunkBodySchema, ChunkRequestSchema, ChunkResponseSchema, ChunkSchema, CommitProofSchema,
+  ConsensusEnvelopeSchema, NamespaceCountSchema, NamespaceProofSchema, ProposalSchema, SafetyStateSchema,
+  SliceLeafSchema, SliceSchema, SyncItemSchema, SyncRequestSchema, SyncResponseSchema, TimeoutBodySchema,
+  TimeoutCertificateSchema, TimeoutSchema, TxBodySchema, TxSchema, VoteBodySchema, VoteSchema,
+  ConsensusKind, FormatLimits, HASH_LENGTH, NMT_ROOT_LENGTH, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH,
+  type Action, type Batch, type BatchHeader, type BlockBundle, type BlockRequest, type BlockResponse, type Certificate,
+  type Chunk, type ChunkBody, type CommitProof, type ConsensusEnvelope, type Infer, type NamespaceCount,
+  type NamespaceProofWire, type Proposal, type SafetyStateWire, type Schema, type Slice, type SliceLeaf, type SyncItem,
+  type SyncResponse, type Timeout, type TimeoutBody, type TimeoutCertificate, type Tx, type TxBody, type Vote, type VoteBody
 } from '../../src/codec/index.js'
+
+export type ChunkRequest = Infer<typeof ChunkRequestSchema>
+export type ChunkResponse = Infer<typeof ChunkResponseSchema>
+export type SyncRequest = Infer<typeof SyncRequestSchema>
 
 const U32 = 2 ** 32
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER
@@ -32,7 +41,8 @@ export const arbUint: fc.Arbitrary<number> = fc.oneof(
 )
 
 export function arbUintMax (max: number): fc.Arbitrary<number> {
-  return fc.oneof(fc.constantFrom(0, 0x7f, 0x80, 0xff, 0x100, max), fc.integer({ min: 0, max }))
+  const edges = [0, 0x7f, 0x80, 0xff, 0x100, max].filter((n) => n <= max)
+  return fc.oneof(fc.constantFrom(...edges), fc.integer({ min: 0, max }))
 }
 
 export function arbFixedBytes (length: number): fc.Arbitrary<Uint8Array> {
@@ -138,11 +148,76 @@ export const arbNamespaceProof: fc.Arbitrary<NamespaceProofWire> = fc.record({
   leafHash: arbBytes(NMT_ROOT_LENGTH)
 })
 
+export const arbTimeoutBody: fc.Arbitrary<TimeoutBody> = fc.record({ version, round: arbUint, highQcRound: arbUint })
+
+export const arbTimeout: fc.Arbitrary<Timeout> = fc.record({
+  version, round: arbUint, highQc: arbCertificate, voter: arbMember, signature: arbSignature
+})
+
+export const arbTimeoutCertificate: fc.Arbitrary<TimeoutCertificate> = fc.record({
+  version,
+  round: arbUint,
+  // up to 17 rounds: crosses the fixarray / array16 switch
+  highQcRounds: fc.oneof(fc.array(arbUint, { maxLength: 4 }), fc.array(arbUint, { minLength: 15, maxLength: 17 })),
+  signers: arbBytes(FormatLimits.maxCommittee / 8),
+  signatures: fc.array(arbSignature, { maxLength: 5 })
+})
+
+export const arbProposal: fc.Arbitrary<Proposal> = fc.record({
+  version,
+  header: arbBatchHeader,
+  justify: arbCertificate,
+  tc: fc.array(arbTimeoutCertificate, { maxLength: 1 }),
+  signature: arbSignature
+})
+
+/** 1..3 headers mostly, sometimes 15..17 (the fixarray / array16 switch); the schema needs at least one. */
+export const arbCommitProof: fc.Arbitrary<CommitProof> = fc.record({
+  version,
+  headers: fc.oneof(
+    { weight: 4, arbitrary: fc.array(arbBatchHeader, { minLength: 1, maxLength: 3 }) },
+    { weight: 1, arbitrary: fc.array(arbBatchHeader, { minLength: 15, maxLength: 17 }) }
+  ),
+  certificate: arbCertificate
+})
+
+export const arbConsensusEnvelope: fc.Arbitrary<ConsensusEnvelope> = fc.record({
+  version,
+  kind: fc.oneof(fc.constantFrom(...Object.values(ConsensusKind)), arbUintMax(255)),
+  body: arbBytes(64 * 1024 * 1024)
+})
+
+export const arbSafetyState: fc.Arbitrary<SafetyStateWire> = fc.record({
+  version, highestVoteRound: arbUint, highestQcRound: arbUint, lastProposedRound: arbUint, highQc: arbCertificate
+})
+
+export const arbBlockBundle: fc.Arbitrary<BlockBundle> = fc.record({
+  version, header: arbBatchHeader, justify: arbCertificate, chunks: fc.array(arbChunk, { maxLength: 2 })
+})
+
+export const arbBlockRequest: fc.Arbitrary<BlockRequest> = fc.record({ version, hash: arbHash, aboveHeight: arbUint })
+
+export const arbBlockResponse: fc.Arbitrary<BlockResponse> = fc.record({ version, blocks: fc.array(arbBlockBundle, { maxLength: 2 }) })
+
+export const arbChunkRequest: fc.Arbitrary<ChunkRequest> = fc.record({
+  version, digests: fc.oneof(fc.array(arbHash, { maxLength: 3 }), fc.array(arbHash, { minLength: 15, maxLength: 17 }))
+})
+
+export const arbChunkResponse: fc.Arbitrary<ChunkResponse> = fc.record({ version, chunks: fc.array(arbChunk, { maxLength: 2 }) })
+
+export const arbSyncRequest: fc.Arbitrary<SyncRequest> = fc.record({ version, fromHeight: arbUint, maxCount: arbUint })
+
+export const arbSyncItem: fc.Arbitrary<SyncItem> = fc.record({ batch: arbBatch, finality: arbCommitProof })
+
+export const arbSyncResponse: fc.Arbitrary<SyncResponse> = fc.record({
+  version, nextHeight: arbUint, items: fc.array(arbSyncItem, { maxLength: 2 })
+})
+
 export const arbSlice: fc.Arbitrary<Slice> = fc.record({
   version,
   rollupId: arbUint,
   header: arbBatchHeader,
-  certificate: arbCertificate,
+  finality: arbCommitProof,
   leaves: fc.array(arbBytes(FormatLimits.maxPayloadBytes + 256), { maxLength: 4 }),
   proof: arbNamespaceProof
 })
@@ -170,6 +245,21 @@ export const WIRE_TYPES: readonly WireType[] = [
   wire('Certificate', CertificateSchema, arbCertificate),
   wire('VoteBody', VoteBodySchema, arbVoteBody),
   wire('Vote', VoteSchema, arbVote),
+  wire('TimeoutBody', TimeoutBodySchema, arbTimeoutBody),
+  wire('Timeout', TimeoutSchema, arbTimeout),
+  wire('TimeoutCertificate', TimeoutCertificateSchema, arbTimeoutCertificate),
+  wire('Proposal', ProposalSchema, arbProposal),
+  wire('CommitProof', CommitProofSchema, arbCommitProof),
+  wire('ConsensusEnvelope', ConsensusEnvelopeSchema, arbConsensusEnvelope),
+  wire('SafetyState', SafetyStateSchema, arbSafetyState),
+  wire('BlockBundle', BlockBundleSchema, arbBlockBundle),
+  wire('BlockRequest', BlockRequestSchema, arbBlockRequest),
+  wire('BlockResponse', BlockResponseSchema, arbBlockResponse),
+  wire('ChunkRequest', ChunkRequestSchema, arbChunkRequest),
+  wire('ChunkResponse', ChunkResponseSchema, arbChunkResponse),
+  wire('SyncRequest', SyncRequestSchema, arbSyncRequest),
+  wire('SyncItem', SyncItemSchema, arbSyncItem),
+  wire('SyncResponse', SyncResponseSchema, arbSyncResponse),
   wire('SliceLeaf', SliceLeafSchema, arbSliceLeaf),
   wire('NamespaceProof', NamespaceProofSchema, arbNamespaceProof),
   wire('Slice', SliceSchema, arbSlice)

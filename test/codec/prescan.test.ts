@@ -19,7 +19,7 @@ t.test('a message made of maps is refused before any object is built', async (t)
 
 t.test('arrays that claim more elements than bytes left, nesting too deep, truncation', async (t) => {
   throwsWithCode(t, () => prescan(Uint8Array.of(0xdd, 0xff, 0xff, 0xff, 0xff, 0x01)), CodecErrorCode.MALFORMED, 'array longer than the input')
-  throwsWithCode(t, () => prescan(new Uint8Array(20).fill(0x91)), CodecErrorCode.WRONG_SHAPE, 'nested deeper than 8')
+  throwsWithCode(t, () => prescan(new Uint8Array(20).fill(0x91)), CodecErrorCode.WRONG_SHAPE, 'nested too deep')
   throwsWithCode(t, () => prescan(Uint8Array.of(0xc4, 0x05, 1, 2)), CodecErrorCode.MALFORMED, 'bin longer than the input')
   throwsWithCode(t, () => prescan(Uint8Array.of(0x92, 0x01)), CodecErrorCode.MALFORMED, 'missing element')
   throwsWithCode(t, () => prescan(Uint8Array.of(0x01, 0x02)), CodecErrorCode.MALFORMED, 'trailing bytes')

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict'
 import t from 'tap'
 import fc from 'fast-check'
 import { decode, encode, VoteBodySchema } from '../../src/codec/index.js'
+import * as wireTypes from '../../src/codec/wire-types.js'
 import { BOUNDARY_UINTS, WIRE_TYPES, arbUint, comparable } from './arbitraries.js'
+import { EXAMPLES } from './fixtures.js'
 
 const RUNS = 250
 
@@ -21,6 +23,19 @@ function byteArrays (value: unknown, out: Uint8Array[] = []): Uint8Array[] {
   else if (typeof value === 'object' && value !== null) for (const v of Object.values(value)) byteArrays(v, out)
   return out
 }
+
+t.test('every schema of wire-types.ts has an arbitrary and a fixture', (t) => {
+  const schemas = Object.entries(wireTypes).filter(([exported]) => exported.endsWith('Schema'))
+  t.ok(schemas.length >= 29, `${schemas.length} schemas exported`)
+  for (const [exported, schema] of schemas) {
+    const name = (schema as { name: string }).name
+    t.equal(`${name}Schema`, exported, `${exported} is named ${name}`)
+    t.ok(WIRE_TYPES.some((w) => w.schema === schema && w.name === name), `${name} has an arbitrary`)
+    t.ok(EXAMPLES.some((e) => e.schema === schema && e.name === name), `${name} has a fixture`)
+  }
+  t.equal(new Set(WIRE_TYPES.map((w) => w.name)).size, WIRE_TYPES.length, 'no wire type is listed twice')
+  t.end()
+})
 
 for (const { name, schema, arb } of WIRE_TYPES) {
   t.test(`${name}: decode(encode(x)) deep-equals x, encode(decode(b)) is b`, (t) => {

@@ -1,0 +1,96 @@
+/**
+ * The payload of a block from its chunks: which txs count (countedTxs: no repeats, nothing
+ * final before, nothing expired at the batch timestamp), their NMT leaves, payload root
+ * and namespace table. Leaders use it to fill a header; replicas and catch-up use it to
+ * check one. Also the per-chunk checks every member applies to a chunk it receives.
+ */
+import { buildPayload, countedTxs, chunkSigningMessage, nmtRoot, type HashedTx } from '../batch/index.js'
+import { decode, ChunkSchema, type BatchHeader, type Chunk, type NamespaceCount } from '../codec/index.js'
+import { bytesToHex, equalBytes, sha256, verifyEd25519 } from '../crypto/index.js'
+import { txHash } from '../mempool/index.js'
+
+export interface BlockPayload {
+  chunks: Chunk[]
+  chunkDigestHexes: string[]
+  counted: HashedTx[]
+  countedHexes: Set<string>
+  /** every tx hash in the chunks (counted or not) */
+  allHexes: string[]
+  leaves: Uint8Array[]
+  payloadRoot: Uint8Array
+  namespaces: NamespaceCount[]
+}
+
+export interface ChunkRules {
+  chainId: string
+  committeeKeys: Uint8Array[]
+  rollupIds: ReadonlySet<number>
+  maxActionsPerTx: number
+  maxPayloadBytes: number
+  maxTxsPerChunk: number
+}
+
+export type ChunkCheck = { ok: true, chunk: Chunk, digest: Uint8Array, hashes: Uint8Array[] } | { ok: false, verdict: 'reject' | 'ignore', reason: string }
+
+/** Gossip-time checks of a chunk (ingress already checked each tx signature; see PROTOCOL.md). */
+export function checkChunk (rules: ChunkRules, bytes: Uint8Array, maxBytes: number): ChunkCheck {
+  let chunk: Chunk
+  try {
+    chunk = decode(ChunkSchema, bytes, maxBytes)
+  } catch (err) {
+    // [REJECT] a chunk decodes strictly
+    return { ok: false, verdict: 'reject', reason: `malformed: ${(err as Error).message}` }
+  }
+  const key = rules.committeeKeys[chunk.origin]
+  // [REJECT] the origin is a committee member
+  if (key === undefined) return { ok: false, verdict: 'reject', reason: 'origin is not a committee member' }
+  // [REJECT] the lane and every action's rollup are in genesis, within the genesis limits
+  if (!rules.rollupIds.has(chunk.lane)) return { ok: false, verdict: 'reject', reason: 'unknown lane' }
+  if (chunk.txs.length > rules.maxTxsPerChunk) return { ok: false, verdict: 'reject', reason: 'too many txs' }
+  for (const tx of chunk.txs) {
+    if (tx.actions.length > rules.maxActionsPerTx) return { ok: false, verdict: 'reject', reason: 'too many actions in a tx' }
+    for (const a of tx.actions) {
+      if (!rules.rollupIds.has(a.rollupId)) return { ok: false, verdict: 'reject', reason: 'unknown rollup in a tx' }
+      if (a.payload.length > rules.maxPayloadBytes) return { ok: false, verdict: 'reject', reason: 'payload over the limit' }
+    }
+  }
+  const message = chunkSigningMessage(rules.chainId, chunk)
+  // [REJECT] signed by its origin
+  if (!verifyEd25519(key, message, chunk.signature)) return { ok: false, verdict: 'reject', reason: 'bad chunk signature' }
+  return { ok: true, chunk, digest: sha256(message), hashes: chunk.txs.map((tx) => txHash(rules.chainId, tx)) }
+}
+
+/**
+ * Computes the payload of chunks for a block at `timestamp`. `hashesOf` gives the tx
+ * hashes of a chunk (cached by the pool); `seenBefore` says whether a tx hash is final or
+ * in an uncommitted ancestor.
+ */
+export function computePayload (chunks: Chunk[], chunkDigestHexes: string[], hashesOf: (i: number) => Uint8Array[], timestamp: number, seenBefore: (hex: string) => boolean): BlockPayload {
+  const all: HashedTx[] = []
+  chunks.forEach((chunk, i) => {
+    const hashes = hashesOf(i)
+    chunk.txs.forEach((tx, j) => all.push({ tx, hash: hashes[j]! }))
+  })
+  const counted = countedTxs(all, timestamp, seenBefore)
+  const payload = buildPayload(counted)
+  return {
+    chunks,
+    chunkDigestHexes,
+    counted,
+    countedHexes: new Set(counted.map((c) => bytesToHex(c.hash))),
+    allHexes: all.map((a) => bytesToHex(a.hash)),
+    leaves: payload.leaves,
+    payloadRoot: nmtRoot(payload.leaves),
+    namespaces: payload.namespaces
+  }
+}
+
+/** Null when the header agrees with its payload, else the reason. */
+export function headerMismatch (header: BatchHeader, payload: BlockPayload): string | null {
+  if (header.chunkDigests.length !== payload.chunkDigestHexes.length) return 'chunk count'
+  if (header.txCount !== payload.counted.length) return 'tx count'
+  if (!equalBytes(header.payloadRoot, payload.payloadRoot)) return 'payload root'
+  const ns = payload.namespaces
+  if (ns.length !== header.namespaces.length || ns.some((n, i) => n.rollupId !== header.namespaces[i]!.rollupId || n.count !== header.namespaces[i]!.count)) return 'namespace table'
+  return null
+}

@@ -1,0 +1,127 @@
+/**
+ * Ingress: packs this member's admitted txs into signed per-rollup chunks (after a short
+ * coalescing delay, or at once when a chunk's worth waits), adds them to the chunk pool and
+ * hands them to the network. Selection from the mempool is the weighted fair DRR, and the
+ * packer stops while too many of its own chunks wait to be final, so a flood stays in the
+ * mempool, where fair share and the 429/503 backpressure act, rather than in chunks.
+ */
+import { ChunkSchema, encode, type Chunk, type ChunkBody } from '../codec/index.js'
+import { sha256, type Ed25519Signer } from '../crypto/index.js'
+import { chunkSigningMessage } from '../batch/index.js'
+import type { Mempool, MempoolEntry } from '../mempool/index.js'
+
+export interface ChunkPackerOptions {
+  /** coalescing delay after the first waiting tx */
+  chunkDelayMs: number
+  maxChunkTxs: number
+  maxChunkBytes: number
+  /** own chunks not yet final before packing pauses */
+  maxOwnPendingChunks: number
+}
+
+export const defaultChunkPackerOptions: ChunkPackerOptions = {
+  chunkDelayMs: 2, // small against a round trip; lets a burst share a chunk
+  maxChunkTxs: 2000, // a few hundred KB: cheap to move and to fetch again
+  maxChunkBytes: 1024 * 1024,
+  maxOwnPendingChunks: 64 // enough for several batches in flight
+}
+
+export interface PackedChunk {
+  chunk: Chunk
+  bytes: Uint8Array
+  digest: Uint8Array
+  entries: MempoolEntry[]
+}
+
+export class ChunkPacker {
+  #running = false
+  #loop: Promise<void> | null = null
+  #seq: number
+  #ownPending = 0
+  #roomWaiters: Array<() => void> = []
+
+  constructor (
+    private readonly deps: {
+      chainId: string
+      self: number
+      signer: Ed25519Signer
+      mempool: Mempool
+      onPacked: (packed: PackedChunk) => Promise<void>
+      onError: (err: Error) => void
+    },
+    private readonly options: ChunkPackerOptions = defaultChunkPackerOptions
+  ) {
+    // Unique per origin across restarts without a stored counter: milliseconds * 1000.
+    this.#seq = Date.now() * 1000
+  }
+
+  start (): void {
+    if (this.#running) return
+    this.#running = true
+    this.#loop = this.#run()
+  }
+
+  async stop (): Promise<void> {
+    this.#running = false
+    this.deps.mempool.wakeAll()
+    this.#wakeRoom()
+    await this.#loop
+  }
+
+  /** Called when own chunks become final. */
+  ownChunksFinal (count: number): void {
+    this.#ownPending = Math.max(0, this.#ownPending - count)
+    this.#wakeRoom()
+  }
+
+  #wakeRoom (): void {
+    const waiters = this.#roomWaiters
+    this.#roomWaiters = []
+    for (const w of waiters) w()
+  }
+
+  async #run (): Promise<void> {
+    const { mempool } = this.deps
+    while (this.#running) {
+      if (this.#ownPending >= this.options.maxOwnPendingChunks) {
+        await new Promise<void>((resolve) => this.#roomWaiters.push(resolve))
+        continue
+      }
+      await mempool.whenWaiting()
+      if (!this.#running) break
+      if (this.options.chunkDelayMs > 0 && mempool.waiting < this.options.maxChunkTxs) await sleep(this.options.chunkDelayMs)
+      if (!this.#running) break
+      try {
+        const entries = await mempool.select({ maxTxs: this.options.maxChunkTxs, maxBytes: this.options.maxChunkBytes }, -1, Date.now())
+        for (const packed of this.#pack(entries)) {
+          this.#ownPending++
+          await this.deps.onPacked(packed)
+        }
+      } catch (err) {
+        this.deps.onError(err as Error)
+        await sleep(100)
+      }
+    }
+  }
+
+  #pack (entries: MempoolEntry[]): PackedChunk[] {
+    const byLane = new Map<number, MempoolEntry[]>()
+    for (const entry of entries) {
+      const list = byLane.get(entry.lane)
+      if (list === undefined) byLane.set(entry.lane, [entry])
+      else list.push(entry)
+    }
+    return [...byLane].map(([lane, laneEntries]) => {
+      const body: ChunkBody = { version: 1, origin: this.deps.self, seq: this.#seq++, lane, txs: laneEntries.map((e) => e.tx) }
+      const message = chunkSigningMessage(this.deps.chainId, body)
+      const chunk: Chunk = { ...body, signature: this.deps.signer.sign(message) }
+      return { chunk, bytes: encode(ChunkSchema, chunk), digest: sha256(message), entries: laneEntries }
+    })
+  }
+}
+
+
+function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+

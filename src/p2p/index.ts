@@ -1,0 +1,8 @@
+export { createCommitteeTransport, defaultCommitteeTransportOptions } from './transport.js'
+export { P2PError, P2PErrorCode } from './errors.js'
+export { createMemoryP2PMetrics, MemoryCounter, type MemoryP2PMetrics } from './metrics.js'
+export { CHUNK_ID_BYTES } from './chunks.js'
+export type {
+  ChunkValidator, ChunkVerdict, CommitteeTransport, CommitteeTransportOptions, MessageHandler, P2PCounter, P2PMetrics,
+  PeerAddress, RequestHandler
+} from './types.js'

@@ -1,0 +1,257 @@
+/**
+ * One long-lived outbound stream to one member for one protocol, fed from a bounded FIFO
+ * of encoded frames. A single pump writes the frames in order, waits for `drain` whenever
+ * the stream says so, and opens a new stream when the old one fails (with backoff while
+ * the member is unreachable). Frames already handed to a stream that then dies are lost:
+ * delivery is best effort, in order, with gaps.
+ *
+ * Two admission policies, chosen by the caller per frame:
+ * - `pushDroppable` (consensus): always queues; beyond `maxFrames` the oldest frame is
+ *   dropped. The protocol tolerates loss and old votes are the least useful.
+ * - `pushWithRoom` (chunks): waits while the queue holds `maxBytes` or more, so the
+ *   publisher slows to the member's pace; after `stallMs` (or at once if the member is not
+ *   connected) the frame is dropped for this member only, so one slow or absent member
+ *   cannot stall dissemination to the others. Such a member fetches missing chunks later.
+ */
+import type { Stream } from '@libp2p/interface'
+import { waitForDrain } from './stream-utils.js'
+
+export type DropReason = 'queue_full' | 'not_connected' | 'stalled' | 'not_running'
+
+export interface OutboundChannelOptions {
+  /** opens a stream on this channel's protocol to the member (dialling if needed) */
+  openStream: (signal: AbortSignal) => Promise<Stream>
+  isConnected: () => boolean
+  maxFrames: number
+  maxBytes: number
+  stallMs: number
+  openTimeoutMs: number
+  retryMinMs: number
+  retryMaxMs: number
+  onSent: (frames: number) => void
+  onDrop: (reason: DropReason, frames: number) => void
+  onOpenError: (err: unknown) => void
+}
+
+/** FIFO of frames with O(1) shift and a running byte count. */
+class FrameQueue {
+  #items: Uint8Array[] = []
+  #head = 0
+  bytes = 0
+
+  get length (): number {
+    return this.#items.length - this.#head
+  }
+
+  push (frame: Uint8Array): void {
+    this.#items.push(frame)
+    this.bytes += frame.byteLength
+  }
+
+  peek (): Uint8Array | undefined {
+    return this.#items[this.#head]
+  }
+
+  shift (): Uint8Array | undefined {
+    const frame = this.#items[this.#head]
+    if (frame === undefined) return undefined
+    this.#items[this.#head++] = EMPTY
+    this.bytes -= frame.byteLength
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head)
+      this.#head = 0
+    }
+    return frame
+  }
+
+  /** Empties the queue; returns how many frames it held. */
+  clear (): number {
+    const count = this.length
+    this.#items = []
+    this.#head = 0
+    this.bytes = 0
+    return count
+  }
+}
+const EMPTY = new Uint8Array(0)
+
+interface RoomWaiter {
+  frame: Uint8Array
+  resolve: () => void
+  timer: ReturnType<typeof setTimeout>
+}
+
+export class OutboundChannel {
+  readonly #opts: OutboundChannelOptions
+  readonly #queue = new FrameQueue()
+  readonly #waiters: RoomWaiter[] = []
+  #stream: Stream | undefined
+  #pumping = false
+  #closed = false
+  #retryMs: number
+  #retryTimer: ReturnType<typeof setTimeout> | undefined
+  readonly #abort = new AbortController()
+
+  constructor (opts: OutboundChannelOptions) {
+    this.#opts = opts
+    this.#retryMs = opts.retryMinMs
+  }
+
+  get queuedFrames (): number {
+    return this.#queue.length
+  }
+
+  get queuedBytes (): number {
+    return this.#queue.bytes
+  }
+
+  pushDroppable (frame: Uint8Array): void {
+    if (this.#closed) {
+      this.#opts.onDrop('not_running', 1)
+      return
+    }
+    this.#queue.push(frame)
+    while (this.#queue.length > this.#opts.maxFrames) {
+      this.#queue.shift()
+      this.#opts.onDrop('queue_full', 1)
+    }
+    this.#kick()
+  }
+
+  /** Resolves when the frame is queued or dropped (never rejects). */
+  async pushWithRoom (frame: Uint8Array): Promise<void> {
+    if (this.#closed) {
+      this.#opts.onDrop('not_running', 1)
+      return
+    }
+    if (!this.#opts.isConnected()) {
+      this.#opts.onDrop('not_connected', 1)
+      return
+    }
+    if (this.#waiters.length === 0 && this.#queue.bytes < this.#opts.maxBytes) {
+      this.#queue.push(frame)
+      this.#kick()
+      return
+    }
+    return new Promise((resolve) => {
+      const waiter: RoomWaiter = {
+        frame,
+        resolve,
+        timer: setTimeout(() => {
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1)
+          this.#opts.onDrop('stalled', 1)
+          resolve()
+        }, this.#opts.stallMs)
+      }
+      this.#waiters.push(waiter)
+    })
+  }
+
+  /** The member is connected again: retry now instead of at the next backoff tick. */
+  onConnected (): void {
+    this.#retryMs = this.#opts.retryMinMs
+    if (this.#retryTimer !== undefined) {
+      clearTimeout(this.#retryTimer)
+      this.#retryTimer = undefined
+    }
+    this.#kick()
+  }
+
+  /** The member has no connection left: chunk frames for it are dropped, not held. */
+  dropPending (reason: DropReason): void {
+    const dropped = this.#queue.clear() + this.#waiters.length
+    for (const waiter of this.#waiters.splice(0)) {
+      clearTimeout(waiter.timer)
+      waiter.resolve()
+    }
+    if (dropped > 0) this.#opts.onDrop(reason, dropped)
+  }
+
+  close (): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#abort.abort()
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer)
+    this.dropPending('not_running')
+    const stream = this.#stream
+    this.#stream = undefined
+    stream?.close().catch((err: Error) => { stream.abort(err) })
+  }
+
+  #kick (): void {
+    if (this.#pumping || this.#closed || this.#retryTimer !== undefined) return
+    this.#pump().catch((err: unknown) => { this.#opts.onOpenError(err) })
+  }
+
+  /** Moves waiting frames into the queue while there is room, oldest waiter first. */
+  #admitWaiters (): void {
+    while (this.#waiters.length > 0 && this.#queue.bytes < this.#opts.maxBytes) {
+      const waiter = this.#waiters.shift()!
+      clearTimeout(waiter.timer)
+      this.#queue.push(waiter.frame)
+      waiter.resolve()
+    }
+  }
+
+  async #pump (): Promise<void> {
+    this.#pumping = true
+    try {
+      while (!this.#closed && this.#queue.length > 0) {
+        const stream = this.#stream ?? await this.#open()
+        if (stream === undefined) return
+        let writable: boolean
+        try {
+          writable = stream.send(this.#queue.peek()!)
+        } catch {
+          // The stream closed under us; the frame stays queued for the next stream.
+          this.#forget(stream)
+          continue
+        }
+        this.#queue.shift()
+        this.#opts.onSent(1)
+        this.#admitWaiters()
+        if (!writable && !await waitForDrain(stream)) this.#forget(stream)
+      }
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  async #open (): Promise<Stream | undefined> {
+    try {
+      const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#opts.openTimeoutMs)])
+      const stream = await this.#opts.openStream(signal)
+      if (this.#closed) {
+        stream.abort(new Error('transport stopped'))
+        return undefined
+      }
+      this.#retryMs = this.#opts.retryMinMs
+      this.#stream = stream
+      stream.addEventListener('close', () => {
+        if (this.#forget(stream)) this.#kick()
+      }, { once: true })
+      return stream
+    } catch (err) {
+      if (this.#closed) return undefined
+      this.#opts.onOpenError(err)
+      this.#scheduleRetry()
+      return undefined
+    }
+  }
+
+  /** Clears `stream` if it is the current one; true if it was. */
+  #forget (stream: Stream): boolean {
+    if (this.#stream !== stream) return false
+    this.#stream = undefined
+    return true
+  }
+
+  #scheduleRetry (): void {
+    const delay = this.#retryMs * (0.8 + Math.random() * 0.4)
+    this.#retryMs = Math.min(this.#retryMs * 2, this.#opts.retryMaxMs)
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined
+      this.#kick()
+    }, delay)
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The committee transport's public types. The transport moves opaque bytes between
+ * committee members (known from genesis) and knows nothing of our message formats.
+ */
+import type { Logger } from 'pino'
+
+/** A chunk validator's verdict; in gossipsub mode it drives peer scoring. */
+export type ChunkVerdict = 'accept' | 'ignore' | 'reject'
+
+/** `from` is the member that handed us the chunk (in gossipsub mode, possibly a forwarder). */
+export type ChunkValidator = (from: number, bytes: Uint8Array, id: Uint8Array) => ChunkVerdict
+export type MessageHandler = (from: number, bytes: Uint8Array) => void
+export type RequestHandler = (from: number, bytes: Uint8Array) => Promise<Uint8Array>
+
+export interface PeerAddress {
+  index: number
+  /** multiaddrs, with or without a /p2p/<id> suffix (which must then name that member) */
+  addrs: string[]
+}
+
+/** A counter; prom-client's `Counter` fits as is. */
+export interface P2PCounter<L extends string> {
+  inc (labels: Partial<Record<L, string>>, value?: number): void
+}
+
+export interface P2PMetrics {
+  /** messages written, by kind: consensus | chunk | request | response (per recipient; a gossip publish counts once) */
+  messagesOut: P2PCounter<'kind'>
+  /** messages received and handed to a handler, by kind */
+  messagesIn: P2PCounter<'kind'>
+  /** inbound traffic refused, by kind (connection | consensus | chunk | request | response) and reason (a P2PErrorCode) */
+  refused: P2PCounter<'kind' | 'reason'>
+  /** outbound messages not sent, by kind and reason (queue_full | not_connected | stalled | not_running | no_handler) */
+  dropped: P2PCounter<'kind' | 'reason'>
+  /** chunk verdicts, by topic (gossip topic or direct protocol id), verdict and reason (validator | error | no_validator | a P2PErrorCode) */
+  chunkVerdicts: P2PCounter<'topic' | 'verdict' | 'reason'>
+  /** our requests, by protocol name and outcome (ok or a P2PErrorCode) */
+  requests: P2PCounter<'protocol' | 'outcome'>
+  /** dials to members, by outcome (ok | failed) */
+  dials: P2PCounter<'outcome'>
+}
+
+export interface CommitteeTransportOptions {
+  chainId: string
+  /** index = member index */
+  committeeKeys: Uint8Array[]
+  selfIndex: number
+  /** this member's ed25519 seed; the libp2p identity is derived from it */
+  seed: Uint8Array
+  /** multiaddrs to listen on, e.g. ['/ip4/127.0.0.1/tcp/0'] */
+  listen: string[]
+  announce?: string[]
+  /** where to dial the other members; more can be given after start with `setPeers()` */
+  peers?: PeerAddress[]
+  /** messages, chunks, requests and responses above this are refused */
+  maxMessageBytes: number
+  chunkTransport: 'direct' | 'gossipsub'
+  metrics?: P2PMetrics | null
+  logger?: Logger | null
+  /** per-member consensus queue bound, in messages; the oldest is dropped beyond it */
+  maxQueuedMessages?: number
+  /** per-member chunk queue bound, in bytes; `publishChunk` waits while a queue is above it */
+  maxQueuedChunkBytes?: number
+  /** how long `publishChunk` waits for one member's queue before dropping the chunk for that member */
+  chunkStallMs?: number
+  /** redial backoff for unreachable members: first and largest delay */
+  redialMinMs?: number
+  redialMaxMs?: number
+  /** requests one inbound request stream may have in flight; beyond, requests get an error response */
+  maxConcurrentRequests?: number
+  /** admit connections from non-members (e.g. observers); their streams and gossip are still refused */
+  allowNonMemberConnections?: boolean
+}
+
+export interface CommitteeTransport {
+  /** Safe to call twice; a failed start stops what it started and rethrows. */
+  start (): Promise<void>
+  /** Closes everything; safe to call twice. Pending requests and publishes reject with P2P_NOT_RUNNING. */
+  stop (): Promise<void>
+  /** actual listen multiaddrs after start, each ending in /p2p/<our PeerId> */
+  readonly listenAddrs: string[]
+  readonly selfIndex: number
+  peerIdOf (index: number): string
+  /** Adds or replaces members' addresses and dials them now. */
+  setPeers (peers: PeerAddress[]): void
+  connectedMembers (): number[]
+  /** Consensus message to one member: best effort, in order per member, queued while it is unreachable. */
+  send (to: number, bytes: Uint8Array): void
+  /** Consensus message to every other member. */
+  broadcast (bytes: Uint8Array): void
+  /** One handler; a second call replaces it. */
+  onMessage (handler: MessageHandler): void
+  /**
+   * Disseminates a chunk to every other member. Resolves once queued; waits while a member's
+   * queue is over its bound (at most `chunkStallMs` per member). `id` is the 32-byte chunk digest.
+   */
+  publishChunk (bytes: Uint8Array, id: Uint8Array): Promise<void>
+  /** The validator also consumes the chunk. One validator; a second call replaces it. */
+  onChunk (validator: ChunkValidator): void
+  /** Request/response with one member; rejects with a P2PError. */
+  request (to: number, protocol: string, bytes: Uint8Array, timeoutMs: number): Promise<Uint8Array>
+  /** Serves `protocol` (letters, digits, '-', '_'); a second call replaces the handler. */
+  handle (protocol: string, handler: RequestHandler): void
+}

@@ -1,0 +1,77 @@
+/**
+ * Consensus drivers of a 4-member committee over an in-process network, with real stores:
+ * all members finalise the same batches, a crashed leader does not stop progress, and a
+ * member restarted after missing many batches catches up.
+ */
+import t from 'tap'
+import { equalBytes } from '../../src/crypto/index.js'
+import { Cluster } from '../helpers/cluster.js'
+import { makeTx } from '../helpers/txs.js'
+
+async function assertSameChain (t: { pass: (m: string) => void, fail: (m: string) => void }, cluster: Cluster): Promise<number> {
+  const live = cluster.live()
+  const low = Math.min(...live.map((m) => m.store.head()?.height ?? -1))
+  for (let h = 0; h <= low; h++) {
+    const bytes = await Promise.all(live.map((m) => m.store.getBatchBytes(h)))
+    if (!bytes.every((b) => b !== null && equalBytes(b, bytes[0]!))) {
+      t.fail(`members disagree at height ${h}`)
+      return low
+    }
+  }
+  t.pass(`${live.length} members hold identical batches 0..${low}`)
+  return low
+}
+
+t.test('4 members order txs submitted to different members into one chain', async (t) => {
+  const cluster = await Cluster.start(4)
+  t.teardown(() => cluster.stop())
+  const hashes: string[] = []
+  for (let i = 0; i < 40; i++) {
+    const member = cluster.live()[i % 4]!
+    hashes.push((await member.mempool.admit(makeTx({ rollups: [1 + (i % 2)] }).bytes)).hashHex)
+  }
+  await cluster.waitFinal(hashes)
+  await assertSameChain(t, cluster)
+  const heights = cluster.live().map((m) => m.store.head()!.height)
+  t.ok(Math.max(...heights) < 40, `batched: ${Math.max(...heights) + 1} batches for 40 txs`)
+  await new Promise((r) => setTimeout(r, 500))
+  const after = cluster.live().map((m) => m.store.head()!.height)
+  t.same(after, heights, 'idle: no more batches once everything is final')
+})
+
+t.test('a crashed member (the leader of the next rounds) does not stop progress', async (t) => {
+  const cluster = await Cluster.start(4)
+  t.teardown(() => cluster.stop())
+  const first = await cluster.live()[0]!.mempool.admit(makeTx().bytes)
+  await cluster.waitFinal([first.hashHex])
+  const leader = cluster.live()[0]!.driver.core.leaderOf(cluster.live()[0]!.driver.core.round)
+  await cluster.crash(leader)
+  const started = Date.now()
+  const hashes: string[] = []
+  for (const m of cluster.live()) hashes.push((await m.mempool.admit(makeTx({ rollups: [2] }).bytes)).hashHex)
+  await cluster.waitFinal(hashes)
+  t.comment(`final again ${Date.now() - started} ms after the leader crashed`)
+  await assertSameChain(t, cluster)
+})
+
+t.test('a member restarted after missing 100+ batches catches up and verifies them', async (t) => {
+  const cluster = await Cluster.start(4, { baseTimeoutMs: 50 })
+  t.teardown(() => cluster.stop())
+  await cluster.crash(3)
+  let hashes: string[] = []
+  for (let round = 0; round < 60; round++) {
+    const batch: string[] = []
+    for (let i = 0; i < 2; i++) batch.push((await cluster.live()[i % 3]!.mempool.admit(makeTx().bytes)).hashHex)
+    await cluster.waitFinal(batch)
+    hashes = hashes.concat(batch)
+  }
+  const height = cluster.live()[0]!.store.head()!.height
+  t.ok(height >= 100, `the others went on to height ${height}`)
+  await cluster.startMember(3)
+  const restarted = cluster.members[3]!
+  const deadline = Date.now() + 20_000
+  while ((restarted.store.head()?.height ?? -1) < height && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  t.ok((restarted.store.head()?.height ?? -1) >= height, `restarted member reached ${restarted.store.head()?.height}`)
+  await cluster.waitFinal(hashes)
+  await assertSameChain(t, cluster)
+})

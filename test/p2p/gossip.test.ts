@@ -1,0 +1,56 @@
+/**
+ * Four members with chunks on gossipsub: every chunk reaches every other member exactly
+ * once (the message id is the chunk id, not a hash of the bytes), and verdicts are counted
+ * per topic.
+ */
+import t from 'tap'
+import type { ChunkVerdict } from '../../src/p2p/index.js'
+import { chunkId, startCommittee, sleep, waitFor } from './helpers.js'
+
+const TOPIC = '/seq/p2p-test/chunks/1'
+
+t.test('gossipsub chunks: delivery, dedup by id, verdict counters', async (t) => {
+  const { members } = await startCommittee(t, 4, { chunkTransport: 'gossipsub' })
+  const seen = members.map(() => [] as Array<{ from: number, id: number, size: number }>)
+  for (const m of members) {
+    m.transport.onChunk((from, data, id) => {
+      seen[m.index]!.push({ from, id: new DataView(id.buffer, id.byteOffset).getUint32(0), size: data.byteLength })
+      if (data[0] === 99) throw new Error('validator bug')
+      return (['accept', 'ignore', 'reject'] as const)[data[0]! % 3] as ChunkVerdict
+    })
+  }
+  // The mesh forms on the first heartbeats after the subscriptions are exchanged.
+  await sleep(300)
+
+  const PER_MEMBER = 20
+  await Promise.all(members.map(async (m) => {
+    for (let i = 0; i < PER_MEMBER; i++) {
+      await m.transport.publishChunk(new Uint8Array(32 * 1024).fill(0), chunkId(m.index * 1000 + i))
+    }
+  }))
+  await waitFor(() => members.every((m) => seen[m.index]!.length === 3 * PER_MEMBER), 10_000, 'all chunks')
+  for (const m of members) {
+    const ids = seen[m.index]!.map((s) => s.id)
+    t.equal(new Set(ids).size, ids.length, `member ${m.index} saw each chunk once although all carry the same bytes`)
+    t.notOk(ids.some((id) => Math.floor(id / 1000) === m.index), 'none of its own')
+    t.ok(seen[m.index]!.every((s) => s.from !== m.index && s.from >= 0 && s.from < 4 && s.size === 32 * 1024), 'from is another member')
+    t.equal(m.metrics.chunkVerdicts.get({ topic: TOPIC, verdict: 'accept', reason: 'validator' }), 3 * PER_MEMBER)
+  }
+
+  // Publishing the same id again is a duplicate: nobody sees it twice.
+  await members[0]!.transport.publishChunk(new Uint8Array(10).fill(0), chunkId(0))
+  await sleep(200)
+  t.equal(seen[1]!.filter((s) => s.id === 0).length, 1, 'a re-published id is not delivered again')
+
+  // ignore, reject and a throwing validator, from member 3
+  const before = members.map((m) => seen[m.index]!.length)
+  await members[3]!.transport.publishChunk(new Uint8Array(100).fill(1), chunkId(5001))
+  await members[3]!.transport.publishChunk(new Uint8Array(100).fill(2), chunkId(5002))
+  await members[3]!.transport.publishChunk(new Uint8Array(100).fill(99), chunkId(5003))
+  await waitFor(() => [0, 1, 2].every((i) => seen[i]!.length === before[i]! + 3), 5000, 'verdict chunks')
+  for (const m of members.slice(0, 3)) {
+    t.equal(m.metrics.chunkVerdicts.get({ topic: TOPIC, verdict: 'ignore', reason: 'validator' }), 1)
+    t.equal(m.metrics.chunkVerdicts.get({ topic: TOPIC, verdict: 'reject', reason: 'validator' }), 1)
+    t.equal(m.metrics.chunkVerdicts.get({ topic: TOPIC, verdict: 'ignore', reason: 'error' }), 1, 'a throwing validator means ignore')
+  }
+})

@@ -1,0 +1,88 @@
+/**
+ * A committee of real transports on 127.0.0.1 (port 0) for the p2p tests: start all, then
+ * tell each the others' addresses; everything is stopped in the test's teardown.
+ */
+import { generateKeyPair, type KeyPair } from '../../src/crypto/index.js'
+import {
+  createCommitteeTransport, createMemoryP2PMetrics, type CommitteeTransport, type CommitteeTransportOptions,
+  type MemoryP2PMetrics
+} from '../../src/p2p/index.js'
+
+export const CHAIN_ID = 'p2p-test'
+
+export interface Member {
+  index: number
+  keys: KeyPair
+  transport: CommitteeTransport
+  metrics: MemoryP2PMetrics
+}
+
+export interface Committee {
+  keys: KeyPair[]
+  members: Member[]
+  /** options for (re)creating member `index` */
+  optionsFor: (index: number, overrides?: Partial<CommitteeTransportOptions>) => CommitteeTransportOptions & { metrics: MemoryP2PMetrics }
+}
+
+interface Teardown { teardown (fn: () => unknown): void }
+
+export async function startCommittee (
+  t: Teardown,
+  size: number,
+  overrides: Partial<CommitteeTransportOptions> | ((index: number) => Partial<CommitteeTransportOptions>) = {}
+): Promise<Committee> {
+  const keys = Array.from({ length: size }, () => generateKeyPair())
+  const optionsFor = (index: number, extra: Partial<CommitteeTransportOptions> = {}): CommitteeTransportOptions & { metrics: MemoryP2PMetrics } => ({
+    chainId: CHAIN_ID,
+    committeeKeys: keys.map((k) => k.publicKey),
+    selfIndex: index,
+    seed: keys[index]!.seed,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    maxMessageBytes: 256 * 1024,
+    chunkTransport: 'direct',
+    redialMaxMs: 500,
+    ...(typeof overrides === 'function' ? overrides(index) : overrides),
+    ...extra,
+    metrics: createMemoryP2PMetrics()
+  })
+  const members: Member[] = []
+  for (let index = 0; index < size; index++) {
+    const opts = optionsFor(index)
+    const transport = await createCommitteeTransport(opts)
+    t.teardown(async () => transport.stop())
+    members.push({ index, keys: keys[index]!, transport, metrics: opts.metrics })
+  }
+  await Promise.all(members.map(async (m) => m.transport.start()))
+  for (const m of members) m.transport.setPeers(addressesOf(members, m.index))
+  await waitFor(() => members.every((m) => m.transport.connectedMembers().length === size - 1), 5000, 'full mesh')
+  return { keys, members, optionsFor }
+}
+
+export function addressesOf (members: Member[], except: number): Array<{ index: number, addrs: string[] }> {
+  return members.filter((m) => m.index !== except).map((m) => ({ index: m.index, addrs: m.transport.listenAddrs }))
+}
+
+export async function waitFor (condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(5)
+  }
+}
+
+export const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+export function bytes (text: string): Uint8Array {
+  return new TextEncoder().encode(text)
+}
+
+export function text (data: Uint8Array): string {
+  return new TextDecoder().decode(data)
+}
+
+export function chunkId (n: number): Uint8Array {
+  const id = new Uint8Array(32)
+  new DataView(id.buffer).setUint32(0, n)
+  id[31] = 0xaa
+  return id
+}

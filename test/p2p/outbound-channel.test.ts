@@ -1,0 +1,157 @@
+/**
+ * The per-member outbound queue against a fake stream: order, drop-oldest for consensus,
+ * publisher backpressure and the stall bound for chunks, drain handling, and reopening
+ * after a stream dies.
+ */
+import t from 'tap'
+import type { Stream } from '@libp2p/interface'
+import { OutboundChannel, type DropReason, type OutboundChannelOptions } from '../../src/p2p/outbound-channel.js'
+import { sleep, waitFor } from './helpers.js'
+
+/** Just enough of a libp2p message stream: records frames; `full` makes send() ask for drain. */
+class FakeStream extends EventTarget {
+  status: 'open' | 'closed' = 'open'
+  writableNeedsDrain = false
+  full = false
+  readonly sent: number[] = []
+
+  send (data: Uint8Array): boolean {
+    if (this.status !== 'open') throw new Error('closed')
+    this.sent.push(data[0]!)
+    if (this.full) this.writableNeedsDrain = true
+    return !this.full
+  }
+
+  drain (): void {
+    this.full = false
+    this.writableNeedsDrain = false
+    this.dispatchEvent(new Event('drain'))
+  }
+
+  kill (): void {
+    this.status = 'closed'
+    this.dispatchEvent(new Event('close'))
+  }
+
+  async close (): Promise<void> { this.status = 'closed' }
+  abort (): void { this.status = 'closed' }
+}
+
+function setup (overrides: Partial<OutboundChannelOptions> = {}): { channel: OutboundChannel, streams: FakeStream[], drops: DropReason[], connected: { value: boolean } } {
+  const streams: FakeStream[] = []
+  const drops: DropReason[] = []
+  const connected = { value: true }
+  const channel = new OutboundChannel({
+    openStream: async () => {
+      const stream = new FakeStream()
+      streams.push(stream)
+      return stream as unknown as Stream
+    },
+    isConnected: () => connected.value,
+    maxFrames: 1000,
+    maxBytes: 1000,
+    stallMs: 200,
+    openTimeoutMs: 1000,
+    retryMinMs: 10,
+    retryMaxMs: 50,
+    onSent: () => {},
+    onDrop: (reason, n) => { for (let i = 0; i < n; i++) drops.push(reason) },
+    onOpenError: () => {},
+    ...overrides
+  })
+  return { channel, streams, drops, connected }
+}
+
+const frame = (n: number, size = 1): Uint8Array => new Uint8Array(size).fill(n)
+
+t.test('consensus frames go out in order; beyond the bound the oldest are dropped', async (t) => {
+  const { channel, streams, drops } = setup({ maxFrames: 3 })
+  t.teardown(() => { channel.close() })
+  // Nothing is sent until the stream is open (async), so five frames hit a bound of three.
+  for (let i = 1; i <= 5; i++) channel.pushDroppable(frame(i))
+  await waitFor(() => streams[0]?.sent.length === 3, 1000, 'sent')
+  t.same(streams[0]!.sent, [3, 4, 5])
+  t.same(drops, ['queue_full', 'queue_full'])
+})
+
+t.test('a full stream is waited on (drain), then writing resumes in order', async (t) => {
+  const { channel, streams } = setup()
+  t.teardown(() => { channel.close() })
+  channel.pushDroppable(frame(1))
+  await waitFor(() => streams.length === 1 && streams[0]!.sent.length === 1, 1000, 'first')
+  streams[0]!.full = true
+  channel.pushDroppable(frame(2))
+  channel.pushDroppable(frame(3))
+  await sleep(20)
+  t.same(streams[0]!.sent, [1, 2], 'stops after send() returned false')
+  t.equal(channel.queuedFrames, 1)
+  streams[0]!.drain()
+  await waitFor(() => streams[0]!.sent.length === 3, 1000, 'resumed')
+  t.same(streams[0]!.sent, [1, 2, 3])
+})
+
+t.test('a dead stream is replaced and queued frames go on the new one', async (t) => {
+  const { channel, streams } = setup()
+  t.teardown(() => { channel.close() })
+  channel.pushDroppable(frame(1))
+  await waitFor(() => streams[0]?.sent.length === 1, 1000, 'first')
+  streams[0]!.kill()
+  channel.pushDroppable(frame(2))
+  await waitFor(() => streams.length === 2 && streams[1]!.sent.length === 1, 1000, 'reopened')
+  t.same(streams[1]!.sent, [2])
+})
+
+t.test('opening failures are retried with backoff until the member is reachable', async (t) => {
+  let failures = 3
+  const opened: FakeStream[] = []
+  const { channel } = setup({
+    openStream: async () => {
+      if (failures-- > 0) throw new Error('connection refused')
+      const stream = new FakeStream()
+      opened.push(stream)
+      return stream as unknown as Stream
+    }
+  })
+  t.teardown(() => { channel.close() })
+  channel.pushDroppable(frame(7))
+  await waitFor(() => opened[0]?.sent.length === 1, 2000, 'delivered after retries')
+  t.same(opened[0]!.sent, [7])
+})
+
+t.test('chunks: the publisher waits for room, and a stalled member costs at most stallMs', async (t) => {
+  const { channel, streams, drops, connected } = setup({ maxBytes: 100, stallMs: 150 })
+  t.teardown(() => { channel.close() })
+  await channel.pushWithRoom(frame(1, 60))
+  await waitFor(() => streams[0]?.sent.length === 1, 1000, 'first')
+  streams[0]!.full = true
+  await channel.pushWithRoom(frame(2, 60)) // written; the stream then asks for drain
+  await sleep(10)
+  // Admitted while the queue holds less than maxBytes (100): 60, then 120.
+  await channel.pushWithRoom(frame(3, 60))
+  await channel.pushWithRoom(frame(4, 60))
+  let fifth = false
+  const pending = channel.pushWithRoom(frame(5, 60)).then(() => { fifth = true })
+  await sleep(30)
+  t.notOk(fifth, 'the publisher waits while the queue is over its bound')
+  streams[0]!.drain()
+  await pending
+  await waitFor(() => streams[0]!.sent.length === 5, 1000, 'all sent')
+  t.same(streams[0]!.sent, [1, 2, 3, 4, 5], 'in order')
+  t.same(drops, [])
+
+  streams[0]!.full = true
+  await channel.pushWithRoom(frame(6, 60))
+  await sleep(10)
+  await channel.pushWithRoom(frame(7, 60))
+  await channel.pushWithRoom(frame(8, 60))
+  const started = Date.now()
+  await channel.pushWithRoom(frame(9, 60))
+  t.ok(Date.now() - started >= 140, 'waited for the stall bound')
+  t.same(drops, ['stalled'], 'then dropped the chunk for this member only')
+
+  connected.value = false
+  await channel.pushWithRoom(frame(10, 60))
+  t.same(drops, ['stalled', 'not_connected'], 'a disconnected member is skipped at once')
+  channel.dropPending('not_connected')
+  t.same(drops, ['stalled', 'not_connected', 'not_connected', 'not_connected'], 'its queue is dropped on disconnect')
+})

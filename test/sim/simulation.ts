@@ -1,0 +1,882 @@
+/**
+ * Deterministic fault simulator for the BFT consensus core (src/ordering/consensus-core.ts).
+ *
+ * One seed fixes everything: a discrete-event scheduler over virtual milliseconds runs n
+ * replicas, each the real `ConsensusCore` behind a small driver (this file) that maps its
+ * actions to a simulated network, timers, durable safety state and a committed log. A
+ * run has a fault phase (message delay, drop, duplication and reordering, partitions
+ * that form and heal, crashes with restart from persisted state, Byzantine replicas) and
+ * then a synchronous phase (bounded delays, no drops, everyone up) in which every tx
+ * submitted to an honest replica must be committed at every honest replica before a
+ * deadline. Safety invariants (invariants.ts) are checked after every step.
+ */
+import { batchHash } from '../../src/batch/index.js'
+import type { BatchHeader, Certificate } from '../../src/codec/index.js'
+import { bytesToHex, equalBytes } from '../../src/crypto/index.js'
+import {
+  ConsensusCore, ZERO_HASH,
+  type CommittedTip, type ConsensusMessage, type CoreAction, type CoreBlock, type CoreConfig, type CoreEvent, type SafetyState
+} from '../../src/ordering/consensus-core.js'
+import { quorumOf } from '../../src/ordering/certificate.js'
+import { Byzantine, BYZANTINE_BEHAVIOURS, type ByzantineBehaviour, type ByzantineSpec, type Outgoing } from './byzantine.js'
+import { EventQueue } from './event-queue.js'
+import { InvariantChecker, SimFailure, describeSafety, type LogEntry } from './invariants.js'
+import { Prng } from './prng.js'
+import { makeCommittee, type SimCommittee } from './sim-crypto.js'
+import { Trace } from './trace.js'
+
+export interface FaultProfile {
+  /** per message, in the fault phase */
+  dropP: number
+  dupP: number
+  minDelayMs: number
+  maxDelayMs: number
+  /** a message is sometimes much later than the rest (reordering across rounds) */
+  longDelayP: number
+  longDelayMaxMs: number
+  /** crash/restart cycles of honest replicas in the fault phase */
+  crashes: number
+  /** share of crashes that hit in the middle of a step's actions */
+  midStepCrashP: number
+  /** partitions that form and heal in the fault phase */
+  partitions: number
+}
+
+export interface ScriptStep {
+  at: number
+  action: 'crash' | 'restart' | 'partition' | 'heal' | 'submit'
+  who?: number
+  /** partition: the sides (every replica in exactly one) */
+  groups?: number[][]
+  /** submit: how many txs */
+  count?: number
+}
+
+export interface SimHooks {
+  /** After a replica's step, with the actions it produced (already applied). */
+  afterStep?: (sim: Simulation, node: number, event: CoreEvent, actions: readonly CoreAction[]) => void
+}
+
+export interface SimOptions {
+  seed: number
+  n?: number
+  realCrypto?: boolean
+  /** print every trace line through this function */
+  liveTrace?: (line: string) => void
+  /** length of the fault phase (virtual ms); default: drawn from the seed in 20-30 s */
+  faultPhaseMs?: number
+  /** how long after the fault phase every tx must be committed everywhere */
+  syncDeadlineMs?: number
+  /** run on after everything is committed, checking the chain goes quiet */
+  quiesceMs?: number
+  /** override the seed's choice of Byzantine replicas ([] for none) */
+  byzantine?: ByzantineSpec[]
+  faults?: Partial<FaultProfile>
+  /** txs submitted at random times in the fault phase; default drawn from the seed */
+  txCount?: number
+  script?: ScriptStep[]
+  hooks?: SimHooks
+  maxTxsPerBlock?: number
+  baseTimeoutMs?: number
+  maxTimeoutMs?: number
+  /** stop with a failure if a run needs more events than this (a message storm) */
+  maxEvents?: number
+}
+
+export interface SimStats {
+  seed: number
+  n: number
+  realCrypto: boolean
+  faultPhaseMs: number
+  virtualMs: number
+  events: number
+  messages: number
+  dropped: number
+  duplicated: number
+  partitions: number
+  crashes: number
+  midStepCrashes: number
+  byzantine: Array<{ id: number, behaviours: ByzantineBehaviour[], counts: Record<string, number> }>
+  txs: number
+  /** heights committed (by the honest replica furthest ahead) */
+  committedHeights: number
+  blocksProposed: number
+  emptyBlocksCommitted: number
+  /** rounds an honest replica entered through a timeout certificate */
+  tcRounds: number
+  maxRound: number
+  /** virtual time when every tx was committed everywhere (-1 when never) */
+  allCommittedAt: number
+  rejects: Record<string, number>
+}
+
+export interface SimResult {
+  ok: boolean
+  failure: { invariant: string, message: string } | null
+  stats: SimStats
+  traceTail: string[]
+}
+
+type NetPayload =
+  | { kind: 'consensus', message: ConsensusMessage }
+  | { kind: 'gossip', txs: string[] }
+  | { kind: 'fetchReq', hash: Uint8Array }
+  | { kind: 'fetchResp', hash: Uint8Array, blocks: CoreBlock[] }
+
+type SimEvent =
+  | { kind: 'net', to: number, from: number, payload: NetPayload }
+  | { kind: 'timer', to: number, round: number, incarnation: number }
+  | { kind: 'build', to: number, incarnation: number, action: Extract<CoreAction, { type: 'buildProposal' }> }
+  | { kind: 'submit', to: number | null }
+  | { kind: 'crash', who: number, midStep: boolean }
+  | { kind: 'hardCrash', who: number, incarnation: number }
+  | { kind: 'restart', who: number }
+  | { kind: 'partition', groups: number[][] }
+  | { kind: 'heal' }
+  | { kind: 'syncPhase' }
+  | { kind: 'regossip' }
+  | { kind: 'replay', who: number }
+
+interface Durable {
+  safety: SafetyState | null
+  log: LogEntry[]
+  byHash: Map<string, number>
+  committedTxs: Set<string>
+  /** txs clients submitted to this replica (the mempool WAL) */
+  submitted: Set<string>
+}
+
+interface SimNode {
+  id: number
+  honest: boolean
+  byz: Byzantine | null
+  alive: boolean
+  incarnation: number
+  core: ConsensusCore | null
+  durable: Durable
+  /** uncommitted tx ids this replica knows (volatile except what `submitted` restores) */
+  known: Set<string>
+  lastWork: boolean | null
+  fetchInflight: Map<string, number>
+  /** crash after this many actions of the next step */
+  crashArmed: number | null
+  proposedBlocks: number
+}
+
+const TIMESTAMP_BASE = 1_700_000_000_000
+const FETCH_RETRY_MS = 250
+const FETCH_ANCESTORS = 64
+const REGOSSIP_MS = 1000
+const SYNC_MIN_DELAY_MS = 1
+const SYNC_MAX_DELAY_MS = 20
+/** blocks an idle chain may still propose after the last tx is final */
+const MAX_BLOCKS_WHEN_IDLE = 3
+
+export const defaultSimTiming = {
+  baseTimeoutMs: 400, // above a few network round trips of the synchronous phase (20 ms each)
+  maxTimeoutMs: 6400, // four doublings: long outages end in seconds, not minutes
+  syncDeadlineMs: 60_000,
+  quiesceMs: 4000
+}
+
+/** Fault profile drawn from the seed; options override single fields. */
+function drawFaults (rng: Prng): FaultProfile {
+  const calm = rng.chance(0.15)
+  return {
+    dropP: calm ? 0 : rng.pick([0, 0.01, 0.05, 0.1, 0.2, 0.3]),
+    dupP: calm ? 0 : rng.pick([0, 0.02, 0.1]),
+    minDelayMs: 1,
+    maxDelayMs: rng.pick([5, 20, 50, 150]),
+    longDelayP: calm ? 0 : rng.pick([0, 0.01, 0.05]),
+    longDelayMaxMs: rng.pick([500, 2000, 5000]),
+    crashes: calm ? 0 : rng.int(0, 4),
+    midStepCrashP: 0.4,
+    partitions: calm ? 0 : rng.int(0, 3)
+  }
+}
+
+function drawByzantine (rng: Prng, n: number): ByzantineSpec[] {
+  const f = Math.floor((n - 1) / 3)
+  if (rng.chance(0.3)) return []
+  const count = rng.int(1, f)
+  const ids = rng.shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, count)
+  return ids.map((id) => {
+    if (rng.chance(0.15)) return { id, behaviours: ['silent'] }
+    const active = BYZANTINE_BEHAVIOURS.filter((b) => b !== 'silent')
+    const behaviours = active.filter(() => rng.chance(0.4))
+    if (behaviours.length === 0) behaviours.push(rng.pick(active))
+    return { id, behaviours }
+  })
+}
+
+export class Simulation {
+  readonly seed: number
+  readonly n: number
+  readonly f: number
+  readonly chainId = 'sim-chain'
+  readonly committee: SimCommittee
+  readonly faults: FaultProfile
+  readonly faultPhaseMs: number
+  readonly nodes: SimNode[]
+  readonly checker: InvariantChecker
+  readonly trace: Trace
+  readonly stats: SimStats
+  now = 0
+  inSync = false
+  readonly #rng: Prng
+  readonly #net: Prng
+  readonly #queue = new EventQueue<SimEvent>()
+  readonly #options: SimOptions
+  readonly #coreConfig: Omit<CoreConfig, 'self'>
+  /** side of each replica while a partition holds; null when healed */
+  #sides: number[] | null = null
+  readonly #submitted = new Set<string>()
+  #txCounter = 0
+  #doneAt = -1
+  #commitsSinceCheck = true
+  #honestProposalsAfterDone = 0
+  readonly #maxEvents: number
+
+  constructor (options: SimOptions) {
+    this.#options = options
+    this.seed = options.seed
+    this.n = options.n ?? 4
+    this.f = Math.floor((this.n - 1) / 3)
+    const root = new Prng(options.seed)
+    const setup = root.fork('setup')
+    this.#rng = root.fork('behaviour')
+    this.#net = root.fork('network')
+    this.committee = makeCommittee(this.n, setup, options.realCrypto === true)
+    this.faults = { ...drawFaults(setup), ...options.faults }
+    this.faultPhaseMs = options.faultPhaseMs ?? setup.int(20_000, 30_000)
+    const byzantine = options.byzantine ?? drawByzantine(setup, this.n)
+    const txCount = options.txCount ?? setup.int(3, 60)
+    this.#maxEvents = options.maxEvents ?? 3_000_000
+    this.#coreConfig = {
+      chainId: this.chainId,
+      committeeKeys: this.committee.keys,
+      baseTimeoutMs: options.baseTimeoutMs ?? defaultSimTiming.baseTimeoutMs,
+      maxTimeoutMs: options.maxTimeoutMs ?? defaultSimTiming.maxTimeoutMs
+    }
+    this.checker = new InvariantChecker({ chainId: this.chainId, committeeKeys: this.committee.keys }, this.committee.verify, batchHash)
+    this.trace = new Trace(200, options.liveTrace ?? null)
+    this.nodes = Array.from({ length: this.n }, (_, id) => {
+      const spec = byzantine.find((b) => b.id === id)
+      const byz = spec === undefined
+        ? null
+        : new Byzantine(id, spec.behaviours, root.fork(`byzantine-${id}`), {
+          n: this.n, chainId: this.chainId, sign: this.committee.sign[id]!, batchHash, leaderOf: (r) => r % this.n
+        })
+      return {
+        id,
+        honest: byz === null,
+        byz,
+        alive: false,
+        incarnation: 0,
+        core: null,
+        durable: { safety: null, log: [], byHash: new Map(), committedTxs: new Set(), submitted: new Set() },
+        known: new Set(),
+        lastWork: null,
+        fetchInflight: new Map(),
+        crashArmed: null,
+        proposedBlocks: 0
+      }
+    })
+    this.stats = {
+      seed: this.seed,
+      n: this.n,
+      realCrypto: this.committee.real,
+      faultPhaseMs: this.faultPhaseMs,
+      virtualMs: 0,
+      events: 0,
+      messages: 0,
+      dropped: 0,
+      duplicated: 0,
+      partitions: 0,
+      crashes: 0,
+      midStepCrashes: 0,
+      byzantine: byzantine.map((b) => ({ id: b.id, behaviours: [...b.behaviours], counts: {} })),
+      txs: 0,
+      committedHeights: 0,
+      blocksProposed: 0,
+      emptyBlocksCommitted: 0,
+      tcRounds: 0,
+      maxRound: 0,
+      allCommittedAt: -1,
+      rejects: {}
+    }
+    this.#schedulePlan(setup, txCount)
+  }
+
+  // ---- setup ----
+
+  #schedulePlan (rng: Prng, txCount: number): void {
+    const T = this.faultPhaseMs
+    for (let i = 0; i < txCount; i++) this.#queue.push(rng.int(0, T - 1), { kind: 'submit', to: null })
+    const honest = this.nodes.filter((x) => x.honest).map((x) => x.id)
+    for (let i = 0; i < this.faults.crashes && honest.length > 0; i++) {
+      const who = rng.pick(honest)
+      const at = rng.int(0, T - 1)
+      const downFor = rng.pick([50, 300, 1500, 5000, 15_000])
+      this.#queue.push(at, { kind: 'crash', who, midStep: rng.chance(this.faults.midStepCrashP) })
+      if (at + downFor < T) this.#queue.push(at + downFor, { kind: 'restart', who })
+    }
+    for (let i = 0; i < this.faults.partitions; i++) {
+      const at = rng.int(0, T - 1)
+      const sides = Array.from({ length: this.n }, () => rng.int(0, 1))
+      const groups = [0, 1].map((s) => sides.flatMap((side, id) => side === s ? [id] : []))
+      this.#queue.push(at, { kind: 'partition', groups })
+      const heal = at + rng.pick([200, 1000, 3000, 8000])
+      if (heal < T) this.#queue.push(heal, { kind: 'heal' })
+    }
+    for (const step of this.#options.script ?? []) this.#queueScript(step)
+    this.#queue.push(T, { kind: 'syncPhase' })
+    this.#queue.push(REGOSSIP_MS, { kind: 'regossip' })
+    for (const node of this.nodes) {
+      if (node.byz?.behaviours.has('replay') === true) this.#queue.push(rng.int(100, 700), { kind: 'replay', who: node.id })
+    }
+  }
+
+  #queueScript (step: ScriptStep): void {
+    switch (step.action) {
+      case 'crash': this.#queue.push(step.at, { kind: 'crash', who: step.who!, midStep: false }); break
+      case 'restart': this.#queue.push(step.at, { kind: 'restart', who: step.who! }); break
+      case 'partition': this.#queue.push(step.at, { kind: 'partition', groups: step.groups! }); break
+      case 'heal': this.#queue.push(step.at, { kind: 'heal' }); break
+      case 'submit':
+        for (let i = 0; i < (step.count ?? 1); i++) this.#queue.push(step.at, { kind: 'submit', to: step.who ?? null })
+        break
+    }
+  }
+
+  // ---- running ----
+
+  run (): SimResult {
+    try {
+      for (const node of this.nodes) this.#boot(node)
+      this.#loop()
+      this.#finishStats()
+      return { ok: true, failure: null, stats: this.stats, traceTail: this.trace.tail() }
+    } catch (err) {
+      this.#finishStats()
+      const failure = err instanceof SimFailure
+        ? { invariant: err.invariant, message: err.message }
+        : { invariant: 'simulator-exception', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }
+      this.trace.add(this.now, -1, 'FAIL', -1, failure.message)
+      return { ok: false, failure, stats: this.stats, traceTail: this.trace.tail() }
+    }
+  }
+
+  #loop (): void {
+    const deadline = this.faultPhaseMs + (this.#options.syncDeadlineMs ?? defaultSimTiming.syncDeadlineMs)
+    const quiesce = this.#options.quiesceMs ?? defaultSimTiming.quiesceMs
+    for (;;) {
+      const next = this.#queue.peekTime()
+      if (this.#doneAt >= 0 && (next === undefined || next > this.#doneAt + quiesce)) {
+        this.now = this.#doneAt + quiesce
+        this.#checkQuiet()
+        return
+      }
+      if (next === undefined || next > deadline) {
+        this.now = deadline
+        throw new SimFailure('liveness', this.#livenessReport())
+      }
+      const { at, item } = this.#queue.pop()!
+      this.now = at
+      if (++this.stats.events > this.#maxEvents) throw new SimFailure('event-storm', `more than ${this.#maxEvents} events`)
+      this.#handle(item)
+      if (this.#doneAt < 0 && this.inSync && this.#commitsSinceCheck && this.#allCommitted()) {
+        this.#doneAt = this.now
+        this.stats.allCommittedAt = this.now
+        this.trace.add(this.now, -1, 'all-committed', -1, `${this.#submitted.size} txs at every honest replica`)
+      }
+    }
+  }
+
+  #handle (event: SimEvent): void {
+    switch (event.kind) {
+      case 'net': return this.#deliver(event.to, event.from, event.payload)
+      case 'timer': {
+        const node = this.nodes[event.to]!
+        if (!node.alive || node.incarnation !== event.incarnation) return
+        return this.#step(node, { type: 'timer', round: event.round })
+      }
+      case 'build': {
+        const node = this.nodes[event.to]!
+        if (!node.alive || node.incarnation !== event.incarnation) return
+        return this.#build(node, event.action)
+      }
+      case 'submit': return this.#submit(event.to)
+      case 'crash': {
+        const node = this.nodes[event.who]!
+        if (!node.alive || this.inSync) return
+        if (event.midStep) {
+          node.crashArmed = this.#rng.int(0, 3)
+          this.#queue.push(this.now + 200, { kind: 'hardCrash', who: node.id, incarnation: node.incarnation })
+          return
+        }
+        return this.crash(node.id)
+      }
+      case 'hardCrash': {
+        const node = this.nodes[event.who]!
+        if (node.alive && node.incarnation === event.incarnation && node.crashArmed !== null) this.crash(node.id)
+        return
+      }
+      case 'restart': return this.restart(event.who)
+      case 'partition':
+        if (this.inSync) return
+        this.#sides = new Array<number>(this.n).fill(0)
+        event.groups.forEach((g, side) => { for (const id of g) this.#sides![id] = side })
+        this.stats.partitions++
+        this.trace.add(this.now, -1, 'partition', -1, event.groups.map((g) => g.join(',')).join(' | '))
+        return
+      case 'heal':
+        if (this.#sides !== null) this.trace.add(this.now, -1, 'heal', -1)
+        this.#sides = null
+        return
+      case 'syncPhase':
+        this.inSync = true
+        this.#sides = null
+        this.trace.add(this.now, -1, 'sync-phase', -1, 'no more drops, partitions or crashes')
+        for (const node of this.nodes) {
+          node.crashArmed = null
+          if (!node.alive) this.restart(node.id)
+        }
+        return
+      case 'regossip':
+        for (const node of this.nodes) if (node.alive && node.honest) this.#gossipOwn(node)
+        this.#queue.push(this.now + REGOSSIP_MS, { kind: 'regossip' })
+        return
+      case 'replay': {
+        const node = this.nodes[event.who]!
+        if (node.alive && node.byz !== null) for (const o of node.byz.replay()) this.#sendRaw(node.id, o.to, { kind: 'consensus', message: o.message })
+        this.#queue.push(this.now + this.#rng.int(100, 700), { kind: 'replay', who: event.who })
+      }
+    }
+  }
+
+  // ---- replicas: boot, crash, restart ----
+
+  #boot (node: SimNode): void {
+    const tip = this.#committedTip(node)
+    node.core = new ConsensusCore({ ...this.#coreConfig, self: node.id }, this.committee.crypto[node.id]!, { safety: node.durable.safety, tip })
+    node.alive = true
+    this.#commitsSinceCheck = true
+    node.incarnation++
+    node.lastWork = null
+    node.crashArmed = null
+    node.fetchInflight.clear()
+    node.known = new Set([...node.durable.submitted].filter((tx) => !node.durable.committedTxs.has(tx)))
+    this.trace.add(this.now, node.id, node.incarnation === 1 ? 'boot' : 'restart', node.core.round, node.durable.safety === null ? '' : describeSafety(node.durable.safety))
+    this.#step(node, { type: 'start' })
+    if (node.alive) this.#gossipOwn(node)
+  }
+
+  #committedTip (node: SimNode): CommittedTip | null {
+    const last = node.durable.log[node.durable.log.length - 1]
+    if (last === undefined) return null
+    const h = last.block.header
+    return { hash: last.block.hash, height: h.height, round: h.round, timestamp: h.timestamp }
+  }
+
+  crash (id: number): void {
+    const node = this.nodes[id]!
+    if (!node.alive) return
+    node.alive = false
+    node.core = null
+    node.known = new Set()
+    node.crashArmed = null
+    node.incarnation++ // timers and builds of the old incarnation are void
+    this.stats.crashes++
+    this.trace.add(this.now, id, 'crash', -1)
+  }
+
+  restart (id: number): void {
+    const node = this.nodes[id]!
+    if (node.alive) return
+    this.#boot(node)
+  }
+
+  // ---- the driver: one step of a replica's core and its actions ----
+
+  #step (node: SimNode, event: CoreEvent): void {
+    const core = node.core!
+    let actions: CoreAction[]
+    try {
+      actions = core.step(event)
+    } catch (err) {
+      throw new SimFailure('core-exception', `r${node.id} threw on ${event.type}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+    }
+    this.#traceEvent(node, event)
+    for (let i = 0; i < actions.length; i++) {
+      if (node.crashArmed !== null && i >= node.crashArmed) {
+        this.stats.midStepCrashes++
+        this.trace.add(this.now, node.id, 'mid-step-crash', core.round, `after ${i} of ${actions.length} actions`)
+        this.crash(node.id)
+        return
+      }
+      this.#apply(node, actions[i]!)
+      if (!node.alive) return
+    }
+    if (node.crashArmed !== null && actions.length > 0) {
+      this.stats.midStepCrashes++
+      this.crash(node.id)
+      return
+    }
+    this.#options.hooks?.afterStep?.(this, node.id, event, actions)
+    if (node.alive) this.#updateWork(node)
+  }
+
+  #traceEvent (node: SimNode, event: CoreEvent): void {
+    const round = node.core?.round ?? -1
+    switch (event.type) {
+      case 'proposal': {
+        const h = event.proposal.header
+        this.trace.add(this.now, node.id, 'recv-proposal', round, `from r${event.from} r${h.round}/h${h.height} txs=${h.txCount} justify=r${event.proposal.justify.round}${event.proposal.tc.length > 0 ? ` tc=r${event.proposal.tc[0]!.round}` : ''}`)
+        return
+      }
+      case 'vote': this.trace.add(this.now, node.id, 'recv-vote', round, `from r${event.from} for r${event.vote.round}/h${event.vote.height} ${bytesToHex(event.vote.batchHash).slice(0, 8)}`); return
+      case 'timeout': this.trace.add(this.now, node.id, 'recv-timeout', round, `from r${event.from} for r${event.timeout.round} highQc=r${event.timeout.highQc.round}`); return
+      case 'certificate': this.trace.add(this.now, node.id, 'recv-qc', round, `from r${event.from} r${event.certificate.round}/h${event.certificate.height}`); return
+      case 'timer': this.trace.add(this.now, node.id, 'timer', round, `for r${event.round}`); return
+      case 'work': this.trace.add(this.now, node.id, 'work', round, String(event.pending)); return
+      case 'proposalBuilt': this.trace.add(this.now, node.id, 'built', round, `r${event.header.round}/h${event.header.height} txs=${event.header.txCount}`); return
+      case 'blocks': this.trace.add(this.now, node.id, 'recv-blocks', round, `${event.blocks.length} blocks${event.blocks.length > 0 ? ` h${event.blocks[0]!.header.height}..h${event.blocks[event.blocks.length - 1]!.header.height}` : ''}`); return
+      case 'synced': return
+      case 'start': this.trace.add(this.now, node.id, 'start', round); return
+    }
+  }
+
+  #apply (node: SimNode, action: CoreAction): void {
+    const core = node.core!
+    switch (action.type) {
+      case 'persist':
+        if (node.honest) this.checker.checkPersist(node.id, node.durable.safety, action.safety)
+        node.durable.safety = action.safety
+        return
+      case 'send':
+        this.#sendConsensus(node, action.to, action.message)
+        return
+      case 'broadcast':
+        this.#sendConsensus(node, null, action.message)
+        return
+      case 'setTimer':
+        this.#queue.push(this.now + action.delayMs, { kind: 'timer', to: node.id, round: action.round, incarnation: node.incarnation })
+        return
+      case 'buildProposal':
+        this.#queue.push(this.now + this.#rng.int(0, 2), { kind: 'build', to: node.id, incarnation: node.incarnation, action })
+        return
+      case 'commit':
+        for (const { block, proof } of action.blocks) this.#commit(node, block, proof)
+        return
+      case 'fetch': {
+        const key = bytesToHex(action.hash)
+        const last = node.fetchInflight.get(key)
+        if (last !== undefined && this.now - last < FETCH_RETRY_MS) return
+        node.fetchInflight.set(key, this.now)
+        let target = action.from
+        if (target === node.id || target >= this.n) target = this.#rng.pick(this.nodes.filter((x) => x.id !== node.id)).id
+        this.trace.add(this.now, node.id, 'fetch', core.round, `${key.slice(0, 8)} from r${target}`)
+        this.#sendRaw(node.id, target, { kind: 'fetchReq', hash: action.hash })
+        return
+      }
+      case 'enterRound':
+        if (action.via === 'tc' && node.honest) this.stats.tcRounds++
+        if (action.round > this.stats.maxRound) this.stats.maxRound = action.round
+        this.trace.add(this.now, node.id, 'enter', action.round, `via ${action.via} leader r${action.leader}`)
+        return
+      case 'reject': {
+        const key = `${node.honest ? 'honest' : 'byz'}<-${this.nodes[action.from]?.honest === true ? 'honest' : 'byz'} ${action.kind}: ${action.reason.replace(/\d+/g, '#')}`
+        this.stats.rejects[key] = (this.stats.rejects[key] ?? 0) + 1
+        this.trace.add(this.now, node.id, 'reject', core.round, `${action.kind} from r${action.from}: ${action.reason}`)
+      }
+    }
+  }
+
+  #sendConsensus (node: SimNode, to: number | null, message: ConsensusMessage): void {
+    if (node.honest) {
+      const safety = node.durable.safety
+      if (message.kind === 'vote') this.checker.checkVote(node.id, message.vote, safety)
+      else if (message.kind === 'timeout') {
+        if (message.timeout.voter === node.id) this.checker.checkTimeout(node.id, message.timeout, safety)
+        else this.checker.checkCertificate(message.timeout.highQc) // relayed
+      }
+      else if (message.kind === 'proposal') this.checker.checkProposal(node.id, message.proposal, safety)
+      else this.checker.checkCertificate(message.certificate)
+    }
+    this.trace.add(this.now, node.id, to === null ? `bcast-${message.kind}` : `send-${message.kind}`, node.core?.round ?? -1, `${to === null ? '' : `to r${to} `}${describeMessage(message)}`)
+    if (message.kind === 'proposal' && message.proposal.header.proposer === node.id) {
+      node.proposedBlocks++
+      this.stats.blocksProposed++
+      if (this.#doneAt >= 0 && node.honest) this.#honestProposalsAfterDone++
+    }
+    let out: Outgoing[]
+    if (node.byz !== null) out = node.byz.tamper(to, message)
+    else if (to === null) out = this.nodes.filter((x) => x.id !== node.id).map((x) => ({ to: x.id, message }))
+    else out = [{ to, message }]
+    for (const o of out) this.#sendRaw(node.id, o.to, { kind: 'consensus', message: o.message })
+  }
+
+  // ---- network ----
+
+  #blocked (from: number, to: number): boolean {
+    return this.#sides !== null && this.#sides[from] !== this.#sides[to]
+  }
+
+  #delay (): number {
+    const rng = this.#net
+    if (this.inSync) return rng.int(SYNC_MIN_DELAY_MS, SYNC_MAX_DELAY_MS)
+    if (rng.chance(this.faults.longDelayP)) return rng.int(this.faults.maxDelayMs, this.faults.longDelayMaxMs)
+    return rng.int(this.faults.minDelayMs, this.faults.maxDelayMs)
+  }
+
+  #sendRaw (from: number, to: number, payload: NetPayload): void {
+    if (from === to) return
+    this.stats.messages++
+    if (!this.inSync) {
+      if (this.#blocked(from, to) || this.#net.chance(this.faults.dropP)) {
+        this.stats.dropped++
+        return
+      }
+      if (this.#net.chance(this.faults.dupP)) {
+        this.stats.duplicated++
+        this.#queue.push(this.now + this.#delay(), { kind: 'net', to, from, payload })
+      }
+    }
+    this.#queue.push(this.now + this.#delay(), { kind: 'net', to, from, payload })
+  }
+
+  #deliver (to: number, from: number, payload: NetPayload): void {
+    const node = this.nodes[to]!
+    if (!node.alive) return
+    if (this.#blocked(from, to)) {
+      this.stats.dropped++
+      return
+    }
+    switch (payload.kind) {
+      case 'consensus': {
+        const m = payload.message
+        node.byz?.observeIncoming(m)
+        switch (m.kind) {
+          case 'proposal':
+            this.#learnTxs(node, m.proposal.header.chunkDigests.map(bytesToHex))
+            return this.#step(node, { type: 'proposal', from, proposal: m.proposal })
+          case 'vote': return this.#step(node, { type: 'vote', from, vote: m.vote })
+          case 'timeout': return this.#step(node, { type: 'timeout', from, timeout: m.timeout })
+          case 'certificate': return this.#step(node, { type: 'certificate', from, certificate: m.certificate })
+        }
+        return
+      }
+      case 'gossip':
+        this.#learnTxs(node, payload.txs)
+        if (node.alive) this.#updateWork(node)
+        return
+      case 'fetchReq': {
+        let blocks = this.#answerFetch(node, payload.hash)
+        if (node.byz !== null) blocks = node.byz.tamperFetch(blocks)
+        if (blocks.length > 0) this.#sendRaw(node.id, from, { kind: 'fetchResp', hash: payload.hash, blocks })
+        return
+      }
+      case 'fetchResp':
+        node.fetchInflight.delete(bytesToHex(payload.hash))
+        return this.#step(node, { type: 'blocks', blocks: payload.blocks })
+    }
+  }
+
+  /** The block with this hash and up to FETCH_ANCESTORS of its ancestors, oldest first. */
+  #answerFetch (node: SimNode, hash: Uint8Array): CoreBlock[] {
+    const out: CoreBlock[] = []
+    let cursor: Uint8Array = hash
+    while (out.length <= FETCH_ANCESTORS) {
+      const key = bytesToHex(cursor)
+      const block = node.core?.block(cursor) ?? this.#loggedBlock(node, key)
+      if (block === undefined) break
+      out.push(block)
+      if (block.header.height === 0) break
+      cursor = block.header.parentHash
+    }
+    return out.reverse()
+  }
+
+  #loggedBlock (node: SimNode, key: string): CoreBlock | undefined {
+    const height = node.durable.byHash.get(key)
+    return height === undefined ? undefined : node.durable.log[height]!.block
+  }
+
+  // ---- txs: submission, gossip, work, proposals ----
+
+  #submit (to: number | null): void {
+    const candidates = this.nodes.filter((x) => x.honest && x.alive)
+    if (to !== null) {
+      const target = this.nodes[to]!
+      if (!target.alive) {
+        this.#queue.push(this.now + 100, { kind: 'submit', to })
+        return
+      }
+    } else if (candidates.length === 0) {
+      this.#queue.push(this.now + 100, { kind: 'submit', to: null })
+      return
+    }
+    const node = to !== null ? this.nodes[to]! : this.#rng.pick(candidates)
+    const tx = bytesToHex(this.#rng.bytes(28)) + (this.#txCounter++).toString(16).padStart(8, '0')
+    this.stats.txs++
+    if (node.honest) this.#submitted.add(tx)
+    node.durable.submitted.add(tx)
+    node.known.add(tx)
+    this.trace.add(this.now, node.id, 'submit', node.core?.round ?? -1, tx.slice(0, 8))
+    for (const peer of this.nodes) if (peer.id !== node.id) this.#sendRaw(node.id, peer.id, { kind: 'gossip', txs: [tx] })
+    this.#updateWork(node)
+  }
+
+  #gossipOwn (node: SimNode): void {
+    const txs = [...node.durable.submitted].filter((tx) => !node.durable.committedTxs.has(tx))
+    if (txs.length === 0 || node.byz?.silent === true) return
+    for (const peer of this.nodes) if (peer.id !== node.id) this.#sendRaw(node.id, peer.id, { kind: 'gossip', txs })
+  }
+
+  #learnTxs (node: SimNode, txs: string[]): void {
+    for (const tx of txs) if (!node.durable.committedTxs.has(tx)) node.known.add(tx)
+  }
+
+  /** Work is pending while a known tx is neither committed nor in the certified chain. */
+  #pending (node: SimNode): boolean {
+    if (node.known.size === 0) return false
+    const chain = node.core!.certifiedChain()
+    if (chain === null || chain.every((b) => b.header.txCount === 0)) return true
+    const inChain = new Set<string>()
+    for (const b of chain) for (const d of b.header.chunkDigests) inChain.add(bytesToHex(d))
+    for (const tx of node.known) if (!inChain.has(tx)) return true
+    return false
+  }
+
+  #updateWork (node: SimNode): void {
+    const pending = this.#pending(node)
+    if (pending === node.lastWork) return
+    node.lastWork = pending
+    this.#step(node, { type: 'work', pending })
+  }
+
+  #build (node: SimNode, action: Extract<CoreAction, { type: 'buildProposal' }>): void {
+    const core = node.core!
+    const parent = action.parent
+    // Exclude what the parent chain already orders: its uncommitted ancestors and the committed log.
+    const inAncestors = new Set<string>()
+    let cursor: Uint8Array = parent.hash
+    const tip = core.tip
+    while (!equalBytes(cursor, tip.hash) && !equalBytes(cursor, ZERO_HASH)) {
+      const block = core.block(cursor)
+      if (block === undefined || block.header.height <= tip.height) break
+      for (const d of block.header.chunkDigests) inAncestors.add(bytesToHex(d))
+      cursor = block.header.parentHash
+    }
+    const max = this.#options.maxTxsPerBlock ?? 32
+    const chosen: Uint8Array[] = []
+    for (const tx of node.known) {
+      if (chosen.length >= max) break
+      if (inAncestors.has(tx) || node.durable.committedTxs.has(tx)) continue
+      chosen.push(hexBytes(tx))
+    }
+    const header: BatchHeader = {
+      version: 1,
+      chainId: this.chainId,
+      height: parent.height + 1,
+      round: action.round,
+      parentHash: parent.hash,
+      proposer: node.id,
+      timestamp: Math.max(TIMESTAMP_BASE + this.now, parent.timestamp),
+      payloadRoot: this.#rng.bytes(48),
+      namespaces: [],
+      chunkDigests: chosen,
+      txCount: chosen.length
+    }
+    this.#step(node, { type: 'proposalBuilt', round: action.round, header })
+  }
+
+  // ---- commits ----
+
+  #commit (node: SimNode, block: CoreBlock, proof: LogEntry['proof']): void {
+    const d = node.durable
+    const hashHex = node.honest
+      ? this.checker.checkCommit(node.id, d.log, block, proof, d.committedTxs)
+      : bytesToHex(block.hash)
+    d.byHash.set(hashHex, d.log.length)
+    d.log.push({ block, proof, hashHex })
+    for (const digest of block.header.chunkDigests) {
+      const tx = bytesToHex(digest)
+      d.committedTxs.add(tx)
+      node.known.delete(tx)
+    }
+    if (node.honest) {
+      if (d.log.length > this.stats.committedHeights) {
+        this.stats.committedHeights = d.log.length
+        if (block.header.txCount === 0) this.stats.emptyBlocksCommitted++
+      }
+    }
+    this.#commitsSinceCheck = true
+    this.trace.add(this.now, node.id, 'commit', node.core?.round ?? -1, `h${block.header.height} r${block.header.round} txs=${block.header.txCount} ${hashHex.slice(0, 8)}`)
+  }
+
+  // ---- liveness ----
+
+  #allCommitted (): boolean {
+    this.#commitsSinceCheck = false
+    for (const node of this.nodes) {
+      if (!node.honest) continue
+      if (!node.alive) return false
+      for (const tx of this.#submitted) if (!node.durable.committedTxs.has(tx)) return false
+    }
+    return true
+  }
+
+  /**
+   * With nothing left to order the chain must go quiet: a few blocks may still finish
+   * (the empty child that finalises the last non-empty block), not an endless stream.
+   */
+  #checkQuiet (): void {
+    if (this.#honestProposalsAfterDone > MAX_BLOCKS_WHEN_IDLE) {
+      throw new SimFailure('idle-chain', `honest replicas proposed ${this.#honestProposalsAfterDone} blocks in the ${this.#options.quiesceMs ?? defaultSimTiming.quiesceMs} ms after every tx was committed`)
+    }
+  }
+
+  #livenessReport (): string {
+    const lines = [`not every submitted tx was committed at every honest replica ${this.now - this.faultPhaseMs} ms after the faults stopped`]
+    for (const node of this.nodes) {
+      const missing = [...this.#submitted].filter((tx) => !node.durable.committedTxs.has(tx)).length
+      const core = node.core
+      const state = core === null ? 'down' : `round ${core.round}, highQc r${core.highQc.round}/h${core.highQc.height}, tip h${core.tip.height}, chain ${core.certifiedChain()?.length ?? 'broken'}`
+      lines.push(`  r${node.id}${node.honest ? '' : ' (byzantine)'}: ${node.durable.log.length} committed, ${node.honest ? `${missing} of ${this.#submitted.size} txs missing, ` : ''}${state}`)
+    }
+    return lines.join('\n')
+  }
+
+  #finishStats (): void {
+    this.stats.virtualMs = this.now
+    for (const s of this.stats.byzantine) s.counts = Object.fromEntries(this.nodes[s.id]!.byz?.counts ?? [])
+  }
+
+  // ---- for scenario tests ----
+
+  get submittedCount (): number { return this.#submitted.size }
+  get doneAt (): number { return this.#doneAt }
+  core (id: number): ConsensusCore | null { return this.nodes[id]!.core }
+  committedLog (id: number): readonly LogEntry[] { return this.nodes[id]!.durable.log }
+  quorum (): number { return quorumOf(this.n) }
+  latestCertificate (id: number): Certificate | null { return this.nodes[id]!.core?.highQc ?? null }
+}
+
+function describeMessage (m: ConsensusMessage): string {
+  switch (m.kind) {
+    case 'proposal': return `r${m.proposal.header.round}/h${m.proposal.header.height} txs=${m.proposal.header.txCount}`
+    case 'vote': return `r${m.vote.round}/h${m.vote.height} ${bytesToHex(m.vote.batchHash).slice(0, 8)}`
+    case 'timeout': return `r${m.timeout.round} highQc=r${m.timeout.highQc.round}`
+    case 'certificate': return `r${m.certificate.round}/h${m.certificate.height}`
+  }
+}
+
+function hexBytes (hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex, 'hex'))
+}
+
+export function runSimulation (options: SimOptions): SimResult {
+  return new Simulation(options).run()
+}
