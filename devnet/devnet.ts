@@ -1,13 +1,13 @@
 /**
- * `npm run devnet`: one command to a running local sequencer. Creates genesis and keys
- * under the data folder (once; `--fresh` starts over), starts the node as its own process,
- * drives a light load through the public API and shows height, throughput and latency.
+ * `npm run devnet`: one command to a running local committee. Creates genesis and keys
+ * under the data folder (once; `--fresh` starts over), starts each member as its own
+ * process on 127.0.0.1, drives a light load through the public API (spread over the
+ * members) and shows per-node height, round, leader and peers, throughput and latency.
  * Ctrl-C (or --duration) stops everything it started.
- *
- * Until multi-node ordering lands the committee has one member (docs/ARCHITECTURE.md).
  */
 import { existsSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { initHome } from '../src/node/init-home.js'
@@ -19,6 +19,7 @@ import { renderStatus, type DevnetSnapshot } from './status-view.js'
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: '.devnet' },
+    nodes: { type: 'string', default: '4' },
     fresh: { type: 'boolean', default: false },
     load: { type: 'string', default: '20' },
     duration: { type: 'string' },
@@ -29,7 +30,8 @@ const { values: args } = parseArgs({
 })
 
 if (args.help) {
-  console.log(`usage: npm run devnet -- [--data DIR] [--fresh] [--load TPS] [--duration S] [--rollups token,kv] [--json]
+  console.log(`usage: npm run devnet -- [--nodes N] [--data DIR] [--fresh] [--load TPS] [--duration S] [--rollups token,kv] [--json]
+  --nodes N      committee size of a new devnet (default 4)
   --data DIR     data folder (default .devnet); a second start resumes from it
   --fresh        delete the data folder first
   --load TPS     transactions per second sent through the API (default 20, 0 = none)
@@ -40,6 +42,8 @@ if (args.help) {
 }
 
 const dataDir = resolve(args.data)
+const nodeCount = Number(args.nodes)
+if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new Error('--nodes must be a positive integer')
 const tps = Number(args.load)
 const durationS = args.duration === undefined ? undefined : Number(args.duration)
 if (!Number.isFinite(tps) || tps < 0) throw new Error('--load must be a non-negative number')
@@ -48,10 +52,12 @@ if (durationS !== undefined && (!Number.isFinite(durationS) || durationS <= 0)) 
 async function main (): Promise<void> {
   if (args.fresh) await rm(dataDir, { recursive: true, force: true })
   if (!existsSync(join(dataDir, 'genesis.json'))) {
-    await initHome({ dir: dataDir, chainId: 'devnet-1', nodes: 1, rollups: args.rollups!.split(','), basePort: 7300 })
+    const ports = await freePorts(nodeCount)
+    await initHome({ dir: dataDir, chainId: 'devnet-1', nodes: nodeCount, rollups: args.rollups!.split(','), basePort: 0, p2pPorts: ports })
   }
+  const members = (JSON.parse(await readFile(join(dataDir, 'genesis.json'), 'utf8')) as { committee: unknown[] }).committee.length
   const startedAt = performance.now()
-  let node: NodeProcess | null = null
+  const nodes: NodeProcess[] = []
   let load: LoadGenerator | null = null
   let watcher: SliceWatcher | null = null
   let ticker: NodeJS.Timeout | null = null
@@ -62,32 +68,39 @@ async function main (): Promise<void> {
     if (ticker !== null) clearInterval(ticker)
     await load?.stop()
     watcher?.close()
-    await node?.stop()
+    await Promise.all(nodes.map((n) => n.stop()))
     process.exit(code)
   }
   process.once('SIGINT', () => void stop(0))
   process.once('SIGTERM', () => void stop(0))
 
-  node = await startNodeProcess(join(dataDir, 'node-0', 'config.json'))
-  const status = await (await fetch(new URL('/v1/status', node.url))).json() as { chainId: string, height: number, rollups: Array<{ id: number, name: string }> }
-  load = new LoadGenerator(node.url, status.chainId, status.rollups.map((r) => r.id))
+  const started = await Promise.all(Array.from({ length: members }, (_, i) => startNodeProcess(join(dataDir, `node-${i}`, 'config.json'))))
+  nodes.push(...started)
+  const urls = nodes.map((n) => n.url)
+  const status = await (await fetch(new URL('/v1/status', urls[0]))).json() as { chainId: string, height: number, rollups: Array<{ id: number, name: string }> }
+  load = new LoadGenerator(urls, status.chainId, status.rollups.map((r) => r.id))
   watcher = new SliceWatcher(load.pending)
-  for (const r of status.rollups) watcher.follow(node.url, r.id, status.height + 1)
+  for (const r of status.rollups) watcher.follow(urls[0]!, r.id, status.height + 1)
   load.start(tps)
 
   let previous = { at: performance.now(), committed: 0 }
   const view = { json: args.json, firstFinalMs: null as number | null }
   ticker = setInterval(() => {
     void (async () => {
-      const s = await (await fetch(new URL('/v1/status', node!.url))).json() as { height: number, round: number, mempool: { txs: number } }
+      const all = await Promise.all(urls.map(async (url) => {
+        try {
+          return await (await fetch(new URL('/v1/status', url))).json() as NodeView
+        } catch {
+          return null
+        }
+      }))
       const now = performance.now()
-      if (view.firstFinalMs === null && s.height > status.height) view.firstFinalMs = now - startedAt
+      const maxHeight = Math.max(...all.map((s) => s?.height ?? -1))
+      if (view.firstFinalMs === null && maxHeight > status.height) view.firstFinalMs = now - startedAt
       const snapshot: DevnetSnapshot = {
-        url: node!.url,
+        urls,
         dataDir,
-        height: s.height,
-        round: s.round,
-        mempoolTxs: s.mempool.txs,
+        nodes: all.map((s, i) => s === null ? { index: i, up: false, height: -1, round: 0, leader: 0, peers: 0, mempoolTxs: 0 } : { index: i, up: true, height: s.height, round: s.round, leader: s.leader, peers: s.peers, mempoolTxs: s.mempool.txs }),
         submitted: load!.stats.submitted,
         acknowledged: load!.stats.acknowledged,
         rejected: [...load!.stats.rejected.values()].reduce((a, b) => a + b, 0),
@@ -105,6 +118,19 @@ async function main (): Promise<void> {
   }, 1000)
 
   if (durationS !== undefined) setTimeout(() => void stop(0), durationS * 1000)
+}
+
+interface NodeView { height: number, round: number, leader: number, peers: number, mempool: { txs: number } }
+
+/** Ports the OS says are free now (the members' p2p ports must be known before they start). */
+async function freePorts (count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<import('node:net').Server>((resolve) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => resolve(server))
+  })))
+  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port)
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+  return ports
 }
 
 main().catch((err: Error) => {

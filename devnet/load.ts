@@ -23,7 +23,7 @@ export class LoadGenerator {
   readonly #signer = new Ed25519Signer(generateKeyPair().seed)
   readonly #inFlight = new Set<Promise<void>>()
 
-  constructor (private readonly url: string, private readonly chainId: string, private readonly rollupIds: number[], private readonly payloadBytes = 128) {}
+  constructor (private readonly urls: string[], private readonly chainId: string, private readonly rollupIds: number[], private readonly payloadBytes = 128) {}
 
   start (tps: number): void {
     if (tps <= 0) return
@@ -47,7 +47,8 @@ export class LoadGenerator {
     }, this.#signer)
     const startedAt = performance.now()
     this.stats.submitted++
-    const p = fetch(new URL('/v1/txs', this.url), { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: encode(TxSchema, tx) })
+    const url = this.urls[this.#nonce % this.urls.length]!
+    const p = fetch(new URL('/v1/txs', url), { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: encode(TxSchema, tx) })
       .then(async (res) => {
         const body = await res.json() as { hash?: string, error?: { code: string } }
         if (res.status === 202 && body.hash !== undefined) {

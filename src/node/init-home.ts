@@ -16,6 +16,8 @@ export interface InitOptions {
   basePort: number
   /** p2p port of node-0 (node-i gets port + i); default basePort + 1000 */
   p2pBasePort?: number
+  /** explicit p2p ports, one per node (overrides p2pBasePort) */
+  p2pPorts?: number[]
   /** overrides of the default genesis limits */
   limits?: Partial<GenesisJson['limits']>
 }
@@ -40,7 +42,7 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
   // Keys and genesis are made and checked in memory first, so a refused init writes nothing.
   const members = Array.from({ length: opts.nodes }, (_, i) => {
     const name = `node-${i}`
-    return { name, key: generateKeyPair(), dir: join(opts.dir, name), apiPort: opts.basePort + i, p2pPort: (opts.p2pBasePort ?? opts.basePort + 1000) + i }
+    return { name, key: generateKeyPair(), dir: join(opts.dir, name), apiPort: opts.basePort === 0 ? 0 : opts.basePort + i, p2pPort: opts.p2pPorts?.[i] ?? (opts.p2pBasePort ?? opts.basePort + 1000) + i }
   })
   const genesis: GenesisJson = {
     chainId: opts.chainId,

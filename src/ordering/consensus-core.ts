@@ -91,6 +91,7 @@ export type CoreAction =
   | { type: 'reject', kind: string, from: number, reason: string }
 
 const MAX_BUFFERED_PROPOSALS = 64
+const MAX_LAGGING_ROUNDS = 16
 
 export class ConsensusCore {
   readonly n: number
@@ -110,6 +111,8 @@ export class ConsensusCore {
   readonly #formedQc = new Set<number>()
   readonly #timeouts = new Map<number, Map<number, { highQcRound: number, signature: Uint8Array, timeout: Timeout }>>()
   readonly #buffered = new Map<string, Array<{ from: number, proposal: Proposal }>>()
+  /** rounds below ours that members told us (by their timeouts) they are stuck in */
+  readonly #laggingRounds = new Set<number>()
   #actions: CoreAction[] = []
 
   constructor (readonly config: CoreConfig, readonly crypto: CoreCrypto, restored: { safety: SafetyState | null, tip: CommittedTip | null }) {
@@ -132,6 +135,8 @@ export class ConsensusCore {
   /** Uncommitted blocks from the committed tip up to the high QC's block (oldest first); null if a link is missing. */
   certifiedChain (): CoreBlock[] | null {
     const out: CoreBlock[] = []
+    // After a restart the persisted high QC can be older than the committed tip.
+    if (this.#safety.highQc.round <= this.#tip.round) return out
     let hash = this.#safety.highQc.batchHash
     while (!equalBytes(hash, this.#tip.hash)) {
       const block = this.#blocks.get(bytesToHex(hash))
@@ -145,6 +150,19 @@ export class ConsensusCore {
   /** Whether anything waits to be ordered or finalised (a leader proposes only then). */
   isActive (): boolean {
     return this.#active()
+  }
+
+  /** The first unknown block between the high QC and the committed tip, if any. */
+  #missingLink (): Uint8Array | null {
+    if (this.#safety.highQc.round <= this.#tip.round) return null
+    let hash = this.#safety.highQc.batchHash
+    while (!equalBytes(hash, this.#tip.hash)) {
+      const block = this.#blocks.get(bytesToHex(hash))
+      if (block === undefined) return hash
+      if (block.header.height <= this.#tip.height) return null
+      hash = block.header.parentHash
+    }
+    return null
   }
 
   block (hash: Uint8Array): CoreBlock | undefined {
@@ -242,6 +260,12 @@ export class ConsensusCore {
 
   #onProposalBuilt (round: number, header: BatchHeader): void {
     if (round !== this.#round || this.leaderOf(round) !== this.config.self || this.#safety.lastProposedRound >= round) return
+    if (!equalBytes(header.parentHash, this.#safety.highQc.batchHash)) {
+      // A higher QC arrived while the payload was being built: build again on its block.
+      this.#requestedRound = 0
+      this.#maybePropose()
+      return
+    }
     const hash = this.crypto.batchHash(header)
     const tc = this.#lastRoundTc !== null && this.#lastRoundTc.round === round - 1 ? [this.#lastRoundTc] : []
     const proposal: Proposal = {
@@ -467,7 +491,11 @@ export class ConsensusCore {
       this.#timerRound = 0 // re-armed when work arrives
       return
     }
+    // A fetch (or its answer) may have been lost: ask again for the first missing link.
+    const missing = this.#missingLink()
+    if (missing !== null) this.#emit({ type: 'fetch', hash: missing, from: this.leaderOf(this.#safety.highQc.round) })
     this.#localTimeout()
+    this.#timeOutForLaggards()
     // Keep re-sending the timeout with growing delays until the round ends.
     this.#emit({ type: 'setTimer', round, delayMs: this.#timeoutFor() })
   }
@@ -476,9 +504,13 @@ export class ConsensusCore {
     const round = this.#round
     const qcRound = this.#safety.highQc.round
     const tc = this.#lastRoundTc
-    // DiemBFT v4 safe_to_timeout
+    // DiemBFT v4 safe_to_timeout, without `round > highestVoteRound - 1`: the round only
+    // falls behind the highest vote round after a restart (the TCs that carried us there
+    // are not persisted), and unless we may sign its timeout again the committee can be
+    // one timeout short for good. Safe: the timeout still reports a QC at least as high as
+    // any we voted on, and highestVoteRound never decreases, so no later vote is affected.
     const consecutive = round === qcRound + 1 || (tc !== null && round === tc.round + 1)
-    if (qcRound < this.#safety.highestQcRound || round <= Math.max(this.#safety.highestVoteRound - 1, qcRound) || !consecutive) return
+    if (qcRound < this.#safety.highestQcRound || round <= qcRound || !consecutive) return
     this.#safety = { ...this.#safety, highestVoteRound: Math.max(this.#safety.highestVoteRound, round) }
     const signature = this.crypto.sign(timeoutMessage(this.config.chainId, round, qcRound))
     const timeout: Timeout = { version: 1, round, highQc: this.#safety.highQc, voter: this.config.self, signature }
@@ -508,6 +540,7 @@ export class ConsensusCore {
     if (round < this.#round) {
       // The voter itself is still in an older round: send it what ended that round for us.
       if (voter === from && from !== this.config.self) this.#helpLaggard(from, round)
+      if (voter === from && this.#laggingRounds.size < MAX_LAGGING_ROUNDS) this.#laggingRounds.add(round)
       return
     }
     const received = this.#timeouts.get(round) ?? new Map<number, { highQcRound: number, signature: Uint8Array, timeout: Timeout }>()
@@ -523,6 +556,25 @@ export class ConsensusCore {
       this.#consecutiveTimeouts++
       this.#enterRound(round + 1, 'tc')
     }
+  }
+
+  /**
+   * Members stuck in a round we have left, with nothing from us that ends it (their TC
+   * reached us inside a proposal, so we cannot relay its timeouts, or the member that
+   * formed it crashed), can be one timeout short of a TC for good. On our timer, add our
+   * timeout to each such round. Safe as any timeout: it carries our high QC (at least as
+   * high as any QC we voted on) and we vote in none of those rounds again. Sent on the
+   * timer, not in reply, so two members can never answer each other's timeouts forever.
+   */
+  #timeOutForLaggards (): void {
+    const qc = this.#safety.highQc
+    for (const round of this.#laggingRounds) {
+      if (round <= qc.round || round >= this.#round) continue
+      const signature = this.crypto.sign(timeoutMessage(this.config.chainId, round, qc.round))
+      const timeout: Timeout = { version: 1, round, highQc: qc, voter: this.config.self, signature }
+      this.#emit({ type: 'broadcast', message: { kind: 'timeout', timeout } })
+    }
+    this.#laggingRounds.clear()
   }
 
   /**

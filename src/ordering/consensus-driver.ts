@@ -215,10 +215,17 @@ export class ConsensusDriver {
   }
 
   async #execute (actions: CoreAction[]): Promise<void> {
+    // One synced write per step: the last safety state of the step dominates the earlier
+    // ones (its rounds only grew), so writing it before the first send covers every send.
+    const lastPersist = actions.findLast((a) => a.type === 'persist')
+    let persisted = lastPersist === undefined
     for (const action of actions) {
+      if (!persisted && (action.type === 'send' || action.type === 'broadcast')) {
+        await this.deps.store.putSafetyState(encode(SafetyStateSchema, { version: 1, ...(lastPersist as Extract<CoreAction, { type: 'persist' }>).safety }))
+        persisted = true
+      }
       switch (action.type) {
         case 'persist':
-          await this.deps.store.putSafetyState(encode(SafetyStateSchema, { version: 1, ...action.safety }))
           break
         case 'send':
           if (action.message.kind === 'vote') this.deps.metrics?.votesSent.inc({})
@@ -255,6 +262,7 @@ export class ConsensusDriver {
           break
       }
     }
+    if (!persisted) await this.deps.store.putSafetyState(encode(SafetyStateSchema, { version: 1, ...(lastPersist as Extract<CoreAction, { type: 'persist' }>).safety }))
   }
 
   #setTimer (round: number, delayMs: number): void {

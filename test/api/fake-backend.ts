@@ -1,10 +1,15 @@
 /**
  * An in-memory ApiBackend for the API tests: real wire objects (valid shapes, no valid
  * crypto), built on demand per height so a long chain costs no memory.
+ *
+ * The chain looks like one under the 2-chain rule: height h has round `roundAt(h)`, which
+ * skips a round after every third height (a timeout), and the commit proof of h holds the
+ * descendants of h up to the first one whose parent is from the round just before it,
+ * with the QC of that one. So most proofs have one header and heights 2, 5, 8, ... have two.
  */
 import {
   decode, encode, CodecError, SliceLeafSchema, TxSchema,
-  type Batch, type BatchHeader, type Certificate, type Chunk, type Slice, type SliceLeaf, type Tx
+  type Batch, type BatchHeader, type Certificate, type Chunk, type CommitProof, type Slice, type SliceLeaf, type Tx
 } from '../../src/codec/index.js'
 import { bytesToHex, sha256 } from '../../src/crypto/index.js'
 import { AdmissionError, AdmissionErrorCode } from '../../src/mempool/errors.js'
@@ -40,6 +45,16 @@ export function makeTx (nonce: number, rollupId = 1, payload: Uint8Array = fille
     expiry: 1_700_000_000_000 + nonce,
     signature: filled(64, 2)
   }
+}
+
+/** The fake's batch hash of a height (headers are not really hashed). */
+export function hashAt (height: number): Uint8Array {
+  return filled(32, height + 100)
+}
+
+/** Rounds start at 1 and skip one after every third height: 1 2 3 5 6 7 9 ... */
+export function roundAt (height: number): number {
+  return height + 1 + Math.floor(height / 3)
 }
 
 export class FakeBackend implements ApiBackend {
@@ -122,7 +137,7 @@ export class FakeBackend implements ApiBackend {
       signature: filled(64, 3)
     }))
     const batch: Batch = { version: 1, header, chunks }
-    return { batch, hash: filled(32, height + 100), certificate: this.certificate(height) }
+    return { batch, hash: hashAt(height), finality: this.finality(height) }
   }
 
   resolveRollup (idOrName: string): RollupInfo | null {
@@ -149,7 +164,7 @@ export class FakeBackend implements ApiBackend {
       version: 1,
       rollupId,
       header: this.header(height),
-      certificate: this.certificate(height),
+      finality: this.finality(height),
       leaves: leaves.map((l) => {
         const body = encode(SliceLeafSchema, l)
         const out = new Uint8Array(8 + body.length)
@@ -180,13 +195,13 @@ export class FakeBackend implements ApiBackend {
     return '# TYPE seq_test counter\nseq_test 1\n'
   }
 
-  private header (height: number): BatchHeader {
+  header (height: number): BatchHeader {
     return {
       version: 1,
       chainId: 'test-chain',
       height,
-      round: 0,
-      parentHash: filled(32, height + 99),
+      round: roundAt(height),
+      parentHash: hashAt(height - 1),
       proposer: 0,
       timestamp: 1_700_000_000_000 + height,
       payloadRoot: filled(48, height),
@@ -196,7 +211,16 @@ export class FakeBackend implements ApiBackend {
     }
   }
 
-  private certificate (height: number): Certificate {
-    return { version: 1, height, round: 0, batchHash: filled(32, height + 100), signers: Uint8Array.of(0b111), signatures: [filled(64, 4), filled(64, 5), filled(64, 6)] }
+  /** The QC of the block at `height`. */
+  certificate (height: number): Certificate {
+    return { version: 1, height, round: roundAt(height), batchHash: hashAt(height), signers: Uint8Array.of(0b111), signatures: [filled(64, 4), filled(64, 5), filled(64, 6)] }
+  }
+
+  /** Why `height` is final: its descendants up to a certified block from the round after its parent's. */
+  finality (height: number): CommitProof {
+    const headers = [this.header(height + 1)]
+    let last = height + 1
+    while (roundAt(last) !== roundAt(last - 1) + 1) headers.push(this.header(++last))
+    return { version: 1, headers, certificate: this.certificate(last) }
   }
 }

@@ -1,7 +1,13 @@
+import assert from 'node:assert/strict'
 import t from 'tap'
 import fc from 'fast-check'
 import { encode, TxSchema, type Tx } from '../../src/codec/index.js'
-import { base64ToBytes, bytesToBase64, txBytesFromJsonBody, txFromJson, txToJson } from '../../src/api/index.js'
+import {
+  base64ToBytes, batchToJson, bytesToBase64, certificateToJson, commitProofToJson, headerToJson, sliceToJson,
+  txBytesFromJsonBody, txFromJson, txToJson
+} from '../../src/api/index.js'
+import { arbCommitProof } from '../codec/arbitraries.js'
+import { FakeBackend } from './fake-backend.js'
 
 const bytesOf = (length: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: length, maxLength: length })
 const uint = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
@@ -35,4 +41,27 @@ t.test('wrong JSON shapes are TX_MALFORMED ApiErrors', async (t) => {
   for (const bad of [null, 1, 'x', [], {}, { actions: 'x' }]) {
     t.throws(() => txFromJson(bad), { name: 'ApiError', code: 'TX_MALFORMED', statusCode: 400 }, JSON.stringify(bad))
   }
+})
+
+t.test('a commit proof as JSON: every header as a header view, and the certificate view', async (t) => {
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+  fc.assert(fc.property(arbCommitProof, (proof) => {
+    const json = JSON.parse(JSON.stringify(commitProofToJson(proof))) as ReturnType<typeof commitProofToJson>
+    assert.deepEqual(Object.keys(json), ['headers', 'certificate'])
+    assert.deepEqual(json.headers, proof.headers.map(headerToJson))
+    assert.deepEqual(json.certificate, certificateToJson(proof.certificate))
+    assert.equal(json.certificate.batchHash, hex(proof.certificate.batchHash))
+    assert.deepEqual(json.certificate.signatures, proof.certificate.signatures.map(hex))
+    assert.ok(json.headers.every((h, i) => h.parentHash === hex(proof.headers[i]!.parentHash)))
+  }), { numRuns: 50 })
+  t.pass('50 commit proofs as JSON')
+
+  const backend = new FakeBackend()
+  const stored = (await backend.getBatch(2))!
+  const slice = (await backend.getSlice(1, 2))!
+  t.same(batchToJson(stored).finality, commitProofToJson(stored.finality), 'a block view carries its finality')
+  t.same(sliceToJson(slice).finality, commitProofToJson(slice.slice.finality), 'a slice view carries its finality')
+  t.equal(sliceToJson(slice).finality.headers.length, 2)
+  t.notOk('certificate' in batchToJson(stored))
+  t.notOk('certificate' in sliceToJson(slice))
 })

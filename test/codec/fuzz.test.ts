@@ -9,7 +9,7 @@ import { WIRE_TYPES } from './arbitraries.js'
 import { Fuzzer, FuzzFailure, checkInput } from '../fuzz/harness.js'
 import { MUTATIONS, Rng, mutateOnce } from '../fuzz/mutate.js'
 
-const INPUTS = 40_000
+const INPUTS = 80_000
 const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : (Date.now() % 0x7fff_ffff)
 
 t.test(`decoders survive ${INPUTS} fuzzed inputs (seed ${seed})`, (t) => {

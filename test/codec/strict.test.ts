@@ -19,11 +19,14 @@ import t from 'tap'
 import { Packr } from 'msgpackr'
 import {
   CodecError, CodecErrorCode, decode, encode, MAX_MESSAGE_BYTES, FormatLimits,
-  ActionSchema, BatchHeaderSchema, BatchSchema, CertificateSchema, ChunkSchema, NamespaceProofSchema,
-  SliceSchema, TxSchema, VoteBodySchema, VoteSchema, type Schema
+  ActionSchema, BatchHeaderSchema, BatchSchema, BlockResponseSchema, CertificateSchema, ChunkRequestSchema, ChunkSchema,
+  CommitProofSchema, ConsensusEnvelopeSchema, NamespaceProofSchema, ProposalSchema, SliceSchema, SyncItemSchema,
+  SyncResponseSchema, TimeoutCertificateSchema, TimeoutSchema, TxSchema, VoteBodySchema, VoteSchema, type Schema
 } from '../../src/codec/index.js'
 import { rejectsWithCode, throwsWithCode, type AssertTarget } from '../helpers/assert-error.js'
-import { EXAMPLES, action, batch, certificate, chunk, filled, header, proof, slice, tx, vote, voteBody } from './fixtures.js'
+import {
+  EXAMPLES, action, batch, certificate, chunk, filled, header, proof, proposal, slice, syncResponse, timeout, tx, vote, voteBody
+} from './fixtures.js'
 
 const { MALFORMED, TOO_LARGE, WRONG_SHAPE, UNSUPPORTED_VERSION, NON_CANONICAL } = CodecErrorCode
 
@@ -99,6 +102,16 @@ t.test('wrong arity: one field fewer or more, at the top and nested', (t) => {
   const longAction = tupleOf(BatchSchema, batch)
   longAction[2][0][4][0][1][0].push(0)
   rejects(t, BatchSchema, raw(longAction), WRONG_SHAPE, 'Batch whose first action has an extra field', 'Batch.chunks[0].txs[0].actions[0]')
+  const shortFinality = tupleOf(SliceSchema, slice)
+  shortFinality[3].pop()
+  rejects(t, SliceSchema, raw(shortFinality), WRONG_SHAPE, 'Slice whose commit proof lacks its certificate', 'Slice.finality')
+  const longProofHeader = tupleOf(SliceSchema, slice)
+  longProofHeader[3][1][1].push(0)
+  rejects(t, SliceSchema, raw(longProofHeader), WRONG_SHAPE, "Slice whose second proof header has an extra field", 'Slice.finality.headers[1]')
+  // the deepest nesting of the format: an action inside a tx of a chunk of a batch of a sync item
+  const deepAction = tupleOf(SyncResponseSchema, syncResponse)
+  deepAction[2][0][0][2][0][4][0][1][0].push(0)
+  rejects(t, SyncResponseSchema, raw(deepAction), WRONG_SHAPE, 'SyncResponse whose first action has an extra field', 'SyncResponse.items[0].batch.chunks[0].txs[0].actions[0]')
   t.end()
 })
 
@@ -150,12 +163,37 @@ t.test('wrong types', (t) => {
   badNode[5][2][0] = filled(47, 0)
   rejects(t, SliceSchema, raw(badNode), WRONG_SHAPE, 'a proof node of 47 bytes', 'Slice.proof.nodes[0]')
 
+  const noProofHeaders = tupleOf(SliceSchema, slice)
+  noProofHeaders[3][1] = []
+  rejects(t, SliceSchema, raw(noProofHeaders), WRONG_SHAPE, 'a commit proof with no headers (min 1)', 'Slice.finality.headers')
+  const proofAsCertificate = tupleOf(SliceSchema, slice)
+  proofAsCertificate[3] = tupleOf(CertificateSchema, certificate)
+  rejects(t, SliceSchema, raw(proofAsCertificate), WRONG_SHAPE, 'the old format: a certificate where the commit proof goes', 'Slice.finality')
+  const tcNotList = tupleOf(ProposalSchema, proposal)
+  tcNotList[3] = tcNotList[3][0]
+  // read as a list, the 5-field TC tuple has too many items for a list of at most one
+  rejects(t, ProposalSchema, raw(tcNotList), TOO_LARGE, 'a proposal whose tc is a TC, not a list of at most one', 'Proposal.tc')
+  const tcNil = tupleOf(ProposalSchema, proposal)
+  tcNil[3] = null
+  rejects(t, ProposalSchema, raw(tcNil), WRONG_SHAPE, 'a proposal whose tc is nil (absent is an empty list)', 'Proposal.tc')
+  const bodyAsString = tupleOf(ConsensusEnvelopeSchema, EXAMPLES.find((e) => e.name === 'ConsensusEnvelope')!.value)
+  bodyAsString[2] = 'vote'
+  rejects(t, ConsensusEnvelopeSchema, raw(bodyAsString), WRONG_SHAPE, 'an envelope body as a string', 'ConsensusEnvelope.body')
+
   // members are bounded by the committee size
   const voter = tupleOf(VoteSchema, vote)
   voter[4] = FormatLimits.maxCommittee
   rejects(t, VoteSchema, raw(voter), WRONG_SHAPE, 'voter 1024 (members are 0..1023)', 'Vote.voter')
   voter[4] = FormatLimits.maxCommittee - 1
   t.equal(decode(VoteSchema, raw(voter)).voter, 1023, 'voter 1023 is fine')
+  const timeoutVoter = tupleOf(TimeoutSchema, timeout)
+  timeoutVoter[3] = FormatLimits.maxCommittee
+  rejects(t, TimeoutSchema, raw(timeoutVoter), WRONG_SHAPE, 'timeout voter 1024', 'Timeout.voter')
+  const kind = tupleOf(ConsensusEnvelopeSchema, EXAMPLES.find((e) => e.name === 'ConsensusEnvelope')!.value)
+  kind[1] = 256
+  rejects(t, ConsensusEnvelopeSchema, raw(kind), WRONG_SHAPE, 'envelope kind 256', 'ConsensusEnvelope.kind')
+  kind[1] = 255
+  t.equal(decode(ConsensusEnvelopeSchema, raw(kind)).kind, 255, 'envelope kind 255 is fine (unknown kinds are for the receiver to refuse)')
 
   for (const [what, value] of [['nil', null], ['a number', 1], ['a string', 'Vote'], ['bytes', Buffer.of(1)], ['true', true]] as const) {
     rejects(t, VoteBodySchema, raw(value), WRONG_SHAPE, `the whole message as ${what}`, 'VoteBody')
@@ -179,6 +217,15 @@ t.test('unsupported versions', (t) => {
   const nestedTx = tupleOf(BatchSchema, batch)
   nestedTx[2][0][4][0][0] = 2
   rejects(t, BatchSchema, raw(nestedTx), UNSUPPORTED_VERSION, 'Batch with a version-2 tx', 'Batch.chunks[0].txs[0].version')
+  const proofHeader = tupleOf(SliceSchema, slice)
+  proofHeader[3][1][0][0] = 2
+  rejects(t, SliceSchema, raw(proofHeader), UNSUPPORTED_VERSION, 'Slice with a version-2 proof header', 'Slice.finality.headers[0].version')
+  const proofCert = tupleOf(SliceSchema, slice)
+  proofCert[3][2][0] = 2
+  rejects(t, SliceSchema, raw(proofCert), UNSUPPORTED_VERSION, 'Slice with a version-2 proof certificate', 'Slice.finality.certificate.version')
+  const syncTx = tupleOf(SyncItemSchema, EXAMPLES.find((e) => e.name === 'SyncItem')!.value)
+  syncTx[0][2][0][4][0][0] = 2
+  rejects(t, SyncItemSchema, raw(syncTx), UNSUPPORTED_VERSION, 'SyncItem with a version-2 tx', 'SyncItem.batch.chunks[0].txs[0].version')
   t.end()
 })
 
@@ -280,10 +327,24 @@ t.test('lists, bytes and strings above the schema bound are CODEC_TOO_LARGE', (t
   boundary(BatchHeaderSchema, 'chunk digests', 'BatchHeader.chunkDigests', (h, n) => { h[9] = Array.from({ length: n }, () => filled(32, 3)) }, FormatLimits.maxChunksPerBatch)
   boundary(TxSchema, 'actions', 'Tx.actions', (x, n) => { x[1] = Array.from({ length: n }, () => [1, Buffer.of(1)]) }, FormatLimits.maxActionsPerTx)
   boundary(ActionSchema, 'payload bytes', 'Action.payload', (a, n) => { a[1] = new Uint8Array(n) }, FormatLimits.maxPayloadBytes)
+  boundary(CommitProofSchema, 'commit proof headers', 'CommitProof.headers', (p, n) => { p[1] = Array.from({ length: n }, () => tupleOf(BatchHeaderSchema, header)) }, FormatLimits.maxCommitProofHeaders)
+  boundary(ProposalSchema, 'timeout certificates in a proposal', 'Proposal.tc', (p, n) => { p[3] = Array.from({ length: n }, () => p[3][0]) }, 1)
+  boundary(TimeoutCertificateSchema, 'high QC rounds', 'TimeoutCertificate.highQcRounds', (c, n) => { c[2] = Array.from({ length: n }, (_, i) => i) }, FormatLimits.maxCommittee)
+  boundary(TimeoutCertificateSchema, 'timeout signer bitmap bytes', 'TimeoutCertificate.signers', (c, n) => { c[3] = filled(n, 0xff) }, FormatLimits.maxCommittee / 8)
+  boundary(TimeoutCertificateSchema, 'timeout signatures', 'TimeoutCertificate.signatures', (c, n) => { c[4] = Array.from({ length: n }, () => filled(64, 9)) }, FormatLimits.maxCommittee)
+  boundary(BlockResponseSchema, 'blocks in a block response', 'BlockResponse.blocks', (r, n) => { r[1] = Array.from({ length: n }, () => r[1][1]) }, 256)
+  boundary(ChunkRequestSchema, 'digests in a chunk request', 'ChunkRequest.digests', (r, n) => { r[1] = Array.from({ length: n }, () => filled(32, 3)) }, FormatLimits.maxChunksPerBatch)
+  boundary(SyncResponseSchema, 'items in a sync response', 'SyncResponse.items', (r, n) => { r[2] = Array.from({ length: n }, () => r[2][1]) }, 1024)
   // the bound holds deep inside a Slice too
   const deep = tupleOf(SliceSchema, slice)
   deep[5][2] = Array.from({ length: FormatLimits.maxProofNodes + 1 }, () => filled(48, 1))
   rejects(t, SliceSchema, raw(deep), TOO_LARGE, 'a slice whose proof has 129 nodes', 'Slice.proof.nodes')
+  const longProof = tupleOf(SliceSchema, slice)
+  longProof[3][1] = Array.from({ length: FormatLimits.maxCommitProofHeaders + 1 }, () => tupleOf(BatchHeaderSchema, header))
+  rejects(t, SliceSchema, raw(longProof), TOO_LARGE, 'a slice whose commit proof has 1025 headers', 'Slice.finality.headers')
+  const longDigests = tupleOf(SliceSchema, slice)
+  longDigests[3][1][0][9] = Array.from({ length: FormatLimits.maxChunksPerBatch + 1 }, () => filled(32, 3))
+  rejects(t, SliceSchema, raw(longDigests), TOO_LARGE, 'a proof header with 4097 chunk digests', 'Slice.finality.headers[0].chunkDigests')
   t.end()
 })
 

@@ -63,8 +63,9 @@ for (let i = 0; i < inputs; i++) {
 
 const seconds = (Date.now() - started) / 1000
 console.log(`\ndone: ${inputs} inputs in ${seconds.toFixed(1)} s, seed ${seed}, no failures`)
-console.log(`${'schema'.padEnd(16)}${'inputs'.padStart(10)}${'accepted'.padStart(10)}  rejected by code`)
+const nameWidth = Math.max(16, ...targets.map((w) => w.name.length + 2))
+console.log(`${'schema'.padEnd(nameWidth)}${'inputs'.padStart(10)}${'accepted'.padStart(10)}  rejected by code`)
 for (const [name, stats] of fuzzer.stats) {
   const rejected = Object.entries(stats.rejected).sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => `${code}=${n}`).join(' ')
-  console.log(`${name.padEnd(16)}${String(stats.inputs).padStart(10)}${String(stats.accepted).padStart(10)}  ${rejected}`)
+  console.log(`${name.padEnd(nameWidth)}${String(stats.inputs).padStart(10)}${String(stats.accepted).padStart(10)}  ${rejected}`)
 }

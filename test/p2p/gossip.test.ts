@@ -12,29 +12,44 @@ const TOPIC = '/seq/p2p-test/chunks/1'
 t.test('gossipsub chunks: delivery, dedup by id, verdict counters', async (t) => {
   const { members } = await startCommittee(t, 4, { chunkTransport: 'gossipsub' })
   const seen = members.map(() => [] as Array<{ from: number, id: number, size: number }>)
+  // Probe chunks (ids from 90_000 up within each member's range) are counted apart.
+  const isProbe = (id: number): boolean => id % 100_000 >= 90_000
+  const probesFrom = members.map(() => new Set<number>())
+  const probeCount = members.map(() => 0)
   for (const m of members) {
-    m.transport.onChunk((from, data, id) => {
-      seen[m.index]!.push({ from, id: new DataView(id.buffer, id.byteOffset).getUint32(0), size: data.byteLength })
+    m.transport.onChunk((from, data, idBytes) => {
+      const id = new DataView(idBytes.buffer, idBytes.byteOffset).getUint32(0)
+      if (isProbe(id)) {
+        probesFrom[m.index]!.add(from)
+        probeCount[m.index]!++
+        return 'accept'
+      }
+      seen[m.index]!.push({ from, id, size: data.byteLength })
       if (data[0] === 99) throw new Error('validator bug')
       return (['accept', 'ignore', 'reject'] as const)[data[0]! % 3] as ChunkVerdict
     })
   }
-  // The mesh forms on the first heartbeats after the subscriptions are exchanged.
-  await sleep(300)
+  // gossipsub sends only to peers it knows to be subscribed: probe until every member has
+  // heard from every other one.
+  let probe = 90_000
+  await waitFor(() => {
+    for (const m of members) void m.transport.publishChunk(new Uint8Array(1), chunkId(m.index * 100_000 + probe++))
+    return members.every((m) => probesFrom[m.index]!.size === 3)
+  }, 5000, 'subscriptions exchanged')
 
   const PER_MEMBER = 20
   await Promise.all(members.map(async (m) => {
     for (let i = 0; i < PER_MEMBER; i++) {
-      await m.transport.publishChunk(new Uint8Array(32 * 1024).fill(0), chunkId(m.index * 1000 + i))
+      await m.transport.publishChunk(new Uint8Array(32 * 1024).fill(0), chunkId(m.index * 100_000 + i))
     }
   }))
   await waitFor(() => members.every((m) => seen[m.index]!.length === 3 * PER_MEMBER), 10_000, 'all chunks')
   for (const m of members) {
     const ids = seen[m.index]!.map((s) => s.id)
     t.equal(new Set(ids).size, ids.length, `member ${m.index} saw each chunk once although all carry the same bytes`)
-    t.notOk(ids.some((id) => Math.floor(id / 1000) === m.index), 'none of its own')
+    t.notOk(ids.some((id) => Math.floor(id / 100_000) === m.index), 'none of its own')
     t.ok(seen[m.index]!.every((s) => s.from !== m.index && s.from >= 0 && s.from < 4 && s.size === 32 * 1024), 'from is another member')
-    t.equal(m.metrics.chunkVerdicts.get({ topic: TOPIC, verdict: 'accept', reason: 'validator' }), 3 * PER_MEMBER)
+    t.equal(m.metrics.chunkVerdicts.get({ topic: TOPIC, verdict: 'accept', reason: 'validator' }), 3 * PER_MEMBER + probeCount[m.index]!)
   }
 
   // Publishing the same id again is a duplicate: nobody sees it twice.

@@ -183,6 +183,19 @@ export class Byzantine {
     return out
   }
 
+  /** Rewrites an answer to a catch-up sync request (committed blocks with their proofs). */
+  tamperSync<T extends { block: CoreBlock, proof: { certificate: Certificate } }> (entries: T[]): T[] {
+    if (this.silent) return []
+    if (!this.behaviours.has('badFetch') || entries.length === 0 || !this.rng.chance(0.5)) return entries
+    this.#count('badFetch')
+    const k = this.rng.int(0, entries.length - 1)
+    return entries.map((e, i) => {
+      if (i !== k) return e
+      if (this.rng.chance(0.5)) return { ...e, block: { ...e.block, header: { ...e.block.header, txCount: e.block.header.txCount + 1 } } }
+      return { ...e, proof: { ...e.proof, certificate: { ...e.proof.certificate, signatures: e.proof.certificate.signatures.map(() => this.rng.bytes(64)) } } }
+    })
+  }
+
   /** Rewrites an answer to a block fetch. */
   tamperFetch (blocks: CoreBlock[]): CoreBlock[] {
     if (this.silent) return []

@@ -18,6 +18,7 @@ import {
   type CommittedTip, type ConsensusMessage, type CoreAction, type CoreBlock, type CoreConfig, type CoreEvent, type SafetyState
 } from '../../src/ordering/consensus-core.js'
 import { quorumOf } from '../../src/ordering/certificate.js'
+import { verifyCommitProof } from '../../src/ordering/commit-proof.js'
 import { Byzantine, BYZANTINE_BEHAVIOURS, type ByzantineBehaviour, type ByzantineSpec, type Outgoing } from './byzantine.js'
 import { EventQueue } from './event-queue.js'
 import { InvariantChecker, SimFailure, describeSafety, type LogEntry } from './invariants.js'
@@ -77,6 +78,12 @@ export interface SimOptions {
   script?: ScriptStep[]
   hooks?: SimHooks
   maxTxsPerBlock?: number
+  /**
+   * Catch-up sync of the driver: every so often each replica asks a random peer for the
+   * committed blocks (with their commit proofs) above its own tip. 0 turns it off, so
+   * that a lagging replica catches up only through the core's block fetches.
+   */
+  syncPollMs?: number
   baseTimeoutMs?: number
   maxTimeoutMs?: number
   /** stop with a failure if a run needs more events than this (a message storm) */
@@ -122,6 +129,8 @@ type NetPayload =
   | { kind: 'gossip', txs: string[] }
   | { kind: 'fetchReq', hash: Uint8Array }
   | { kind: 'fetchResp', hash: Uint8Array, blocks: CoreBlock[] }
+  | { kind: 'syncReq', fromHeight: number }
+  | { kind: 'syncResp', entries: Array<{ block: CoreBlock, proof: LogEntry['proof'] }> }
 
 type SimEvent =
   | { kind: 'net', to: number, from: number, payload: NetPayload }
@@ -135,6 +144,7 @@ type SimEvent =
   | { kind: 'heal' }
   | { kind: 'syncPhase' }
   | { kind: 'regossip' }
+  | { kind: 'syncPoll' }
   | { kind: 'replay', who: number }
 
 interface Durable {
@@ -144,6 +154,11 @@ interface Durable {
   committedTxs: Set<string>
   /** txs clients submitted to this replica (the mempool WAL) */
   submitted: Set<string>
+  /**
+   * Proposed blocks above the committed tip, stored as they arrive (the block store of a
+   * real node): after a restart they are handed back to the core, and peers fetch them.
+   */
+  blocks: Map<string, CoreBlock>
 }
 
 interface SimNode {
@@ -167,6 +182,9 @@ const TIMESTAMP_BASE = 1_700_000_000_000
 const FETCH_RETRY_MS = 250
 const FETCH_ANCESTORS = 64
 const REGOSSIP_MS = 1000
+const SYNC_POLL_MS = 1500
+const SYNC_BATCH = 64
+const MAX_STORED_BLOCKS = 4096
 const SYNC_MIN_DELAY_MS = 1
 const SYNC_MAX_DELAY_MS = 20
 /** blocks an idle chain may still propose after the last tx is final */
@@ -236,6 +254,7 @@ export class Simulation {
   #commitsSinceCheck = true
   #honestProposalsAfterDone = 0
   readonly #maxEvents: number
+  readonly #syncPollMs: number
 
   constructor (options: SimOptions) {
     this.#options = options
@@ -252,6 +271,7 @@ export class Simulation {
     const byzantine = options.byzantine ?? drawByzantine(setup, this.n)
     const txCount = options.txCount ?? setup.int(3, 60)
     this.#maxEvents = options.maxEvents ?? 3_000_000
+    this.#syncPollMs = options.syncPollMs ?? SYNC_POLL_MS
     this.#coreConfig = {
       chainId: this.chainId,
       committeeKeys: this.committee.keys,
@@ -274,7 +294,7 @@ export class Simulation {
         alive: false,
         incarnation: 0,
         core: null,
-        durable: { safety: null, log: [], byHash: new Map(), committedTxs: new Set(), submitted: new Set() },
+        durable: { safety: null, log: [], byHash: new Map(), committedTxs: new Set(), submitted: new Set(), blocks: new Map() },
         known: new Set(),
         lastWork: null,
         fetchInflight: new Map(),
@@ -332,6 +352,7 @@ export class Simulation {
     for (const step of this.#options.script ?? []) this.#queueScript(step)
     this.#queue.push(T, { kind: 'syncPhase' })
     this.#queue.push(REGOSSIP_MS, { kind: 'regossip' })
+    if (this.#syncPollMs > 0) this.#queue.push(this.#syncPollMs, { kind: 'syncPoll' })
     for (const node of this.nodes) {
       if (node.byz?.behaviours.has('replay') === true) this.#queue.push(rng.int(100, 700), { kind: 'replay', who: node.id })
     }
@@ -447,6 +468,14 @@ export class Simulation {
         for (const node of this.nodes) if (node.alive && node.honest) this.#gossipOwn(node)
         this.#queue.push(this.now + REGOSSIP_MS, { kind: 'regossip' })
         return
+      case 'syncPoll':
+        for (const node of this.nodes) {
+          if (!node.alive || !node.honest) continue
+          const peer = this.#rng.pick(this.nodes.filter((x) => x.id !== node.id))
+          this.#sendRaw(node.id, peer.id, { kind: 'syncReq', fromHeight: node.durable.log.length })
+        }
+        this.#queue.push(this.now + this.#syncPollMs, { kind: 'syncPoll' })
+        return
       case 'replay': {
         const node = this.nodes[event.who]!
         if (node.alive && node.byz !== null) for (const o of node.byz.replay()) this.#sendRaw(node.id, o.to, { kind: 'consensus', message: o.message })
@@ -469,6 +498,8 @@ export class Simulation {
     node.known = new Set([...node.durable.submitted].filter((tx) => !node.durable.committedTxs.has(tx)))
     this.trace.add(this.now, node.id, node.incarnation === 1 ? 'boot' : 'restart', node.core.round, node.durable.safety === null ? '' : describeSafety(node.durable.safety))
     this.#step(node, { type: 'start' })
+    const stored = [...node.durable.blocks.values()].sort((a, b) => a.header.height - b.header.height)
+    if (node.alive && stored.length > 0) this.#step(node, { type: 'blocks', blocks: stored })
     if (node.alive) this.#gossipOwn(node)
   }
 
@@ -574,8 +605,9 @@ export class Simulation {
         const last = node.fetchInflight.get(key)
         if (last !== undefined && this.now - last < FETCH_RETRY_MS) return
         node.fetchInflight.set(key, this.now)
+        // First ask whom the core names; a retry goes to a random peer (the first may be down or lying).
         let target = action.from
-        if (target === node.id || target >= this.n) target = this.#rng.pick(this.nodes.filter((x) => x.id !== node.id)).id
+        if (last !== undefined || target === node.id || target >= this.n) target = this.#rng.pick(this.nodes.filter((x) => x.id !== node.id)).id
         this.trace.add(this.now, node.id, 'fetch', core.round, `${key.slice(0, 8)} from r${target}`)
         this.#sendRaw(node.id, target, { kind: 'fetchReq', hash: action.hash })
         return
@@ -586,6 +618,12 @@ export class Simulation {
         this.trace.add(this.now, node.id, 'enter', action.round, `via ${action.via} leader r${action.leader}`)
         return
       case 'reject': {
+        // Messages of honest senders are well-formed: refusing one is a bug (certificates
+        // excepted: a fetched block's certificate is attributed to its proposer, not to
+        // whoever served it).
+        if (node.honest && this.nodes[action.from]?.honest === true && action.kind !== 'certificate') {
+          throw new SimFailure('honest-rejected', `r${node.id} refused a ${action.kind} of honest r${action.from}: ${action.reason}`)
+        }
         const key = `${node.honest ? 'honest' : 'byz'}<-${this.nodes[action.from]?.honest === true ? 'honest' : 'byz'} ${action.kind}: ${action.reason.replace(/\d+/g, '#')}`
         this.stats.rejects[key] = (this.stats.rejects[key] ?? 0) + 1
         this.trace.add(this.now, node.id, 'reject', core.round, `${action.kind} from r${action.from}: ${action.reason}`)
@@ -660,6 +698,7 @@ export class Simulation {
         switch (m.kind) {
           case 'proposal':
             this.#learnTxs(node, m.proposal.header.chunkDigests.map(bytesToHex))
+            this.#storeBlock(node, { hash: batchHash(m.proposal.header), header: m.proposal.header, justify: m.proposal.justify })
             return this.#step(node, { type: 'proposal', from, proposal: m.proposal })
           case 'vote': return this.#step(node, { type: 'vote', from, vote: m.vote })
           case 'timeout': return this.#step(node, { type: 'timeout', from, timeout: m.timeout })
@@ -680,7 +719,40 @@ export class Simulation {
       case 'fetchResp':
         node.fetchInflight.delete(bytesToHex(payload.hash))
         return this.#step(node, { type: 'blocks', blocks: payload.blocks })
+      case 'syncReq': {
+        if (node.byz?.silent === true) return
+        let entries = node.durable.log.slice(payload.fromHeight, payload.fromHeight + SYNC_BATCH).map((e) => ({ block: e.block, proof: e.proof }))
+        if (node.byz !== null) entries = node.byz.tamperSync(entries)
+        if (entries.length > 0) this.#sendRaw(node.id, from, { kind: 'syncResp', entries })
+        return
+      }
+      case 'syncResp': return this.#applySync(node, from, payload.entries)
     }
+  }
+
+  /** Appends verified committed blocks from a peer, then tells the core its new tip. */
+  #applySync (node: SimNode, from: number, entries: Array<{ block: CoreBlock, proof: LogEntry['proof'] }>): void {
+    const d = node.durable
+    let added = 0
+    for (const { block, proof } of entries) {
+      if (block.header.height < d.log.length) continue
+      if (block.header.height > d.log.length) break
+      const parent = d.log.length === 0 ? ZERO_HASH : d.log[d.log.length - 1]!.block.hash
+      if (!equalBytes(batchHash(block.header), block.hash) || !equalBytes(block.header.parentHash, parent)) break
+      const check = verifyCommitProof({ chainId: this.chainId, committeeKeys: this.committee.keys }, block.header, block.hash, proof, { batchHash, verifySignature: this.committee.verify })
+      if (!check.ok) break
+      this.#commit(node, block, proof, 'sync')
+      added++
+    }
+    if (added === 0) return
+    this.trace.add(this.now, node.id, 'synced', node.core!.round, `${added} blocks from r${from}, tip h${d.log.length - 1}`)
+    this.#step(node, { type: 'synced', tip: this.#committedTip(node)! })
+  }
+
+  #storeBlock (node: SimNode, block: CoreBlock): void {
+    const d = node.durable
+    if (block.header.height < d.log.length || d.blocks.size >= MAX_STORED_BLOCKS) return
+    d.blocks.set(bytesToHex(block.hash), block)
   }
 
   /** The block with this hash and up to FETCH_ANCESTORS of its ancestors, oldest first. */
@@ -689,7 +761,7 @@ export class Simulation {
     let cursor: Uint8Array = hash
     while (out.length <= FETCH_ANCESTORS) {
       const key = bytesToHex(cursor)
-      const block = node.core?.block(cursor) ?? this.#loggedBlock(node, key)
+      const block = node.core?.block(cursor) ?? node.durable.blocks.get(key) ?? this.#loggedBlock(node, key)
       if (block === undefined) break
       out.push(block)
       if (block.header.height === 0) break
@@ -789,18 +861,20 @@ export class Simulation {
       chunkDigests: chosen,
       txCount: chosen.length
     }
+    this.#storeBlock(node, { hash: batchHash(header), header, justify: action.justify })
     this.#step(node, { type: 'proposalBuilt', round: action.round, header })
   }
 
   // ---- commits ----
 
-  #commit (node: SimNode, block: CoreBlock, proof: LogEntry['proof']): void {
+  #commit (node: SimNode, block: CoreBlock, proof: LogEntry['proof'], via: 'core' | 'sync' = 'core'): void {
     const d = node.durable
     const hashHex = node.honest
       ? this.checker.checkCommit(node.id, d.log, block, proof, d.committedTxs)
       : bytesToHex(block.hash)
     d.byHash.set(hashHex, d.log.length)
     d.log.push({ block, proof, hashHex })
+    for (const [key, b] of d.blocks) if (b.header.height <= block.header.height) d.blocks.delete(key)
     for (const digest of block.header.chunkDigests) {
       const tx = bytesToHex(digest)
       d.committedTxs.add(tx)
@@ -813,7 +887,7 @@ export class Simulation {
       }
     }
     this.#commitsSinceCheck = true
-    this.trace.add(this.now, node.id, 'commit', node.core?.round ?? -1, `h${block.header.height} r${block.header.round} txs=${block.header.txCount} ${hashHex.slice(0, 8)}`)
+    this.trace.add(this.now, node.id, via === 'core' ? 'commit' : 'commit-synced', node.core?.round ?? -1, `h${block.header.height} r${block.header.round} txs=${block.header.txCount} ${hashHex.slice(0, 8)}`)
   }
 
   // ---- liveness ----
