@@ -11,7 +11,7 @@ export type WorkerCommand =
   | { cmd: 'init', index: number, committeeKeys: string[], seed: string, mode: 'direct' | 'gossipsub' }
   | { cmd: 'peers', peers: Array<{ index: number, addrs: string[] }> }
   | { cmd: 'ping', to: number, count: number }
-  | { cmd: 'run', run: number, startAt: number, durationMs: number, graceMs: number, chunkBytes: number, pingTo: number | null }
+  | { cmd: 'run', run: number, startAt: number, durationMs: number, graceMs: number, chunkBytes: number, pingTo: number | null, ratePerSec: number | null }
   | { cmd: 'exit' }
 
 export type WorkerReply =
@@ -59,8 +59,10 @@ async function ping (to: number, seq: number): Promise<number> {
 }
 
 let pingSeq = 0
+let probing = false
 
 async function handle (command: WorkerCommand): Promise<void> {
+  if (command.cmd !== 'peers') probing = false
   switch (command.cmd) {
     case 'init': {
       selfIndex = command.index
@@ -100,12 +102,17 @@ async function handle (command: WorkerCommand): Promise<void> {
     case 'peers': {
       transport!.setPeers(command.peers)
       while (transport!.connectedMembers().length < command.peers.length) await sleep(10)
-      // gossipsub publishes only to peers known to be subscribed: probe until all have answered.
-      let seq = 0
-      while (probesFrom.size < command.peers.length) {
-        await transport!.publishChunk(new Uint8Array(16), chunkIdFor(PROBE_RUN, seq++))
-        await sleep(20)
-      }
+      // gossipsub publishes only to peers known to be subscribed: probe until we have heard
+      // from everyone, and keep probing (for the others) until the next command.
+      probing = true
+      void (async () => {
+        let seq = 0
+        while (probing) {
+          await transport!.publishChunk(new Uint8Array(16), chunkIdFor(PROBE_RUN, seq++))
+          await sleep(20)
+        }
+      })()
+      while (probesFrom.size < command.peers.length) await sleep(10)
       reply({ reply: 'ready' })
       return
     }
@@ -132,8 +139,12 @@ async function handle (command: WorkerCommand): Promise<void> {
       while (Date.now() < end) {
         await transport!.publishChunk(payload, chunkIdFor(command.run, published))
         published++
-        // A real producer makes chunks from I/O events; give them (and inbound chunks) a turn.
-        await new Promise((resolve) => setImmediate(resolve))
+        if (command.ratePerSec !== null) {
+          await sleep(command.startAt + published * 1000 / command.ratePerSec - Date.now())
+        } else {
+          // A real producer makes chunks from I/O events; give them (and inbound chunks) a turn.
+          await new Promise((resolve) => setImmediate(resolve))
+        }
       }
       pinging = false
       await pinger

@@ -4,7 +4,7 @@ export { ApiError, ApiErrorCode, admissionHttpStatus, toHttpError, type ErrorBod
 export {
   base64ToBytes, batchToJson, bytesToBase64, certificateToJson, commitProofToJson, headerToJson, proofToJson,
   sliceToJson, txBytesFromJsonBody, txFromJson, txStatusToJson, txToJson,
-  type ActionJson, type BatchHeaderJson, type BatchJson, type CertificateJson, type ChunkSummaryJson,
+  type ActionJson, type BatchHeaderJson, type BatchJson, type CertificateJson, type ChunkSummaryJson, type CommitProofJson,
   type NamespaceProofJson, type RollupLatestJson, type SliceJson, type SliceRangeJson, type SliceTxJson,
   type TxJson, type TxStatusJson
 } from './json-views.js'

@@ -1,21 +1,24 @@
 /**
- * Full check of a batch body against its header: chunk digests and signatures, tx
- * signatures are NOT re-checked here (the ingress node checked them, see PROTOCOL.md),
- * tx count, namespace table and payload root are recomputed.
+ * Full check of a batch body against its header: chunk digests and signatures (tx
+ * signatures are NOT re-checked here: the ingress node checked them, see PROTOCOL.md),
+ * and the counted txs (countedTxs: no repeats, nothing `seenBefore`, nothing expired),
+ * tx count, namespace table and payload root recomputed. Returns the counted txs.
  */
 import type { Batch } from '../codec/index.js'
 import { equalBytes } from '../crypto/hex.js'
 import type { VerifySignature } from '../ordering/certificate.js'
 import { chunkDigest, chunkSigningMessage } from './hashing.js'
 import type { Nmt } from './nmt.js'
-import { buildPayload, type HashedTx } from './payload.js'
+import { buildPayload, countedTxs, type HashedTx } from './payload.js'
 
-export type BatchCheck = { ok: true } | { ok: false, reason: string }
+export type BatchCheck = { ok: true, counted: HashedTx[] } | { ok: false, reason: string }
 
 export function validateBatch (
   committee: { chainId: string, committeeKeys: Uint8Array[] },
   batch: Batch,
-  deps: { nmt: Nmt, verifySignature: VerifySignature, txHash: (chainId: string, tx: HashedTx['tx']) => Uint8Array }
+  deps: { nmt: Nmt, verifySignature: VerifySignature, txHash: (chainId: string, tx: HashedTx['tx']) => Uint8Array },
+  /** whether a tx (hash hex) is final at a lower height; by default nothing is */
+  seenBefore: (hashHex: string) => boolean = () => false
 ): BatchCheck {
   const { header, chunks } = batch
   if (header.chainId !== committee.chainId) return { ok: false, reason: 'wrong chain id' }
@@ -28,7 +31,8 @@ export function validateBatch (
     if (!equalBytes(chunkDigest(header.chainId, chunk), header.chunkDigests[i]!)) return { ok: false, reason: `chunk ${i} digest differs from the header` }
     if (!deps.verifySignature(key, chunkSigningMessage(header.chainId, chunk), chunk.signature)) return { ok: false, reason: `chunk ${i} signature does not verify` }
   }
-  const txs = chunks.flatMap((c) => c.txs).map((tx) => ({ tx, hash: deps.txHash(header.chainId, tx) }))
+  const all = chunks.flatMap((c) => c.txs).map((tx) => ({ tx, hash: deps.txHash(header.chainId, tx) }))
+  const txs = countedTxs(all, header.timestamp, seenBefore)
   if (txs.length !== header.txCount) return { ok: false, reason: 'tx count differs from the header' }
   const payload = buildPayload(txs)
   const expected = payload.namespaces
@@ -36,5 +40,5 @@ export function validateBatch (
     return { ok: false, reason: 'namespace table differs from the payload' }
   }
   if (!equalBytes(deps.nmt.root(payload.leaves), header.payloadRoot)) return { ok: false, reason: 'payload root differs from the payload' }
-  return { ok: true }
+  return { ok: true, counted: txs }
 }

@@ -164,7 +164,7 @@ export const ConsensusKind = { proposal: 1, vote: 2, timeout: 3, certificate: 4 
 export const ConsensusEnvelopeSchema = record('ConsensusEnvelope', {
   version,
   kind: uintMax(255),
-  body: bytes({ max: 64 * 1024 * 1024 })
+  body: bytes({ max: 16 * 1024 * 1024 })
 })
 export type ConsensusEnvelope = Infer<typeof ConsensusEnvelopeSchema>
 

@@ -32,6 +32,20 @@ export class Fifo<T> {
     this.#head = 0
   }
 
+  /** Removes the items for which `pred` is true, keeping the order of the rest (O(n)). */
+  removeWhere (pred: (item: T) => boolean): T[] {
+    const removed: T[] = []
+    const kept: T[] = []
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i] as T
+      if (pred(item)) removed.push(item)
+      else kept.push(item)
+    }
+    this.#items = kept
+    this.#head = 0
+    return removed
+  }
+
   *[Symbol.iterator] (): Iterator<T> {
     for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i] as T
   }

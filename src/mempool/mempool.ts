@@ -327,6 +327,22 @@ export class Mempool {
     this.#account(this.#lanes.get(entry.lane)!, entry, -1)
   }
 
+  /**
+   * Takes waiting txs that are already in a chunk this member made before a restart (the
+   * chunk came back with a stored pending block), so they are not packed a second time.
+   */
+  claim (hashHexes: Iterable<string>): MempoolEntry[] {
+    const wanted = new Set(hashHexes)
+    const claimed: MempoolEntry[] = []
+    for (const lane of this.#laneList) {
+      for (const entry of lane.queue.removeWhere((e) => wanted.has(e.hashHex))) {
+        entry.state = 'chunked'
+        claimed.push(entry)
+      }
+    }
+    return claimed
+  }
+
   /** Records that these txs' chunk is in a proposal at `height` (for status only). */
   markProposed (hashHexes: Iterable<string>, height: number): void {
     for (const hex of hashHexes) {

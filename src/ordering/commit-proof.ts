@@ -23,6 +23,7 @@ export function verifyCommitProof (
   proof: CommitProof,
   deps: { batchHash: (h: BatchHeader) => Uint8Array, verifySignature: VerifySignature }
 ): ProofCheck {
+  if (proof.headers.length === 0) return { ok: false, reason: 'the proof has no headers' }
   const chain = [header, ...proof.headers]
   let previousHash = hash
   for (let i = 1; i < chain.length; i++) {

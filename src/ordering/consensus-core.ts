@@ -23,6 +23,10 @@ export function isGenesisQc (qc: Certificate): boolean {
   return qc.round === 0 && equalBytes(qc.batchHash, ZERO_HASH)
 }
 
+function sameSignatures (a: Certificate, b: Certificate): boolean {
+  return equalBytes(a.signers, b.signers) && a.signatures.length === b.signatures.length && a.signatures.every((sig, i) => equalBytes(sig, b.signatures[i]!))
+}
+
 export interface CoreConfig {
   chainId: string
   committeeKeys: Uint8Array[]
@@ -105,7 +109,8 @@ export class ConsensusCore {
   #timerRound = 0
   #consecutiveTimeouts = 0
   readonly #blocks = new Map<string, CoreBlock>()
-  readonly #verified = new Set<string>()
+  /** certificates whose signatures were checked, by vote body */
+  readonly #verified = new Map<string, Certificate>()
   readonly #votes = new Map<number, Map<string, Map<number, Uint8Array>>>()
   readonly #voters = new Map<number, Map<number, string>>()
   readonly #formedQc = new Set<number>()
@@ -286,13 +291,15 @@ export class ConsensusCore {
   #qcKnownValid (qc: Certificate, from: number): boolean {
     if (isGenesisQc(qc)) return true
     const key = `${bytesToHex(qc.batchHash)}/${qc.round}/${qc.height}`
-    if (this.#verified.has(key)) return true
+    // The key names the vote body only: a copy with other signatures (forged, say) must be checked itself.
+    const known = this.#verified.get(key)
+    if (known !== undefined && sameSignatures(known, qc)) return true
     const check = verifyCertificate({ chainId: this.config.chainId, committeeKeys: this.config.committeeKeys }, qc, this.crypto.verify)
     if (!check.ok) {
       this.#reject('certificate', from, check.reason)
       return false
     }
-    this.#verified.add(key)
+    this.#verified.set(key, qc)
     return true
   }
 
@@ -475,7 +482,7 @@ export class ConsensusCore {
     if (sigs.size < this.quorum) return
     this.#formedQc.add(round)
     const qc = assembleCertificate(this.n, { height: vote.height, round, batchHash: vote.batchHash }, sigs)
-    this.#verified.add(`${bytesToHex(vote.batchHash)}/${round}/${vote.height}`)
+    this.#verified.set(`${bytesToHex(vote.batchHash)}/${round}/${vote.height}`, qc)
     this.#processQc(qc, this.config.self)
     // If no proposal follows (nothing to order), tell everyone so they commit too.
     if (this.#requestedRound < this.#round || this.leaderOf(this.#round) !== this.config.self) {

@@ -9,9 +9,9 @@
  */
 import type { Logger } from 'pino'
 import {
-  BatchSchema, BlockRequestSchema, ChunkSchema, BlockResponseSchema, CertificateSchema, ChunkRequestSchema, ChunkResponseSchema,
+  BatchSchema, BlockBundleSchema, BlockRequestSchema, ChunkSchema, BlockResponseSchema, CertificateSchema, ChunkRequestSchema, ChunkResponseSchema,
   CommitProofSchema, ConsensusEnvelopeSchema, ConsensusKind, ProposalSchema, SafetyStateSchema, SyncRequestSchema, SyncResponseSchema,
-  TimeoutSchema, VoteSchema, decode, encode, type BatchHeader, type BlockBundle, type Chunk, type CommitProof, type Proposal
+  TimeoutSchema, VoteSchema, decode, encode, type BatchHeader, type BlockBundle, type Certificate, type Chunk, type CommitProof, type Proposal
 } from '../codec/index.js'
 import { bytesToHex, equalBytes, verifyEd25519, type Ed25519Signer } from '../crypto/index.js'
 import { batchHash } from '../batch/index.js'
@@ -168,8 +168,11 @@ export class ConsensusDriver {
     transport.handle(Protocols.blocks, async (_from, bytes) => this.#serveBlocks(bytes))
     transport.handle(Protocols.sync, async (_from, bytes) => this.#serveSync(bytes))
     this.#roundStartedAt = performance.now()
-    this.#enqueue(() => this.#step({ type: 'start' }))
-    this.#packer.start()
+    this.#enqueue(async () => {
+      await this.#reloadPending()
+      await this.#step({ type: 'start' })
+      this.#packer.start()
+    })
     if (this.deps.committeeKeys.length > 1) this.#scheduleSync(0)
   }
 
@@ -355,6 +358,7 @@ export class ConsensusDriver {
         return
       }
       this.#payloads.set(hex, payload)
+      await this.#rememberPending(hash, header, proposal.justify, payload)
       this.#markOwnProposed(payload, header.height)
     }
     await this.#step({ type: 'proposal', from, proposal })
@@ -480,7 +484,9 @@ export class ConsensusDriver {
       chunkDigests: picked.map((p) => p.digest),
       txCount: payload.counted.length
     }
-    this.#payloads.set(bytesToHex(batchHash(header)), payload)
+    const hash = batchHash(header)
+    this.#payloads.set(bytesToHex(hash), payload)
+    await this.#rememberPending(hash, header, action.justify, payload)
     this.#markOwnProposed(payload, header.height)
     await this.#step({ type: 'proposalBuilt', round: action.round, header })
   }
@@ -496,7 +502,44 @@ export class ConsensusDriver {
       this.#payloads.delete(hex)
     }
     // Payloads of blocks that can no longer be final (at or below the tip, not committed) go.
-    for (const [hex, _] of this.#payloads) if (this.#core.block(hexToHash(hex)) === undefined) this.#payloads.delete(hex)
+    const dropped: Uint8Array[] = []
+    for (const hex of [...this.#payloads.keys()]) {
+      if (this.#core.block(hexToHash(hex)) !== undefined) continue
+      this.#payloads.delete(hex)
+      dropped.push(hexToHash(hex))
+    }
+    await this.deps.store.deletePendingBlocks(dropped)
+  }
+
+  async #rememberPending (hash: Uint8Array, header: BatchHeader, justify: Certificate, payload: BlockPayload): Promise<void> {
+    await this.deps.store.putPendingBlock(hash, encode(BlockBundleSchema, { version: 1, header, justify, chunks: payload.chunks }))
+  }
+
+  /** After a restart: the accepted, not yet final blocks go back into the core. */
+  async #reloadPending (): Promise<void> {
+    const stored = await this.deps.store.pendingBlocks()
+    const bundles: BlockBundle[] = []
+    for (const { bytes } of stored) {
+      try {
+        bundles.push(decode(BlockBundleSchema, bytes))
+      } catch (err) {
+        this.deps.logger.warn({ err: (err as Error).message }, 'a stored pending block does not decode; skipped')
+      }
+    }
+    const tip = this.#core.tip.height
+    const live = bundles.filter((b) => b.header.height > tip)
+    await this.deps.store.deletePendingBlocks(stored.filter((_s, i) => (bundles[i]?.header.height ?? 0) <= tip).map((s) => s.hash))
+    if (live.length > 0) await this.#acceptBlocks(live)
+    // Own chunks of those blocks hold txs the mempool re-admitted from its WAL: claim them.
+    for (const bundle of live) {
+      for (const chunk of bundle.chunks) {
+        if (chunk.origin !== this.deps.self) continue
+        const check = checkChunk(this.#rules, encode(ChunkSchema, chunk), Number.MAX_SAFE_INTEGER)
+        if (!check.ok) continue
+        const entries = this.deps.mempool.claim(check.hashes.map(bytesToHex))
+        if (entries.length > 0) this.#ownChunks.set(bytesToHex(check.digest), entries)
+      }
+    }
   }
 
   async #applyFinal (header: BatchHeader, hash: Uint8Array, payload: BlockPayload, proof: CommitProof): Promise<void> {
@@ -560,6 +603,7 @@ export class ConsensusDriver {
           break
         }
         this.#payloads.set(hex, payload)
+        await this.#rememberPending(hash, bundle.header, bundle.justify, payload)
       }
       const block = { hash, header: bundle.header, justify: bundle.justify }
       accepted.push(block)

@@ -9,7 +9,7 @@ import { P2PError, P2PErrorCode } from './errors.js'
 /** A varint for lengths below 2^35 takes at most 5 bytes; longer ones are malformed. */
 const MAX_VARINT_BYTES = 5
 
-export function varintLength (value: number): number {
+function varintLength (value: number): number {
   let length = 1
   while (value >= 0x80) {
     value = Math.floor(value / 0x80)
@@ -57,11 +57,6 @@ export class FrameDecoder {
 
   constructor (maxFrameBytes: number) {
     this.#maxFrameBytes = maxFrameBytes
-  }
-
-  /** Bytes received but not yet returned as frames. */
-  get bufferedBytes (): number {
-    return this.#buffered
   }
 
   /**

@@ -101,10 +101,6 @@ export class OutboundChannel {
     return this.#queue.length
   }
 
-  get queuedBytes (): number {
-    return this.#queue.bytes
-  }
-
   pushDroppable (frame: Uint8Array): void {
     if (this.#closed) {
       this.#opts.onDrop('not_running', 1)

@@ -16,14 +16,14 @@ import { encodeFrame, FrameDecoder } from './framing.js'
 import { closeWhenRemoteCloses } from './stream-utils.js'
 import type { RequestHandler } from './types.js'
 
-export const REQUEST_HEADER_BYTES = 5
+const REQUEST_HEADER_BYTES = 5
 const KIND_REQUEST = 0
 const KIND_RESPONSE = 1
 const KIND_ERROR = 2
 const MAX_ERROR_MESSAGE_CHARS = 200
 
 /** Why a responder answered with an error; all map to P2P_REMOTE_ERROR at the requester. */
-export const RemoteErrorReason = {
+const RemoteErrorReason = {
   HANDLER_FAILED: 1,
   RESPONSE_TOO_LARGE: 2,
   BUSY: 3,

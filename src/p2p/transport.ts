@@ -252,6 +252,7 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     if (this.#gossip === undefined) {
       const frame = encodeFrame(id, bytes)
       await Promise.all([...this.#chunks.values()].map(async (channel) => channel.pushWithRoom(frame)))
+      if (this.#status !== 'started') throw new P2PError(P2PErrorCode.NOT_RUNNING, 'the transport stopped')
       return
     }
     await this.#waitForGossipRoom()

@@ -84,7 +84,11 @@ export interface CommitteeTransport {
   /** Adds or replaces members' addresses and dials them now. */
   setPeers (peers: PeerAddress[]): void
   connectedMembers (): number[]
-  /** Consensus message to one member: best effort, in order per member, queued while it is unreachable. */
+  /**
+   * Consensus message to one member: best effort, in order per member, queued (bounded) while
+   * it is unreachable. Dropped (and counted) when the transport is not running; throws
+   * P2P_BAD_ARGUMENT for our own or an unknown index and P2P_TOO_LARGE above maxMessageBytes.
+   */
   send (to: number, bytes: Uint8Array): void
   /** Consensus message to every other member. */
   broadcast (bytes: Uint8Array): void

@@ -10,7 +10,7 @@ import {
   decode, BatchSchema, CommitProofSchema, type Batch, type CommitProof
 } from '../codec/index.js'
 import {
-  MetaKey, batchHashKey, batchKey, commitProofKey, metaKey, readU64, rollupHeightKey, safetyKey, txLocationKey, u64, walKey, Prefix, key
+  MetaKey, batchHashKey, batchKey, commitProofKey, metaKey, readU64, rollupHeightKey, safetyKey, txLocationKey, u64, walKey, Prefix, key, pendingBlockKey
 } from './keys.js'
 import { StoreError, StoreErrorCode } from './errors.js'
 
@@ -129,6 +129,7 @@ export class ChainStore {
     for (const { rollupId, count } of record.rollupCounts) {
       ops.push({ type: 'put', key: rollupHeightKey(rollupId, record.height), value: u64(count) })
     }
+    ops.push({ type: 'del', key: pendingBlockKey(record.hash) })
     const head = new Uint8Array(40)
     head.set(u64(record.height), 0)
     head.set(record.hash, 8)
@@ -203,6 +204,27 @@ export class ChainStore {
     for await (const [k, v] of this.#db.iterator({ gte: key(Prefix.wal), lt: key(Prefix.wal + 1) })) {
       out.push({ hash: k.subarray(1), bytes: v })
     }
+    return out
+  }
+
+  /**
+   * Blocks this member accepted but that are not final yet (encoded BlockBundles). Without
+   * them a committee that restarts as a whole would lose the block its high QC certifies.
+   * Written without sync: the synced safety write that precedes any vote flushes them too.
+   */
+  async putPendingBlock (hash: Uint8Array, bytes: Uint8Array): Promise<void> {
+    this.#assertOpen()
+    await this.#db.put(pendingBlockKey(hash), bytes)
+  }
+
+  async deletePendingBlocks (hashes: Uint8Array[]): Promise<void> {
+    if (hashes.length === 0) return
+    await this.#db.batch(hashes.map((h) => ({ type: 'del' as const, key: pendingBlockKey(h) })))
+  }
+
+  async pendingBlocks (): Promise<Array<{ hash: Uint8Array, bytes: Uint8Array }>> {
+    const out: Array<{ hash: Uint8Array, bytes: Uint8Array }> = []
+    for await (const [k, v] of this.#db.iterator({ gte: key(Prefix.pendingBlock), lt: key(Prefix.pendingBlock + 1) })) out.push({ hash: k.subarray(1), bytes: v })
     return out
   }
 

@@ -10,7 +10,8 @@ export const Prefix = {
   txLocation: 0x05,
   rollupHeight: 0x06,
   wal: 0x07,
-  safety: 0x08
+  safety: 0x08,
+  pendingBlock: 0x09
 } as const
 
 export const MetaKey = {
@@ -50,3 +51,4 @@ export const txLocationKey = (txHash: Uint8Array): Uint8Array => key(Prefix.txLo
 export const rollupHeightKey = (rollupId: number, height: number): Uint8Array => key(Prefix.rollupHeight, u64(rollupId), u64(height))
 export const walKey = (txHash: Uint8Array): Uint8Array => key(Prefix.wal, txHash)
 export const safetyKey = (): Uint8Array => key(Prefix.safety)
+export const pendingBlockKey = (hash: Uint8Array): Uint8Array => key(Prefix.pendingBlock, hash)

@@ -2,7 +2,8 @@
  * Only committee members' traffic is accepted. A plain libp2p node that is not in the
  * committee: is refused at the connection by default; and where a member admits
  * non-member connections (`allowNonMemberConnections`), its consensus frames, requests
- * and chunk gossip are still refused and counted.
+ * and chunk gossip are still refused and counted. A member that sends garbage has its
+ * streams reset and counted, and the node keeps working.
  */
 import t from 'tap'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -13,9 +14,14 @@ import type { Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { P2PErrorCode } from '../../src/p2p/index.js'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { randomBytes, randomInt } from 'node:crypto'
+import { generateKeyPair } from '../../src/crypto/index.js'
+import {
+  createCommitteeTransport, createMemoryP2PMetrics, P2PErrorCode, type CommitteeTransportOptions, type MemoryP2PMetrics
+} from '../../src/p2p/index.js'
 import { encodeFrame } from '../../src/p2p/framing.js'
-import { bytes, chunkId, sleep, startCommittee, waitFor } from './helpers.js'
+import { bytes, CHAIN_ID, chunkId, sleep, startCommittee, text, waitFor } from './helpers.js'
 
 const TOPIC = '/seq/p2p-test/chunks/1'
 
@@ -90,4 +96,68 @@ t.test('a non-member is refused', async (t) => {
   await sleep(100)
   t.same(delivered, [], 'nothing from the outsider reached a handler')
   t.equal(open.transport.connectedMembers().length, 1, 'the members stay connected to each other')
+})
+
+t.test('garbage from a member never crashes the node: streams are reset and counted', async (t) => {
+  // Members 0 and 1 run the transport; "member 2" is a plain libp2p node holding member 2's
+  // key, so it passes the membership checks and then misbehaves on the wire.
+  const keys = [generateKeyPair(), generateKeyPair(), generateKeyPair()]
+  const options = (index: number): CommitteeTransportOptions & { metrics: MemoryP2PMetrics } => ({
+    chainId: CHAIN_ID,
+    committeeKeys: keys.map((k) => k.publicKey),
+    selfIndex: index,
+    seed: keys[index]!.seed,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    maxMessageBytes: 64 * 1024,
+    chunkTransport: 'direct',
+    metrics: createMemoryP2PMetrics()
+  })
+  const opts0 = options(0)
+  const victim = await createCommitteeTransport(opts0)
+  t.teardown(async () => victim.stop())
+  const friend = await createCommitteeTransport(options(1))
+  t.teardown(async () => friend.stop())
+  await victim.start()
+  await friend.start()
+  friend.setPeers([{ index: 0, addrs: victim.listenAddrs }])
+  victim.handle('echo', async (_from, data) => data)
+  const messages: number[] = []
+  victim.onMessage((from) => { messages.push(from) })
+
+  const rogue = await createLibp2p({
+    privateKey: await generateKeyPairFromSeed('Ed25519', keys[2]!.seed),
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()]
+  })
+  t.teardown(async () => rogue.stop())
+  const target = multiaddr(victim.listenAddrs[0]!)
+  const attack = async (protocol: string, data: Uint8Array): Promise<void> => {
+    const stream = await rogue.dialProtocol(target, `/seq/${CHAIN_ID}/${protocol}`)
+    sendIfOpen(stream, data)
+    await waitFor(() => stream.status !== 'open', 2000, `${protocol} stream reset`)
+  }
+
+  await attack('consensus/1', Uint8Array.of(0x80, 0x80, 0x80, 0x05)) // declares a 10 MiB frame
+  t.equal(opts0.metrics.refused.get({ kind: 'consensus', reason: P2PErrorCode.TOO_LARGE }), 1, 'oversized consensus frame')
+  await attack('chunks/1', encodeFrame(new Uint8Array(10))) // a chunk frame without its 32-byte id
+  t.equal(opts0.metrics.refused.get({ kind: 'chunk', reason: P2PErrorCode.MALFORMED }), 1, 'chunk frame without an id')
+  await attack('req/echo/1', encodeFrame(Uint8Array.of(7, 0, 0, 0, 1))) // unknown frame kind
+  t.equal(opts0.metrics.refused.get({ kind: 'request', reason: P2PErrorCode.MALFORMED }), 1, 'request frame of an unknown kind')
+  await attack('req/echo/1', Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+  t.equal(opts0.metrics.refused.get({ kind: 'request', reason: P2PErrorCode.MALFORMED }), 2, 'overlong varint')
+
+  // Random bytes on every protocol: whatever parses as frames is delivered as opaque bytes,
+  // the rest resets the stream; the node keeps serving.
+  for (let i = 0; i < 30; i++) {
+    for (const protocol of ['consensus/1', 'chunks/1', 'req/echo/1']) {
+      const stream = await rogue.dialProtocol(target, `/seq/${CHAIN_ID}/${protocol}`)
+      sendIfOpen(stream, randomBytes(1 + randomInt(2000)))
+      stream.abort(new Error('done'))
+    }
+  }
+  await waitFor(() => friend.connectedMembers().includes(0), 5000, 'friend connected')
+  t.equal(text(await friend.request(0, 'echo', bytes('still here'), 2000)), 'still here', 'the node still answers its peers')
+  t.ok(messages.every((from) => from === 2), 'garbage that parsed as frames is attributed to the member that sent it')
 })

@@ -5,7 +5,8 @@
  * - equivocate: as leader, a second header for the same round to half of the peers;
  * - doubleVote: a second signed vote in the round, for another block (seen or made up);
  * - unknownVote: its votes name a random batch hash;
- * - badSignature: random 64-byte signatures on votes, proposals and timeouts;
+ * - badSignature: random 64-byte signatures on votes, proposals and timeouts, and a
+ *   forged signature in copies of real certificates it passes on;
  * - replay: re-sends old captured messages (its own and others') at random times;
  * - staleProposal: as leader, proposes on an old certificate in the current round;
  * - futureTimeout: signs timeouts for rounds ahead of its own;
@@ -107,7 +108,13 @@ export class Byzantine {
       case 'proposal': return { kind: 'proposal', proposal: { ...message.proposal, signature } }
       case 'vote': return { kind: 'vote', vote: { ...message.vote, signature } }
       case 'timeout': return { kind: 'timeout', timeout: { ...message.timeout, signature } }
-      case 'certificate': return message
+      case 'certificate': {
+        // A copy of a real certificate with one signature forged.
+        const c = message.certificate
+        if (c.signatures.length === 0) return message
+        const k = this.rng.int(0, c.signatures.length - 1)
+        return { kind: 'certificate', certificate: { ...c, signatures: c.signatures.map((s, i) => i === k ? signature : s) } }
+      }
     }
   }
 
@@ -161,14 +168,19 @@ export class Byzantine {
     return out
   }
 
-  /** A proposal for the current round on an old certificate (no TC, or the real one). */
+  /**
+   * A proposal for the current round on an older certificate than the one it should
+   * extend: usually the highest one below it (a fork of the latest certified block, the
+   * attack the TC's high-QC rule exists for), with the real TC when there is one.
+   */
   #staleProposal (p: Proposal): Proposal | null {
-    const old = this.#certificates.filter((c) => c.round + 1 < p.header.round)
+    const old = this.#certificates.filter((c) => c.round < p.justify.round)
     if (old.length === 0) return null
-    const qc = this.rng.pick(old)
+    const highest = old.reduce((a, b) => b.round > a.round ? b : a)
+    const qc = this.rng.chance(0.6) ? highest : this.rng.pick(old)
     const header: BatchHeader = { ...p.header, height: qc.height + 1, parentHash: qc.batchHash, chunkDigests: [], txCount: 0, payloadRoot: this.rng.bytes(48) }
     this.#count('staleProposal')
-    return this.#signProposal(header, qc, this.rng.chance(0.5) ? p.tc : [])
+    return this.#signProposal(header, qc, this.rng.chance(0.8) ? p.tc : [])
   }
 
   /** Messages to replay now (old, captured ones). */

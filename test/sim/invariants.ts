@@ -5,9 +5,10 @@
  * - every commit carries a CommitProof that verifies against the committee and fits the
  *   wire format (at most FormatLimits.maxCommitProofHeaders headers);
  * - no tx id is committed twice (exactly-once ordering);
- * - an honest replica never sends two different votes in one round, never votes in a
- *   round it has timed out of, and never lets a vote, timeout or proposal leave before
- *   the safety state covering it is durable (checked across crashes and restarts);
+ * - an honest replica never sends two different votes in one round (nor, as leader, two
+ *   different proposals), never votes in a round it has timed out of, and never lets a
+ *   vote, timeout or proposal leave before the safety state covering it is durable
+ *   (checked across crashes and restarts, including crashes in the middle of a step);
  * - persisted safety state never goes backwards;
  * - at most one block is certified per round (quorum intersection with honest voters).
  * Liveness (every submitted tx committed everywhere after the faults stop) is checked by
@@ -39,6 +40,7 @@ export class InvariantChecker {
   readonly #txHeight = new Map<string, number>()
   readonly #votes = new Map<string, string>()
   readonly #timedOut = new Set<string>()
+  readonly #proposals = new Map<string, string>()
   readonly #qcByRound = new Map<number, string>()
   readonly #qcSeen = new Set<string>()
 
@@ -117,8 +119,15 @@ export class InvariantChecker {
 
   checkProposal (node: number, proposal: Proposal, durable: SafetyState | null): void {
     const round = proposal.header.round
-    if (proposal.header.proposer === node && (durable === null || durable.lastProposedRound < round)) {
-      throw new SimFailure('persist-before-send', `r${node} sent its proposal for round ${round} before persisting lastProposedRound`)
+    if (proposal.header.proposer === node) {
+      if (durable === null || durable.lastProposedRound < round) {
+        throw new SimFailure('persist-before-send', `r${node} sent its proposal for round ${round} before persisting lastProposedRound`)
+      }
+      const key = `${node}/${round}`
+      const hashHex = bytesToHex(this.batchHash(proposal.header))
+      const earlier = this.#proposals.get(key)
+      if (earlier !== undefined && earlier !== hashHex) throw new SimFailure('leader-equivocation', `honest r${node} proposed ${short(earlier)} and ${short(hashHex)} in round ${round}`)
+      this.#proposals.set(key, hashHex)
     }
     this.checkCertificate(proposal.justify)
   }

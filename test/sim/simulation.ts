@@ -114,6 +114,11 @@ export interface SimStats {
   maxRound: number
   /** virtual time when every tx was committed everywhere (-1 when never) */
   allCommittedAt: number
+  /** block fetches sent, and blocks received in answers */
+  fetches: number
+  fetchedBlocks: number
+  /** committed blocks a replica took from a peer's log (catch-up sync) */
+  syncedBlocks: number
   rejects: Record<string, number>
 }
 
@@ -323,6 +328,9 @@ export class Simulation {
       tcRounds: 0,
       maxRound: 0,
       allCommittedAt: -1,
+      fetches: 0,
+      fetchedBlocks: 0,
+      syncedBlocks: 0,
       rejects: {}
     }
     this.#schedulePlan(setup, txCount)
@@ -609,6 +617,7 @@ export class Simulation {
         let target = action.from
         if (last !== undefined || target === node.id || target >= this.n) target = this.#rng.pick(this.nodes.filter((x) => x.id !== node.id)).id
         this.trace.add(this.now, node.id, 'fetch', core.round, `${key.slice(0, 8)} from r${target}`)
+        this.stats.fetches++
         this.#sendRaw(node.id, target, { kind: 'fetchReq', hash: action.hash })
         return
       }
@@ -718,6 +727,7 @@ export class Simulation {
       }
       case 'fetchResp':
         node.fetchInflight.delete(bytesToHex(payload.hash))
+        this.stats.fetchedBlocks += payload.blocks.length
         return this.#step(node, { type: 'blocks', blocks: payload.blocks })
       case 'syncReq': {
         if (node.byz?.silent === true) return
@@ -742,6 +752,7 @@ export class Simulation {
       const check = verifyCommitProof({ chainId: this.chainId, committeeKeys: this.committee.keys }, block.header, block.hash, proof, { batchHash, verifySignature: this.committee.verify })
       if (!check.ok) break
       this.#commit(node, block, proof, 'sync')
+      this.stats.syncedBlocks++
       added++
     }
     if (added === 0) return
@@ -929,6 +940,16 @@ export class Simulation {
   }
 
   // ---- for scenario tests ----
+
+  /** Adds a scripted step (crash, restart, partition, heal, submit) at a virtual time. */
+  schedule (step: ScriptStep): void {
+    this.#queueScript(step)
+  }
+
+  /** Crashes a replica in the middle of its next step, after `afterActions` of its actions. */
+  armCrash (id: number, afterActions: number): void {
+    this.nodes[id]!.crashArmed = afterActions
+  }
 
   get submittedCount (): number { return this.#submitted.size }
   get doneAt (): number { return this.#doneAt }

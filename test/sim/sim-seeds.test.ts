@@ -1,0 +1,27 @@
+/**
+ * Random seeds of the consensus simulator (test/sim/simulation.ts) with the seed's own
+ * fault profile: delays, drops, duplicates, partitions, crashes (some in the middle of a
+ * step) and up to f Byzantine replicas. `npm run sim` runs many more.
+ */
+import t from 'tap'
+import { expectRunOk } from './expect-run.js'
+import { runSimulation } from './simulation.js'
+
+t.test('n = 4: 200 seeds', async (t) => {
+  for (let seed = 1; seed <= 200; seed++) {
+    if (!expectRunOk(t, runSimulation({ seed }))) break
+  }
+})
+
+t.test('n = 7: 40 seeds', async (t) => {
+  for (let seed = 1; seed <= 40; seed++) {
+    if (!expectRunOk(t, runSimulation({ seed, n: 7 }))) break
+  }
+})
+
+t.test('a seed replays identically', async (t) => {
+  const a = runSimulation({ seed: 4242 })
+  const b = runSimulation({ seed: 4242 })
+  t.same(b.stats, a.stats, 'same events, messages, faults and commits')
+  t.same(b.traceTail, a.traceTail, 'same trace')
+})
