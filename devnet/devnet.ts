@@ -77,6 +77,7 @@ async function main (): Promise<void> {
   const started = await Promise.all(Array.from({ length: members }, (_, i) => startNodeProcess(join(dataDir, `node-${i}`, 'config.json'))))
   nodes.push(...started)
   const urls = nodes.map((n) => n.url)
+  await waitForPeers(urls, members - 1, 15_000)
   const status = await (await fetch(new URL('/v1/status', urls[0]))).json() as { chainId: string, height: number, rollups: Array<{ id: number, name: string }> }
   load = new LoadGenerator(urls, status.chainId, status.rollups.map((r) => r.id))
   watcher = new SliceWatcher(load.pending)
@@ -118,6 +119,23 @@ async function main (): Promise<void> {
   }, 1000)
 
   if (durationS !== undefined) setTimeout(() => void stop(0), durationS * 1000)
+}
+
+/** Load starts once every member sees the others, so the first rounds are not spent on timeouts. */
+async function waitForPeers (urls: string[], peers: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const counts = await Promise.all(urls.map(async (url) => {
+      try {
+        return ((await (await fetch(new URL('/v1/status', url))).json()) as NodeView).peers
+      } catch {
+        return -1
+      }
+    }))
+    if (counts.every((c) => c >= peers)) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  process.stderr.write('devnet: not every member sees all the others yet; starting anyway\n')
 }
 
 interface NodeView { height: number, round: number, leader: number, peers: number, mempool: { txs: number } }

@@ -570,18 +570,26 @@ export class ConsensusCore {
    * reached us inside a proposal, so we cannot relay its timeouts, or the member that
    * formed it crashed), can be one timeout short of a TC for good. On our timer, add our
    * timeout to each such round. Safe as any timeout: it carries our high QC (at least as
-   * high as any QC we voted on) and we vote in none of those rounds again. Sent on the
-   * timer, not in reply, so two members can never answer each other's timeouts forever.
+   * high as any QC we voted on) and, with highestVoteRound raised and persisted first, we
+   * vote in none of those rounds again. Sent on the timer, not in reply, so two members
+   * can never answer each other's timeouts forever.
    */
   #timeOutForLaggards (): void {
     const qc = this.#safety.highQc
-    for (const round of this.#laggingRounds) {
-      if (round <= qc.round || round >= this.#round) continue
+    const rounds = [...this.#laggingRounds].filter((r) => r > qc.round && r < this.#round)
+    this.#laggingRounds.clear()
+    if (rounds.length === 0) return
+    // As for any timeout: never vote in these rounds, even after a restart that lands us in one.
+    const highest = Math.max(...rounds)
+    if (highest > this.#safety.highestVoteRound) {
+      this.#safety = { ...this.#safety, highestVoteRound: highest }
+      this.#emit({ type: 'persist', safety: this.#safety })
+    }
+    for (const round of rounds) {
       const signature = this.crypto.sign(timeoutMessage(this.config.chainId, round, qc.round))
       const timeout: Timeout = { version: 1, round, highQc: qc, voter: this.config.self, signature }
       this.#emit({ type: 'broadcast', message: { kind: 'timeout', timeout } })
     }
-    this.#laggingRounds.clear()
   }
 
   /**

@@ -41,6 +41,7 @@ export function chunkGossipsub (opts: ChunkGossipOptions): ReturnType<typeof gos
     maxOutboundBufferSize: opts.maxOutboundBufferBytes,
     scoreParams: {
       IPColocationFactorWeight: 0,
+      behaviourPenaltyWeight: 0,
       appSpecificScore: (peerId: string) => opts.isMember(peerId) ? 0 : -6,
       appSpecificWeight: 10,
       topics: {

@@ -58,7 +58,7 @@ const MAX_INBOUND_STREAMS = 8
 /** libp2p refuses more than 5 new connections per second per host by default; a devnet runs a whole committee on one host. */
 const INBOUND_CONNECTIONS_PER_HOST_PER_SECOND = 100
 /** gossipsub resets a member's stream beyond this much unsent data (memory cap; flow control is ours). */
-const GOSSIP_OUTBOUND_BUFFER_FACTOR = 8
+const GOSSIP_OUTBOUND_BUFFER_FACTOR = Number(process.env.GOSSIP_CAP_FACTOR ?? 8)
 const PROTOCOL_NAME = /^[A-Za-z0-9_-]{1,64}$/
 
 type ResolvedOptions = Required<Omit<CommitteeTransportOptions, 'announce' | 'peers' | 'metrics' | 'logger'>> &

@@ -43,9 +43,9 @@ t.test('leader crash mid-round: the round times out and the next leader carries 
     const result = sim.run()
     expectRunOk(t, result, `crash after ${afterActions} actions of the proposal step`)
     t.ok(crashed >= 0, `leader r${crashed} crashed building round ${crashRound}`)
-    t.equal(result.stats.crashes, 1)
+    t.equal(result.stats.crashes, 1, 'one crash')
     if (afterActions < 2) t.ok(result.stats.tcRounds > 0, 'its round ended with a timeout certificate')
-    t.equal(result.stats.txs, 10)
+    t.equal(result.stats.txs, 10, 'every tx final (checked by the run)')
   }
 })
 

@@ -139,7 +139,7 @@ type NetPayload =
 
 type SimEvent =
   | { kind: 'net', to: number, from: number, payload: NetPayload }
-  | { kind: 'timer', to: number, round: number, incarnation: number }
+  | { kind: 'timer', to: number, round: number, incarnation: number, generation: number }
   | { kind: 'build', to: number, incarnation: number, action: Extract<CoreAction, { type: 'buildProposal' }> }
   | { kind: 'submit', to: number | null }
   | { kind: 'crash', who: number, midStep: boolean }
@@ -180,6 +180,8 @@ interface SimNode {
   fetchInflight: Map<string, number>
   /** crash after this many actions of the next step */
   crashArmed: number | null
+  /** one timer per replica, as in the driver: a new setTimer replaces the pending one */
+  timerGeneration: number
   proposedBlocks: number
 }
 
@@ -304,6 +306,7 @@ export class Simulation {
         lastWork: null,
         fetchInflight: new Map(),
         crashArmed: null,
+        timerGeneration: 0,
         proposedBlocks: 0
       }
     })
@@ -427,7 +430,7 @@ export class Simulation {
       case 'net': return this.#deliver(event.to, event.from, event.payload)
       case 'timer': {
         const node = this.nodes[event.to]!
-        if (!node.alive || node.incarnation !== event.incarnation) return
+        if (!node.alive || node.incarnation !== event.incarnation || node.timerGeneration !== event.generation) return
         return this.#step(node, { type: 'timer', round: event.round })
       }
       case 'build': {
@@ -600,7 +603,7 @@ export class Simulation {
         this.#sendConsensus(node, null, action.message)
         return
       case 'setTimer':
-        this.#queue.push(this.now + action.delayMs, { kind: 'timer', to: node.id, round: action.round, incarnation: node.incarnation })
+        this.#queue.push(this.now + action.delayMs, { kind: 'timer', to: node.id, round: action.round, incarnation: node.incarnation, generation: ++node.timerGeneration })
         return
       case 'buildProposal':
         this.#queue.push(this.now + this.#rng.int(0, 2), { kind: 'build', to: node.id, incarnation: node.incarnation, action })
