@@ -15,6 +15,8 @@ import { LoadGenerator } from './load.js'
 import { startNodeProcess, type NodeProcess } from './node-process.js'
 import { SliceWatcher } from './slice-watcher.js'
 import { renderStatus, type DevnetSnapshot } from './status-view.js'
+import { startControlServer } from './control-server.js'
+import { writeSummary } from './summary.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -25,6 +27,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     rollups: { type: 'string', default: 'token,kv' },
     json: { type: 'boolean', default: false },
+    summary: { type: 'string' },
+    'control-port': { type: 'string', default: '0' },
     help: { type: 'boolean', default: false }
   }
 })
@@ -37,7 +41,10 @@ if (args.help) {
   --load TPS     transactions per second sent through the API (default 20, 0 = none)
   --duration S   run S seconds, then stop everything and exit 0 (default: until Ctrl-C)
   --rollups L    rollups of a new genesis (default token,kv)
-  --json         one JSON status line per second instead of the live view`)
+  --json         one JSON status line per second instead of the live view
+  --summary FILE on exit, write a JSON summary (heights, agreement, lost txs, latency)
+  --control-port P  port of the dev control endpoint on 127.0.0.1 (default: a free one):
+                 GET /nodes, POST /nodes/:i/stop (kill -9), POST /nodes/:i/start`)
   process.exit(0)
 }
 
@@ -57,31 +64,49 @@ async function main (): Promise<void> {
   }
   const members = (JSON.parse(await readFile(join(dataDir, 'genesis.json'), 'utf8')) as { committee: unknown[] }).committee.length
   const startedAt = performance.now()
-  const nodes: NodeProcess[] = []
+  const nodes: Array<NodeProcess | null> = []
   let load: LoadGenerator | null = null
+  let control: { url: string, close: () => Promise<void> } | null = null
   let watcher: SliceWatcher | null = null
   let ticker: NodeJS.Timeout | null = null
   let stopping = false
-  const stop = async (code: number): Promise<void> => {
+  const stop = async (exitCode: number): Promise<void> => {
+    let code = exitCode
     if (stopping) return
     stopping = true
     if (ticker !== null) clearInterval(ticker)
     await load?.stop()
+    if (args.summary !== undefined && load !== null && watcher !== null) {
+      const summary = await writeSummary(args.summary, liveUrls(), load, watcher)
+      if (!summary.agreed || summary.lost > 0) code = code === 0 ? 2 : code
+    }
     watcher?.close()
-    await Promise.all(nodes.map((n) => n.stop()))
+    await control?.close()
+    await Promise.all(nodes.map((n) => n?.stop()))
     process.exit(code)
   }
   process.once('SIGINT', () => void stop(0))
   process.once('SIGTERM', () => void stop(0))
 
-  const started = await Promise.all(Array.from({ length: members }, (_, i) => startNodeProcess(join(dataDir, `node-${i}`, 'config.json'))))
+  const startMember = (i: number): Promise<NodeProcess> => startNodeProcess(join(dataDir, `node-${i}`, 'config.json'), { apiPort: apiPorts[i] ?? 0 })
+  const apiPorts: number[] = []
+  const started = await Promise.all(Array.from({ length: members }, (_, i) => startMember(i)))
   nodes.push(...started)
-  const urls = nodes.map((n) => n.url)
+  // A restarted member keeps its API port, so scripts and the view can keep using its URL.
+  for (const n of started) apiPorts.push(Number(new URL(n.url).port))
+  const urls = started.map((n) => n.url)
+  const liveUrls = (): string[] => nodes.filter((n): n is NodeProcess => n !== null).map((n) => n.url)
+  control = await startControlServer({
+    list: () => urls.map((url, index) => ({ index, url, running: nodes[index] !== null })),
+    stop: async (i) => { const n = nodes[i]; nodes[i] = null; await n?.stop(0) },
+    start: async (i) => { if (nodes[i] === null) nodes[i] = await startMember(i) }
+  }, Number(args['control-port']))
+  process.stderr.write(`devnet: control endpoint ${control.url} (GET /nodes, POST /nodes/:i/stop, POST /nodes/:i/start)\n`)
   await waitForPeers(urls, members - 1, 15_000)
   const status = await (await fetch(new URL('/v1/status', urls[0]))).json() as { chainId: string, height: number, rollups: Array<{ id: number, name: string }> }
   load = new LoadGenerator(urls, status.chainId, status.rollups.map((r) => r.id))
-  watcher = new SliceWatcher(load.pending)
-  for (const r of status.rollups) watcher.follow(urls[0]!, r.id, status.height + 1)
+  watcher = new SliceWatcher(load.pending, liveUrls)
+  for (const r of status.rollups) watcher.follow(r.id, status.height + 1)
   load.start(tps)
 
   let previous = { at: performance.now(), committed: 0 }

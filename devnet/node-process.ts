@@ -33,7 +33,7 @@ export async function startNodeProcess (configFile: string, opts: { apiPort?: nu
     child,
     stop: async (graceMs = 5000) => {
       if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill('SIGTERM')
+      child.kill(graceMs === 0 ? 'SIGKILL' : 'SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
       await exited
       clearTimeout(timer)

@@ -1,6 +1,7 @@
 /**
  * Follows each rollup's slice stream over WebSocket and matches the tx hashes it sees with
  * the load generator's submit times: submit -> final slice delivered, on the client clock.
+ * When the node it follows goes away, it resumes from the next height on another node.
  */
 import WebSocket from 'ws'
 import hdr from 'hdr-histogram-js'
@@ -11,14 +12,22 @@ export class SliceWatcher {
   readonly latencyMs = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000, numberOfSignificantValueDigits: 3 })
   readonly heights = new Map<number, number>()
   committed = 0
-  readonly #sockets: WebSocket[] = []
+  #closed = false
+  readonly #sockets = new Set<WebSocket>()
 
-  constructor (private readonly pending: Map<string, number>) {}
+  constructor (private readonly pending: Map<string, number>, private readonly urls: () => string[]) {}
 
-  follow (url: string, rollupId: number, fromHeight: number): void {
+  follow (rollupId: number, fromHeight: number, attempt = 0): void {
+    if (this.#closed) return
+    const urls = this.urls()
+    if (urls.length === 0) { setTimeout(() => this.follow(rollupId, fromHeight, attempt + 1), 500); return }
+    const url = urls[attempt % urls.length]!
     const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/rollups/${rollupId}/stream?from=${fromHeight}`)
+    this.#sockets.add(ws)
+    let next = fromHeight
     ws.on('message', (data: Buffer) => {
       const slice = JSON.parse(data.toString()) as SliceMessage
+      next = slice.height + 1
       this.heights.set(rollupId, slice.height)
       const now = performance.now()
       for (const tx of slice.txs) {
@@ -31,10 +40,14 @@ export class SliceWatcher {
       }
     })
     ws.on('error', () => {})
-    this.#sockets.push(ws)
+    ws.on('close', () => {
+      this.#sockets.delete(ws)
+      if (!this.#closed) setTimeout(() => this.follow(rollupId, next, attempt + 1), 200)
+    })
   }
 
   close (): void {
+    this.#closed = true
     for (const ws of this.#sockets) ws.terminate()
   }
 }
