@@ -17,6 +17,7 @@ import { SliceWatcher } from './slice-watcher.js'
 import { renderStatus, type DevnetSnapshot } from './status-view.js'
 import { startControlServer } from './control-server.js'
 import { writeSummary } from './summary.js'
+import { toyPayloads } from './toy-payloads.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -104,7 +105,7 @@ async function main (): Promise<void> {
   process.stderr.write(`devnet: control endpoint ${control.url} (GET /nodes, POST /nodes/:i/stop, POST /nodes/:i/start)\n`)
   await waitForPeers(urls, members - 1, 15_000)
   const status = await (await fetch(new URL('/v1/status', urls[0]))).json() as { chainId: string, height: number, rollups: Array<{ id: number, name: string }> }
-  load = new LoadGenerator(urls, status.chainId, status.rollups.map((r) => r.id))
+  load = new LoadGenerator(urls, status.chainId, status.rollups.map((r) => r.id), await toyPayloads(dataDir, urls[0]!, status.chainId, status.rollups))
   watcher = new SliceWatcher(load.pending, liveUrls)
   for (const r of status.rollups) watcher.follow(r.id, status.height + 1)
   load.start(tps)

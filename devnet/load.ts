@@ -1,6 +1,8 @@
 /**
  * Open-loop load through the public API: signs txs for the given rollups at a fixed rate
  * and records when each was acknowledged, so latency is measured on the client clock.
+ * Each rollup gets payloads its toy rollup understands (see `RollupPayloads`); a rollup
+ * may be pinned to one node (token transfers from one faucet keep their nonce order).
  */
 import { randomBytes } from 'node:crypto'
 import { encode, TxSchema } from '../src/codec/index.js'
@@ -14,6 +16,12 @@ export interface LoadStats {
   failed: number
 }
 
+export interface RollupPayloads {
+  next: () => Uint8Array
+  /** send this rollup's txs to this node only */
+  pinnedUrl?: string
+}
+
 export class LoadGenerator {
   readonly stats: LoadStats = { submitted: 0, acknowledged: 0, rejected: new Map(), failed: 0 }
   /** tx hash -> performance.now() at submit */
@@ -23,7 +31,13 @@ export class LoadGenerator {
   readonly #signer = new Ed25519Signer(generateKeyPair().seed)
   readonly #inFlight = new Set<Promise<void>>()
 
-  constructor (private readonly urls: string[], private readonly chainId: string, private readonly rollupIds: number[], private readonly payloadBytes = 128) {}
+  constructor (
+    private readonly urls: string[],
+    private readonly chainId: string,
+    private readonly rollupIds: number[],
+    private readonly payloads: Map<number, RollupPayloads> = new Map(),
+    private readonly payloadBytes = 128
+  ) {}
 
   start (tps: number): void {
     if (tps <= 0) return
@@ -40,14 +54,16 @@ export class LoadGenerator {
 
   #submitOne (): void {
     const rollupId = this.rollupIds[this.#nonce % this.rollupIds.length]!
+    const source = this.payloads.get(rollupId)
+    const payload = source?.next() ?? randomBytes(this.payloadBytes)
     const tx = signTx(this.chainId, {
-      actions: [{ rollupId, payload: randomBytes(this.payloadBytes) }],
+      actions: [{ rollupId, payload }],
       nonce: this.#nonce++,
       expiry: Date.now() + 300_000
     }, this.#signer)
     const startedAt = performance.now()
     this.stats.submitted++
-    const url = this.urls[this.#nonce % this.urls.length]!
+    const url = source?.pinnedUrl ?? this.urls[this.#nonce % this.urls.length]!
     const p = fetch(new URL('/v1/txs', url), { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: encode(TxSchema, tx) })
       .then(async (res) => {
         const body = await res.json() as { hash?: string, error?: { code: string } }

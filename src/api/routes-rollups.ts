@@ -8,7 +8,7 @@ import { encode, SliceSchema } from '../codec/index.js'
 import { ApiError, ApiErrorCode } from './errors.js'
 import { sliceToJson, type RollupLatestJson, type SliceJson, type SliceRangeJson } from './json-views.js'
 import { asBuffer, MSGPACK_CONTENT_TYPE, requireRollup, requireUint, wantsMsgpack } from './request-params.js'
-import type { ApiBackend, RollupInfo } from './types.js'
+import type { ApiBackend, RollupInfo, RollupStateJson } from './types.js'
 
 export interface RollupRoutesDeps {
   backend: ApiBackend
@@ -18,6 +18,23 @@ export interface RollupRoutesDeps {
 
 export function registerRollupRoutes (app: FastifyInstance, { backend, maxRangeHeights }: RollupRoutesDeps): void {
   app.get('/v1/rollups', async (): Promise<RollupInfo[]> => backend.status().rollups)
+
+  app.get('/v1/rollups/state', async (): Promise<RollupStateJson[]> => backend.rollupStates())
+
+  app.get<{ Params: { id: string } }>('/v1/rollups/:id/state', async (request): Promise<RollupStateJson> => {
+    const rollup = requireRollup(backend, request.params.id)
+    const state = backend.rollupStates().find((s) => s.rollupId === rollup.id)
+    if (state === undefined) throw new ApiError(404, ApiErrorCode.NOT_FOUND, `this node does not run rollup ${rollup.name} in-process`)
+    return state
+  })
+
+  app.get<{ Params: { id: string, key: string } }>('/v1/rollups/:id/query/:key', async (request): Promise<Record<string, unknown>> => {
+    const rollup = requireRollup(backend, request.params.id)
+    if (!/^(?:[0-9a-fA-F]{2}){1,256}$/.test(request.params.key)) throw new ApiError(400, ApiErrorCode.BAD_REQUEST, 'key must be hex')
+    const answer = backend.rollupQuery(rollup.id, request.params.key.toLowerCase())
+    if (answer === null) throw new ApiError(404, ApiErrorCode.NOT_FOUND, `no answer from rollup ${rollup.name} for ${request.params.key}`)
+    return answer
+  })
 
   app.get<{ Params: { id: string } }>('/v1/rollups/:id/latest', async (request): Promise<RollupLatestJson> => {
     const rollup = requireRollup(backend, request.params.id)

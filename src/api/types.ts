@@ -22,6 +22,19 @@ export interface SubmitResult {
   status: 'pending'
 }
 
+export interface RollupStateJson {
+  rollupId: number
+  /** last executed height, -1 before any */
+  height: number
+  /** hex */
+  stateRoot: string
+  finalHeight: number | null
+  lag: number | null
+  phase: string
+  failures: number
+  lastError: string | null
+}
+
 export interface NodeStatus {
   chainId: string
   nodeId: string
@@ -69,6 +82,13 @@ export interface ApiBackend {
   latestRollupHeight: (rollupId: number) => Promise<number>
   /** called after each batch becomes final; returns an unsubscribe function */
   onFinal: (listener: (height: number) => void) => () => void
+  /** state of the in-process rollups this node runs (height, state root, lag) */
+  rollupStates: () => RollupStateJson[]
+  /**
+   * A query of an in-process rollup's state: token → `{account, balance, nonce}` for a hex
+   * account; kv → `{key, owner, value}` (hex) for a hex key. null when there is no answer.
+   */
+  rollupQuery: (rollupId: number, key: string) => Record<string, unknown> | null
   /** Prometheus text exposition */
   metricsText: () => Promise<string>
   metricsContentType: string

@@ -44,6 +44,14 @@ export const NodeConfigSchema = z.object({
     chunkTransport: z.enum(['direct', 'gossipsub']).default('direct'),
     maxMessageBytes: z.number().int().min(1024).default(32 * 1024 * 1024)
   }).strict().default({ listen: ['/ip4/127.0.0.1/tcp/0'], peers: [], chunkTransport: 'direct', maxMessageBytes: 32 * 1024 * 1024 }),
+  /** built-in rollups this node executes in-process (every node of a devnet runs the same) */
+  rollups: z.array(z.object({
+    kind: z.enum(['token', 'kv']),
+    rollupId: z.number().int().min(0),
+    /** token: [{account: hex, balance}] */
+    genesis: z.unknown().optional()
+  }).strict()).default([]),
+  rollupsDir: z.string().default('rollups'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 }).strict()
 
@@ -57,6 +65,8 @@ export interface NodeConfig {
   mempool: MempoolOptions
   consensus: ConsensusDriverOptions
   p2p: NodeConfigFile['p2p']
+  rollups: NodeConfigFile['rollups']
+  rollupsDir: string
   logLevel: NodeConfigFile['logLevel']
 }
 
@@ -84,6 +94,8 @@ export function parseNodeConfig (json: unknown, baseDir: string): NodeConfig {
     mempool: { ...defaultMempoolOptions, ...defined(c.mempool) },
     consensus: consensusOptions(c.consensus, defined),
     p2p: c.p2p,
+    rollups: c.rollups,
+    rollupsDir: resolve(baseDir, c.rollupsDir),
     logLevel: c.logLevel
   }
 }

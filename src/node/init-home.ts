@@ -31,6 +31,9 @@ export const defaultGenesisLimits: GenesisJson['limits'] = {
   maxExpiryWindowMs: 60 * 60 * 1000 // bounds how long a tx hash must be remembered for replay checks
 }
 
+/** Token balance of the faucet account in a new home (well below 2^53). */
+export const FAUCET_BALANCE = 1_000_000_000_000
+
 export interface InitResult {
   genesisFile: string
   nodes: Array<{ name: string, dir: string, configFile: string, apiPort: number, p2pPort: number }>
@@ -52,7 +55,15 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
     limits: { ...defaultGenesisLimits, ...opts.limits }
   }
   parseGenesis(genesis)
+  // The devnet faucet: the one account of the token rollup's genesis allocation.
+  const faucet = generateKeyPair()
+  const rollups: NodeConfigFile['rollups'] = genesis.rollups.flatMap((r): NodeConfigFile['rollups'] => {
+    if (r.name === 'token') return [{ kind: 'token', rollupId: r.id, genesis: [{ account: bytesToHex(faucet.publicKey), balance: FAUCET_BALANCE }] }]
+    if (r.name === 'kv') return [{ kind: 'kv', rollupId: r.id }]
+    return []
+  })
   await mkdir(opts.dir, { recursive: true })
+  await saveKeyFile(join(opts.dir, 'faucet.json'), faucet)
   for (const m of members) {
     await mkdir(m.dir, { recursive: true })
     await saveKeyFile(join(m.dir, 'key.json'), m.key)
@@ -73,6 +84,8 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
         chunkTransport: 'direct',
         maxMessageBytes: 32 * 1024 * 1024
       },
+      rollups,
+      rollupsDir: 'rollups',
       logLevel: 'info'
     }
     const configFile = join(m.dir, 'config.json')

@@ -11,6 +11,8 @@ import { bytesToHex, Ed25519Signer, equalBytes, loadKeyFile } from '../crypto/in
 import { Mempool } from '../mempool/index.js'
 import { ConsensusDriver, SoleMemberTransport, type ConsensusTransport, type FinalBlockEvent } from '../ordering/index.js'
 import { startCommitteeTransport, type StartedTransport } from './committee-transport.js'
+import { createRollupMetrics, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
+import { hexToBytes } from '../crypto/index.js'
 import { ChainStore } from '../store/index.js'
 import type { NodeConfig } from './config.js'
 import { loadGenesis, type Genesis } from './genesis.js'
@@ -32,6 +34,7 @@ export class SequencerNode {
   #mempool: Mempool | null = null
   #driver: ConsensusDriver | null = null
   #transport: StartedTransport | null = null
+  #rollups: RollupAdapters | null = null
   #api: ApiServer | null = null
   #apiUrl = ''
   #finalListeners = new Set<(height: number) => void>()
@@ -95,6 +98,16 @@ export class SequencerNode {
       onFinal: (event) => this.#onFinal(event)
     }, config.consensus)
     this.#driver.start()
+    for (const r of config.rollups) {
+      if (!genesis.rollups.some((g) => g.id === r.rollupId)) throw new NodeStartError(`config runs rollup ${r.rollupId}, which genesis does not list`)
+    }
+    this.#rollups = await startBuiltinRollups({
+      provider: this.#backend(),
+      chainId: genesis.chainId,
+      rollupsDir: config.rollupsDir,
+      logger: logger.child({ module: 'rollups' }),
+      metrics: createRollupMetrics(metrics.registry)
+    }, config.rollups.map((r) => ({ kind: r.kind, rollupId: r.rollupId, ...(r.genesis !== undefined ? { genesis: r.genesis } : {}) })))
     this.#api = createApiServer({
       backend: this.#backend(),
       host: config.api.host,
@@ -165,6 +178,21 @@ export class SequencerNode {
     return r === undefined ? null : { id: r.id, name: r.name, weight: r.weight }
   }
 
+  #rollupQuery (rollupId: number, key: string): Record<string, unknown> | null {
+    const executor = this.#rollups?.executor(rollupId) ?? null
+    const bytes = hexToBytes(key)
+    if (bytes === null) return null
+    if (executor instanceof TokenRollup) {
+      if (bytes.length !== 32) return null
+      return { account: key, balance: executor.balance(bytes), nonce: executor.nonce(bytes) }
+    }
+    if (executor instanceof KvRollup) {
+      const entry = executor.lookup(bytes)
+      return entry === undefined ? null : { key, owner: bytesToHex(entry.owner), value: bytesToHex(entry.value) }
+    }
+    return null
+  }
+
   onFinal (listener: (height: number) => void): () => void {
     this.#finalListeners.add(listener)
     return () => this.#finalListeners.delete(listener)
@@ -192,6 +220,8 @@ export class SequencerNode {
       getSlice: (rollupId, height) => slices.getSlice(rollupId, height),
       latestRollupHeight: (rollupId) => store.latestRollupHeight(rollupId),
       onFinal: (listener) => this.onFinal(listener),
+      rollupStates: () => this.#rollups?.statuses() ?? [],
+      rollupQuery: (rollupId, key) => this.#rollupQuery(rollupId, key),
       metricsText: () => registry.metrics(),
       metricsContentType: registry.contentType
     }
@@ -202,6 +232,7 @@ export class SequencerNode {
     this.#state = 'closing'
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
       ['api', this.#api === null ? undefined : () => this.#api!.stop()],
+      ['rollups', this.#rollups === null ? undefined : () => this.#rollups!.stop()],
       ['consensus', this.#driver === null ? undefined : () => this.#driver!.stop()],
       ['network', this.#transport === null ? undefined : () => this.#transport!.stop()],
       ['store', this.#store === null ? undefined : () => this.#store!.close()]

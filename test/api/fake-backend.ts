@@ -191,6 +191,16 @@ export class FakeBackend implements ApiBackend {
     return () => { this.listeners.delete(listener) }
   }
 
+  rollupStateList: Array<import('../../src/api/types.js').RollupStateJson> = []
+
+  rollupStates (): Array<import('../../src/api/types.js').RollupStateJson> {
+    return this.rollupStateList
+  }
+
+  rollupQuery (): Record<string, unknown> | null {
+    return null
+  }
+
   async metricsText (): Promise<string> {
     return '# TYPE seq_test counter\nseq_test 1\n'
   }
