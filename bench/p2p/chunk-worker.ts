@@ -148,7 +148,13 @@ async function handle (command: WorkerCommand): Promise<void> {
       }
       pinging = false
       await pinger
-      await sleep(end + command.graceMs - Date.now())
+      // Count late arrivals too: wait until nothing new came for graceMs (at most 15 s).
+      const giveUpAt = Date.now() + 15_000
+      let last = -1
+      while (Date.now() < giveUpAt && (received.get(command.run)?.length ?? 0) !== last) {
+        last = received.get(command.run)?.length ?? 0
+        await sleep(command.graceMs)
+      }
       const times = received.get(command.run) ?? []
       reply({
         reply: 'run',

@@ -6,12 +6,22 @@
 import { Packr } from 'msgpackr'
 import { CodecError, CodecErrorCode } from './errors.js'
 import { prescan } from './prescan.js'
+import { equalBytes } from '../crypto/hex.js'
 import type { Schema } from './schema.js'
 
 const packr = new Packr({ useRecords: false, int64AsType: 'auto' as 'number', mapsAsObjects: false, moreTypes: false })
 
 /** Upper bound on any single encoded message we accept, before looking inside. */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+interface BufferLike { from: (b: ArrayBufferLike, o: number, l: number) => { equals: (o: Uint8Array) => boolean } }
+const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer
+
+/** memcmp through Buffer in node (batches are megabytes); a plain loop in browsers. */
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (NodeBuffer !== undefined) return NodeBuffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
+  return equalBytes(a, b)
+}
 
 export function encode<T> (schema: Schema<T>, value: T): Uint8Array {
   return packr.pack(schema.prepare(value))
@@ -40,7 +50,7 @@ export function decode<T> (schema: Schema<T>, bytes: Uint8Array, maxBytes = MAX_
   } catch (err) {
     throw new CodecError(CodecErrorCode.NON_CANONICAL, `cannot re-encode: ${(err as Error).message}`)
   }
-  if (!Buffer.from(again.buffer, again.byteOffset, again.byteLength).equals(bytes)) {
+  if (!sameBytes(again, bytes)) {
     throw new CodecError(CodecErrorCode.NON_CANONICAL, again.length === bytes.length ? 'non-canonical encoding' : 'trailing bytes or non-canonical encoding')
   }
   return value

@@ -6,8 +6,12 @@
  * - Scoring: only the chunk validator's verdicts count (P4, invalid deliveries). Delivery-rate
  *   penalties (P3) are off because chunk traffic is bursty and a quiet member is not a bad
  *   one; IP colocation is off because a devnet runs the whole committee on one host and
- *   membership, not IP diversity, is our sybil defence. Three rejects in quick succession
- *   graylist a member (-10 * 3^2 = -90 < -80); the count halves every second.
+ *   membership, not IP diversity, is our sybil defence; behaviour penalties (unanswered
+ *   IWANTs) are off because an overloaded but honest member breaks those promises, and the
+ *   graylist that earns would cut it off from chunks just when it is behind. Three rejects
+ *   within about a second graylist a member (-10 * 3^2 = -90 < -80) from the next heartbeat
+ *   on; the count halves every second, so only a member that keeps sending invalid chunks
+ *   stays cut off.
  * - A connected non-member (only with `allowNonMemberConnections`) starts at -60: below the
  *   publish threshold (-50), so we never send it chunks, yet above the graylist, so what it
  *   sends still reaches validation and is rejected and counted.

@@ -12,6 +12,9 @@
  *   publisher slows to the member's pace; after `stallMs` (or at once if the member is not
  *   connected) the frame is dropped for this member only, so one slow or absent member
  *   cannot stall dissemination to the others. Such a member fetches missing chunks later.
+ *   Once a member has stalled, further frames for it are dropped at once while its queue is
+ *   full, so a member that died silently (until its connection times out) costs one stall,
+ *   not one per chunk.
  */
 import type { Stream } from '@libp2p/interface'
 import { waitForDrain } from './stream-utils.js'
@@ -88,6 +91,8 @@ export class OutboundChannel {
   #stream: Stream | undefined
   #pumping = false
   #closed = false
+  /** a chunk waited `stallMs` in vain; cleared when the queue has room again */
+  #stalled = false
   #retryMs: number
   #retryTimer: ReturnType<typeof setTimeout> | undefined
   readonly #abort = new AbortController()
@@ -129,18 +134,24 @@ export class OutboundChannel {
       this.#kick()
       return
     }
+    if (this.#stalled) {
+      this.#opts.onDrop('stalled', 1)
+      return
+    }
     return new Promise((resolve) => {
-      const waiter: RoomWaiter = {
-        frame,
-        resolve,
-        timer: setTimeout(() => {
-          this.#waiters.splice(this.#waiters.indexOf(waiter), 1)
-          this.#opts.onDrop('stalled', 1)
-          resolve()
-        }, this.#opts.stallMs)
-      }
-      this.#waiters.push(waiter)
+      this.#waiters.push({ frame, resolve, timer: setTimeout(() => { this.#stall() }, this.#opts.stallMs) })
     })
+  }
+
+  /** The oldest waiter waited `stallMs`: drop it and every later one. */
+  #stall (): void {
+    this.#stalled = true
+    const dropped = this.#waiters.splice(0)
+    for (const waiter of dropped) {
+      clearTimeout(waiter.timer)
+      waiter.resolve()
+    }
+    this.#opts.onDrop('stalled', dropped.length)
   }
 
   /** The member is connected again: retry now instead of at the next backoff tick. */
@@ -155,6 +166,7 @@ export class OutboundChannel {
 
   /** The member has no connection left: chunk frames for it are dropped, not held. */
   dropPending (reason: DropReason): void {
+    this.#stalled = false
     const dropped = this.#queue.clear() + this.#waiters.length
     for (const waiter of this.#waiters.splice(0)) {
       clearTimeout(waiter.timer)
@@ -181,6 +193,7 @@ export class OutboundChannel {
 
   /** Moves waiting frames into the queue while there is room, oldest waiter first. */
   #admitWaiters (): void {
+    if (this.#queue.bytes < this.#opts.maxBytes) this.#stalled = false
     while (this.#waiters.length > 0 && this.#queue.bytes < this.#opts.maxBytes) {
       const waiter = this.#waiters.shift()!
       clearTimeout(waiter.timer)

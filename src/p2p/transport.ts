@@ -57,8 +57,20 @@ const CONNECT_TIMEOUT_MS = 5000
 const MAX_INBOUND_STREAMS = 8
 /** libp2p refuses more than 5 new connections per second per host by default; a devnet runs a whole committee on one host. */
 const INBOUND_CONNECTIONS_PER_HOST_PER_SECOND = 100
-/** gossipsub resets a member's stream beyond this much unsent data (memory cap; flow control is ours). */
-const GOSSIP_OUTBOUND_BUFFER_FACTOR = Number(process.env.GOSSIP_CAP_FACTOR ?? 8)
+/**
+ * libp2p pings every connection each 10 s and aborts it when a ping takes longer than an
+ * adaptive timeout of at least 5 s. An overloaded but live member (the gossipsub throughput
+ * bench) missed that and lost its connections with their in-flight chunks; a member that
+ * is really gone usually closes its TCP connection at once anyway.
+ */
+const PING_MIN_TIMEOUT_MS = 15_000
+/**
+ * gossipsub resets a member's stream beyond this much unsent data: a memory cap far above
+ * the publisher's bound, since forwarded chunks also land in that buffer.
+ */
+const GOSSIP_OUTBOUND_BUFFER_FACTOR = 16
+/** how often a publisher waiting for gossip room looks again if no drain event came */
+const GOSSIP_ROOM_RECHECK_MS = 100
 const PROTOCOL_NAME = /^[A-Za-z0-9_-]{1,64}$/
 
 type ResolvedOptions = Required<Omit<CommitteeTransportOptions, 'announce' | 'peers' | 'metrics' | 'logger'>> &
@@ -307,6 +319,7 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
         denyOutboundEncryptedConnection: (peerId) => this.#denyConnection(peerId)
       },
       connectionManager: { inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_HOST_PER_SECOND },
+      connectionMonitor: { pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
       services: {
         identify: identify(),
         ...(gossipMode
@@ -519,21 +532,19 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
 
   /**
    * Waits while any member's gossip stream holds `maxQueuedChunkBytes` or more of unsent
-   * data, at most `chunkStallMs` per member.
+   * data. Unlike direct mode there is no stall limit: gossipsub cannot skip one member, and
+   * publishing on regardless lets forwarded traffic pile up until gossipsub's buffer cap
+   * resets the stream, after which it sends that member nothing until a reconnect (measured:
+   * half the chunks lost at saturation). A member that stops reading is dropped by libp2p's
+   * connection monitor, which ends the wait.
    */
   async #waitForGossipRoom (): Promise<void> {
     const streams = (this.#gossip as unknown as GossipInternals | undefined)?.streamsOutbound
     if (streams === undefined) return
     for (const outbound of streams.values()) {
       const stream = outbound.rawStream
-      const deadline = Date.now() + this.#opts.chunkStallMs
-      while (stream.status === 'open' && stream.writeBufferLength >= this.#opts.maxQueuedChunkBytes) {
-        const remaining = deadline - Date.now()
-        if (remaining <= 0) {
-          this.#metrics?.dropped.inc({ kind: 'chunk', reason: 'stalled' })
-          break
-        }
-        await waitForDrainOrTimeout(stream, remaining)
+      while (this.#status === 'started' && stream.status === 'open' && stream.writeBufferLength >= this.#opts.maxQueuedChunkBytes) {
+        await waitForDrainOrTimeout(stream, GOSSIP_ROOM_RECHECK_MS)
       }
     }
   }

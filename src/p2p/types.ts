@@ -59,9 +59,9 @@ export interface CommitteeTransportOptions {
   logger?: Logger | null
   /** per-member consensus queue bound, in messages; the oldest is dropped beyond it */
   maxQueuedMessages?: number
-  /** per-member chunk queue bound, in bytes; `publishChunk` waits while a queue is above it */
+  /** per-member chunk queue bound, in bytes (gossipsub: unsent bytes on its stream); `publishChunk` waits while a queue is above it */
   maxQueuedChunkBytes?: number
-  /** how long `publishChunk` waits for one member's queue before dropping the chunk for that member */
+  /** direct mode: how long `publishChunk` waits for one member's queue before dropping the chunk for that member */
   chunkStallMs?: number
   /** redial backoff for unreachable members: first and largest delay */
   redialMinMs?: number
@@ -96,7 +96,7 @@ export interface CommitteeTransport {
   onMessage (handler: MessageHandler): void
   /**
    * Disseminates a chunk to every other member. Resolves once queued; waits while a member's
-   * queue is over its bound (at most `chunkStallMs` per member). `id` is the 32-byte chunk digest.
+   * queue is over its bound (direct mode: at most `chunkStallMs` per member). `id` is the 32-byte chunk digest.
    */
   publishChunk (bytes: Uint8Array, id: Uint8Array): Promise<void>
   /** The validator also consumes the chunk. One validator; a second call replaces it. */

@@ -69,3 +69,46 @@ t.test('gossipsub chunks: delivery, dedup by id, verdict counters', async (t) =>
     t.equal(m.metrics.chunkVerdicts.get({ topic: TOPIC, verdict: 'ignore', reason: 'error' }), 1, 'a throwing validator means ignore')
   }
 })
+
+t.test('gossipsub: REJECT verdicts cut the sender off, IGNORE verdicts do not', async (t) => {
+  const { members } = await startCommittee(t, 3, { chunkTransport: 'gossipsub' })
+  // Every member judges alike: chunks published by member 0 are invalid, by member 1 merely
+  // uninteresting. The chunk id's first byte names the publisher here.
+  const delivered = members.map(() => [0, 0])
+  for (const m of members) {
+    m.transport.onChunk((_from, _data, id) => {
+      const publisher = id[0]!
+      if (publisher < 2) delivered[m.index]![publisher]!++
+      return publisher === 0 ? 'reject' : publisher === 1 ? 'ignore' : 'accept'
+    })
+  }
+  let seq = 0
+  const publish = async (publisher: number): Promise<void> => {
+    const id = chunkId(seq++)
+    id[0] = publisher
+    await members[publisher]!.transport.publishChunk(new Uint8Array(100), id)
+  }
+  await waitFor(() => {
+    void publish(0)
+    void publish(1)
+    return delivered[2]![0]! > 0 && delivered[2]![1]! > 0
+  }, 5000, 'first deliveries')
+  // Keep both publishing; member 2 must stop hearing member 0 within a few heartbeats.
+  let cutOff = false
+  for (let round = 0; round < 60 && !cutOff; round++) {
+    const before = delivered[2]![0]!
+    for (let i = 0; i < 5; i++) {
+      await publish(0)
+      await publish(1)
+      await sleep(20)
+    }
+    await sleep(100)
+    cutOff = delivered[2]![0] === before
+  }
+  t.ok(cutOff, `member 2 stopped taking chunks from the member it rejected (after ${delivered[2]![0]} rejects)`)
+  const ignoredBefore = delivered[2]![1]!
+  for (let i = 0; i < 5; i++) await publish(1)
+  await waitFor(() => delivered[2]![1]! >= ignoredBefore + 5, 3000, 'ignored chunks still delivered')
+  t.pass('chunks it only ignored still arrive from the other member')
+  t.ok(members[2]!.metrics.chunkVerdicts.get({ verdict: 'reject', reason: 'validator' }) >= 3)
+})

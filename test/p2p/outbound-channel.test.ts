@@ -148,10 +148,34 @@ t.test('chunks: the publisher waits for room, and a stalled member costs at most
   await channel.pushWithRoom(frame(9, 60))
   t.ok(Date.now() - started >= 140, 'waited for the stall bound')
   t.same(drops, ['stalled'], 'then dropped the chunk for this member only')
+  const again = Date.now()
+  await channel.pushWithRoom(frame(10, 60))
+  t.ok(Date.now() - again < 50, 'once stalled, the next chunk for the member is dropped at once')
+  t.same(drops, ['stalled', 'stalled'])
+  streams[0]!.drain()
+  await waitFor(() => channel.queuedFrames === 0, 1000, 'drained')
+  await channel.pushWithRoom(frame(11, 60))
+  await waitFor(() => streams[0]!.sent.at(-1) === 11, 1000, 'sent after recovery')
+  t.same(drops, ['stalled', 'stalled'], 'a member that drains is waited for again')
 
   connected.value = false
-  await channel.pushWithRoom(frame(10, 60))
-  t.same(drops, ['stalled', 'not_connected'], 'a disconnected member is skipped at once')
+  await channel.pushWithRoom(frame(12, 60))
+  t.same(drops, ['stalled', 'stalled', 'not_connected'], 'a disconnected member is skipped at once')
+})
+
+t.test('chunks: a disconnect drops the queue and releases waiting publishers', async (t) => {
+  const { channel, streams, drops } = setup({ maxBytes: 100, stallMs: 5000 })
+  t.teardown(() => { channel.close() })
+  await channel.pushWithRoom(frame(1, 60))
+  await waitFor(() => streams[0]?.sent.length === 1, 1000, 'first')
+  streams[0]!.full = true
+  await channel.pushWithRoom(frame(2, 60))
+  await sleep(10)
+  await channel.pushWithRoom(frame(3, 60))
+  await channel.pushWithRoom(frame(4, 60))
+  const waiting = channel.pushWithRoom(frame(5, 60))
   channel.dropPending('not_connected')
-  t.same(drops, ['stalled', 'not_connected', 'not_connected', 'not_connected'], 'its queue is dropped on disconnect')
+  await waiting
+  t.same(drops, ['not_connected', 'not_connected', 'not_connected'], 'two queued and one waiting frame dropped')
+  t.equal(channel.queuedFrames, 0)
 })

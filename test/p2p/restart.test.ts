@@ -4,7 +4,8 @@
  * while it was down are queued (bounded) and delivered when it returns.
  */
 import t from 'tap'
-import { createCommitteeTransport, type CommitteeTransport } from '../../src/p2p/index.js'
+import { createCommitteeTransport, P2PErrorCode, type CommitteeTransport } from '../../src/p2p/index.js'
+import { rejectsWithCode } from '../helpers/assert-error.js'
 import { addressesOf, bytes, chunkId, sleep, startCommittee, text, waitFor, type Member } from './helpers.js'
 
 for (const chunkTransport of ['direct', 'gossipsub'] as const) {
@@ -45,8 +46,17 @@ for (const chunkTransport of ['direct', 'gossipsub'] as const) {
     }
 
     const port = Number(/tcp\/(\d+)/.exec(members[3]!.transport.listenAddrs[0]!)![1])
-    await members[3]!.transport.stop()
+    const stopped = members[3]!.transport
+    await Promise.all([stopped.stop(), stopped.stop()])
+    await stopped.stop()
+    t.pass('stop is safe to call twice, even concurrently')
+    await rejectsWithCode(t, stopped.start(), P2PErrorCode.NOT_RUNNING, 'a stopped transport does not start again')
+    await rejectsWithCode(t, stopped.publishChunk(bytes('x'), chunkId(1)), P2PErrorCode.NOT_RUNNING)
+    await rejectsWithCode(t, stopped.request(0, 'echo', bytes('x'), 100), P2PErrorCode.NOT_RUNNING)
+    stopped.send(0, bytes('dropped'))
+    t.equal(members[3]!.metrics.dropped.get({ kind: 'consensus', reason: 'not_running' }), 1, 'a send after stop is dropped and counted')
     await waitFor(() => a.transport.connectedMembers().length === 2, 5000, 'a sees the member leave')
+    await rejectsWithCode(t, a.transport.request(3, 'echo', bytes('anyone?'), 2000), P2PErrorCode.NOT_CONNECTED, 'a request to a member that is down')
     a.transport.send(3, bytes('while-down'))
 
     const samePort = await restart(3, `/ip4/127.0.0.1/tcp/${port}`, 'same port')

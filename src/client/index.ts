@@ -1,0 +1,32 @@
+/**
+ * Client SDK of the shared sequencer: build and sign txs, submit them and follow their
+ * status, and read or follow a rollup's slices, each verified against the genesis
+ * committee. Browser-safe: nothing here (or below) imports node builtins or uses Buffer;
+ * hashing and signatures are noble's. See docs/CLIENT.md.
+ */
+export { generateSigningKey, signerFromSeed, verifyEd25519, SEED_LENGTH, type Signer, type SigningKey } from './keys.js'
+export {
+  buildTx, createTxBuilder, txHash, txSigningMessage, DEFAULT_TX_LIFETIME_MS,
+  type ActionInput, type BuildTxOptions, type BuiltTx, type TxBuilder, type TxBuilderOptions, type TxOptions
+} from './tx.js'
+export {
+  createVerifier, decodeSlice, batchHashBytes,
+  type Committee, type SliceExpectation, type SliceVerifier, type VerifiedLeaf, type VerifiedSlice
+} from './verify.js'
+export { committeeFromGenesis, GENESIS_INVALID } from './genesis.js'
+export {
+  SequencerClient, parseRetryAfter, NO_COMMITTEE,
+  type FetchLike, type NodeStatus, type RollupLatest, type SequencerClientOptions, type SubmitResult,
+  type SubmitRetryOptions, type TxPosition, type TxStatusReply, type WaitFinalOptions
+} from './client.js'
+export {
+  DEFAULT_MAX_BUFFERED_BYTES, defaultReconnectOptions,
+  type ReconnectOptions, type SliceSubscription, type StreamOptions, type SubscribeOptions, type WebSocketConstructor, type WebSocketLike
+} from './stream.js'
+export {
+  ClientError, SequencerApiError, TxRejectedError, WaitTimeoutError, SliceVerificationError, SliceStreamError,
+  ApiFailureCode, SliceErrorCode, StreamErrorCode, WAIT_TIMEOUT
+} from './errors.js'
+export { encode, decode } from './codec.js'
+export { TxSchema, TxBodySchema, SliceSchema, BatchHeaderSchema, type Tx, type TxBody, type Slice, type BatchHeader, type Action } from '../codec/wire-types.js'
+export { bytesToHex, hexToBytes } from '../crypto/hex.js'

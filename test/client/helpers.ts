@@ -1,0 +1,41 @@
+/**
+ * Starting `seqnode` on a fixed API port, so a client can reconnect to the same URL after
+ * the node is killed and restarted on the same data folder. (test/helpers/node-process.ts
+ * always asks for a free port, which changes on each start.)
+ */
+import { spawn } from 'node:child_process'
+import { repoRoot } from '../helpers/node-process.js'
+
+interface Teardown {
+  teardown: (fn: () => unknown) => void
+}
+
+export interface RunningNode {
+  url: string
+  /** SIGKILL and wait for the exit */
+  kill: () => Promise<void>
+}
+
+export async function startNodeOnPort (t: Teardown, configFile: string, port: number, timeoutMs = 20_000): Promise<RunningNode> {
+  const child = spawn(process.execPath, ['bin/seqnode.js', 'start', '--config', configFile, '--api-port', String(port), '--log-level', 'warn'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+  }
+  t.teardown(kill)
+  let stderr = ''
+  child.stderr!.setEncoding('utf8')
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`seqnode did not start within ${timeoutMs} ms:\n${stderr}`)), timeoutMs)
+    child.stderr!.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-16_384)
+      if (stderr.includes('API listening on')) { clearTimeout(timer); resolve() }
+    })
+    child.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`seqnode exited (${code ?? signal}) before listening:\n${stderr}`)) })
+  })
+  return { url: `http://127.0.0.1:${port}`, kill }
+}
