@@ -12,6 +12,7 @@ export interface DevnetSummary {
   /** all reachable nodes hold the same final batch hashes up to the lowest height */
   agreed: boolean
   submitted: number
+  acknowledged: number
   committed: number
   rejected: number
   /** acknowledged but not final when the devnet stopped */
@@ -57,6 +58,7 @@ export async function writeSummary (file: string, urls: string[], load: LoadGene
     heights,
     agreed,
     submitted: load.stats.submitted,
+    acknowledged: load.stats.acknowledged,
     committed: watcher.committed,
     rejected: [...load.stats.rejected.values()].reduce((a, b) => a + b, 0),
     lost: load.pending.size,

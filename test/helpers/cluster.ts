@@ -32,15 +32,15 @@ export class Cluster {
   readonly seeds: Uint8Array[]
   readonly committeeKeys: Uint8Array[]
 
-  private constructor (readonly dir: string, readonly n: number, readonly options: Partial<typeof defaultConsensusDriverOptions>) {
+  private constructor (readonly dir: string, readonly n: number, readonly options: Partial<typeof defaultConsensusDriverOptions>, readonly mempoolOptions: Partial<typeof defaultMempoolOptions>) {
     this.net = new MemoryNetwork(n)
     this.seeds = Array.from({ length: n }, () => generateKeyPair().seed)
     this.committeeKeys = this.seeds.map((s) => new Ed25519Signer(s).publicKey)
   }
 
-  static async start (n: number, options: Partial<typeof defaultConsensusDriverOptions> = {}): Promise<Cluster> {
+  static async start (n: number, options: Partial<typeof defaultConsensusDriverOptions> = {}, mempoolOptions: Partial<typeof defaultMempoolOptions> = {}): Promise<Cluster> {
     const dir = await mkdtemp(join(tmpdir(), 'seq-cluster-'))
-    const cluster = new Cluster(dir, n, options)
+    const cluster = new Cluster(dir, n, options, mempoolOptions)
     for (let i = 0; i < n; i++) await cluster.startMember(i)
     return cluster
   }
@@ -49,7 +49,7 @@ export class Cluster {
     this.net.down.delete(index)
     const transport = this.net.replace(index)
     const store = await ChainStore.open(join(this.dir, `node-${index}`), GENESIS_HASH)
-    const mempool = new Mempool(clusterGenesis, store, defaultMempoolOptions)
+    const mempool = new Mempool(clusterGenesis, store, { ...defaultMempoolOptions, ...this.mempoolOptions })
     await mempool.recover()
     const finals: FinalBlockEvent[] = []
     const driver = await ConsensusDriver.restore({
