@@ -110,6 +110,8 @@ export class ConsensusDriver {
   #timer: NodeJS.Timeout | null = null
   #syncTimer: NodeJS.Timeout | null = null
   #syncing = false
+  /** our next height when a probe last found us behind but within the pipeline, else -1 */
+  #lackedAtLastProbe = -1
   #pendingWork = false
   #roundStartedAt = 0
   #running = false
@@ -670,7 +672,14 @@ export class ConsensusDriver {
       for (let rounds = 0; rounds < 64 && this.#running; rounds++) {
         const from = (this.deps.store.head()?.height ?? -1) + 1
         const probe = decode(SyncResponseSchema, await this.deps.transport.request(peer, Protocols.sync, encode(SyncRequestSchema, { version: 1, fromHeight: from, maxCount: 0 }), this.options.requestTimeoutMs))
-        if (probe.nextHeight <= from + 2) return // within the pipeline: consensus will deliver them
+        // Within the pipeline consensus delivers the missing heights, unless nothing moved
+        // since the last probe: peers serve only uncommitted blocks, so a gap of two final
+        // heights on an idle chain can only be closed here.
+        if (probe.nextHeight <= from + 2 && !(probe.nextHeight > from && this.#lackedAtLastProbe === from)) {
+          this.#lackedAtLastProbe = probe.nextHeight > from ? from : -1
+          return
+        }
+        this.#lackedAtLastProbe = -1
         const reply = decode(SyncResponseSchema, await this.deps.transport.request(peer, Protocols.sync, encode(SyncRequestSchema, { version: 1, fromHeight: from, maxCount: this.options.syncBatchSize }), this.options.requestTimeoutMs * 4))
         if (reply.items.length === 0) return
         let applied = 0

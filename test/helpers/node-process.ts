@@ -4,7 +4,9 @@
  * completion (runCli), plus a small HTTP client for the node API.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type AddressInfo, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -120,7 +122,7 @@ async function killChild (child: ChildProcess, exited: Promise<Exit>, signal: No
 export async function startNodeProcess (
   t: Teardown,
   configFile: string,
-  opts: { timeoutMs?: number, logLevel?: string } = {}
+  opts: { timeoutMs?: number, logLevel?: string, /** append the child's stdout (pino logs) to this file */ logFile?: string } = {}
 ): Promise<NodeProcess> {
   const timeoutMs = opts.timeoutMs ?? 20_000
   const child = spawn(process.execPath, [seqnodeBin, 'start', '--config', configFile, '--api-port', '0', '--log-level', opts.logLevel ?? 'warn'], {
@@ -130,7 +132,8 @@ export async function startNodeProcess (
   const exited = exitOf(child)
   const kill = (signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<Exit> => killChild(child, exited, signal, graceMs)
   t.teardown(() => kill('SIGKILL'))
-  capture(child.stdout) // pino logs: drained so the child never blocks on a full pipe
+  if (opts.logFile !== undefined) child.stdout!.pipe(createWriteStream(opts.logFile, { flags: 'a' }))
+  else capture(child.stdout) // pino logs: drained so the child never blocks on a full pipe
   const stderr = capture(child.stderr)
 
   const url = await new Promise<string>((resolve, reject) => {
@@ -157,6 +160,21 @@ export async function startNodeProcess (
     onData()
   })
   return { url, child, stderr, kill, exited }
+}
+
+/**
+ * `count` distinct TCP ports that were free on 127.0.0.1 a moment ago: all are bound to
+ * port 0 at once (so the kernel hands out different ones), read, then closed.
+ */
+export async function freePorts (count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, async () => await new Promise<Server>((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve(server))
+  })))
+  const ports = servers.map((s) => (s.address() as AddressInfo).port)
+  await Promise.all(servers.map(async (s) => await new Promise((resolve) => s.close(resolve))))
+  return ports
 }
 
 export interface CliResult extends Exit {
@@ -191,6 +209,29 @@ export async function getJson<T> (url: string, path: string): Promise<T> {
   const res = await fetch(`${url}${path}`)
   if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${await res.text()}`)
   return await res.json() as T
+}
+
+/** GETs the Prometheus text of `/metrics`. */
+export async function getMetricsText (url: string): Promise<string> {
+  const res = await fetch(`${url}/metrics`)
+  if (res.status !== 200) throw new Error(`GET /metrics: HTTP ${res.status} ${await res.text()}`)
+  return await res.text()
+}
+
+/**
+ * Sum of the samples of one metric in a Prometheus text exposition whose labels include
+ * all of `labels`; null when the metric has no sample at all.
+ */
+export function metricValue (text: string, name: string, labels: Record<string, string> = {}): number | null {
+  let sum: number | null = null
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line)
+    if (match === null || match[1] !== name) continue
+    const have = new Map([...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]))
+    if (Object.entries(labels).some(([k, v]) => have.get(k) !== v)) continue
+    sum = (sum ?? 0) + Number(match[3])
+  }
+  return sum
 }
 
 /** GETs the msgpack form of a resource; throws on any status but 200. */
