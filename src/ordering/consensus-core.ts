@@ -140,8 +140,6 @@ export class ConsensusCore {
   /** Uncommitted blocks from the committed tip up to the high QC's block (oldest first); null if a link is missing. */
   certifiedChain (): CoreBlock[] | null {
     const out: CoreBlock[] = []
-    // After a restart the persisted high QC can be older than the committed tip.
-    if (this.#safety.highQc.round <= this.#tip.round) return out
     let hash = this.#safety.highQc.batchHash
     while (!equalBytes(hash, this.#tip.hash)) {
       const block = this.#blocks.get(bytesToHex(hash))
@@ -503,8 +501,10 @@ export class ConsensusCore {
     if (missing !== null) this.#emit({ type: 'fetch', hash: missing, from: this.leaderOf(this.#safety.highQc.round) })
     this.#localTimeout()
     this.#timeOutForLaggards()
-    // Keep re-sending the timeout with growing delays until the round ends.
-    this.#emit({ type: 'setTimer', round, delayMs: this.#timeoutFor() })
+    // Keep re-sending the timeout with growing delays until the round ends. Our own
+    // timeout may just have completed a TC: then the new round's timer is already set,
+    // and a driver keeps one timer, so re-arming the old round here would replace it.
+    if (this.#round === round) this.#emit({ type: 'setTimer', round, delayMs: this.#timeoutFor() })
   }
 
   #localTimeout (): void {

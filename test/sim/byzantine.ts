@@ -9,6 +9,9 @@
  *   forged signature in copies of real certificates it passes on;
  * - replay: re-sends old captured messages (its own and others') at random times;
  * - staleProposal: as leader, proposes on an old certificate in the current round;
+ * - forkAttack: as leader after a timed-out round, proposes with the real TC on the
+ *   certificate just below its highest (a sibling of the latest certified block, which
+ *   a replica may have committed): what the TC's high-QC rule forbids honest votes for;
  * - futureTimeout: signs timeouts for rounds ahead of its own;
  * - badFetch: answers block fetches with blocks whose certificate was swapped or whose
  *   header was altered;
@@ -22,7 +25,7 @@ import { proposalMessage, timeoutMessage } from '../../src/ordering/signing.js'
 import type { Prng } from './prng.js'
 
 export const BYZANTINE_BEHAVIOURS = [
-  'silent', 'equivocate', 'doubleVote', 'unknownVote', 'badSignature', 'replay', 'staleProposal', 'futureTimeout', 'badFetch'
+  'silent', 'equivocate', 'doubleVote', 'unknownVote', 'badSignature', 'replay', 'staleProposal', 'forkAttack', 'futureTimeout', 'badFetch'
 ] as const
 export type ByzantineBehaviour = typeof BYZANTINE_BEHAVIOURS[number]
 
@@ -54,6 +57,7 @@ export class Byzantine {
   readonly #certificates: Certificate[] = []
   /** blocks proposed per round that this replica has seen: for votes on a conflicting block */
   readonly #proposed = new Map<number, Array<{ hash: Uint8Array, height: number }>>()
+  #forked: { round: number, hash: string } | null = null
 
   constructor (readonly id: number, behaviours: readonly ByzantineBehaviour[], readonly rng: Prng, readonly ctx: Context) {
     this.behaviours = new Set(behaviours)
@@ -131,6 +135,19 @@ export class Byzantine {
         const stale = this.#staleProposal(p)
         if (stale !== null) out = targets.map((t) => ({ to: t, message: { kind: 'proposal', proposal: stale } }))
       }
+      if (b.has('forkAttack') && p.tc.length > 0) {
+        const fork = this.#forkProposal(p)
+        if (fork !== null) {
+          // ...and votes for the fork itself (not for the block its core built).
+          const hash = this.ctx.batchHash(fork.header)
+          this.#forked = { round: fork.header.round, hash: bytesToHex(hash) }
+          const vote = this.#signVote({ height: fork.header.height, round: fork.header.round, batchHash: hash })
+          out = [
+            ...targets.map((t) => ({ to: t, message: { kind: 'proposal', proposal: fork } as ConsensusMessage })),
+            { to: this.ctx.leaderOf(fork.header.round + 1), message: { kind: 'vote', vote } }
+          ]
+        }
+      }
       if (b.has('equivocate') && targets.length > 1) {
         const header = p.header
         const digests = header.chunkDigests.length > 0 && this.rng.chance(0.5) ? header.chunkDigests.slice(0, -1) : header.chunkDigests
@@ -144,6 +161,7 @@ export class Byzantine {
       }
     } else if (message.kind === 'vote') {
       const v = message.vote
+      if (this.#forked !== null && this.#forked.round === v.round && this.#forked.hash !== bytesToHex(v.batchHash)) return []
       if (b.has('unknownVote') && this.rng.chance(0.5)) {
         out = targets.map((t) => ({ to: t, message: { kind: 'vote', vote: this.#signVote({ height: v.height, round: v.round, batchHash: this.rng.bytes(32) }) } }))
         this.#count('unknownVote')
@@ -176,11 +194,23 @@ export class Byzantine {
   #staleProposal (p: Proposal): Proposal | null {
     const old = this.#certificates.filter((c) => c.round < p.justify.round)
     if (old.length === 0) return null
-    const highest = old.reduce((a, b) => b.round > a.round ? b : a)
-    const qc = this.rng.chance(0.6) ? highest : this.rng.pick(old)
+    // Most recent first: a fork of the latest certified block, or of its parent (which
+    // some replica may already have committed).
+    const byRound = [...new Map(old.map((c) => [c.round, c])).values()].sort((a, b) => b.round - a.round)
+    const roll = this.rng.float()
+    const qc = roll < 0.4 ? byRound[0]! : roll < 0.8 ? byRound[Math.min(1, byRound.length - 1)]! : this.rng.pick(old)
     const header: BatchHeader = { ...p.header, height: qc.height + 1, parentHash: qc.batchHash, chunkDigests: [], txCount: 0, payloadRoot: this.rng.bytes(48) }
     this.#count('staleProposal')
     return this.#signProposal(header, qc, this.rng.chance(0.8) ? p.tc : [])
+  }
+
+  #forkProposal (p: Proposal): Proposal | null {
+    const below = this.#certificates.filter((c) => c.round < p.justify.round)
+    if (below.length === 0) return null
+    const qc = below.reduce((a, b) => b.round > a.round ? b : a)
+    const header: BatchHeader = { ...p.header, height: qc.height + 1, parentHash: qc.batchHash, payloadRoot: this.rng.bytes(48), chunkDigests: [], txCount: 0 }
+    this.#count('forkAttack')
+    return this.#signProposal(header, qc, p.tc)
   }
 
   /** Messages to replay now (old, captured ones). */
@@ -215,9 +245,10 @@ export class Byzantine {
     this.#count('badFetch')
     return blocks.map((block) => {
       const roll = this.rng.float()
-      if (roll < 0.3 && this.#certificates.length > 0) return { ...block, justify: this.rng.pick(this.#certificates) }
-      if (roll < 0.5) return { ...block, header: { ...block.header, timestamp: block.header.timestamp + 1 } }
-      if (roll < 0.6) return { ...block, justify: { ...block.justify, signatures: block.justify.signatures.map(() => this.rng.bytes(64)) } }
+      if (roll < 0.2 && this.#certificates.length > 0) return { ...block, justify: this.rng.pick(this.#certificates) }
+      if (roll < 0.35) return { ...block, header: { ...block.header, timestamp: block.header.timestamp + 1 } }
+      // its real certificate, with one signature forged
+      if (roll < 0.7 && block.justify.signatures.length > 0) return { ...block, justify: { ...block.justify, signatures: block.justify.signatures.map((s, i) => i === 0 ? this.rng.bytes(64) : s) } }
       return block
     })
   }

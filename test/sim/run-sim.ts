@@ -123,6 +123,12 @@ const totals = {
   crashes: 0,
   midStepCrashes: 0,
   byzantineSeeds: 0,
+  fetches: 0,
+  fetchedBlocks: 0,
+  syncedBlocks: 0,
+  emptyCommitted: 0,
+  lateTimeouts: 0,
+  lateTimeoutSeeds: [] as number[],
   settleMs: [] as number[],
   behaviours: new Map<string, number>(),
   rejects: new Map<string, number>()
@@ -143,6 +149,12 @@ function report (m: WorkerMessage): void {
   totals.partitions += s.partitions
   totals.crashes += s.crashes
   totals.midStepCrashes += s.midStepCrashes
+  totals.fetches += s.fetches
+  totals.fetchedBlocks += s.fetchedBlocks
+  totals.syncedBlocks += s.syncedBlocks
+  totals.emptyCommitted += s.emptyBlocksCommitted
+  totals.lateTimeouts += s.lateTimeouts
+  if (s.lateTimeouts > 0 && totals.lateTimeoutSeeds.length < 10) totals.lateTimeoutSeeds.push(s.seed)
   if (s.allCommittedAt >= 0) totals.settleMs.push(s.allCommittedAt - s.faultPhaseMs)
   if (s.byzantine.length > 0) totals.byzantineSeeds++
   for (const b of s.byzantine) {
@@ -164,7 +176,9 @@ function printSummary (): void {
   const pct = (p: number): number => settle.length === 0 ? 0 : settle[Math.min(settle.length - 1, Math.floor(p * settle.length))]!
   console.log(`\nall ${t.seeds} seeds passed in ${seconds.toFixed(1)} s (${(t.seeds / seconds).toFixed(1)} seeds/s)`)
   console.log(`  virtual time ${(t.virtualMs / 3_600_000).toFixed(1)} h, ${t.events} events, ${t.messages} messages`)
-  console.log(`  ${t.txs} txs, ${t.commits} heights committed, ${t.blocks} blocks proposed, ${t.tcRounds} rounds entered by timeout certificate`)
+  console.log(`  ${t.txs} txs, ${t.commits} heights committed (${t.emptyCommitted} empty), ${t.blocks} blocks proposed, ${t.tcRounds} rounds entered by timeout certificate`)
+  console.log(`  idle: ${t.lateTimeouts} timeouts sent after the chain had nothing left to do${t.lateTimeoutSeeds.length > 0 ? ` (seeds ${t.lateTimeoutSeeds.join(', ')})` : ''}`)
+  console.log(`  catch-up: ${t.fetches} block fetches (${t.fetchedBlocks} blocks received), ${t.syncedBlocks} committed blocks synced from peers`)
   console.log(`  faults: ${t.dropped} dropped, ${t.duplicated} duplicated, ${t.partitions} partitions, ${t.crashes} crashes (${t.midStepCrashes} mid-step), ${t.byzantineSeeds} seeds with byzantine replicas`)
   console.log(`  after the faults stop, all txs final everywhere in: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${settle[settle.length - 1] ?? 0} ms`)
   if (t.behaviours.size > 0) console.log(`  byzantine: ${[...t.behaviours].sort().map(([k, v]) => `${k} ${v}`).join(', ')}`)

@@ -9,17 +9,17 @@ import { expectRunOk } from './expect-run.js'
 import { makeCommittee } from './sim-crypto.js'
 import { runSimulation } from './simulation.js'
 
-const REAL_SEEDS = 60
+const REAL_SEEDS = 120
 
 t.test(`real ed25519, n = 4: ${REAL_SEEDS} seeds`, async (t) => {
   for (let seed = 1; seed <= REAL_SEEDS; seed++) {
-    if (!expectRunOk(t, runSimulation({ seed, realCrypto: true, faultPhaseMs: 8000, txCount: 12 }))) break
+    if (!expectRunOk(t, runSimulation({ seed, realCrypto: true, faultPhaseMs: 10_000, txCount: 20 }))) break
   }
 })
 
-t.test('real ed25519, n = 7: 5 seeds', async (t) => {
-  for (let seed = 1; seed <= 5; seed++) {
-    if (!expectRunOk(t, runSimulation({ seed, n: 7, realCrypto: true, faultPhaseMs: 8000, txCount: 12 }))) break
+t.test('real ed25519, n = 7: 10 seeds', async (t) => {
+  for (let seed = 1; seed <= 10; seed++) {
+    if (!expectRunOk(t, runSimulation({ seed, n: 7, realCrypto: true, faultPhaseMs: 10_000, txCount: 20 }))) break
   }
 })
 

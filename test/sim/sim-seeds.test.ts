@@ -7,8 +7,8 @@ import t from 'tap'
 import { expectRunOk } from './expect-run.js'
 import { runSimulation } from './simulation.js'
 
-t.test('n = 4: 200 seeds', async (t) => {
-  for (let seed = 1; seed <= 200; seed++) {
+t.test('n = 4: 250 seeds', async (t) => {
+  for (let seed = 1; seed <= 250; seed++) {
     if (!expectRunOk(t, runSimulation({ seed }))) break
   }
 })

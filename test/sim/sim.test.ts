@@ -35,7 +35,7 @@ t.test('leader crash mid-round: the round times out and the next leader carries 
           if (build === undefined) return
           crashed = node
           crashRound = build.round
-          sim.armCrash(node, afterActions)
+          sim.armCrash(node, afterActions, 'proposalBuilt')
           sim.schedule({ at: sim.now + 3000, action: 'restart', who: node })
         }
       }
@@ -44,6 +44,7 @@ t.test('leader crash mid-round: the round times out and the next leader carries 
     expectRunOk(t, result, `crash after ${afterActions} actions of the proposal step`)
     t.ok(crashed >= 0, `leader r${crashed} crashed building round ${crashRound}`)
     t.equal(result.stats.crashes, 1, 'one crash')
+    t.equal(result.stats.midStepCrashes, 1, 'in the step that signs and sends its proposal')
     if (afterActions < 2) t.ok(result.stats.tcRounds > 0, 'its round ended with a timeout certificate')
     t.equal(result.stats.txs, 10, 'every tx final (checked by the run)')
   }
@@ -64,6 +65,39 @@ t.test('double-vote Byzantine (also equivocating as leader): safety and liveness
     t.ok((result.stats.byzantine[0]!.counts.doubleVote ?? 0) > 0, `${result.stats.byzantine[0]!.counts.doubleVote} double votes`)
     t.ok(Object.keys(result.stats.rejects).some((k) => k.includes('double vote')), 'leaders refused the second votes')
   }
+})
+
+t.test('lock: a Byzantine leader holding a TC cannot fork a block one replica already committed', async (t) => {
+  // Rounds r-1, r, r+1 certify P, B, B'; the leader of r+2 forms the QC on B', commits B
+  // and is cut off at once. The others time out r+2 locked on B's QC; the Byzantine leader
+  // of r+3 proposes, with that TC, a sibling of B on P's QC and votes for it. Honest
+  // replicas must refuse (the TC's highest QC is B's); voting would fork B.
+  const byzantine = 3
+  const isolated = (byzantine + 3) % 4 // leader of r+2
+  const script: ScriptStep[] = []
+  for (let at = 500, k = 0; at < 4000; at += 30, k++) script.push({ at, action: 'submit', who: [0, 1, 2].filter((i) => i !== byzantine)[k % 3] ?? 0 })
+  let cutAt = -1
+  const sim = new Simulation({
+    seed: 61,
+    byzantine: [{ id: byzantine, behaviours: ['forkAttack'] }],
+    faults: calm,
+    txCount: 0,
+    faultPhaseMs: 12_000,
+    script,
+    hooks: {
+      afterStep: (sim, node, _event, actions) => {
+        if (cutAt >= 0 || node !== isolated || sim.core(node)!.round % 4 !== isolated) return
+        if (!actions.some((a) => a.type === 'commit' && a.blocks.some((b) => b.block.header.round % 4 === (isolated + 2) % 4))) return
+        cutAt = sim.now
+        sim.schedule({ at: sim.now, action: 'partition', groups: [[isolated], [0, 1, 2, 3].filter((i) => i !== isolated)] })
+        sim.schedule({ at: sim.now + 5000, action: 'heal' })
+      }
+    }
+  })
+  const result = sim.run()
+  expectRunOk(t, result)
+  t.ok(cutAt > 0, `r${isolated} cut off at ${cutAt} ms right after committing`)
+  t.ok((result.stats.byzantine[0]!.counts.forkAttack ?? 0) > 0, 'the fork was proposed with a TC')
 })
 
 t.test('partition 2|2 that heals: nothing final while split, everything after', async (t) => {
@@ -150,10 +184,21 @@ t.test('one tx: its block and the empty child that finalises it, promptly, then 
 })
 
 /**
- * Every core bug the simulator found, as the seed that shows it with the fix reverted
- * (the seed that first found it is in the comment; the simulator has grown since).
+ * Every core bug the simulator found, as a seed that fails with the fix reverted (checked
+ * against this simulator; `found` is the seed that first showed it, in an earlier one).
  */
-const regressions: Array<{ name: string, seed: number, n?: number }> = [
+const regressions: Array<{ name: string, seed: number, found: number, n?: number }> = [
+  { name: 'a proposal for the current round on a certificate below the committed tip crashed the core (pruned parent)', seed: 9, found: 14 },
+  { name: 'a restarted member could not time out rounds below its highest vote round: committee one timeout short', seed: 158, found: 82 },
+  { name: 'members stranded in an older round by a TC that reached others inside a proposal', seed: 439, found: 218 },
+  { name: 'laggards\' rounds timed out without raising and persisting highestVoteRound', seed: 896, found: 2134 },
+  { name: 'a proposal built on the old high QC was signed with the new one as justify', seed: 21, found: 1216 },
+  { name: 'a forged copy of a known certificate passed as valid and went into commit proofs', seed: 388, found: 1370 },
+  { name: 'the timer re-armed for the old round after its own timeout completed a TC, replacing the new round\'s timer', seed: 461, found: 461 },
+  { name: 'a lost block fetch was never retried: the member timed out forever on an idle chain', seed: 78, found: 63 },
+  { name: 'TC not relayed on timeout: laggards caught up late or never went quiet', seed: 1315, found: 1 },
+  { name: 'stale timeouts unanswered: laggards caught up late or never went quiet', seed: 115, found: 50 },
+  { name: 'the TC high-QC rule of safe_to_vote (guard: the seed fails without it)', seed: 820, found: 820 }
 ]
 
 for (const r of regressions) {

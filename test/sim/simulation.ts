@@ -8,16 +8,24 @@
  * that form and heal, crashes with restart from persisted state, Byzantine replicas) and
  * then a synchronous phase (bounded delays, no drops, everyone up) in which every tx
  * submitted to an honest replica must be committed at every honest replica before a
- * deadline. Safety invariants (invariants.ts) are checked after every step.
+ * deadline, after which the chain must go quiet. Safety invariants (invariants.ts) are
+ * checked after every step.
+ *
+ * The driver does what the node's driver does (src/ordering/consensus-driver.ts): one
+ * timer per replica (a new setTimer replaces the pending one); safety state, committed
+ * log, submitted txs (the mempool WAL) and received proposals (pending blocks) are
+ * durable, everything else is lost in a crash; a replica answers block fetches from its
+ * core, its pending blocks and its log, and polls a random peer for committed blocks
+ * above its tip (catch-up sync, verified by their commit proofs). Tx ids stand for the
+ * chunks a block references; replicas gossip them (and re-gossip their own until final).
  */
 import { batchHash } from '../../src/batch/index.js'
-import type { BatchHeader, Certificate } from '../../src/codec/index.js'
+import type { BatchHeader } from '../../src/codec/index.js'
 import { bytesToHex, equalBytes } from '../../src/crypto/index.js'
 import {
   ConsensusCore, ZERO_HASH,
   type CommittedTip, type ConsensusMessage, type CoreAction, type CoreBlock, type CoreConfig, type CoreEvent, type SafetyState
 } from '../../src/ordering/consensus-core.js'
-import { quorumOf } from '../../src/ordering/certificate.js'
 import { verifyCommitProof } from '../../src/ordering/commit-proof.js'
 import { Byzantine, BYZANTINE_BEHAVIOURS, type ByzantineBehaviour, type ByzantineSpec, type Outgoing } from './byzantine.js'
 import { EventQueue } from './event-queue.js'
@@ -119,6 +127,11 @@ export interface SimStats {
   fetchedBlocks: number
   /** committed blocks a replica took from a peer's log (catch-up sync) */
   syncedBlocks: number
+  /**
+   * Own timeouts honest replicas still sent more than maxTimeoutMs after every tx was
+   * final everywhere: with nothing to order, every replica should have gone quiet.
+   */
+  lateTimeouts: number
   rejects: Record<string, number>
 }
 
@@ -178,11 +191,11 @@ interface SimNode {
   known: Set<string>
   lastWork: boolean | null
   fetchInflight: Map<string, number>
-  /** crash after this many actions of the next step */
+  /** crash after this many actions of the next step (of that kind, when given) */
   crashArmed: number | null
+  crashOn: CoreEvent['type'] | null
   /** one timer per replica, as in the driver: a new setTimer replaces the pending one */
   timerGeneration: number
-  proposedBlocks: number
 }
 
 const TIMESTAMP_BASE = 1_700_000_000_000
@@ -201,7 +214,7 @@ export const defaultSimTiming = {
   baseTimeoutMs: 400, // above a few network round trips of the synchronous phase (20 ms each)
   maxTimeoutMs: 6400, // four doublings: long outages end in seconds, not minutes
   syncDeadlineMs: 60_000,
-  quiesceMs: 4000
+  quiesceMs: 10_000 // longer than maxTimeoutMs, so that replicas still timing out show
 }
 
 /** Fault profile drawn from the seed; options override single fields. */
@@ -306,8 +319,8 @@ export class Simulation {
         lastWork: null,
         fetchInflight: new Map(),
         crashArmed: null,
-        timerGeneration: 0,
-        proposedBlocks: 0
+        crashOn: null,
+        timerGeneration: 0
       }
     })
     this.stats = {
@@ -334,6 +347,7 @@ export class Simulation {
       fetches: 0,
       fetchedBlocks: 0,
       syncedBlocks: 0,
+      lateTimeouts: 0,
       rejects: {}
     }
     this.#schedulePlan(setup, txCount)
@@ -528,6 +542,7 @@ export class Simulation {
     node.core = null
     node.known = new Set()
     node.crashArmed = null
+    node.crashOn = null
     node.incarnation++ // timers and builds of the old incarnation are void
     this.stats.crashes++
     this.trace.add(this.now, id, 'crash', -1)
@@ -550,8 +565,9 @@ export class Simulation {
       throw new SimFailure('core-exception', `r${node.id} threw on ${event.type}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
     }
     this.#traceEvent(node, event)
+    const armed = node.crashArmed !== null && (node.crashOn === null || node.crashOn === event.type)
     for (let i = 0; i < actions.length; i++) {
-      if (node.crashArmed !== null && i >= node.crashArmed) {
+      if (armed && i >= node.crashArmed!) {
         this.stats.midStepCrashes++
         this.trace.add(this.now, node.id, 'mid-step-crash', core.round, `after ${i} of ${actions.length} actions`)
         this.crash(node.id)
@@ -560,7 +576,7 @@ export class Simulation {
       this.#apply(node, actions[i]!)
       if (!node.alive) return
     }
-    if (node.crashArmed !== null && actions.length > 0) {
+    if (armed && actions.length > 0) {
       this.stats.midStepCrashes++
       this.crash(node.id)
       return
@@ -648,7 +664,10 @@ export class Simulation {
       const safety = node.durable.safety
       if (message.kind === 'vote') this.checker.checkVote(node.id, message.vote, safety)
       else if (message.kind === 'timeout') {
-        if (message.timeout.voter === node.id) this.checker.checkTimeout(node.id, message.timeout, safety)
+        if (message.timeout.voter === node.id) {
+          this.checker.checkTimeout(node.id, message.timeout, safety)
+          if (this.#doneAt >= 0 && this.now > this.#doneAt + this.#coreConfig.maxTimeoutMs) this.stats.lateTimeouts++
+        }
         else this.checker.checkCertificate(message.timeout.highQc) // relayed
       }
       else if (message.kind === 'proposal') this.checker.checkProposal(node.id, message.proposal, safety)
@@ -656,7 +675,6 @@ export class Simulation {
     }
     this.trace.add(this.now, node.id, to === null ? `bcast-${message.kind}` : `send-${message.kind}`, node.core?.round ?? -1, `${to === null ? '' : `to r${to} `}${describeMessage(message)}`)
     if (message.kind === 'proposal' && message.proposal.header.proposer === node.id) {
-      node.proposedBlocks++
       this.stats.blocksProposed++
       if (this.#doneAt >= 0 && node.honest) this.#honestProposalsAfterDone++
     }
@@ -918,11 +936,16 @@ export class Simulation {
 
   /**
    * With nothing left to order the chain must go quiet: a few blocks may still finish
-   * (the empty child that finalises the last non-empty block), not an endless stream.
+   * (the empty child that finalises the last non-empty block), not an endless stream,
+   * and after one timer period no honest replica still times out rounds.
    */
   #checkQuiet (): void {
+    const window = this.#options.quiesceMs ?? defaultSimTiming.quiesceMs
     if (this.#honestProposalsAfterDone > MAX_BLOCKS_WHEN_IDLE) {
-      throw new SimFailure('idle-chain', `honest replicas proposed ${this.#honestProposalsAfterDone} blocks in the ${this.#options.quiesceMs ?? defaultSimTiming.quiesceMs} ms after every tx was committed`)
+      throw new SimFailure('idle-chain', `honest replicas proposed ${this.#honestProposalsAfterDone} blocks in the ${window} ms after every tx was committed`)
+    }
+    if (this.stats.lateTimeouts > 0) {
+      throw new SimFailure('idle-chain', `honest replicas still sent ${this.stats.lateTimeouts} timeouts more than ${this.#coreConfig.maxTimeoutMs} ms after every tx was committed`)
     }
   }
 
@@ -949,17 +972,14 @@ export class Simulation {
     this.#queueScript(step)
   }
 
-  /** Crashes a replica in the middle of its next step, after `afterActions` of its actions. */
-  armCrash (id: number, afterActions: number): void {
+  /** Crashes a replica in the middle of its next step (of kind `on`), after `afterActions` of its actions. */
+  armCrash (id: number, afterActions: number, on: CoreEvent['type'] | null = null): void {
     this.nodes[id]!.crashArmed = afterActions
+    this.nodes[id]!.crashOn = on
   }
 
-  get submittedCount (): number { return this.#submitted.size }
-  get doneAt (): number { return this.#doneAt }
   core (id: number): ConsensusCore | null { return this.nodes[id]!.core }
   committedLog (id: number): readonly LogEntry[] { return this.nodes[id]!.durable.log }
-  quorum (): number { return quorumOf(this.n) }
-  latestCertificate (id: number): Certificate | null { return this.nodes[id]!.core?.highQc ?? null }
 }
 
 function describeMessage (m: ConsensusMessage): string {
