@@ -19,6 +19,11 @@ export type DomainTag = (typeof DomainTag)[keyof typeof DomainTag]
 const utf8 = new TextEncoder()
 
 export function domainMessage (tag: DomainTag, chainId: string, body: Uint8Array): Uint8Array {
+  return taggedMessage(tag, chainId, body)
+}
+
+/** The layout of `domainMessage` for any tag (rollups use their own tags with it). */
+export function taggedMessage (tag: string, chainId: string, body: Uint8Array): Uint8Array {
   const tagBytes = utf8.encode(tag)
   const chainBytes = utf8.encode(chainId)
   if (tagBytes.length > 255 || chainBytes.length > 255) throw new RangeError('tag and chain id must be at most 255 bytes')

@@ -436,24 +436,22 @@ export class ConsensusDriver {
 
   /** Tx hashes counted in the uncommitted ancestors from `hash` down to the committed tip. */
   #ancestorTxs (hash: Uint8Array): Set<string> {
-    const out = new Set<string>()
-    let cursor = hash
-    while (!equalBytes(cursor, this.#core.tip.hash)) {
-      const block = this.#core.block(cursor)
-      if (block === undefined) break
-      for (const hex of this.#payloads.get(bytesToHex(cursor))?.countedHexes ?? []) out.add(hex)
-      cursor = block.header.parentHash
-    }
-    return out
+    return this.#collectAncestors(hash, (p) => p.countedHexes)
   }
 
+  /** Chunk digests of the uncommitted ancestors from `hash` down to the committed tip. */
   #ancestorChunks (hash: Uint8Array): Set<string> {
+    return this.#collectAncestors(hash, (p) => p.chunkDigestHexes)
+  }
+
+  #collectAncestors (hash: Uint8Array, pick: (payload: BlockPayload) => Iterable<string>): Set<string> {
     const out = new Set<string>()
     let cursor = hash
     while (!equalBytes(cursor, this.#core.tip.hash)) {
       const block = this.#core.block(cursor)
       if (block === undefined) break
-      for (const hex of this.#payloads.get(bytesToHex(cursor))?.chunkDigestHexes ?? []) out.add(hex)
+      const payload = this.#payloads.get(bytesToHex(cursor))
+      if (payload !== undefined) for (const hex of pick(payload)) out.add(hex)
       cursor = block.header.parentHash
     }
     return out
