@@ -1,0 +1,166 @@
+/**
+ * `npm run bench -- [flags]`: the ordering-latency benchmark. Starts its own committee
+ * (the devnet's `initHome` + `startNodeProcess`), drives open-loop load through the
+ * public API with the SDK (pre-signed txs, keep-alive HTTP, verified slice streams) and
+ * measures per tx, on the client clock, submit -> acknowledged -> final slice delivered
+ * (plus sampled node-side stages). Optional baselines run with the same generator and
+ * txs: a one-member committee (`single`) or a 3-member etcd cluster as an ordered log
+ * (`etcd`). Writes DIR/result.json, DIR/report.md and SVG plots. See bench/README.md.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { cpus, platform, release } from 'node:os'
+import { resolve } from 'node:path'
+import { installSignalHandlers, runCleanups, wasInterrupted } from './lib/cleanup.js'
+import { ETCD_INSTALL_HINT, etcdVersion } from './lib/etcd.js'
+import { writeOutput, type BenchOutput } from './lib/report.js'
+import { CHAIN_ID, loadavg, runOne, type RunSettings, type RunSpec } from './lib/run.js'
+import { presignTxs } from './lib/txgen.js'
+
+const int = (min: number) => (v: string): number => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer >= ${min}`)
+  return n
+}
+const num = (min: number) => (v: string): number => {
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`must be a number >= ${min}`)
+  return n
+}
+const rateList = (v: string): number[] => v.split(',').map((x) => {
+  const n = Number(x.trim())
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`bad rate "${x}"`)
+  return n
+})
+
+const program = new Command()
+  .name('npm run bench --')
+  .description('Ordering latency of a sequencer committee under open-loop load (submit -> ack -> final slice delivered), with optional single-node and etcd baselines.')
+  .option('--nodes <n>', 'committee size', int(1), 4)
+  .option('--rate <tps>', 'offered load, txs per second (open loop)', num(0.1), 1000)
+  .option('--duration <s>', 'measured seconds', num(1), 20)
+  .option('--warmup <s>', 'seconds of load before the measured window (not measured)', num(0), 3)
+  .option('--drain <s>', 'after the load, wait at most this long for acknowledged txs to become final', num(0), 10)
+  .option('--actions <k>', 'payloads per signed tx (one rollup per tx)', int(1), 1)
+  .option('--payload <bytes>', 'bytes per payload', int(1), 256)
+  .option('--rollups <list>', 'rollups of the genesis; txs alternate between them', 'token,kv')
+  .addOption(new Option('--payload-kind <kind>', 'random bytes (the toy rollups record failed receipts) or valid kv sets for kv').choices(['random', 'valid']).default('random'))
+  .addOption(new Option('--rollup-exec <on|off>', 'whether the members run the in-process toy rollups (as the devnet does)').choices(['on', 'off']).default('on'))
+  .option('--sweep <rates>', 'one run per rate, e.g. 500,1000,2000 (overrides --rate)', rateList)
+  .addOption(new Option('--baseline <kind>', 'baseline run with the same load: etcd (3-member cluster via the v3 JSON gateway), single (a one-member committee), none').choices(['etcd', 'single', 'none']).default('none'))
+  .option('--out <dir>', 'output folder (default bench/results/<timestamp>)')
+  .option('--senders <k>', 'signing keys = keep-alive HTTP connections (one request in flight each), spread over the members', int(1), 128)
+  .addOption(new Option('--verifier <kind>', 'slice verification in the client: node (the node\'s checks with node:crypto) or noble (the SDK\'s createVerifier)').choices(['node', 'noble']).default('node'))
+  .option('--poll-sample <tps>', 'txs per second whose node-side stages (proposed, final) are polled via GET /v1/txs/:hash; 0 = off', num(0), 5)
+  .option('--subscribe-member <i>', 'member whose slice streams (and tx status) are followed', int(0), 0)
+  .option('--cpu-prof <member>', 'run this member under node --cpu-prof (profile in DIR/profiles/)', int(0))
+  .option('--keep', 'keep the temp data folders of nodes and etcd', false)
+  .addHelpText('after', `
+Examples:
+  npm run bench -- --rate 1000 --duration 20 --baseline etcd
+  npm run bench -- --sweep 250,500,1000,2000 --duration 10
+  npm run bench -- --nodes 4 --rate 50 --duration 3 --warmup 1 --out /tmp/b`)
+
+interface Opts {
+  nodes: number, rate: number, duration: number, warmup: number, drain: number, actions: number, payload: number, rollups: string
+  payloadKind: 'random' | 'valid', rollupExec: 'on' | 'off'
+  sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, verifier: 'node' | 'noble', pollSample: number
+  subscribeMember: number, cpuProf?: number, keep: boolean
+}
+
+async function main (): Promise<number> {
+  program.parse()
+  const o = program.opts<Opts>()
+  installSignalHandlers()
+  const rollups = o.rollups.split(',').map((x) => x.trim()).filter((x) => x.length > 0)
+  if (rollups.length === 0) throw new Error('--rollups needs at least one rollup')
+  if (o.actions > 16) throw new Error('--actions: the default genesis allows at most 16 actions per tx')
+  if (o.payload > 64 * 1024) throw new Error('--payload: the default genesis allows at most 65536 bytes per payload')
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')
+  const outDir = resolve(o.out ?? `bench/results/${stamp}`)
+  const rates = o.sweep ?? [o.rate]
+  const sweep = o.sweep !== undefined
+  const notes: string[] = []
+  let etcd: string | null = etcdVersion()
+  const specs: RunSpec[] = [{ kind: 'sequencer', nodes: o.nodes, label: `sequencer-${o.nodes}` }]
+  if (o.baseline === 'single') specs.push({ kind: 'sequencer', nodes: 1, label: 'single-1' })
+  if (o.baseline === 'etcd') {
+    if (etcd === null) {
+      process.stderr.write(`bench: ${ETCD_INSTALL_HINT}; skipping the etcd baseline\n`)
+      notes.push(`etcd baseline skipped: ${ETCD_INSTALL_HINT}`)
+    } else {
+      specs.push({ kind: 'etcd', members: 3, label: 'etcd-3' })
+    }
+  }
+  if (o.baseline !== 'etcd') etcd = null
+  const output: BenchOutput = {
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    date: new Date().toISOString(),
+    config: { nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, baseline: o.baseline, senders: o.senders, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, out: outDir },
+    host: { cpu_model: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${release()}`, etcd },
+    load_average_before: loadavg(),
+    runs: [],
+    notes,
+    sweep
+  }
+  process.stderr.write(`bench: results in ${outDir}; load average ${output.load_average_before.join(' ')}\n`)
+  let failed = false
+  try {
+    for (const rate of rates) {
+      const total = Math.round(rate * (o.warmup + o.duration))
+      const t0 = performance.now()
+      const txs = presignTxs({
+        chainId: CHAIN_ID,
+        count: total,
+        senders: o.senders,
+        rollups: rollups.map((name, i) => ({ id: i + 1, name })),
+        actions: o.actions,
+        payloadBytes: o.payload,
+        payloadKind: o.payloadKind
+      })
+      const hashIndex = new Map<string, number>()
+      txs.hashes.forEach((h, i) => hashIndex.set(h, i))
+      process.stderr.write(`bench: signed ${total} txs (mean ${txs.meanTxBytes.toFixed(0)} B) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)
+      for (const spec of specs) {
+        if (wasInterrupted()) throw new Error('interrupted')
+        const ac = new AbortController()
+        // a hard bound on one run: start-up, load, drain and stopping
+        const boundMs = (120 + o.warmup + o.duration + o.drain + 30) * 1000
+        const watchdog = setTimeout(() => ac.abort(), boundMs)
+        const settings: RunSettings = {
+          rate, duration: o.duration, warmup: o.warmup, drain: o.drain, senders: o.senders, actions: o.actions, payloadBytes: o.payload,
+          rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
+          cpuProfMember: spec.kind === 'sequencer' && spec.label === specs[0]!.label ? o.cpuProf : undefined,
+          signal: ac.signal
+        }
+        process.stderr.write(`bench: ${spec.label} at ${rate} tx/s: starting\n`)
+        try {
+          const result = await runOne(spec, txs, hashIndex, settings)
+          output.runs.push(result)
+          process.stderr.write(`bench: ${spec.label} at ${rate} tx/s: committed ${result.committed_tps} tx/s, p50 ${result.latency_ms.p50} ms, p99 ${result.latency_ms.p99} ms, lost ${result.lost}${result.error === undefined ? '' : `, ${result.error}`}\n`)
+          if (result.error !== undefined || result.lost > 0) failed = failed || spec === specs[0]
+        } catch (err) {
+          const message = ac.signal.aborted && !wasInterrupted() ? `run exceeded its time bound of ${boundMs / 1000} s` : (err as Error).message
+          process.stderr.write(`bench: ${spec.label} at ${rate} tx/s failed: ${message}\n`)
+          notes.push(`${spec.label} at ${rate} tx/s failed: ${message}`)
+          if (spec === specs[0]) failed = true
+          if (wasInterrupted()) throw err
+        } finally {
+          clearTimeout(watchdog)
+        }
+      }
+    }
+  } finally {
+    await runCleanups()
+    if (output.runs.length > 0 || notes.length > 0) {
+      await writeOutput(outDir, output)
+      process.stderr.write(`bench: wrote ${outDir}/result.json and report.md\n`)
+    }
+  }
+  return failed ? 1 : 0
+}
+
+main().then((code) => process.exit(code), async (err: Error) => {
+  process.stderr.write(`bench: ${err.message}\n`)
+  await runCleanups()
+  process.exit(wasInterrupted() ? 130 : 1)
+})

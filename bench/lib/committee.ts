@@ -1,0 +1,171 @@
+/**
+ * A fresh committee for one bench run, made the way the devnet makes it: `initHome`
+ * (genesis, keys, configs) with free p2p ports in a temp folder, one `seqnode start`
+ * process per member (`startNodeProcess`), then a wait until every member sees the n-1
+ * others. Everything is registered for cleanup; the temp folder is removed afterwards.
+ *
+ * `cpuProfMember` starts that one member under `node --cpu-prof` (the devnet helper has no
+ * way to pass node flags, and NODE_OPTIONS refuses --cpu-prof); the profile is written
+ * when the member exits on SIGTERM.
+ */
+import { spawn } from 'node:child_process'
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type AddressInfo, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startNodeProcess, type NodeProcess } from '../../devnet/node-process.js'
+import { initHome } from '../../src/node/init-home.js'
+import { onCleanup, trackChild, trackTempDir } from './cleanup.js'
+import { keepAliveAgent, rawRequest } from './http.js'
+
+export interface Member { name: string, url: string, proc: NodeProcess }
+
+export interface Committee {
+  members: Member[]
+  genesisText: string
+  chainId: string
+  rollups: Array<{ id: number, name: string }>
+  home: string
+  startMs: number
+  stop: () => Promise<void>
+}
+
+export interface CommitteeOptions {
+  nodes: number
+  chainId: string
+  rollups: string[]
+  logDir: string
+  keepHome: boolean
+  /** false: the members run no in-process rollups (ordering only) */
+  rollupExec: boolean
+  cpuProfMember?: number
+  profileDir?: string
+  startTimeoutMs?: number
+}
+
+export async function startCommittee (opts: CommitteeOptions): Promise<Committee> {
+  const t0 = performance.now()
+  const home = await mkdtemp(join(tmpdir(), 'seq-bench-'))
+  const untrackHome = opts.keepHome ? () => {} : trackTempDir(home)
+  const p2pPorts = await freePorts(opts.nodes)
+  const init = await initHome({ dir: home, chainId: opts.chainId, nodes: opts.nodes, rollups: opts.rollups, basePort: 0, p2pPorts })
+  if (!opts.rollupExec) {
+    for (const n of init.nodes) {
+      const config = JSON.parse(await readFile(n.configFile, 'utf8')) as { rollups: unknown[] }
+      config.rollups = []
+      await writeFile(n.configFile, JSON.stringify(config, null, 2) + '\n')
+    }
+  }
+  await mkdir(opts.logDir, { recursive: true })
+  const members: Array<Member | null> = new Array(opts.nodes).fill(null)
+  const logs: WriteStream[] = []
+  let stopped = false
+  const stop = async (): Promise<void> => {
+    if (stopped) return
+    stopped = true
+    await Promise.all(members.map((m) => m?.proc.stop(8000)))
+    await Promise.all(logs.map((l) => new Promise((resolve) => l.end(resolve))))
+    if (!opts.keepHome) {
+      await rm(home, { recursive: true, force: true, maxRetries: 3 })
+      untrackHome()
+    }
+  }
+  const unregister = onCleanup(`committee of ${opts.nodes}`, stop)
+  try {
+    await Promise.all(init.nodes.map(async (n, i) => {
+      const log = createWriteStream(join(opts.logDir, `${n.name}.log`), { flags: 'a' })
+      logs.push(log)
+      const onLog = (line: string): void => { log.write(line) }
+      const proc = i === opts.cpuProfMember
+        ? await startProfiledNodeProcess(n.configFile, opts.profileDir ?? opts.logDir, onLog, opts.startTimeoutMs ?? 60_000)
+        : await startNodeProcess(n.configFile, { apiPort: 0, logLevel: 'warn', onLog })
+      trackChild(proc.child)
+      members[i] = { name: n.name, url: proc.url, proc }
+    }))
+    const live = members as Member[]
+    await waitForPeers(live, opts.nodes - 1, opts.startTimeoutMs ?? 60_000)
+    const genesisText = await readFile(init.genesisFile, 'utf8')
+    const genesis = JSON.parse(genesisText) as { rollups: Array<{ id: number, name: string }> }
+    return {
+      members: live,
+      genesisText,
+      chainId: opts.chainId,
+      rollups: genesis.rollups.map((r) => ({ id: r.id, name: r.name })),
+      home,
+      startMs: performance.now() - t0,
+      stop: async () => { unregister(); await stop() }
+    }
+  } catch (err) {
+    unregister()
+    await stop()
+    throw err
+  }
+}
+
+const statusAgent = keepAliveAgent(8)
+
+async function waitForPeers (members: Member[], peers: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let counts: number[] = []
+  while (Date.now() < deadline) {
+    counts = await Promise.all(members.map(async (m) => {
+      try {
+        const reply = await rawRequest(statusAgent, `${m.url}/v1/status`, { signal: AbortSignal.timeout(2000) })
+        return (JSON.parse(reply.body.toString('utf8')) as { peers: number }).peers
+      } catch {
+        return -1
+      }
+    }))
+    if (counts.every((c) => c >= peers)) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`members do not see each other after ${timeoutMs} ms (peers: ${counts.join(', ')})`)
+}
+
+const BIN = fileURLToPath(new URL('../../bin/seqnode.js', import.meta.url))
+
+/** startNodeProcess with `--cpu-prof`; the child is killed if it does not come up. */
+async function startProfiledNodeProcess (configFile: string, profileDir: string, onLog: (line: string) => void, timeoutMs: number): Promise<NodeProcess> {
+  await mkdir(profileDir, { recursive: true })
+  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profileDir, BIN, 'start', '--config', configFile, '--api-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  trackChild(child)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  let stderr = ''
+  child.stdout!.on('data', (d: Buffer) => onLog(d.toString()))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`profiled node did not start within ${timeoutMs} ms:\n${stderr}`)) }, timeoutMs)
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      onLog(d.toString())
+      const m = /API listening on (http:\/\/\S+)/.exec(stderr)
+      if (m !== null) { clearTimeout(timer); resolve(m[1]!) }
+    })
+    void exited.then(() => { clearTimeout(timer); reject(new Error(`profiled node exited:\n${stderr}`)) })
+  })
+  return {
+    url,
+    child,
+    stop: async (graceMs = 5000) => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGTERM')
+      // writing a large profile takes a moment
+      const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(graceMs, 20_000))
+      await exited
+      clearTimeout(timer)
+    }
+  }
+}
+
+/** Ports the OS says are free now (p2p ports must be in genesis configs before start). */
+export async function freePorts (count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve(server))
+  })))
+  const ports = servers.map((s) => (s.address() as AddressInfo).port)
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+  return ports
+}

@@ -1,0 +1,242 @@
+/** result.json, report.md and the SVG plots of one bench invocation. */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { RunResult } from './run.js'
+import { cdfPoints, r2, type Summary } from './stats.js'
+import { lineChart, type Series } from './svg.js'
+
+export interface BenchOutput {
+  command: string
+  date: string
+  config: Record<string, unknown>
+  host: { cpu_model: string, cores: number, node: string, platform: string, etcd: string | null }
+  load_average_before: number[]
+  runs: RunResult[]
+  notes: string[]
+  sweep: boolean
+}
+
+const STAGE_TITLES: Record<string, string> = {
+  ack: 'submit → acknowledged (202)',
+  proposed_at_node_sampled: 'submit → proposed at node (sampled, polled)',
+  final_at_node_sampled: 'submit → final at node (sampled, polled)',
+  final_delivered: 'submit → final slice delivered',
+  ack_to_final_delivered: 'acknowledged → final slice delivered',
+  delivered_after_node_final_sampled: 'final at node → slice delivered (sampled)'
+}
+
+function name (r: RunResult, sweep: boolean): string {
+  return sweep ? `${r.label} @${r.rate}` : r.label
+}
+
+export function ratios (seq: RunResult, base: RunResult): Record<string, number | null> {
+  const q = (a: number | null, b: number | null): number | null => a === null || b === null || b === 0 ? null : r2(a / b)
+  return {
+    p50: q(seq.latency_ms.p50, base.latency_ms.p50),
+    p90: q(seq.latency_ms.p90, base.latency_ms.p90),
+    p99: q(seq.latency_ms.p99, base.latency_ms.p99),
+    max: q(seq.latency_ms.max, base.latency_ms.max),
+    committed_tps: q(seq.committed_tps, base.committed_tps)
+  }
+}
+
+export async function writeOutput (dir: string, out: BenchOutput): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  const runs = out.runs
+  const primary = runs.find((r) => r.target === 'sequencer' && r.error === undefined) ?? runs[0]
+  const strip = (r: RunResult): Omit<RunResult, 'samples'> => { const { samples: _samples, ...rest } = r; return rest }
+  const comparisons: Array<Record<string, unknown>> = []
+  const rates = [...new Set(runs.map((r) => r.rate))]
+  for (const rate of rates) {
+    const main = runs.find((r) => r.rate === rate && r.label === mainLabel(runs))
+    if (main === undefined) continue
+    for (const base of runs.filter((r) => r.rate === rate && r !== main)) {
+      comparisons.push({ rate, sequencer: main.label, baseline: base.label, ratio_sequencer_over_baseline: ratios(main, base) })
+    }
+  }
+  const json = {
+    command: out.command,
+    date: out.date,
+    config: out.config,
+    cpu_model: out.host.cpu_model,
+    host: out.host,
+    load_average_before: out.load_average_before,
+    // the headline fields are those of the first sequencer run (the only one unless --sweep/--baseline)
+    ...(primary === undefined ? {} : headline(primary)),
+    comparisons,
+    sweep: out.sweep ? runs.map((r) => ({ label: r.label, rate: r.rate, offered_tps: r.offered_tps, committed_tps: r.committed_tps, p50: r.latency_ms.p50, p90: r.latency_ms.p90, p99: r.latency_ms.p99, max: r.latency_ms.max, lost: r.lost })) : undefined,
+    runs: runs.map(strip),
+    notes: out.notes
+  }
+  await writeFile(join(dir, 'result.json'), JSON.stringify(json, null, 2) + '\n')
+  const plots = await writePlots(dir, out)
+  await writeFile(join(dir, 'report.md'), markdown(out, comparisons, plots))
+}
+
+function mainLabel (runs: RunResult[]): string {
+  return runs.find((r) => r.target === 'sequencer')?.label ?? runs[0]?.label ?? ''
+}
+
+function headline (r: RunResult): Record<string, unknown> {
+  return {
+    offered_tps: r.offered_tps,
+    committed_tps: r.committed_tps,
+    payloads_per_s: r.payloads_per_s,
+    latency_ms: { p50: r.latency_ms.p50, p90: r.latency_ms.p90, p99: r.latency_ms.p99, max: r.latency_ms.max },
+    latency_ms_second_half: r.latency_ms_second_half,
+    stages_ms: r.stages_ms,
+    submitted: r.submitted,
+    acknowledged: r.acknowledged,
+    committed: r.committed,
+    rejected: r.rejected,
+    lost: r.lost,
+    rss_mb_max: r.rss_mb_max,
+    cpu_cores: r.cpu_cores,
+    client: r.client
+  }
+}
+
+async function writePlots (dir: string, out: BenchOutput): Promise<string[]> {
+  const files: string[] = []
+  const runs = out.runs.filter((r) => r.samples !== undefined)
+  const put = async (file: string, svg: string): Promise<void> => { await writeFile(join(dir, file), svg); files.push(file) }
+  // CDF: every stage of the main run(s); final only for the baselines
+  const cdf: Series[] = []
+  const main = mainLabel(runs)
+  for (const r of runs) {
+    const stages = r.label === main && !out.sweep ? Object.keys(STAGE_TITLES).filter((k) => r.samples![k] !== undefined) : ['final_delivered']
+    for (const st of stages) {
+      if (st === 'delivered_after_node_final_sampled') continue
+      const pts = cdfPoints(r.samples![st]!)
+      if (pts.length === 0) continue
+      const title = r.target === 'etcd' ? 'submit → put answered' : (STAGE_TITLES[st] ?? st)
+      cdf.push({ name: `${name(r, out.sweep)}: ${title.replace('submit → ', '→ ')}`, points: pts, dash: r.label !== main })
+    }
+  }
+  if (cdf.length > 0) {
+    await put('latency-cdf.svg', lineChart({ title: 'Latency CDF per stage (client clock, from the scheduled submit)', xLabel: 'latency (ms, log scale)', yLabel: 'fraction of txs', xLog: true, yMin: 0, yMax: 1, width: 1000, height: 460, series: cdf }))
+  }
+  const warmup = out.runs[0]?.warmup_s ?? 0
+  const duration = out.runs[0]?.duration_s ?? 0
+  const bands = [{ from: 0, to: warmup, label: 'warmup' }, { from: warmup + duration, to: warmup + duration + 1000, label: 'drain' }]
+  // the timeline ends with the last second that saw a final tx (or a submit)
+  const lastActive = Math.max(warmup + duration, ...runs.map((r) => r.timeline.reduce((a, p, t) => (p.committed > 0 || p.offered > 0 ? t + 1 : a), 0)))
+  const clip = (r: RunResult): RunResult['timeline'] => r.timeline.slice(0, lastActive)
+  const latSeries: Series[] = []
+  const tpSeries: Series[] = []
+  for (const r of runs) {
+    const nm = name(r, out.sweep)
+    latSeries.push({ name: `${nm} p50`, points: clip(r).map((p) => [p.t + 0.5, p.p50 ?? Number.NaN]), dash: r.label !== main })
+    latSeries.push({ name: `${nm} p99`, points: clip(r).map((p) => [p.t + 0.5, p.p99 ?? Number.NaN]), dash: r.label !== main })
+    tpSeries.push({ name: `${nm} final`, points: clip(r).map((p) => [p.t + 0.5, p.committed]), dash: r.label !== main })
+    if (r.label === main) tpSeries.push({ name: `${nm} offered`, points: clip(r).map((p) => [p.t + 0.5, p.offered]), color: '#999999', dash: true })
+  }
+  if (latSeries.length > 0) {
+    await put('latency-over-time.svg', lineChart({ title: 'Latency by submit second (submit → final)', xLabel: 'seconds since load start', yLabel: 'latency (ms, log scale)', yLog: true, xMin: 0, xMax: lastActive, width: 1000, height: 440, bands, series: latSeries }))
+    await put('throughput-over-time.svg', lineChart({ title: 'Throughput: txs offered and final per second', xLabel: 'seconds since load start', yLabel: 'tx/s', yMin: 0, xMin: 0, xMax: lastActive, width: 1000, height: 440, bands, series: tpSeries }))
+  }
+  if (out.sweep) {
+    const sweepSeries: Series[] = []
+    const colors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e']
+    for (const [k, label] of [...new Set(out.runs.map((r) => r.label))].entries()) {
+      const pts = out.runs.filter((r) => r.label === label && r.committed_tps !== null).sort((a, b) => a.rate - b.rate)
+      const color = colors[k % colors.length]!
+      sweepSeries.push({ name: `${label} p50`, points: pts.map((r) => [r.committed_tps!, r.latency_ms.p50 ?? Number.NaN]), markers: true, color })
+      sweepSeries.push({ name: `${label} p99`, points: pts.map((r) => [r.committed_tps!, r.latency_ms.p99 ?? Number.NaN]), markers: true, color, dash: true })
+    }
+    await put('sweep-latency-vs-throughput.svg', lineChart({ title: 'Latency vs committed throughput (one point per offered rate)', xLabel: 'committed tx/s', yLabel: 'submit → final latency (ms, log scale)', yLog: true, xMin: 0, width: 900, height: 440, series: sweepSeries }))
+  }
+  return files
+}
+
+function cell (v: number | null | undefined, digits = 1): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits)
+}
+
+function lat (s: Summary | undefined): string {
+  if (s === undefined || s.count === 0) return '–'
+  return `${cell(s.p50)} / ${cell(s.p90)} / ${cell(s.p99)} / ${cell(s.max)}`
+}
+
+function sumValues (o: Record<string, number | null>): number | null {
+  const vals = Object.values(o).filter((v): v is number => v !== null)
+  return vals.length === 0 ? null : vals.reduce((a, b) => a + b, 0)
+}
+
+function maxValues (o: Record<string, number | null>): number | null {
+  const vals = Object.values(o).filter((v): v is number => v !== null)
+  return vals.length === 0 ? null : Math.max(...vals)
+}
+
+function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>, plots: string[]): string {
+  const L: string[] = []
+  const runs = out.runs
+  L.push(`# Ordering latency benchmark`, '')
+  L.push('```sh', out.command, '```', '')
+  L.push(`- date: ${out.date}`)
+  L.push(`- host: ${out.host.cpu_model}, ${out.host.cores} cores, Node ${out.host.node}, ${out.host.platform}${out.host.etcd === null ? '' : `, ${out.host.etcd}`}`)
+  L.push(`- load average before (1/5/15 min): ${out.load_average_before.join(' / ')} (other work on the machine shares these cores)`)
+  const c = out.config
+  L.push(`- load: open loop, ${String(c.actions)} payload(s) of ${String(c.payload)} B (${String(c.payload_kind)}) per signed tx, rollups ${String(c.rollups)} (in-process execution ${String(c.rollup_exec)}), ${String(c.senders)} senders (keys = keep-alive connections), warmup ${String(c.warmup)} s, measured ${String(c.duration)} s, drain ≤ ${String(c.drain)} s`, '')
+  L.push('## Results', '')
+  const cols = runs.map((r) => name(r, out.sweep))
+  L.push(`| | ${cols.join(' | ')} |`)
+  L.push(`|---|${cols.map(() => '---:').join('|')}|`)
+  const row = (label: string, f: (r: RunResult) => string): void => { L.push(`| ${label} | ${runs.map(f).join(' | ')} |`) }
+  row('members', (r) => `${r.members} (${r.target})`)
+  row('offered tx/s', (r) => cell(r.offered_tps))
+  row('committed tx/s (final in window)', (r) => cell(r.committed_tps))
+  row('payloads/s', (r) => cell(r.payloads_per_s))
+  row('**submit → final, p50 / p90 / p99 / max (ms)**', (r) => lat(r.latency_ms))
+  row('same, second half of the window only', (r) => lat(r.latency_ms_second_half))
+  row('submit → ack, p50 / p90 / p99 / max (ms)', (r) => lat(r.stages_ms.ack))
+  row('submitted / acked / final', (r) => `${r.submitted} / ${r.acknowledged} / ${r.committed}`)
+  row('lost (acked, not final after drain)', (r) => String(r.lost))
+  row('rejected', (r) => Object.keys(r.rejected).length === 0 ? '0' : Object.entries(r.rejected).map(([k, v]) => `${k}: ${v}`).join(', '))
+  row('RSS max per member (MB)', (r) => Object.values(r.rss_mb_max).map((v) => cell(v, 0)).join(', '))
+  row('CPU cores used, members (sum)', (r) => `${Object.values(r.cpu_cores).map((v) => cell(v, 2)).join(' + ')} = ${cell(sumValues(r.cpu_cores), 2)}`)
+  row('client CPU cores / event loop busy', (r) => `${cell(r.client.cpu_cores, 2)} / ${cell(r.client.event_loop_utilization === null ? null : r.client.event_loop_utilization * 100, 0)} %`)
+  row('client schedule lag p99 / max (ms)', (r) => `${cell(r.client.schedule_lag_ms.p99)} / ${cell(r.client.schedule_lag_ms.max)}`)
+  row('max in flight', (r) => String(r.client.max_in_flight))
+  row('member event-loop lag p99, max (ms)', (r) => cell(maxValues(r.eventloop_lag_p99_ms_max)))
+  row('batches/s, txs per batch, txs per chunk', (r) => r.node_metrics === undefined ? '–' : `${cell(r.node_metrics.batches_per_s as number | null)}, ${cell(r.node_metrics.txs_per_batch_mean as number | null)}, ${cell(r.node_metrics.txs_per_chunk_mean as number | null, 2)}`)
+  row('mean round (ms)', (r) => r.node_metrics === undefined ? '–' : cell(r.node_metrics.round_ms_mean as number | null))
+  row('machine busy cores / of which other processes', (r) => r.machine === undefined ? '–' : `${cell(r.machine.busy_cores, 2)} / ${cell(r.machine.other_cores, 2)} (of ${r.machine.cores})`)
+  row('load average before → after', (r) => `${r.load_average_before[0] ?? '–'} → ${r.load_average_after[0] ?? '–'}`)
+  L.push('')
+  for (const r of runs.filter((x) => x.error !== undefined)) L.push(`**${name(r, out.sweep)}: ${r.error}**`, '')
+  if (comparisons.length > 0) {
+    L.push('### Ratios (sequencer / baseline; latency > 1 means the sequencer is slower)', '')
+    L.push('| rate | sequencer | baseline | p50 | p90 | p99 | max | committed tx/s |')
+    L.push('|---:|---|---|---:|---:|---:|---:|---:|')
+    for (const cmp of comparisons) {
+      const q = cmp.ratio_sequencer_over_baseline as Record<string, number | null>
+      L.push(`| ${String(cmp.rate)} | ${String(cmp.sequencer)} | ${String(cmp.baseline)} | ${cell(q.p50, 2)} | ${cell(q.p90, 2)} | ${cell(q.p99, 2)} | ${cell(q.max, 2)} | ${cell(q.committed_tps, 2)} |`)
+    }
+    L.push('')
+  }
+  const seqRuns = runs.filter((r) => r.target === 'sequencer')
+  if (seqRuns.length > 0) {
+    L.push('## Stages (sequencer), p50 / p90 / p99 / max in ms, from the scheduled submit instant', '')
+    L.push(`| stage | ${seqRuns.map((r) => name(r, out.sweep)).join(' | ')} |`)
+    L.push(`|---|${seqRuns.map(() => '---:').join('|')}|`)
+    for (const [key, title] of Object.entries(STAGE_TITLES)) {
+      L.push(`| ${title} | ${seqRuns.map((r) => { const s = (r.stages_ms as unknown as Record<string, Summary | undefined>)[key]; return s === undefined ? '–' : `${lat(s)} (n=${s.count})` }).join(' | ')} |`)
+    }
+    L.push('')
+    L.push('- *acknowledged*: the 202 reply (the tx is in the ingress member\'s synced write-ahead log).')
+    L.push('- *proposed / final at node* (sampled): `GET /v1/txs/:hash` on the subscriber\'s member, polled every 5 ms (longer for slow txs, about 5 % of the elapsed time) for a few txs a second; the instant is the midpoint between the last poll that did not see the state and the reply that did, so these carry ± half a poll interval plus a round trip.')
+    L.push('- *final slice delivered*: the tx hash in a slice from `subscribeSlices` on one member, after the client verified the slice (commit proof, quorum signatures, NMT completeness). The node pushes a slice as soon as the batch is final, so this is *final at the node* plus slice building, the WebSocket hop and verification; the sampled *final at node → slice delivered* row shows that difference directly.')
+    L.push('')
+  }
+  if (plots.length > 0) {
+    L.push('## Plots', '')
+    for (const p of plots) L.push(`![${p}](${p})`, '')
+  }
+  if (out.notes.length > 0) {
+    L.push('## Notes', '')
+    for (const n of out.notes) L.push(`- ${n}`)
+    L.push('')
+  }
+  return L.join('\n')
+}

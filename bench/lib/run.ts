@@ -1,0 +1,633 @@
+/**
+ * One measured run against one target: a fresh sequencer committee (`sequencer`, n
+ * members, possibly 1) or a fresh 3-member etcd cluster (`etcd`), the same pre-signed
+ * txs, the same open-loop schedule, the same HTTP client. Returns everything the
+ * report needs; every process it starts is stopped before it returns (or throws).
+ */
+import type http from 'node:http'
+import { readFileSync } from 'node:fs'
+import { cpus, loadavg as osLoadavg } from 'node:os'
+import { join } from 'node:path'
+import WebSocket from 'ws'
+import { committeeFromGenesis, SequencerApiError, SequencerClient, type VerifiedSlice } from '../../src/client/index.js'
+import { startCommittee } from './committee.js'
+import { startEtcdCluster } from './etcd.js'
+import { agentFetch, keepAliveAgent, rawRequest } from './http.js'
+import { byLabel, delta, histogramQuantile, MetricsSampler, type MetricMap } from './metrics.js'
+import { createBenchVerifier, type TimedVerifier } from './node-verifier.js'
+import { LoadRecord, runOpenLoop, TxState, waitUntil, type SubmitOutcome, type Target } from './open-loop.js'
+import { startProgress } from './progress.js'
+import { r1, r2, summarize, type Summary } from './stats.js'
+import type { TxSet } from './txgen.js'
+
+export const CHAIN_ID = 'bench-1'
+
+export interface RunSettings {
+  rate: number
+  duration: number
+  warmup: number
+  drain: number
+  senders: number
+  actions: number
+  payloadBytes: number
+  rollups: string[]
+  verifier: 'node' | 'noble'
+  rollupExec: boolean
+  /** sampled txs per second whose node-side stages are polled; 0 = none */
+  pollSample: number
+  subscribeMember: number
+  runDir: string
+  keep: boolean
+  cpuProfMember?: number
+  signal: AbortSignal
+}
+
+export type RunSpec =
+  | { kind: 'sequencer', nodes: number, label: string }
+  | { kind: 'etcd', members: number, label: string }
+
+export interface StageSet {
+  ack: Summary
+  proposed_at_node_sampled?: Summary
+  final_at_node_sampled?: Summary
+  final_delivered: Summary
+  ack_to_final_delivered?: Summary
+  delivered_after_node_final_sampled?: Summary
+}
+
+export interface RunResult {
+  label: string
+  target: 'sequencer' | 'etcd'
+  members: number
+  rate: number
+  duration_s: number
+  warmup_s: number
+  offered_tps: number | null
+  committed_tps: number | null
+  payloads_per_s: number | null
+  /** submit (scheduled instant) -> final: tx in a verified final slice delivered to the subscriber (etcd: put answered) */
+  latency_ms: Summary
+  /** submit -> final of the txs scheduled in the second half of the window (past the start-up transient) */
+  latency_ms_second_half: Summary
+  stages_ms: StageSet
+  submitted: number
+  acknowledged: number
+  committed: number
+  rejected: Record<string, number>
+  lost: number
+  final_without_ack: number
+  unanswered: number
+  warmup_txs: { submitted: number, acknowledged: number, committed: number, lost: number }
+  rss_mb_max: Record<string, number | null>
+  cpu_cores: Record<string, number | null>
+  eventloop_lag_p99_ms_max: Record<string, number | null>
+  mempool_txs_max?: Record<string, number | null>
+  node_metrics?: Record<string, unknown>
+  etcd?: Record<string, unknown>
+  client: {
+    cpu_cores: number | null
+    event_loop_utilization: number | null
+    schedule_lag_ms: Summary
+    max_in_flight: number
+    senders: number
+    verifier?: string
+    slices_verified?: number
+    verify_ms_mean?: number | null
+    verify_ms_max?: number | null
+    verify_cpu_cores?: number | null
+    stream_errors?: Record<string, number>
+    poll_sampled?: number
+  }
+  timeline: Array<{ t: number, offered: number, committed: number, p50: number | null, p99: number | null }>
+  /** the whole machine in the window (/proc/stat): busy cores, and what neither the members nor the client used */
+  machine?: { cores: number, busy_cores: number | null, other_cores: number | null }
+  startup_ms: number
+  load_average_before: number[]
+  load_average_after: number[]
+  /** raw per-stage samples for the CDF plot (not written to result.json) */
+  samples?: Record<string, number[]>
+  error?: string
+}
+
+export async function runOne (spec: RunSpec, txs: TxSet, hashIndex: Map<string, number>, s: RunSettings): Promise<RunResult> {
+  return spec.kind === 'sequencer' ? await runSequencer(spec, txs, hashIndex, s) : await runEtcd(spec, txs, s)
+}
+
+/** jiffies of the whole machine from /proc/stat: [busy, total] */
+function machineJiffies (): [number, number] | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+    const total = f.reduce((a, b) => a + b, 0)
+    const idle = (f[3] ?? 0) + (f[4] ?? 0)
+    return [total - idle, total]
+  } catch {
+    return null
+  }
+}
+
+interface Window {
+  machine0?: [number, number] | null
+  machine1?: [number, number] | null
+  cpu0?: NodeJS.CpuUsage
+  elu0?: ReturnType<typeof performance.eventLoopUtilization>
+  cpu?: NodeJS.CpuUsage
+  elu?: ReturnType<typeof performance.eventLoopUtilization>
+  verify0?: number
+  verify1?: number
+  metrics0?: Map<string, MetricMap | null>
+  metrics1?: Map<string, MetricMap | null>
+}
+
+/** Schedules the window snapshots (client CPU, event loop, node metrics) at the window edges. */
+function watchWindow (rec: LoadRecord, sampler: MetricsSampler, verifier: TimedVerifier | null): { win: Window, ended: Promise<void> } {
+  const win: Window = {}
+  const startIn = Math.max(0, rec.measureStart - performance.now())
+  const endIn = Math.max(0, rec.loadEnd - performance.now())
+  setTimeout(() => {
+    win.cpu0 = process.cpuUsage()
+    win.machine0 = machineJiffies()
+    win.elu0 = performance.eventLoopUtilization()
+    win.verify0 = verifier?.timing.totalMs ?? 0
+    void sampler.snapshot().then((m) => { win.metrics0 = m })
+  }, startIn)
+  const ended = new Promise<void>((resolve) => {
+    setTimeout(() => {
+      win.cpu = process.cpuUsage(win.cpu0)
+      win.machine1 = machineJiffies()
+      win.elu = performance.eventLoopUtilization(win.elu0)
+      win.verify1 = verifier?.timing.totalMs ?? 0
+      void sampler.snapshot().then((m) => { win.metrics1 = m; resolve() })
+    }, endIn)
+  })
+  return { win, ended }
+}
+
+async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs: TxSet, hashIndex: Map<string, number>, s: RunSettings): Promise<RunResult> {
+  const loadBefore = loadavg()
+  const committee = await startCommittee({
+    nodes: spec.nodes,
+    chainId: txs.chainId,
+    rollups: s.rollups,
+    logDir: join(s.runDir, 'logs', spec.label),
+    keepHome: s.keep,
+    rollupExec: s.rollupExec,
+    cpuProfMember: s.cpuProfMember,
+    profileDir: join(s.runDir, 'profiles', spec.label)
+  })
+  const agents: http.Agent[] = []
+  const subs: Array<{ close: () => void, done: Promise<void> }> = []
+  let sampler: MetricsSampler | null = null
+  let progress: { stop: () => void } | null = null
+  try {
+    const n = committee.members.length
+    const clients = Array.from({ length: s.senders }, (_, k) => {
+      const agent = keepAliveAgent(1)
+      agents.push(agent)
+      return new SequencerClient({ url: committee.members[k % n]!.url, fetch: agentFetch(agent), requestTimeoutMs: 30_000 })
+    })
+    const subMember = committee.members[Math.min(s.subscribeMember, n - 1)]!
+    const sideAgent = keepAliveAgent(16)
+    agents.push(sideAgent)
+    const verifier = createBenchVerifier(committeeFromGenesis(committee.genesisText), s.verifier)
+    const follower = new SequencerClient({ url: subMember.url, fetch: agentFetch(sideAgent), WebSocket: WebSocket as never, verifier })
+    const status = await follower.status()
+    const from = status.height + 1
+
+    const total = txs.count
+    const warmupCount = Math.round(s.rate * s.warmup)
+    const rec = new LoadRecord(total, s.rate, warmupCount)
+    const recent: number[] = []
+    const streamErrors: Record<string, number> = {}
+    let streamFailure: string | null = null
+    let slices = 0
+    let lastHeight = status.height
+    const onSlice = (slice: VerifiedSlice): void => {
+      const now = performance.now()
+      slices++
+      if (slice.height > lastHeight) lastHeight = slice.height
+      for (const leaf of slice.txs) {
+        if (leaf.actionIndex !== 0) continue
+        const i = hashIndex.get(leaf.txHash)
+        if (i === undefined || !Number.isNaN(rec.final[i]!)) continue
+        rec.markFinal(i, now)
+        recent.push(now - rec.scheduled[i]!)
+      }
+    }
+    for (const r of committee.rollups) {
+      const sub = follower.subscribeSlices({
+        rollup: r.id,
+        from,
+        onSlice,
+        onError: (err) => { const code = (err as { code?: string }).code ?? 'ERROR'; streamErrors[code] = (streamErrors[code] ?? 0) + 1 }
+      })
+      sub.done.catch((err: Error) => { streamFailure = `${(err as { code?: string }).code ?? 'ERROR'}: ${err.message}` })
+      subs.push(sub)
+    }
+
+    sampler = new MetricsSampler(committee.members.map((m) => ({ name: m.name, url: m.url })), sideAgent, 'seq_')
+    sampler.start()
+
+    const target: Target = {
+      submit: async (i): Promise<SubmitOutcome> => {
+        try {
+          await clients[i % s.senders]!.submit(txs.bytes[i]!)
+          return { ok: true }
+        } catch (err) {
+          return { ok: false, code: err instanceof SequencerApiError ? err.code : 'CLIENT_ERROR' }
+        }
+      }
+    }
+
+    // node-side stages of a sample: poll GET /v1/txs/:hash on the subscriber's member
+    const sampleEvery = s.pollSample > 0 ? Math.max(1, Math.round(s.rate / s.pollSample)) : 0
+    let polling = 0
+    let polled = 0
+    const pollDeadline = (): number => rec.loadEnd + s.drain * 1000
+    const poll = async (i: number): Promise<void> => {
+      polling++
+      polled++
+      try {
+        const hash = txs.hashes[i]!
+        let lastPendingSent = rec.sent[i]!
+        let lastNotFinalSent = rec.sent[i]!
+        for (;;) {
+          const sentAt = performance.now()
+          if (sentAt > pollDeadline() || s.signal.aborted) return
+          let st: Awaited<ReturnType<SequencerClient['txStatus']>> = null
+          try {
+            st = await follower.txStatus(hash)
+          } catch {
+            st = null
+          }
+          const got = performance.now()
+          const state = st?.status ?? 'pending'
+          if (state === 'pending') lastPendingSent = sentAt
+          if (state === 'proposed' && Number.isNaN(rec.proposedAtNode[i]!)) rec.proposedAtNode[i] = (lastPendingSent + got) / 2
+          if (state === 'pending' || state === 'proposed') lastNotFinalSent = sentAt
+          if (state === 'committed') {
+            rec.finalAtNode[i] = (lastNotFinalSent + got) / 2
+            if (Number.isNaN(rec.proposedAtNode[i]!)) rec.proposedAtNode[i] = (lastPendingSent + got) / 2
+            return
+          }
+          if (state === 'rejected') return
+          // about 5 % resolution: 5 ms steps at first, longer for slow txs
+          const wait = Math.max(5, (got - rec.scheduled[i]!) / 20)
+          await new Promise((resolve) => setTimeout(resolve, wait))
+        }
+      } finally {
+        polling--
+      }
+    }
+    const onAck = (i: number, outcome: SubmitOutcome): void => {
+      if (!outcome.ok || sampleEvery === 0 || !rec.isMeasured(i) || (i - warmupCount) % sampleEvery !== 0 || polling >= 8) return
+      void poll(i)
+    }
+
+    const ac = new AbortController()
+    const onAbort = (): void => ac.abort()
+    s.signal.addEventListener('abort', onAbort, { once: true })
+    progress = startProgress(spec.label, rec, s, recent, () => `height ${lastHeight}`)
+    const loop = runOpenLoop(rec, target, { onAck, signal: ac.signal })
+    const { win, ended } = watchWindow(rec, sampler, verifier)
+    await loop
+    await ended
+    // drain: every answered submit, every acknowledged tx final, or the drain deadline
+    const deadline = rec.loadEnd + s.drain * 1000
+    await waitUntil(() => rec.inFlight === 0 && rec.finalCount >= rec.ackedCount && polling === 0, deadline, s.signal)
+    s.signal.removeEventListener('abort', onAbort)
+    if (s.signal.aborted) throw new Error('interrupted')
+    progress.stop()
+    progress = null
+    sampler.stop()
+    const finalSnap = await sampler.snapshot()
+    for (const sub of subs) sub.close()
+    await Promise.allSettled(subs.map((x) => x.done))
+
+    const result = summarizeRecord(spec.label, 'sequencer', n, rec, s, txs, win, loadBefore)
+    result.startup_ms = Math.round(committee.startMs)
+    result.rss_mb_max = sampler.rssMbMax()
+    result.eventloop_lag_p99_ms_max = sampler.lagMsMax(rec.measureStart, rec.loadEnd + 1000)
+    result.mempool_txs_max = sampler.mempoolMax(rec.t0, rec.loadEnd + s.drain * 1000)
+    result.cpu_cores = cpuCores(win, s.duration, 'seq_')
+    result.machine = machineUse(win, result)
+    result.node_metrics = nodeMetrics(win, finalSnap, committee.members.map((m) => m.name), subMember.name, s.duration)
+    const verifySeconds = ((win.verify1 ?? 0) - (win.verify0 ?? 0)) / 1000
+    result.client = {
+      ...result.client,
+      verifier: s.verifier,
+      slices_verified: slices,
+      verify_ms_mean: r2(verifier.timing.calls === 0 ? null : verifier.timing.totalMs / verifier.timing.calls),
+      verify_ms_max: r2(verifier.timing.maxMs),
+      verify_cpu_cores: r2(verifySeconds / s.duration),
+      stream_errors: streamErrors,
+      poll_sampled: polled
+    }
+    if (streamFailure !== null) result.error = `slice stream ended: ${streamFailure}`
+    return result
+  } finally {
+    progress?.stop()
+    sampler?.stop()
+    for (const sub of subs) sub.close()
+    for (const a of agents) a.destroy()
+    await committee.stop()
+  }
+}
+
+async function runEtcd (spec: Extract<RunSpec, { kind: 'etcd' }>, txs: TxSet, s: RunSettings): Promise<RunResult> {
+  const loadBefore = loadavg()
+  const t0 = performance.now()
+  // bodies made before the window, like the signatures
+  const bodies = txs.bytes.map((b, i) => JSON.stringify({ key: Buffer.from(txs.hashes[i]!, 'hex').toString('base64'), value: Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64') }))
+  const cluster = await startEtcdCluster({ members: spec.members, logDir: join(s.runDir, 'logs', spec.label), keepData: s.keep })
+  const startupMs = performance.now() - t0
+  const agents: http.Agent[] = []
+  let sampler: MetricsSampler | null = null
+  let progress: { stop: () => void } | null = null
+  try {
+    const n = cluster.clientUrls.length
+    const senderAgents = Array.from({ length: s.senders }, () => { const a = keepAliveAgent(1); agents.push(a); return a })
+    const sideAgent = keepAliveAgent(8)
+    agents.push(sideAgent)
+    const total = txs.count
+    const warmupCount = Math.round(s.rate * s.warmup)
+    const rec = new LoadRecord(total, s.rate, warmupCount)
+    const revisions = new Float64Array(total).fill(Number.NaN)
+    const recent: number[] = []
+    const target: Target = {
+      submit: async (i): Promise<SubmitOutcome> => {
+        const k = i % s.senders
+        try {
+          const reply = await rawRequest(senderAgents[k]!, `${cluster.clientUrls[k % n]!}/v3/kv/put`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[i]!, signal: AbortSignal.timeout(30_000) })
+          if (reply.status !== 200) {
+            let code = `HTTP_${reply.status}`
+            try { code = `ETCD_${String((JSON.parse(reply.body.toString('utf8')) as { code?: number }).code ?? reply.status)}` } catch { /* not JSON */ }
+            return { ok: false, code }
+          }
+          const body = JSON.parse(reply.body.toString('utf8')) as { header?: { revision?: string } }
+          return { ok: true, revision: Number(body.header?.revision ?? Number.NaN) }
+        } catch {
+          return { ok: false, code: 'NETWORK_ERROR' }
+        }
+      }
+    }
+    const onAck = (i: number, outcome: SubmitOutcome): void => {
+      if (!outcome.ok) return
+      // the put's reply is the commit: acknowledged = final, at the revision it names
+      rec.markFinal(i, rec.acked[i]!)
+      recent.push(rec.acked[i]! - rec.scheduled[i]!)
+      if (outcome.revision !== undefined) revisions[i] = outcome.revision
+    }
+    sampler = new MetricsSampler(cluster.clientUrls.map((u, i) => ({ name: cluster.names[i]!, url: u })), sideAgent, '')
+    sampler.start()
+    const ac = new AbortController()
+    const onAbort = (): void => ac.abort()
+    s.signal.addEventListener('abort', onAbort, { once: true })
+    progress = startProgress(spec.label, rec, s, recent, () => '')
+    const loop = runOpenLoop(rec, target, { onAck, signal: ac.signal })
+    const { win, ended } = watchWindow(rec, sampler, null)
+    await loop
+    await ended
+    await waitUntil(() => rec.inFlight === 0, rec.loadEnd + s.drain * 1000, s.signal)
+    s.signal.removeEventListener('abort', onAbort)
+    if (s.signal.aborted) throw new Error('interrupted')
+    progress.stop()
+    progress = null
+    sampler.stop()
+
+    const result = summarizeRecord(spec.label, 'etcd', n, rec, s, txs, win, loadBefore)
+    result.startup_ms = Math.round(startupMs)
+    result.rss_mb_max = sampler.rssMbMax()
+    result.eventloop_lag_p99_ms_max = {}
+    result.cpu_cores = cpuCores(win, s.duration, '')
+    result.machine = machineUse(win, result)
+    // the log's order: every answered put got its own revision
+    const revs = [...revisions].filter((r) => Number.isFinite(r))
+    const distinct = new Set(revs).size
+    const m0 = win.metrics0
+    const m1 = win.metrics1
+    const leader = cluster.names.find((name) => (m1?.get(name)?.get('etcd_server_is_leader') ?? 0) === 1) ?? null
+    result.etcd = {
+      version: cluster.version,
+      revisions: revs.length,
+      revisions_distinct: distinct,
+      revision_min: revs.length === 0 ? null : Math.min(...revs),
+      revision_max: revs.length === 0 ? null : Math.max(...revs),
+      leader,
+      wal_fsync_ms: Object.fromEntries(cluster.names.map((name) => [name, {
+        p50: r2(msOrNull(histogramQuantile(m0?.get(name), m1?.get(name), 'etcd_disk_wal_fsync_duration_seconds', 0.5))),
+        p99: r2(msOrNull(histogramQuantile(m0?.get(name), m1?.get(name), 'etcd_disk_wal_fsync_duration_seconds', 0.99)))
+      }])),
+      proposals_committed_per_s: leader === null ? null : r1(delta(m0?.get(leader), m1?.get(leader), 'etcd_server_proposals_committed_total') / s.duration)
+    }
+    return result
+  } finally {
+    progress?.stop()
+    sampler?.stop()
+    for (const a of agents) a.destroy()
+    await cluster.stop()
+  }
+}
+
+function machineUse (win: Window, r: RunResult): RunResult['machine'] {
+  const cores = cpus().length
+  if (win.machine0 == null || win.machine1 == null) return { cores, busy_cores: null, other_cores: null }
+  const busy = win.machine1[0] - win.machine0[0]
+  const total = win.machine1[1] - win.machine0[1]
+  const busyCores = total > 0 ? busy / total * cores : Number.NaN
+  const ours = Object.values(r.cpu_cores).reduce<number>((a, b) => a + (b ?? 0), 0) + (r.client.cpu_cores ?? 0)
+  return { cores, busy_cores: r2(busyCores), other_cores: r2(Math.max(0, busyCores - ours)) }
+}
+
+function msOrNull (seconds: number | null): number | null {
+  return seconds === null ? null : seconds * 1000
+}
+
+function cpuCores (win: Window, durationS: number, prefix: string): Record<string, number | null> {
+  const out: Record<string, number | null> = {}
+  for (const [name, m1] of win.metrics1 ?? new Map<string, MetricMap | null>()) {
+    const d = delta(win.metrics0?.get(name), m1, `${prefix}process_cpu_seconds_total`)
+    out[name] = r2(d / durationS)
+  }
+  return out
+}
+
+function nodeMetrics (win: Window, finalSnap: Map<string, MetricMap | null>, names: string[], subscriber: string, durationS: number): Record<string, unknown> {
+  const m0 = win.metrics0?.get(subscriber)
+  const m1 = win.metrics1?.get(subscriber)
+  const batches = delta(m0, m1, 'seq_batches_final_total')
+  const batchTxs = delta(m0, m1, 'seq_batch_txs_sum')
+  const roundCount = delta(m0, m1, 'seq_consensus_round_duration_seconds_count')
+  const roundSum = delta(m0, m1, 'seq_consensus_round_duration_seconds_sum')
+  const perNode: Record<string, unknown> = {}
+  for (const name of names) {
+    const a = win.metrics0?.get(name)
+    const b = win.metrics1?.get(name)
+    perNode[name] = {
+      admitted_in_window: delta(a, b, 'seq_txs_admitted_total'),
+      proposals: delta(a, b, 'seq_consensus_proposals_total'),
+      rounds_via_qc: delta(a, b, 'seq_consensus_rounds_total', 'via="qc"'),
+      rounds_via_tc: delta(a, b, 'seq_consensus_rounds_total', 'via="tc"'),
+      admission_to_final_ms: {
+        p50: r2(msOrNull(histogramQuantile(a, b, 'seq_tx_final_latency_seconds', 0.5))),
+        p99: r2(msOrNull(histogramQuantile(a, b, 'seq_tx_final_latency_seconds', 0.99)))
+      },
+      rejected_total_by_code: byLabel(finalSnap.get(name), 'seq_txs_rejected_total', 'code'),
+      consensus_rejected: byLabel(finalSnap.get(name), 'seq_consensus_rejected_total', 'reason'),
+      chunk_fetches: byLabel(finalSnap.get(name), 'seq_chunk_fetches_total', 'result'),
+      final_height: finalSnap.get(name)?.get('seq_final_height') ?? null
+    }
+  }
+  // chunk size: every chunk reaches the n-1 other members, so packed ≈ accepted / (n-1)
+  let admitted = 0
+  let accepted = 0
+  for (const name of names) {
+    admitted += delta(win.metrics0?.get(name), win.metrics1?.get(name), 'seq_txs_admitted_total')
+    accepted += delta(win.metrics0?.get(name), win.metrics1?.get(name), 'seq_chunks_received_total', 'verdict="accept"')
+  }
+  const chunksPacked = names.length > 1 ? accepted / (names.length - 1) : Number.NaN
+  return {
+    measured_on: subscriber,
+    txs_admitted_per_s: r1(admitted / durationS),
+    chunks_per_s: r1(chunksPacked / durationS),
+    txs_per_chunk_mean: r2(chunksPacked > 0 ? admitted / chunksPacked : Number.NaN),
+    batches_per_s: r1(batches / durationS),
+    txs_per_batch_mean: r1(batches > 0 ? batchTxs / batches : Number.NaN),
+    round_ms_mean: r2(roundCount > 0 ? roundSum / roundCount * 1000 : Number.NaN),
+    members: perNode
+  }
+}
+
+function summarizeRecord (label: string, target: 'sequencer' | 'etcd', members: number, rec: LoadRecord, s: RunSettings, txs: TxSet, win: Window, loadBefore: number[]): RunResult {
+  const measured = (i: number): boolean => rec.isMeasured(i)
+  const lat = (a: Float64Array, b: Float64Array, sample = false): number[] => {
+    const out: number[] = []
+    for (let i = rec.warmupCount; i < rec.total; i++) {
+      if (sample && Number.isNaN(rec.finalAtNode[i]!)) continue
+      const v = a[i]! - b[i]!
+      if (Number.isFinite(v)) out.push(v)
+    }
+    return out
+  }
+  const delivered = lat(rec.final, rec.scheduled)
+  const half = Math.floor((rec.warmupCount + rec.total) / 2)
+  const secondHalf: number[] = []
+  for (let i = half; i < rec.total; i++) {
+    const v = rec.final[i]! - rec.scheduled[i]!
+    if (Number.isFinite(v)) secondHalf.push(v)
+  }
+  const samples: Record<string, number[]> = { ack: lat(rec.acked, rec.scheduled), final_delivered: delivered }
+  const stages: StageSet = { ack: summarize(samples.ack!), final_delivered: summarize(delivered) }
+  if (target === 'sequencer') {
+    samples.ack_to_final_delivered = lat(rec.final, rec.acked)
+    stages.ack_to_final_delivered = summarize(samples.ack_to_final_delivered)
+    const proposed = lat(rec.proposedAtNode, rec.scheduled, true)
+    if (proposed.length > 0) {
+      samples.proposed_at_node_sampled = proposed
+      samples.final_at_node_sampled = lat(rec.finalAtNode, rec.scheduled, true)
+      samples.delivered_after_node_final_sampled = lat(rec.final, rec.finalAtNode, true)
+      stages.proposed_at_node_sampled = summarize(proposed)
+      stages.final_at_node_sampled = summarize(samples.final_at_node_sampled)
+      stages.delivered_after_node_final_sampled = summarize(samples.delivered_after_node_final_sampled)
+    }
+  }
+  let submitted = 0; let acked = 0; let committed = 0; let lost = 0; let finalNoAck = 0; let unanswered = 0
+  const warm = { submitted: 0, acknowledged: 0, committed: 0, lost: 0 }
+  const rejected: Record<string, number> = {}
+  let finalsInWindow = 0
+  for (let i = 0; i < rec.total; i++) {
+    const f = rec.final[i]!
+    if (f >= rec.measureStart && f < rec.loadEnd) finalsInWindow++
+    if (rec.state[i] === TxState.idle) continue
+    const isFinal = !Number.isNaN(f)
+    const isAcked = rec.state[i] === TxState.acked
+    if (!measured(i)) {
+      warm.submitted++
+      if (isAcked) warm.acknowledged++
+      if (isFinal) warm.committed++
+      if (isAcked && !isFinal) warm.lost++
+      continue
+    }
+    submitted++
+    if (isAcked) acked++
+    if (isFinal) committed++
+    if (isAcked && !isFinal) lost++
+    if (!isAcked && isFinal) finalNoAck++
+    if (rec.state[i] === TxState.inFlight) unanswered++
+    const code = rec.refusedCode.get(i)
+    if (code !== undefined) rejected[code] = (rejected[code] ?? 0) + 1
+  }
+  const cpuSeconds = win.cpu === undefined ? Number.NaN : (win.cpu.user + win.cpu.system) / 1e6
+  const lag: number[] = []
+  for (let i = rec.warmupCount; i < rec.total; i++) {
+    const v = rec.sent[i]! - rec.scheduled[i]!
+    if (Number.isFinite(v)) lag.push(v)
+  }
+  const committedTps = finalsInWindow / s.duration
+  return {
+    label,
+    target,
+    members,
+    rate: s.rate,
+    duration_s: s.duration,
+    warmup_s: s.warmup,
+    offered_tps: r1(submitted / s.duration),
+    committed_tps: r1(committedTps),
+    payloads_per_s: r1(committedTps * txs.actions),
+    latency_ms: stages.final_delivered,
+    latency_ms_second_half: summarize(secondHalf),
+    stages_ms: stages,
+    submitted,
+    acknowledged: acked,
+    committed,
+    rejected,
+    lost,
+    final_without_ack: finalNoAck,
+    unanswered,
+    warmup_txs: warm,
+    rss_mb_max: {},
+    cpu_cores: {},
+    eventloop_lag_p99_ms_max: {},
+    client: {
+      cpu_cores: r2(cpuSeconds / s.duration),
+      event_loop_utilization: r2(win.elu?.utilization ?? Number.NaN),
+      schedule_lag_ms: summarize(lag),
+      max_in_flight: rec.maxInFlight,
+      senders: s.senders
+    },
+    timeline: timeline(rec, s),
+    startup_ms: 0,
+    load_average_before: loadBefore,
+    load_average_after: loadavg(),
+    samples
+  }
+}
+
+function timeline (rec: LoadRecord, s: RunSettings): RunResult['timeline'] {
+  const seconds = Math.ceil(s.warmup + s.duration + s.drain)
+  const offered = new Array<number>(seconds).fill(0)
+  const committed = new Array<number>(seconds).fill(0)
+  const lat: number[][] = Array.from({ length: seconds }, () => [])
+  for (let i = 0; i < rec.total; i++) {
+    const sent = rec.scheduled[i]!
+    if (Number.isNaN(sent)) continue
+    const si = Math.floor((sent - rec.t0) / 1000)
+    if (si >= 0 && si < seconds) {
+      offered[si]!++
+      const l = rec.final[i]! - sent
+      if (Number.isFinite(l)) lat[si]!.push(l)
+    }
+    const f = rec.final[i]!
+    if (Number.isFinite(f)) {
+      const fi = Math.floor((f - rec.t0) / 1000)
+      if (fi >= 0 && fi < seconds) committed[fi]!++
+    }
+  }
+  return offered.map((o, t) => {
+    const sum = summarize(lat[t]!)
+    return { t, offered: o, committed: committed[t]!, p50: sum.p50, p99: sum.p99 }
+  })
+}
+
+export function loadavg (): number[] {
+  return osLoadavg().map((x) => Math.round(x * 100) / 100)
+}

@@ -1,0 +1,44 @@
+/**
+ * The benchmark end to end, small: `npm run bench` with a 4-member committee at 50 tx/s
+ * for 3 s. Checks that result.json has the documented fields and that no acknowledged
+ * tx was lost. No timing assertions: this machine is shared.
+ */
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+t.test('npm run bench -- --nodes 4 --rate 50 --duration 3 --warmup 1: result.json complete, nothing lost', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'seq-bench-smoke-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const out = join(dir, 'out')
+  const args = ['--import', './src/polyfills/register.js', '--import', 'tsx', 'bench/bench.ts',
+    '--nodes', '4', '--rate', '50', '--duration', '3', '--warmup', '1', '--out', out]
+  const { code, stderr } = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
+    let stderrText = ''
+    const child = execFile(process.execPath, args, { cwd: root, timeout: 90_000, maxBuffer: 64 * 1024 * 1024 }, (err) => {
+      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : null), stderr: stderrText })
+    })
+    child.stderr?.on('data', (d: Buffer) => { stderrText += d.toString() })
+  })
+  t.equal(code, 0, `bench exits 0 (stderr: ${stderr.slice(-800)})`)
+  const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as Record<string, any>
+  for (const field of ['config', 'offered_tps', 'committed_tps', 'payloads_per_s', 'latency_ms', 'stages_ms', 'submitted', 'committed', 'rejected', 'lost', 'rss_mb_max', 'cpu_model', 'load_average_before', 'runs']) {
+    t.ok(field in result, `result.json has ${field}`)
+  }
+  for (const q of ['p50', 'p90', 'p99', 'max']) t.type(result.latency_ms[q], 'number', `latency_ms.${q} is a number`)
+  for (const stage of ['ack', 'final_delivered', 'ack_to_final_delivered']) t.ok(result.stages_ms[stage]?.count > 0, `stage ${stage} measured`)
+  t.equal(result.config.nodes, 4)
+  t.ok(result.submitted > 0, `${result.submitted} submitted`)
+  t.equal(result.lost, 0, 'no acknowledged tx lost')
+  t.equal(result.committed, result.submitted, 'every submitted tx final')
+  t.same(Object.keys(result.rss_mb_max).sort(), ['node-0', 'node-1', 'node-2', 'node-3'], 'RSS of every member')
+  t.ok(Object.values(result.rss_mb_max as Record<string, number | null>).every((v) => typeof v === 'number' && v > 0), 'RSS sampled')
+  const files = await readdir(out)
+  for (const f of ['report.md', 'latency-cdf.svg', 'latency-over-time.svg', 'throughput-over-time.svg']) t.ok(files.includes(f), `${f} written`)
+  t.comment(`p50 ${result.latency_ms.p50} ms, p99 ${result.latency_ms.p99} ms`)
+})
