@@ -12,7 +12,7 @@ import { cpus, platform, release } from 'node:os'
 import { resolve } from 'node:path'
 import { installSignalHandlers, runCleanups, wasInterrupted } from './lib/cleanup.js'
 import { ETCD_INSTALL_HINT, etcdVersion } from './lib/etcd.js'
-import { writeOutput, type BenchOutput } from './lib/report.js'
+import { rerender, writeOutput, type BenchOutput } from './lib/report.js'
 import { CHAIN_ID, loadavg, runOne, type RunSettings, type RunSpec } from './lib/run.js'
 import { presignTxs } from './lib/txgen.js'
 
@@ -31,6 +31,17 @@ const rateList = (v: string): number[] => v.split(',').map((x) => {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`bad rate "${x}"`)
   return n
 })
+
+function parseJsonObject (v: string): Record<string, unknown> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(v)
+  } catch (err) {
+    throw new InvalidArgumentError(`not JSON: ${(err as Error).message}`)
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError('must be a JSON object')
+  return parsed as Record<string, unknown>
+}
 
 const program = new Command()
   .name('npm run bench --')
@@ -53,7 +64,9 @@ const program = new Command()
   .option('--poll-sample <tps>', 'txs per second whose node-side stages (proposed, final) are polled via GET /v1/txs/:hash; 0 = off', num(0), 5)
   .option('--subscribe-member <i>', 'member whose slice streams (and tx status) are followed', int(0), 0)
   .option('--cpu-prof <member>', 'run this member under node --cpu-prof (profile in DIR/profiles/)', int(0))
+  .option('--node-config <json>', 'JSON merged into every member\'s config.json, e.g. \'{"consensus":{"chunkDelayMs":10}}\'', parseJsonObject)
   .option('--keep', 'keep the temp data folders of nodes and etcd', false)
+  .option('--rerender <dir>', 'only rebuild DIR/report.md and the plots from DIR/result.json')
   .addHelpText('after', `
 Examples:
   npm run bench -- --rate 1000 --duration 20 --baseline etcd
@@ -64,12 +77,17 @@ interface Opts {
   nodes: number, rate: number, duration: number, warmup: number, drain: number, actions: number, payload: number, rollups: string
   payloadKind: 'random' | 'valid', rollupExec: 'on' | 'off'
   sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, verifier: 'node' | 'noble', pollSample: number
-  subscribeMember: number, cpuProf?: number, keep: boolean
+  subscribeMember: number, cpuProf?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
 }
 
 async function main (): Promise<number> {
   program.parse()
   const o = program.opts<Opts>()
+  if (o.rerender !== undefined) {
+    await rerender(resolve(o.rerender))
+    process.stderr.write(`bench: rebuilt ${resolve(o.rerender)}/report.md and plots\n`)
+    return 0
+  }
   installSignalHandlers()
   const rollups = o.rollups.split(',').map((x) => x.trim()).filter((x) => x.length > 0)
   if (rollups.length === 0) throw new Error('--rollups needs at least one rollup')
@@ -95,7 +113,7 @@ async function main (): Promise<number> {
   const output: BenchOutput = {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
-    config: { nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, baseline: o.baseline, senders: o.senders, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, out: outDir },
+    config: { nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, out: outDir },
     host: { cpu_model: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${release()}`, etcd },
     load_average_before: loadavg(),
     runs: [],
@@ -128,7 +146,7 @@ async function main (): Promise<number> {
         const watchdog = setTimeout(() => ac.abort(), boundMs)
         const settings: RunSettings = {
           rate, duration: o.duration, warmup: o.warmup, drain: o.drain, senders: o.senders, actions: o.actions, payloadBytes: o.payload,
-          rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
+          rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', nodeConfig: o.nodeConfig, pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
           cpuProfMember: spec.kind === 'sequencer' && spec.label === specs[0]!.label ? o.cpuProf : undefined,
           signal: ac.signal
         }

@@ -2,7 +2,13 @@
  * Summarizes a V8 .cpuprofile (from `npm run bench -- --cpu-prof I`): self time by
  * function and by source file/package, and the share of idle, GC and program time.
  *
- *   node --import tsx bench/profile-summary.ts DIR/profiles/sequencer-4/CPU.*.cpuprofile [--top 30]
+ *   node --import tsx bench/profile-summary.ts DIR/profiles/sequencer-4/CPU.*.0.001.cpuprofile [--top 30] [--callers verifyOneShot,_get]
+ *
+ * `--callers` lists, for each named function, its heaviest caller chains (self time).
+ * On a machine whose cores are all busy, V8's samples are wall-clock weighted: time the
+ * main thread spends descheduled lands on the frame that was running (often a call that
+ * woke another thread: level reads and writes, socket writes), so compare with CPU
+ * figures before trusting small differences.
  */
 import { readFile } from 'node:fs/promises'
 
@@ -12,7 +18,9 @@ interface Profile { nodes: ProfileNode[], samples: number[], timeDeltas: number[
 const args = process.argv.slice(2)
 const topIdx = args.indexOf('--top')
 const top = topIdx >= 0 ? Number(args[topIdx + 1]) : 30
-const file = args.find((a, i) => !a.startsWith('--') && (topIdx < 0 || i !== topIdx + 1))
+const callersIdx = args.indexOf('--callers')
+const callersOf = callersIdx >= 0 ? (args[callersIdx + 1] ?? '').split(',').filter((x) => x.length > 0) : []
+const file = args.find((a, i) => !a.startsWith('--') && (topIdx < 0 || i !== topIdx + 1) && (callersIdx < 0 || i !== callersIdx + 1))
 if (file === undefined) {
   console.error('usage: bench/profile-summary.ts FILE.cpuprofile [--top N]')
   process.exit(2)
@@ -49,6 +57,26 @@ console.log(`\ntop ${top} functions by self time (share of busy time):`)
 for (const [k, us] of [...fnTotals].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us, busy)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`)
 console.log(`\ntop ${top} files / packages by self time (share of busy time):`)
 for (const [k, us] of [...fileTotals].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us, busy)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`)
+
+if (callersOf.length > 0) {
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  for (const fn of callersOf) {
+    const chains = new Map<string, number>()
+    for (const [id, us] of selfUs) {
+      if (byId.get(id)!.callFrame.functionName !== fn) continue
+      const chain: string[] = []
+      for (let c = parent.get(id); c !== undefined && chain.length < 5; c = parent.get(c)) {
+        const f = byId.get(c)!.callFrame
+        chain.push(`${f.functionName || '(anonymous)'} ${shortUrl(f.url)}`)
+      }
+      const key = chain.join(' < ')
+      chains.set(key, (chains.get(key) ?? 0) + us)
+    }
+    console.log(`\ncallers of ${fn} (self time):`)
+    for (const [k, us] of [...chains].sort((a, b) => b[1] - a[1]).slice(0, 6)) console.log(`${(us / 1000).toFixed(0).padStart(7)} ms  < ${k}`)
+  }
+}
 
 function shortUrl (url: string): string {
   if (url === '') return ''

@@ -40,6 +40,8 @@ export interface CommitteeOptions {
   keepHome: boolean
   /** false: the members run no in-process rollups (ordering only) */
   rollupExec: boolean
+  /** merged into every member's config.json, e.g. {"consensus": {"chunkDelayMs": 10}} */
+  nodeConfig?: Record<string, unknown>
   cpuProfMember?: number
   profileDir?: string
   startTimeoutMs?: number
@@ -51,10 +53,11 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
   const untrackHome = opts.keepHome ? () => {} : trackTempDir(home)
   const p2pPorts = await freePorts(opts.nodes)
   const init = await initHome({ dir: home, chainId: opts.chainId, nodes: opts.nodes, rollups: opts.rollups, basePort: 0, p2pPorts })
-  if (!opts.rollupExec) {
+  if (!opts.rollupExec || opts.nodeConfig !== undefined) {
     for (const n of init.nodes) {
-      const config = JSON.parse(await readFile(n.configFile, 'utf8')) as { rollups: unknown[] }
-      config.rollups = []
+      let config = JSON.parse(await readFile(n.configFile, 'utf8')) as Record<string, unknown>
+      if (!opts.rollupExec) config.rollups = []
+      if (opts.nodeConfig !== undefined) config = deepMerge(config, opts.nodeConfig)
       await writeFile(n.configFile, JSON.stringify(config, null, 2) + '\n')
     }
   }
@@ -156,6 +159,17 @@ async function startProfiledNodeProcess (configFile: string, profileDir: string,
       clearTimeout(timer)
     }
   }
+}
+
+function deepMerge (base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k]
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) && b !== null && typeof b === 'object' && !Array.isArray(b)
+      ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
+      : v
+  }
+  return out
 }
 
 /** Ports the OS says are free now (p2p ports must be in genesis configs before start). */

@@ -1,8 +1,8 @@
 /** result.json, report.md and the SVG plots of one bench invocation. */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { RunResult } from './run.js'
-import { cdfPoints, r2, type Summary } from './stats.js'
+import { r2, type Summary } from './stats.js'
 import { lineChart, type Series } from './svg.js'
 
 export interface BenchOutput {
@@ -18,8 +18,8 @@ export interface BenchOutput {
 
 const STAGE_TITLES: Record<string, string> = {
   ack: 'submit → acknowledged (202)',
-  proposed_at_node_sampled: 'submit → proposed at node (sampled, polled)',
-  final_at_node_sampled: 'submit → final at node (sampled, polled)',
+  proposed_at_node_sampled: 'submit → proposed at node (sampled)',
+  final_at_node_sampled: 'submit → final at node (sampled)',
   final_delivered: 'submit → final slice delivered',
   ack_to_final_delivered: 'acknowledged → final slice delivered',
   delivered_after_node_final_sampled: 'final at node → slice delivered (sampled)'
@@ -40,11 +40,17 @@ export function ratios (seq: RunResult, base: RunResult): Record<string, number 
   }
 }
 
+/** Rebuilds report.md and the plots from an existing result.json (after a change of the report code). */
+export async function rerender (dir: string): Promise<void> {
+  const json = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as Record<string, any>
+  if (!Array.isArray(json.runs) || json.runs.some((r: Partial<RunResult>) => r.cdf === undefined)) throw new Error(`${dir}/result.json has no CDF points (written by an older bench); run it again`)
+  await writeOutput(dir, { command: json.command, date: json.date, config: json.config, host: json.host, load_average_before: json.load_average_before, runs: json.runs, notes: json.notes ?? [], sweep: json.config?.sweep !== null && json.config?.sweep !== undefined })
+}
+
 export async function writeOutput (dir: string, out: BenchOutput): Promise<void> {
   await mkdir(dir, { recursive: true })
   const runs = out.runs
   const primary = runs.find((r) => r.target === 'sequencer' && r.error === undefined) ?? runs[0]
-  const strip = (r: RunResult): Omit<RunResult, 'samples'> => { const { samples: _samples, ...rest } = r; return rest }
   const comparisons: Array<Record<string, unknown>> = []
   const rates = [...new Set(runs.map((r) => r.rate))]
   for (const rate of rates) {
@@ -65,10 +71,12 @@ export async function writeOutput (dir: string, out: BenchOutput): Promise<void>
     ...(primary === undefined ? {} : headline(primary)),
     comparisons,
     sweep: out.sweep ? runs.map((r) => ({ label: r.label, rate: r.rate, offered_tps: r.offered_tps, committed_tps: r.committed_tps, p50: r.latency_ms.p50, p90: r.latency_ms.p90, p99: r.latency_ms.p99, max: r.latency_ms.max, lost: r.lost })) : undefined,
-    runs: runs.map(strip),
+    runs,
     notes: out.notes
   }
-  await writeFile(join(dir, 'result.json'), JSON.stringify(json, null, 2) + '\n')
+  // [x, y] pairs (CDF points) on one line each
+  const text = JSON.stringify(json, null, 2).replace(/\[\n\s+(-?[\d.e+-]+),\n\s+(-?[\d.e+-]+)\n\s+\]/g, '[$1, $2]')
+  await writeFile(join(dir, 'result.json'), text + '\n')
   const plots = await writePlots(dir, out)
   await writeFile(join(dir, 'report.md'), markdown(out, comparisons, plots))
 }
@@ -98,16 +106,16 @@ function headline (r: RunResult): Record<string, unknown> {
 
 async function writePlots (dir: string, out: BenchOutput): Promise<string[]> {
   const files: string[] = []
-  const runs = out.runs.filter((r) => r.samples !== undefined)
+  const runs = out.runs.filter((r) => r.cdf !== undefined)
   const put = async (file: string, svg: string): Promise<void> => { await writeFile(join(dir, file), svg); files.push(file) }
   // CDF: every stage of the main run(s); final only for the baselines
   const cdf: Series[] = []
   const main = mainLabel(runs)
   for (const r of runs) {
-    const stages = r.label === main && !out.sweep ? Object.keys(STAGE_TITLES).filter((k) => r.samples![k] !== undefined) : ['final_delivered']
+    const stages = r.label === main && !out.sweep ? Object.keys(STAGE_TITLES).filter((k) => r.cdf[k] !== undefined) : ['final_delivered']
     for (const st of stages) {
       if (st === 'delivered_after_node_final_sampled') continue
-      const pts = cdfPoints(r.samples![st]!)
+      const pts = r.cdf[st] ?? []
       if (pts.length === 0) continue
       const title = r.target === 'etcd' ? 'submit → put answered' : (STAGE_TITLES[st] ?? st)
       cdf.push({ name: `${name(r, out.sweep)}: ${title.replace('submit → ', '→ ')}`, points: pts, dash: r.label !== main })
@@ -124,15 +132,17 @@ async function writePlots (dir: string, out: BenchOutput): Promise<string[]> {
   const clip = (r: RunResult): RunResult['timeline'] => r.timeline.slice(0, lastActive)
   const latSeries: Series[] = []
   const tpSeries: Series[] = []
-  for (const r of runs) {
+  const runColors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf']
+  for (const [k, r] of runs.entries()) {
     const nm = name(r, out.sweep)
-    latSeries.push({ name: `${nm} p50`, points: clip(r).map((p) => [p.t + 0.5, p.p50 ?? Number.NaN]), dash: r.label !== main })
-    latSeries.push({ name: `${nm} p99`, points: clip(r).map((p) => [p.t + 0.5, p.p99 ?? Number.NaN]), dash: r.label !== main })
-    tpSeries.push({ name: `${nm} final`, points: clip(r).map((p) => [p.t + 0.5, p.committed]), dash: r.label !== main })
+    const color = runColors[k % runColors.length]!
+    latSeries.push({ name: `${nm} p50`, points: clip(r).map((p) => [p.t + 0.5, p.p50 ?? Number.NaN]), color })
+    latSeries.push({ name: `${nm} p99`, points: clip(r).map((p) => [p.t + 0.5, p.p99 ?? Number.NaN]), color, dash: true })
+    tpSeries.push({ name: `${nm} final`, points: clip(r).map((p) => [p.t + 0.5, p.committed]), color })
     if (r.label === main) tpSeries.push({ name: `${nm} offered`, points: clip(r).map((p) => [p.t + 0.5, p.offered]), color: '#999999', dash: true })
   }
   if (latSeries.length > 0) {
-    await put('latency-over-time.svg', lineChart({ title: 'Latency by submit second (submit → final)', xLabel: 'seconds since load start', yLabel: 'latency (ms, log scale)', yLog: true, xMin: 0, xMax: lastActive, width: 1000, height: 440, bands, series: latSeries }))
+    await put('latency-over-time.svg', lineChart({ title: 'Latency by submit second (submit → final; p99 dashed)', xLabel: 'seconds since load start', yLabel: 'latency (ms, log scale)', yLog: true, xMin: 0, xMax: lastActive, width: 1000, height: 440, bands, series: latSeries }))
     await put('throughput-over-time.svg', lineChart({ title: 'Throughput: txs offered and final per second', xLabel: 'seconds since load start', yLabel: 'tx/s', yMin: 0, xMin: 0, xMax: lastActive, width: 1000, height: 440, bands, series: tpSeries }))
   }
   if (out.sweep) {
@@ -177,7 +187,7 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
   L.push(`- host: ${out.host.cpu_model}, ${out.host.cores} cores, Node ${out.host.node}, ${out.host.platform}${out.host.etcd === null ? '' : `, ${out.host.etcd}`}`)
   L.push(`- load average before (1/5/15 min): ${out.load_average_before.join(' / ')} (other work on the machine shares these cores)`)
   const c = out.config
-  L.push(`- load: open loop, ${String(c.actions)} payload(s) of ${String(c.payload)} B (${String(c.payload_kind)}) per signed tx, rollups ${String(c.rollups)} (in-process execution ${String(c.rollup_exec)}), ${String(c.senders)} senders (keys = keep-alive connections), warmup ${String(c.warmup)} s, measured ${String(c.duration)} s, drain ≤ ${String(c.drain)} s`, '')
+  L.push(`- load: open loop, ${String(c.actions)} payload(s) of ${String(c.payload)} B (${String(c.payload_kind)}) per signed tx, rollups ${String(c.rollups)} (in-process execution ${String(c.rollup_exec)}), ${String(c.senders)} senders (keys = keep-alive connections), warmup ${String(c.warmup)} s, measured ${String(c.duration)} s, drain ≤ ${String(c.drain)} s${c.node_config === null || c.node_config === undefined ? '' : `, member config overrides \`${JSON.stringify(c.node_config)}\``}`, '')
   L.push('## Results', '')
   const cols = runs.map((r) => name(r, out.sweep))
   L.push(`| | ${cols.join(' | ')} |`)

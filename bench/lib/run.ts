@@ -17,7 +17,7 @@ import { byLabel, delta, histogramQuantile, MetricsSampler, type MetricMap } fro
 import { createBenchVerifier, type TimedVerifier } from './node-verifier.js'
 import { LoadRecord, runOpenLoop, TxState, waitUntil, type SubmitOutcome, type Target } from './open-loop.js'
 import { startProgress } from './progress.js'
-import { r1, r2, summarize, type Summary } from './stats.js'
+import { cdfPoints, r1, r2, summarize, type Summary } from './stats.js'
 import type { TxSet } from './txgen.js'
 
 export const CHAIN_ID = 'bench-1'
@@ -33,6 +33,7 @@ export interface RunSettings {
   rollups: string[]
   verifier: 'node' | 'noble'
   rollupExec: boolean
+  nodeConfig?: Record<string, unknown>
   /** sampled txs per second whose node-side stages are polled; 0 = none */
   pollSample: number
   subscribeMember: number
@@ -104,8 +105,8 @@ export interface RunResult {
   startup_ms: number
   load_average_before: number[]
   load_average_after: number[]
-  /** raw per-stage samples for the CDF plot (not written to result.json) */
-  samples?: Record<string, number[]>
+  /** per stage, about 300 points [latency ms, fraction] of the empirical CDF (for the plots) */
+  cdf: Record<string, Array<[number, number]>>
   error?: string
 }
 
@@ -171,6 +172,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     logDir: join(s.runDir, 'logs', spec.label),
     keepHome: s.keep,
     rollupExec: s.rollupExec,
+    nodeConfig: s.nodeConfig,
     cpuProfMember: s.cpuProfMember,
     profileDir: join(s.runDir, 'profiles', spec.label)
   })
@@ -598,7 +600,7 @@ function summarizeRecord (label: string, target: 'sequencer' | 'etcd', members: 
     startup_ms: 0,
     load_average_before: loadBefore,
     load_average_after: loadavg(),
-    samples
+    cdf: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, cdfPoints(v, 150).map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 1e5) / 1e5] as [number, number])]))
   }
 }
 

@@ -29,7 +29,8 @@ const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b
 
 export function lineChart (o: ChartOptions): string {
   const W = o.width ?? 760
-  const legendCols = W >= 900 ? 3 : 2
+  const longest = Math.max(10, ...o.series.map((x) => x.name.length))
+  const legendCols = Math.max(1, Math.min(4, Math.floor((W - 70) / (longest * 6.6 + 44))))
   const legendRows = Math.ceil(o.series.length / legendCols)
   const ph = (o.height ?? 420) - 95
   const m = { left: 70, right: 20, top: 40, bottom: 55 + legendRows * 18 + 8 }
