@@ -229,7 +229,7 @@ t.test('a throwing executeSlice is retried with backoff and never skipped', asyn
   const errors = logger.records.filter((r) => r.level === 'error')
   t.equal(errors.length, 3)
   t.match(errors[0]!.obj, { rollup: ROLLUP, stage: 'execute', height: 4, attempt: 1 })
-  t.match(statuses[0] ?? '', /^(retrying|opening|waiting):[1-3]:execute: disk full$/, 'status shows the failure while it lasts')
+  t.match(statuses[0] ?? '', /^(retrying|opening|waiting|executing):[1-3]:execute: disk full$/, 'status shows the failure while it lasts')
   t.match(runner.status(), { failures: 0, lastError: null }, 'cleared once the height executed')
 })
 
