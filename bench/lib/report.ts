@@ -235,7 +235,7 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
     }
     L.push('')
     L.push('- *acknowledged*: the 202 reply (the tx is in the ingress member\'s synced write-ahead log).')
-    L.push('- *proposed / final at node* (sampled): `GET /v1/txs/:hash` on the subscriber\'s member, polled every 5 ms (longer for slow txs, about 5 % of the elapsed time) for a few txs a second; the instant is the midpoint between the last poll that did not see the state and the reply that did, so these carry ± half a poll interval plus a round trip.')
+    L.push('- *proposed / final at node* (sampled): for txs the subscriber\'s member admitted itself (only the ingress member reports `proposed`), `GET /v1/txs/:hash` on that member, polled every 5 ms (longer for slow txs, about 5 % of the elapsed time) for a few txs a second; the instant is the midpoint between the last poll that did not see the state and the reply that did, so these carry ± half a poll interval plus a round trip.')
     L.push('- *final slice delivered*: the tx hash in a slice from `subscribeSlices` on one member, after the client verified the slice (commit proof, quorum signatures, NMT completeness). The node pushes a slice as soon as the batch is final, so this is *final at the node* plus slice building, the WebSocket hop and verification; the sampled *final at node → slice delivered* row shows that difference directly.')
     L.push('')
   }

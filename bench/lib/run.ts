@@ -240,8 +240,12 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
       }
     }
 
-    // node-side stages of a sample: poll GET /v1/txs/:hash on the subscriber's member
-    const sampleEvery = s.pollSample > 0 ? Math.max(1, Math.round(s.rate / s.pollSample)) : 0
+    // Node-side stages of a sample: poll GET /v1/txs/:hash on the subscriber's member, for
+    // txs that member admitted (only the ingress member reports `proposed`; the others
+    // know a tx only once it is final).
+    const subIndex = Math.min(s.subscribeMember, n - 1)
+    const sampleEvery = s.pollSample > 0 ? Math.max(1, Math.round(s.rate / n / s.pollSample)) : 0
+    let eligible = 0
     let polling = 0
     let polled = 0
     const pollDeadline = (): number => rec.loadEnd + s.drain * 1000
@@ -281,7 +285,8 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
       }
     }
     const onAck = (i: number, outcome: SubmitOutcome): void => {
-      if (!outcome.ok || sampleEvery === 0 || !rec.isMeasured(i) || (i - warmupCount) % sampleEvery !== 0 || polling >= 8) return
+      if (!outcome.ok || sampleEvery === 0 || !rec.isMeasured(i) || (i % s.senders) % n !== subIndex) return
+      if (eligible++ % sampleEvery !== 0 || polling >= 8) return
       void poll(i)
     }
 
