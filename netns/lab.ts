@@ -164,7 +164,6 @@ export class NetLab {
   readonly #subnet: number
   #rules: PartitionRule[] = []
   #destroyed = false
-  readonly #onExit = (): void => { this.destroySync() }
 
   private constructor (subnet: number, count: number) {
     const hex = randomBytes(3).toString('hex')
@@ -189,7 +188,7 @@ export class NetLab {
     const tried = new Set<number>()
     for (let attempt = 0; ; attempt++) {
       const lab = new NetLab(await pickSubnet(tried), opts.nodes)
-      process.once('exit', lab.#onExit)
+      trackLab(lab)
       try {
         await lab.#build()
         return lab
@@ -312,7 +311,7 @@ export class NetLab {
   async destroy (): Promise<void> {
     if (this.#destroyed) return
     this.#destroyed = true
-    process.off('exit', this.#onExit)
+    untrackLab(this)
     for (const ns of [...this.nodes.map((n) => n.ns), this.router]) {
       await killNamespacePids(ns)
       await run('ip', ['netns', 'del', ns]).catch(() => {})
@@ -323,7 +322,7 @@ export class NetLab {
   destroySync (): void {
     if (this.#destroyed) return
     this.#destroyed = true
-    process.off('exit', this.#onExit)
+    untrackLab(this)
     for (const ns of [...this.nodes.map((n) => n.ns), this.router]) {
       try {
         const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
@@ -334,6 +333,36 @@ export class NetLab {
       runSync('ip', ['netns', 'del', ns])
     }
   }
+}
+
+// ---------------------------------------------------------------- cleanup on the way out
+
+const liveLabs = new Set<NetLab>()
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+
+/** Removes every live lab synchronously; re-raises the signal if nobody else handles it. */
+function onSignal (signal: NodeJS.Signals): void {
+  destroyLiveLabs()
+  // our handler was the only one: the default action (exit) must still happen
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+}
+
+function destroyLiveLabs (): void {
+  for (const lab of [...liveLabs]) lab.destroySync()
+}
+
+function trackLab (lab: NetLab): void {
+  if (liveLabs.size === 0) {
+    process.on('exit', destroyLiveLabs)
+    for (const s of EXIT_SIGNALS) process.once(s, onSignal)
+  }
+  liveLabs.add(lab)
+}
+
+function untrackLab (lab: NetLab): void {
+  if (!liveLabs.delete(lab) || liveLabs.size > 0) return
+  process.off('exit', destroyLiveLabs)
+  for (const s of EXIT_SIGNALS) process.off(s, onSignal)
 }
 
 interface PartitionRule {
