@@ -5,6 +5,7 @@
  */
 import { CodecError } from '../codec/index.js'
 import { AdmissionError, AdmissionErrorCode, RETRYABLE_CODES } from '../mempool/errors.js'
+import { StoreError, StoreErrorCode } from '../store/index.js'
 
 export const ApiErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
@@ -12,6 +13,16 @@ export const ApiErrorCode = {
   UNKNOWN_ROLLUP: 'UNKNOWN_ROLLUP',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   UPGRADE_REQUIRED: 'UPGRADE_REQUIRED',
+  /** this client IP holds too many open connections (503, the connection is closed) */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  /** headers or body not received within the server's timeouts (408, closed) */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** request headers over the HTTP parser's limit (431, closed) */
+  HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
+  /** stream refused: the server holds its maximum of subscribers (close 1013) */
+  TOO_MANY_SUBSCRIBERS: 'TOO_MANY_SUBSCRIBERS',
+  /** stream closed: the subscriber read nothing for the stall timeout (close 4408) */
+  STREAM_STALLED: 'STREAM_STALLED',
   INTERNAL: 'INTERNAL'
 } as const
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
@@ -77,6 +88,8 @@ export function toHttpError (err: unknown): HttpError {
     }
     return out
   }
+  // Stored data that failed its checks is never served: a typed 500 instead of the bytes.
+  if (err instanceof StoreError) return httpError(500, err.code, err.code === StoreErrorCode.CORRUPT ? "the node's stored data failed its integrity check" : 'storage error')
   // A backend that hands a decode failure straight through: still the client's fault.
   if (err instanceof CodecError) return httpError(400, AdmissionErrorCode.MALFORMED, err.message)
   const fastifyCode = (err as { code?: unknown } | null)?.code

@@ -1,5 +1,6 @@
 /** The node's HTTP + WebSocket API: server factory, JSON views and error mapping. */
-export { createApiServer, defaultApiServerOptions, type ApiServer, type ApiServerOptions } from './server.js'
+export { createApiServer, defaultApiLimits, defaultApiServerOptions, type ApiLimits, type ApiServer, type ApiServerOptions } from './server.js'
+export { createApiMetrics, type ApiMetrics } from './metrics.js'
 export { ApiError, ApiErrorCode, admissionHttpStatus, toHttpError, type ErrorBody, type HttpError } from './errors.js'
 export {
   base64ToBytes, batchToJson, bytesToBase64, certificateToJson, commitProofToJson, headerToJson, proofToJson,

@@ -3,17 +3,66 @@
  * from H on (a JSON text message shaped like the slice route's reply, or a binary
  * message holding the encoded Slice), then live. Bad parameters close the socket with
  * 1008 and a reason; a backend failure closes it with 1011. A plain GET gets 426.
+ *
+ * Abuse limits (StreamRegistry): a cap on subscribers (1013 TOO_MANY_SUBSCRIBERS), a
+ * budget of queued bytes shared equally by all subscribers, and a subscriber that stops
+ * reading for the stall timeout is closed with 4408 STREAM_STALLED and cut off shortly
+ * after if it does not take the close either. The close reason is always the error code.
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ApiErrorCode } from './errors.js'
+import type { ApiMetrics } from './metrics.js'
 import { parseUint } from './request-params.js'
 import { runSliceStream, type StreamFormat } from './slice-stream.js'
 import type { ApiBackend } from './types.js'
 
 export interface StreamRoutesDeps {
   backend: ApiBackend
+  streams: StreamRegistry
+  metrics: ApiMetrics | null
+}
+
+export interface StreamLimits {
+  /** per-subscriber queue mark when few subscribers share the budget */
   highWaterBytes: number
+  maxSubscribers: number
+  /** queued bytes of all subscribers together */
+  bufferBudgetBytes: number
+  stallTimeoutMs: number
+}
+
+/** The open subscribers: their number, their share of the queue budget, their queued bytes. */
+export class StreamRegistry {
+  readonly #sockets = new Set<WebSocket>()
+
+  constructor (readonly limits: StreamLimits) {}
+
+  get size (): number {
+    return this.#sockets.size
+  }
+
+  /** Registers a subscriber; false when the cap is reached. */
+  add (socket: WebSocket): boolean {
+    if (this.#sockets.size >= this.limits.maxSubscribers) return false
+    this.#sockets.add(socket)
+    return true
+  }
+
+  delete (socket: WebSocket): void {
+    this.#sockets.delete(socket)
+  }
+
+  /** Each subscriber's queue mark: an equal share of the budget, at most highWaterBytes. */
+  share (): number {
+    return Math.min(this.limits.highWaterBytes, Math.floor(this.limits.bufferBudgetBytes / Math.max(1, this.#sockets.size)))
+  }
+
+  bufferedBytes (): number {
+    let sum = 0
+    for (const socket of this.#sockets) sum += socket.bufferedAmount
+    return sum
+  }
 }
 
 interface StreamRequest {
@@ -24,6 +73,11 @@ interface StreamRequest {
 /** WebSocket close codes (RFC 6455 section 7.4.1). */
 const CLOSE_POLICY_VIOLATION = 1008
 const CLOSE_INTERNAL_ERROR = 1011
+const CLOSE_TRY_AGAIN_LATER = 1013
+/** private-use range (4000-4999); 4408 reads as "timeout" */
+const CLOSE_STALLED = 4408
+/** how long a stalled subscriber gets to take its close frame before the socket is cut */
+const STALLED_CLOSE_GRACE_MS = 2000
 
 export function registerStreamRoutes (app: FastifyInstance, deps: StreamRoutesDeps): void {
   app.route<StreamRequest>({
@@ -42,20 +96,34 @@ function serveSliceStream (
   socket: WebSocket,
   idOrName: string,
   query: StreamRequest['Querystring'],
-  { backend, highWaterBytes }: StreamRoutesDeps,
+  { backend, streams, metrics }: StreamRoutesDeps,
   log: FastifyBaseLogger
 ): void {
+  const refuse = (code: number, reason: ApiErrorCode, detail?: string): void => {
+    metrics?.rejected.inc({ reason })
+    socket.close(code, detail === undefined ? reason : `${reason}: ${detail}`)
+  }
   const rollup = backend.resolveRollup(idOrName)
-  if (rollup === null) return socket.close(CLOSE_POLICY_VIOLATION, 'UNKNOWN_ROLLUP')
+  if (rollup === null) return refuse(CLOSE_POLICY_VIOLATION, ApiErrorCode.UNKNOWN_ROLLUP)
   const from = query.from === undefined ? 0 : parseUint(query.from)
-  if (from === null) return socket.close(CLOSE_POLICY_VIOLATION, 'from must be a non-negative integer')
+  if (from === null) return refuse(CLOSE_POLICY_VIOLATION, ApiErrorCode.BAD_REQUEST, 'from must be a non-negative integer')
   const format = query.format ?? 'json'
-  if (!isStreamFormat(format)) return socket.close(CLOSE_POLICY_VIOLATION, 'format must be json or msgpack')
+  if (!isStreamFormat(format)) return refuse(CLOSE_POLICY_VIOLATION, ApiErrorCode.BAD_REQUEST, 'format must be json or msgpack')
+  if (!streams.add(socket)) return refuse(CLOSE_TRY_AGAIN_LATER, ApiErrorCode.TOO_MANY_SUBSCRIBERS)
 
   const stop = new AbortController()
-  socket.once('close', () => stop.abort())
-  runSliceStream({ backend, rollupId: rollup.id, from, format, sink: socket, highWaterBytes, signal: stop.signal })
-    .catch((err: unknown) => {
+  socket.once('close', () => {
+    streams.delete(socket)
+    stop.abort()
+  })
+  const { stallTimeoutMs } = streams.limits
+  runSliceStream({ backend, rollupId: rollup.id, from, format, sink: socket, highWaterBytes: () => streams.share(), stallTimeoutMs, signal: stop.signal })
+    .then((outcome) => {
+      if (outcome !== 'stalled') return
+      refuse(CLOSE_STALLED, ApiErrorCode.STREAM_STALLED)
+      // It is not reading, so it will likely not answer the close either: free its queue.
+      setTimeout(() => { socket.terminate() }, STALLED_CLOSE_GRACE_MS).unref()
+    }, (err: unknown) => {
       log.error({ err, rollupId: rollup.id }, 'slice stream failed')
       socket.close(CLOSE_INTERNAL_ERROR, 'internal error')
     })

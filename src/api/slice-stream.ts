@@ -5,7 +5,8 @@
  * Backpressure: the next slice is read from the backend only while the sink's
  * `bufferedAmount` is below the high-water mark, so a subscriber that stops reading
  * costs at most about one high-water mark of memory here and simply stops advancing.
- * Nothing is ever dropped or reordered.
+ * Nothing is ever dropped or reordered. One that stays stuck past `stallTimeoutMs` ends
+ * the pump, so the caller can close it.
  */
 import { encode, SliceSchema } from '../codec/index.js'
 import { sliceToJson } from './json-views.js'
@@ -25,7 +26,10 @@ export interface SliceStreamOptions {
   from: number
   format: StreamFormat
   sink: StreamSink
-  highWaterBytes: number
+  /** the pump reads no further slice while the sink holds this much (a function: the share may change) */
+  highWaterBytes: number | (() => number)
+  /** resolve with 'stalled' once the sink stayed over the mark, never shrinking, for this long */
+  stallTimeoutMs?: number
   /** stops the pump (the socket closed) */
   signal: AbortSignal
   drainPollMs?: number
@@ -39,20 +43,34 @@ export const defaultSliceStreamTimings = {
   finalPollMs: 1000
 }
 
-/** Resolves when the signal aborts; rejects only if the backend fails. */
-export async function runSliceStream (opts: SliceStreamOptions): Promise<void> {
+/**
+ * Resolves 'stopped' when the signal aborts, or 'stalled' when the subscriber stopped
+ * reading for `stallTimeoutMs`; rejects only if the backend fails.
+ */
+export async function runSliceStream (opts: SliceStreamOptions): Promise<'stopped' | 'stalled'> {
   const { backend, sink, signal } = opts
   const drainPollMs = opts.drainPollMs ?? defaultSliceStreamTimings.drainPollMs
   const finalPollMs = opts.finalPollMs ?? defaultSliceStreamTimings.finalPollMs
+  const mark = opts.highWaterBytes
+  const highWater = typeof mark === 'number' ? () => mark : mark
   const finals = new FinalNotifier()
   const unsubscribe = backend.onFinal(() => finals.notify())
+  // While over the mark: since when the queue has not shrunk, and its size then.
+  let stuckSince = -1
+  let stuckAt = 0
   try {
     let height = opts.from
     while (!signal.aborted) {
-      if (sink.bufferedAmount >= opts.highWaterBytes) {
+      const buffered = sink.bufferedAmount
+      if (buffered >= highWater()) {
+        const now = performance.now()
+        if (stuckSince < 0 || buffered < stuckAt) stuckSince = now
+        stuckAt = buffered
+        if (opts.stallTimeoutMs !== undefined && now - stuckSince >= opts.stallTimeoutMs) return 'stalled'
         await sleep(drainPollMs, signal)
         continue
       }
+      stuckSince = -1
       // Taken before the reads so a final height announced meanwhile is not waited for.
       const seen = finals.count
       if (height > backend.finalHeight()) {
@@ -72,6 +90,7 @@ export async function runSliceStream (opts: SliceStreamOptions): Promise<void> {
   } finally {
     unsubscribe()
   }
+  return 'stopped'
 }
 
 /** Counts final notifications and lets one waiter sleep until the next one. */
