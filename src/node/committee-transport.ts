@@ -1,12 +1,16 @@
 /** Starts the libp2p committee transport for a node from its config, with prom-client counters. */
 import type { Logger } from 'pino'
-import { Counter, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import { createCommitteeTransport, type CommitteeTransport, type P2PMetrics } from '../p2p/index.js'
+import { peerLabel } from '../p2p/index.js'
+import { classifyConsensusReject } from './consensus-rejects.js'
 import type { NodeConfig } from './config.js'
 import type { Genesis } from './genesis.js'
 
 export interface StartedTransport {
   transport: CommitteeTransport
+  /** the consensus driver's `onReject`: scores the sender of a refused message */
+  onConsensusReject: (from: number, kind: string, reason: string) => void
   stop: () => Promise<void>
 }
 
@@ -19,8 +23,39 @@ function p2pMetrics (registry: Registry): P2PMetrics {
     dropped: counter('seq_p2p_dropped_total', 'Outbound messages not sent, by kind and reason', ['kind', 'reason']),
     chunkVerdicts: counter('seq_gossip_verdicts_total', 'Chunk validation verdicts (accept/ignore/reject), by topic and reason', ['topic', 'verdict', 'reason']),
     requests: counter('seq_p2p_requests_total', 'Requests to members, by protocol and outcome', ['protocol', 'outcome']),
-    dials: counter('seq_p2p_dials_total', 'Dials to members, by outcome', ['outcome'])
+    dials: counter('seq_p2p_dials_total', 'Dials to members, by outcome', ['outcome']),
+    rejected: counter('seq_p2p_rejected_total', 'Inbound messages, frames and connections rejected, by reason code and peer (member index or "other")', ['reason', 'peer']),
+    bans: counter('seq_p2p_peer_bans_total', 'Peers banned after their score fell to the threshold, by peer (member index or "other")', ['peer'])
   }
+}
+
+/** Scores and bans read at scrape time: members by index, non-members summed up as "other". */
+function peerGauges (registry: Registry, transport: CommitteeTransport): void {
+  new Gauge({
+    name: 'seq_p2p_peer_score',
+    help: 'Peer score (0 clean, ban at -100; penalties decay), by member index; "other" is the lowest non-member score',
+    labelNames: ['peer'],
+    registers: [registry],
+    collect () {
+      this.reset()
+      const lowest = new Map<string, number>()
+      for (const s of transport.peerStandings()) {
+        const peer = peerLabel(s.member)
+        lowest.set(peer, Math.min(lowest.get(peer) ?? 0, s.score))
+      }
+      for (const [peer, score] of lowest) this.set({ peer }, score)
+    }
+  })
+  new Gauge({
+    name: 'seq_p2p_peers_banned',
+    help: 'Peers banned now, by peer (member index, or "other" for all non-members)',
+    labelNames: ['peer'],
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const s of transport.peerStandings()) if (s.bannedForMs > 0) this.inc({ peer: peerLabel(s.member) })
+    }
+  })
 }
 
 export async function startCommitteeTransport (opts: { config: NodeConfig, genesis: Genesis, seed: Uint8Array, selfIndex: number, logger: Logger, registry: Registry }): Promise<StartedTransport> {
@@ -39,6 +74,11 @@ export async function startCommitteeTransport (opts: { config: NodeConfig, genes
     logger: opts.logger.child({ module: 'p2p' })
   })
   await transport.start()
+  peerGauges(opts.registry, transport)
   opts.logger.info({ listen: transport.listenAddrs }, 'p2p listening')
-  return { transport, stop: () => transport.stop() }
+  const onConsensusReject = (from: number, kind: string, reason: string): void => {
+    const { code, penalty } = classifyConsensusReject(kind, reason)
+    transport.reportReject(from, code, penalty)
+  }
+  return { transport, onConsensusReject, stop: () => transport.stop() }
 }

@@ -95,7 +95,8 @@ export class SequencerNode {
       transport,
       logger: logger.child({ module: 'consensus' }),
       metrics: metrics.consensus,
-      onFinal: (event) => this.#onFinal(event)
+      onFinal: (event) => this.#onFinal(event),
+      ...(this.#transport !== null ? { onReject: this.#transport.onConsensusReject } : {})
     }, config.consensus)
     this.#driver.start()
     for (const r of config.rollups) {

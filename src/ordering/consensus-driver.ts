@@ -87,6 +87,8 @@ export interface ConsensusDriverDeps {
   logger: Logger
   metrics: ConsensusMetrics | null
   onFinal: (event: FinalBlockEvent) => void
+  /** a message of member `from` was refused (kind and reason as in `rejected`): lets the network score the sender */
+  onReject?: (from: number, kind: string, reason: string) => void
   now?: () => number
 }
 
@@ -263,6 +265,7 @@ export class ConsensusDriver {
         }
         case 'reject':
           this.deps.metrics?.rejected.inc({ kind: action.kind, reason: action.reason })
+          this.deps.onReject?.(action.from, action.kind, action.reason)
           this.deps.logger.debug({ from: action.from, kind: action.kind, reason: action.reason }, 'consensus message refused')
           break
       }
@@ -286,6 +289,7 @@ export class ConsensusDriver {
       message = decodeMessage(bytes)
     } catch (err) {
       this.deps.metrics?.rejected.inc({ kind: 'envelope', reason: 'malformed' })
+      this.deps.onReject?.(from, 'envelope', 'malformed')
       this.deps.logger.debug({ from, err: (err as Error).message }, 'malformed consensus message')
       return
     }
@@ -329,6 +333,7 @@ export class ConsensusDriver {
     // [REJECT] cheap checks before fetching anything for it
     if (from !== header.round % this.deps.committeeKeys.length || header.proposer !== from) {
       this.deps.metrics?.rejected.inc({ kind: 'proposal', reason: 'not from the leader' })
+      this.deps.onReject?.(from, 'proposal', 'not from the leader')
       return
     }
     // [IGNORE] a timestamp too far ahead of our clock
@@ -356,6 +361,7 @@ export class ConsensusDriver {
       const payload = await this.#checkPayload(header)
       if (typeof payload === 'string') {
         this.deps.metrics?.rejected.inc({ kind: 'proposal', reason: `payload: ${payload}` })
+        this.deps.onReject?.(from, 'proposal', `payload: ${payload}`)
         this.deps.logger.warn({ from, round: header.round, reason: payload }, 'proposal payload refused')
         return
       }

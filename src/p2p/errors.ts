@@ -23,7 +23,13 @@ export const P2PErrorCode = {
   /** inconsistent options, e.g. the seed does not match our committee key */
   BAD_CONFIG: 'P2P_BAD_CONFIG',
   /** the transport is not started, or is stopping or stopped */
-  NOT_RUNNING: 'P2P_NOT_RUNNING'
+  NOT_RUNNING: 'P2P_NOT_RUNNING',
+  /** a peer sent more frames or bytes per second than its budget; the excess is dropped */
+  RATE_LIMITED: 'P2P_RATE_LIMITED',
+  /** traffic or a connection from a peer whose score fell below the ban threshold */
+  BANNED: 'P2P_BANNED',
+  /** a chunk the chunk validator rejected (bad signature, unknown lane, ...) */
+  CHUNK_INVALID: 'P2P_CHUNK_INVALID'
 } as const
 export type P2PErrorCode = (typeof P2PErrorCode)[keyof typeof P2PErrorCode]
 

@@ -38,6 +38,8 @@ export function createMemoryP2PMetrics (): MemoryP2PMetrics {
     dropped: new MemoryCounter(),
     chunkVerdicts: new MemoryCounter(),
     requests: new MemoryCounter(),
-    dials: new MemoryCounter()
+    dials: new MemoryCounter(),
+    rejected: new MemoryCounter(),
+    bans: new MemoryCounter()
   }
 }

@@ -177,6 +177,8 @@ function openError (err: unknown): P2PError {
 
 export interface ServeOptions {
   from: number
+  /** charges a request frame to the requester's budget; false drops it unanswered */
+  admit: (bytes: number) => boolean
   handler: () => RequestHandler | undefined
   maxMessageBytes: number
   maxConcurrent: number
@@ -220,6 +222,10 @@ export function serveRequests (stream: Stream, opts: ServeOptions): void {
   stream.addEventListener('message', (evt) => {
     try {
       for (const frame of decoder.push(evt.data)) {
+        if (!opts.admit(frame.byteLength)) {
+          if (stream.status !== 'open') return
+          continue
+        }
         const { kind, id, payload } = parse(frame)
         if (kind !== KIND_REQUEST) throw new P2PError(P2PErrorCode.MALFORMED, `unexpected frame kind ${kind} on a request stream`)
         const handler = opts.handler()

@@ -27,6 +27,7 @@ import { encodeFrame, FrameDecoder } from './framing.js'
 import { chunkGossipsub } from './gossip.js'
 import { CommitteeDirectory, privateKeyFromSeed } from './identity.js'
 import { MemberDialer } from './member-dialer.js'
+import { defaultPeerGuardOptions, PeerGuard, type FrameKind, type PeerStanding } from './peer-guard.js'
 import { OutboundChannel, type DropReason } from './outbound-channel.js'
 import { RequestChannel, serveRequests } from './request-response.js'
 import { closeWhenRemoteCloses, waitForDrainOrTimeout } from './stream-utils.js'
@@ -73,7 +74,7 @@ const GOSSIP_OUTBOUND_BUFFER_FACTOR = 16
 const GOSSIP_ROOM_RECHECK_MS = 100
 const PROTOCOL_NAME = /^[A-Za-z0-9_-]{1,64}$/
 
-type ResolvedOptions = Required<Omit<CommitteeTransportOptions, 'announce' | 'peers' | 'metrics' | 'logger'>> &
+type ResolvedOptions = Required<Omit<CommitteeTransportOptions, 'announce' | 'peers' | 'metrics' | 'logger' | 'peerGuard'>> &
   Pick<CommitteeTransportOptions, 'announce'>
 
 interface Services extends Record<string, unknown> {
@@ -95,7 +96,7 @@ export async function createCommitteeTransport (options: CommitteeTransportOptio
   if (!equalBytes(privateKey.publicKey.raw, options.committeeKeys[opts.selfIndex]!)) {
     throw new P2PError(P2PErrorCode.BAD_CONFIG, `the seed does not belong to committee member ${opts.selfIndex}`)
   }
-  const transport = new Libp2pCommitteeTransport(opts, privateKey, directory, options.metrics ?? null, options.logger ?? null)
+  const transport = new Libp2pCommitteeTransport(opts, privateKey, directory, options.metrics ?? null, options.logger ?? null, options.peerGuard ?? {})
   if (options.peers !== undefined) transport.setPeers(options.peers)
   return transport
 }
@@ -159,8 +160,12 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
   readonly #peerAddrs = new Map<number, Multiaddr[]>()
   #messageHandler: MessageHandler | undefined
   #chunkValidator: ChunkValidator | undefined
+  readonly #guard: PeerGuard
 
-  constructor (opts: ResolvedOptions, privateKey: PrivateKey, directory: CommitteeDirectory, metrics: P2PMetrics | null, logger: Logger | null) {
+  constructor (
+    opts: ResolvedOptions, privateKey: PrivateKey, directory: CommitteeDirectory, metrics: P2PMetrics | null, logger: Logger | null,
+    guardOptions: CommitteeTransportOptions['peerGuard'] & object
+  ) {
     this.#opts = opts
     this.selfIndex = opts.selfIndex
     this.#privateKey = privateKey
@@ -171,6 +176,11 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     this.#consensusProtocol = `/seq/${opts.chainId}/consensus/1`
     this.#chunkProtocol = `/seq/${opts.chainId}/chunks/1`
     this.#topic = `/seq/${opts.chainId}/chunks/1`
+    this.#guard = new PeerGuard({
+      memberIndex: (peerId) => directory.indexOf(peerId),
+      onBan: (peerId, durationMs) => { this.#onBan(peerId, durationMs) },
+      metrics
+    }, { ...defaultPeerGuardOptions, ...withoutUndefined(guardOptions) })
   }
 
   get listenAddrs (): string[] {
@@ -304,6 +314,15 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     }
   }
 
+  reportReject (from: number, reason: string, penalty: number): void {
+    if (from === this.selfIndex || this.#directory.peerIds[from] === undefined) return
+    this.#guard.reject(this.peerIdOf(from), reason, penalty)
+  }
+
+  peerStandings (): PeerStanding[] {
+    return this.#guard.standings()
+  }
+
   async #start (): Promise<void> {
     const gossipMode = this.#opts.chunkTransport === 'gossipsub'
     const node = await createLibp2p<Services>({
@@ -314,9 +333,9 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionGater: {
-        denyDialPeer: (peerId) => this.#directory.indexOf(peerId) === undefined,
-        denyInboundEncryptedConnection: (peerId) => this.#denyConnection(peerId),
-        denyOutboundEncryptedConnection: (peerId) => this.#denyConnection(peerId)
+        denyDialPeer: (peerId) => this.#directory.indexOf(peerId) === undefined || this.#guard.isBanned(peerId.toString()),
+        denyInboundEncryptedConnection: (peerId) => this.#denyInbound(peerId),
+        denyOutboundEncryptedConnection: (peerId) => this.#denyOutbound(peerId)
       },
       connectionManager: { inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_HOST_PER_SECOND },
       connectionMonitor: { pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
@@ -404,11 +423,38 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     }
   }
 
-  #denyConnection (peerId: PeerId): boolean {
-    if (this.#directory.indexOf(peerId) !== undefined || this.#opts.allowNonMemberConnections) return false
-    this.#metrics?.refused.inc({ kind: 'connection', reason: P2PErrorCode.NOT_MEMBER })
-    this.#log?.debug({ peer: peerId.toString() }, 'refused a connection from a non-member')
+  /** Refuses banned peers and (unless allowed) non-members; both cost the peer score. */
+  #denyInbound (peerId: PeerId): boolean {
+    const id = peerId.toString()
+    let reason: P2PErrorCode
+    if (this.#guard.isBanned(id)) reason = P2PErrorCode.BANNED
+    else if (this.#directory.indexOf(id) === undefined && !this.#opts.allowNonMemberConnections) reason = P2PErrorCode.NOT_MEMBER
+    else return false
+    this.#metrics?.refused.inc({ kind: 'connection', reason })
+    this.#guard.reject(id, reason)
+    this.#log?.debug({ peer: id, reason }, 'refused an inbound connection')
     return true
+  }
+
+  #denyOutbound (peerId: PeerId): boolean {
+    const id = peerId.toString()
+    return this.#guard.isBanned(id) || (this.#directory.indexOf(id) === undefined && !this.#opts.allowNonMemberConnections)
+  }
+
+  /** The peer's score fell to the threshold: drop its connections (the gater keeps it out). */
+  #onBan (peerId: string, durationMs: number): void {
+    this.#log?.warn({ peer: peerId, member: this.#directory.indexOf(peerId), durationMs }, 'peer banned: its score fell to the threshold')
+    const banned = new P2PError(P2PErrorCode.BANNED, `banned for ${Math.round(durationMs)} ms`)
+    for (const connection of this.#node?.getConnections() ?? []) {
+      if (connection.remotePeer.toString() === peerId) connection.abort(banned)
+    }
+  }
+
+  /** Charges a frame to the peer's budgets; false when it must be dropped, and a banned peer's stream is aborted. */
+  #admit (stream: Stream, peer: string, kind: FrameKind, bytes: number): boolean {
+    if (this.#guard.admitFrame(peer, kind, bytes)) return true
+    if (this.#guard.isBanned(peer) && stream.status === 'open') stream.abort(new P2PError(P2PErrorCode.BANNED, 'the peer is banned'))
+    return false
   }
 
   #isConnected (index: number): boolean {
@@ -458,13 +504,17 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     return (stream, connection) => {
       const from = this.#memberOf(stream, connection, kind)
       if (from === undefined) return
+      const peer = connection.remotePeer.toString()
       const decoder = new FrameDecoder(maxFrameBytes)
       closeWhenRemoteCloses(stream)
       stream.addEventListener('message', (evt) => {
         try {
-          for (const frame of decoder.push(evt.data)) deliver(from, frame)
+          for (const frame of decoder.push(evt.data)) {
+            if (this.#admit(stream, peer, kind, frame.byteLength)) deliver(from, frame)
+            else if (stream.status !== 'open') return
+          }
         } catch (err) {
-          this.#refuse(stream, kind, err instanceof P2PError ? err : new P2PError(P2PErrorCode.MALFORMED, String(err)))
+          this.#refuse(stream, peer, kind, err instanceof P2PError ? err : new P2PError(P2PErrorCode.MALFORMED, String(err)))
         }
       })
     }
@@ -474,14 +524,15 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
   #memberOf (stream: Stream, connection: Connection, kind: string): number | undefined {
     const from = this.#directory.indexOf(connection.remotePeer)
     if (from === undefined || from === this.selfIndex) {
-      this.#refuse(stream, kind, new P2PError(P2PErrorCode.NOT_MEMBER, `${connection.remotePeer.toString()} is not a committee member`))
+      this.#refuse(stream, connection.remotePeer.toString(), kind, new P2PError(P2PErrorCode.NOT_MEMBER, `${connection.remotePeer.toString()} is not a committee member`))
       return undefined
     }
     return from
   }
 
-  #refuse (stream: Stream, kind: string, err: P2PError): void {
+  #refuse (stream: Stream, peer: string, kind: string, err: P2PError): void {
     this.#metrics?.refused.inc({ kind, reason: err.code })
+    this.#guard.reject(peer, err.code)
     this.#log?.warn({ kind, reason: err.code, err: err.message }, 'refused inbound stream')
     stream.abort(err)
   }
@@ -504,11 +555,14 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     // The frame limit already bounds the size; the envelope shape is checked in judgeChunk.
     if (frame.byteLength < CHUNK_ID_BYTES) throw new P2PError(P2PErrorCode.MALFORMED, 'a chunk frame without its id')
     this.#metrics?.messagesIn.inc({ kind: 'chunk' })
-    this.#countVerdict(this.#chunkProtocol, judgeChunk(this.#chunkValidator, from, frame, this.#opts.maxMessageBytes))
+    this.#countVerdict(this.#chunkProtocol, this.peerIdOf(from), judgeChunk(this.#chunkValidator, from, frame, this.#opts.maxMessageBytes))
   }
 
   #validateGossipChunk (peer: PeerId, data: Uint8Array): TopicValidatorResult {
-    const from = this.#directory.indexOf(peer)
+    const id = peer.toString()
+    // Over budget: dropped unseen (IGNORE, so gossipsub does not count it as invalid twice).
+    if (!this.#guard.admitFrame(id, 'chunk', data.byteLength)) return TopicValidatorResult.Ignore
+    const from = this.#directory.indexOf(id)
     let judgement: ChunkJudgement
     if (from === undefined) {
       // [REJECT] only committee members relay chunks
@@ -517,7 +571,7 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
       this.#metrics?.messagesIn.inc({ kind: 'chunk' })
       judgement = judgeChunk(this.#chunkValidator, from, data, this.#opts.maxMessageBytes)
     }
-    this.#countVerdict(this.#topic, judgement)
+    this.#countVerdict(this.#topic, id, judgement)
     switch (judgement.verdict) {
       case 'accept': return TopicValidatorResult.Accept
       case 'reject': return TopicValidatorResult.Reject
@@ -525,8 +579,9 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     }
   }
 
-  #countVerdict (topic: string, { verdict, reason, error }: ChunkJudgement): void {
+  #countVerdict (topic: string, peer: string, { verdict, reason, error }: ChunkJudgement): void {
     this.#metrics?.chunkVerdicts.inc({ topic, verdict, reason })
+    if (verdict === 'reject') this.#guard.reject(peer, reason === 'validator' ? P2PErrorCode.CHUNK_INVALID : reason)
     if (error !== undefined) this.#log?.error({ err: error }, 'the chunk validator threw; chunk ignored')
   }
 
@@ -560,7 +615,10 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
         openStream: async (signal) => this.#node!.dialProtocol(peerId, protocolId, { signal }),
         openTimeoutMs: CONNECT_TIMEOUT_MS,
         maxMessageBytes: this.#opts.maxMessageBytes,
-        onRefused: (reason) => { this.#metrics?.refused.inc({ kind: 'response', reason }) }
+        onRefused: (reason) => {
+          this.#metrics?.refused.inc({ kind: 'response', reason })
+          this.#guard.reject(peerId.toString(), reason)
+        }
       })
       this.#requestChannels.set(key, channel)
     }
@@ -575,12 +633,17 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     await node.handle(this.#requestProtocolId(protocol), (stream, connection) => {
       const from = this.#memberOf(stream, connection, 'request')
       if (from === undefined) return
+      const peer = connection.remotePeer.toString()
       serveRequests(stream, {
         from,
+        admit: (bytes) => this.#admit(stream, peer, 'request', bytes),
         handler: () => this.#requestHandlers.get(protocol),
         maxMessageBytes: this.#opts.maxMessageBytes,
         maxConcurrent: this.#opts.maxConcurrentRequests,
-        onRefused: (reason) => { this.#metrics?.refused.inc({ kind: 'request', reason }) },
+        onRefused: (reason) => {
+          this.#metrics?.refused.inc({ kind: 'request', reason })
+          this.#guard.reject(peer, reason)
+        },
         onServed: () => { this.#metrics?.messagesOut.inc({ kind: 'response' }) },
         onHandlerError: (err) => { this.#log?.warn({ err, protocol, from }, 'a request handler failed') }
       })

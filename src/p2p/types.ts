@@ -3,6 +3,7 @@
  * committee members (known from genesis) and knows nothing of our message formats.
  */
 import type { Logger } from 'pino'
+import type { PeerGuardOptions, PeerStanding } from './peer-guard.js'
 
 /** A chunk validator's verdict; in gossipsub mode it drives peer scoring. */
 export type ChunkVerdict = 'accept' | 'ignore' | 'reject'
@@ -38,6 +39,10 @@ export interface P2PMetrics {
   requests: P2PCounter<'protocol' | 'outcome'>
   /** dials to members, by outcome (ok | failed) */
   dials: P2PCounter<'outcome'>
+  /** inbound messages, frames and connections rejected, by reason (a P2PErrorCode or a consensus reject code) and peer (member index or "other") */
+  rejected: P2PCounter<'reason' | 'peer'>
+  /** peers banned after their score fell to the threshold, by peer (member index or "other") */
+  bans: P2PCounter<'peer'>
 }
 
 export interface CommitteeTransportOptions {
@@ -70,6 +75,8 @@ export interface CommitteeTransportOptions {
   maxConcurrentRequests?: number
   /** admit connections from non-members (e.g. observers); their streams and gossip are still refused */
   allowNonMemberConnections?: boolean
+  /** peer scores, bans and inbound rate limits (see peer-guard.ts); defaults per field */
+  peerGuard?: Partial<PeerGuardOptions>
 }
 
 export interface CommitteeTransport {
@@ -105,4 +112,12 @@ export interface CommitteeTransport {
   request (to: number, protocol: string, bytes: Uint8Array, timeoutMs: number): Promise<Uint8Array>
   /** Serves `protocol` (letters, digits, '-', '_'); a second call replaces the handler. */
   handle (protocol: string, handler: RequestHandler): void
+  /**
+   * A message of member `from` was refused above the transport (e.g. a vote with a bad
+   * signature): count it under `reason` and lower the member's score by `penalty`, which
+   * may end in a temporary ban. Our own index is ignored.
+   */
+  reportReject (from: number, reason: string, penalty: number): void
+  /** Scores and bans of the peers the transport remembers. */
+  peerStandings (): PeerStanding[]
 }

@@ -1,0 +1,221 @@
+/**
+ * Per-peer defences of the committee transport: a score that every rejected message lowers,
+ * temporary bans below a threshold, and inbound rate limits.
+ *
+ * - Score: starts at 0, each reject subtracts its reason's penalty, and the sum decays
+ *   towards 0 with a half-life, so a member that slips now and then (a race, a bug) never
+ *   adds up to a ban while one that keeps sending bad messages does within a few of them.
+ * - Ban: at `banScore` or below, the peer's connections are closed and refused (connection
+ *   gater) for a while. A committee member may be honest but buggy and the committee needs
+ *   it back, so its bans are short and double per repeat (`memberBanMs` .. `maxMemberBanMs`),
+ *   and the strikes are forgiven after `forgiveMs` without a ban. A non-member has no
+ *   business here at all and is refused for `outsiderBanMs`.
+ * - Rate limits: token buckets per peer, one per frame kind (frames per second) and one for
+ *   all its bytes. A frame over budget is dropped before it is decoded or verified, counted
+ *   as P2P_RATE_LIMITED and costs a small penalty, so a flood ends in a ban within a fraction
+ *   of a second and cannot starve the event loop for long. Honest traffic stays far below:
+ *   see `defaultPeerGuardOptions`.
+ *
+ * Metrics: `rejected{reason, peer}` with `peer` the member index or "other" (bounded
+ * cardinality: outsiders can mint any number of identities), `bans{peer}`.
+ */
+import { P2PErrorCode } from './errors.js'
+import { TokenBucket } from './token-bucket.js'
+import type { P2PCounter } from './types.js'
+
+export type FrameKind = 'consensus' | 'chunk' | 'request'
+
+export interface PeerGuardOptions {
+  /** a peer at or below this score is banned */
+  banScore: number
+  /** penalties halve after this long */
+  scoreHalfLifeMs: number
+  /** a member's first ban; each further one doubles, up to `maxMemberBanMs` */
+  memberBanMs: number
+  maxMemberBanMs: number
+  /** a member's bans are counted afresh after this long without one */
+  forgiveMs: number
+  /** a non-member's ban */
+  outsiderBanMs: number
+  /** inbound frames per second per peer, and the burst allowed, by frame kind */
+  framesPerSecond: Record<FrameKind, number>
+  frameBurst: Record<FrameKind, number>
+  /** inbound bytes per second per peer over all its streams, and the burst allowed */
+  bytesPerSecond: number
+  byteBurst: number
+  /** peers remembered at most (outsiders can make up identities); the oldest outsider goes first */
+  maxTrackedPeers: number
+}
+
+export const defaultPeerGuardOptions: PeerGuardOptions = {
+  banScore: -100,
+  scoreHalfLifeMs: 10_000, // a burst of honest races is forgotten within a minute
+  memberBanMs: 5000, // a few round timeouts: long enough to stop a flood, short enough for liveness
+  maxMemberBanMs: 60_000,
+  forgiveMs: 10 * 60_000,
+  outsiderBanMs: 10 * 60_000,
+  // A 4-member committee at 1,000 tx/s sends each member ~100 consensus messages and a few
+  // hundred chunks per second (rounds of ~45 ms, 2 ms chunk coalescing per rollup): 10x headroom.
+  framesPerSecond: { consensus: 1000, chunk: 4000, request: 500 },
+  frameBurst: { consensus: 1000, chunk: 4000, request: 500 },
+  // Catch-up responses carry up to 256 batches: room for two 32 MiB messages back to back.
+  bytesPerSecond: 128 * 1024 * 1024,
+  byteBurst: 256 * 1024 * 1024,
+  maxTrackedPeers: 4096
+}
+
+/** What one reject costs, by reason code; a reason not listed costs `DEFAULT_PENALTY`. */
+export const p2pRejectPenalties: Readonly<Record<string, number>> = {
+  [P2PErrorCode.MALFORMED]: 20, // framing is ours and simple: a broken frame is never an accident
+  [P2PErrorCode.TOO_LARGE]: 50,
+  [P2PErrorCode.NOT_MEMBER]: 25, // four attempts, then ten minutes of silence
+  [P2PErrorCode.CHUNK_INVALID]: 10,
+  [P2PErrorCode.RATE_LIMITED]: 1, // per dropped frame: 100 of them within seconds is a flood
+  [P2PErrorCode.BANNED]: 0
+}
+const DEFAULT_PENALTY = 10
+
+export interface PeerGuardMetrics {
+  rejected: P2PCounter<'reason' | 'peer'>
+  bans: P2PCounter<'peer'>
+}
+
+export interface PeerGuardDeps {
+  /** member index of a peer id, undefined for a non-member */
+  memberIndex: (peerId: string) => number | undefined
+  /** the peer fell to the ban threshold: close its connections */
+  onBan: (peerId: string, durationMs: number) => void
+  metrics?: PeerGuardMetrics | null
+  now?: () => number
+}
+
+export interface PeerStanding {
+  peerId: string
+  member: number | undefined
+  score: number
+  bannedForMs: number
+}
+
+interface PeerRecord {
+  score: number
+  scoredAt: number
+  bannedUntil: number
+  strikes: number
+  lastBanAt: number
+  frames: Map<FrameKind, TokenBucket>
+  bytes: TokenBucket
+}
+
+export class PeerGuard {
+  readonly #opts: PeerGuardOptions
+  readonly #deps: PeerGuardDeps
+  readonly #now: () => number
+  readonly #peers = new Map<string, PeerRecord>()
+
+  constructor (deps: PeerGuardDeps, opts: PeerGuardOptions = defaultPeerGuardOptions) {
+    this.#opts = opts
+    this.#deps = deps
+    this.#now = deps.now ?? (() => performance.now())
+  }
+
+  /**
+   * Counts a rejected message or connection of `peerId` under `reason` and lowers its score
+   * by `penalty` (by default the reason's). Returns true when the peer is banned now.
+   */
+  reject (peerId: string, reason: string, penalty = p2pRejectPenalties[reason] ?? DEFAULT_PENALTY): boolean {
+    const member = this.#deps.memberIndex(peerId)
+    this.#deps.metrics?.rejected.inc({ reason, peer: peerLabel(member) })
+    const record = this.#record(peerId)
+    const now = this.#now()
+    if (record.bannedUntil > now) return true
+    record.score = this.#decayed(record, now) - penalty
+    record.scoredAt = now
+    if (record.score > this.#opts.banScore) return false
+    this.#ban(peerId, member, record, now)
+    return true
+  }
+
+  isBanned (peerId: string): boolean {
+    return (this.#peers.get(peerId)?.bannedUntil ?? 0) > this.#now()
+  }
+
+  /**
+   * Charges one inbound frame of `bytes` to the peer's budgets. False when it must be dropped:
+   * the peer is banned (counted as P2P_BANNED) or over budget (P2P_RATE_LIMITED, penalised).
+   */
+  admitFrame (peerId: string, kind: FrameKind, bytes: number): boolean {
+    const record = this.#record(peerId)
+    if (record.bannedUntil > this.#now()) {
+      this.reject(peerId, P2PErrorCode.BANNED)
+      return false
+    }
+    let frames = record.frames.get(kind)
+    if (frames === undefined) {
+      frames = new TokenBucket(this.#opts.framesPerSecond[kind], this.#opts.frameBurst[kind], this.#now)
+      record.frames.set(kind, frames)
+    }
+    if (frames.take(1) && record.bytes.take(bytes)) return true
+    this.reject(peerId, P2PErrorCode.RATE_LIMITED)
+    return false
+  }
+
+  /** Every remembered peer with its current (decayed) score and remaining ban. */
+  standings (): PeerStanding[] {
+    const now = this.#now()
+    return [...this.#peers].map(([peerId, record]) => ({
+      peerId,
+      member: this.#deps.memberIndex(peerId),
+      score: this.#decayed(record, now),
+      bannedForMs: Math.max(0, record.bannedUntil - now)
+    }))
+  }
+
+  #ban (peerId: string, member: number | undefined, record: PeerRecord, now: number): void {
+    let durationMs = this.#opts.outsiderBanMs
+    if (member !== undefined) {
+      if (now - record.lastBanAt > this.#opts.forgiveMs) record.strikes = 0
+      durationMs = Math.min(this.#opts.memberBanMs * 2 ** record.strikes, this.#opts.maxMemberBanMs)
+      record.strikes++
+    }
+    record.bannedUntil = now + durationMs
+    record.lastBanAt = now
+    // The ban is the punishment: the peer comes back with a clean score.
+    record.score = 0
+    this.#deps.metrics?.bans.inc({ peer: peerLabel(member) })
+    this.#deps.onBan(peerId, durationMs)
+  }
+
+  #decayed (record: PeerRecord, now: number): number {
+    return record.score * 2 ** (-(now - record.scoredAt) / this.#opts.scoreHalfLifeMs)
+  }
+
+  #record (peerId: string): PeerRecord {
+    let record = this.#peers.get(peerId)
+    if (record !== undefined) return record
+    if (this.#peers.size >= this.#opts.maxTrackedPeers) {
+      // Members stay: only outsiders can be minted in numbers.
+      for (const known of this.#peers.keys()) {
+        if (this.#deps.memberIndex(known) !== undefined) continue
+        this.#peers.delete(known)
+        break
+      }
+    }
+    const now = this.#now()
+    record = {
+      score: 0,
+      scoredAt: now,
+      bannedUntil: 0,
+      strikes: 0,
+      lastBanAt: Number.NEGATIVE_INFINITY,
+      frames: new Map(),
+      bytes: new TokenBucket(this.#opts.bytesPerSecond, this.#opts.byteBurst, this.#now)
+    }
+    this.#peers.set(peerId, record)
+    return record
+  }
+}
+
+/** The `peer` metric label: a member's index, "other" for everyone else. */
+export function peerLabel (member: number | undefined): string {
+  return member === undefined ? 'other' : String(member)
+}
