@@ -1,0 +1,207 @@
+/**
+ * Crash-consistency campaign: starts test/durability/writer.ts on one data folder, SIGKILLs
+ * it at a seeded random moment (during start-up recovery or under steady writes), reopens
+ * the folder and checks the invariants below; repeats; finally lets a last writer drain the
+ * mempool and checks that every acknowledged tx is final exactly once.
+ *
+ * Invariants after every kill:
+ * 1. the store opens (no level corruption, genesis and format records, head's batch there);
+ * 2. the full integrity check passes: heights 0..head present, hash-chained, each commit
+ *    proof verifies, each batch validates, every hash->height, tx location and rollup
+ *    index entry agrees with the batches and none is left over, nothing above the head;
+ * 3. every tx the writer acknowledged (admit resolved) is in exactly one of WAL or chain,
+ *    and no WAL entry is a final tx;
+ * 4. every final batch the writer was told is durable is there, with the same hash;
+ * 5. the stored safety state is at least every state the writer was told is durable, and
+ *    the head and the safety state never go backwards from one reopen to the next.
+ */
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { decode, SafetyStateSchema } from '../../src/codec/index.js'
+import { bytesToHex, equalBytes, hexToBytes } from '../../src/crypto/index.js'
+import { ChainStore, checkStoreIntegrity } from '../../src/store/index.js'
+import { repoRoot } from '../helpers/node-process.js'
+import { crashGenesis, crashRules, mulberry32 } from './crash-genesis.js'
+
+export interface CampaignOptions {
+  dir: string
+  kills: number
+  seed: number
+  /** longest wait after READY before the kill (ms) */
+  maxRunMs?: number
+  onKill?: (result: KillResult) => void
+}
+
+export interface KillResult {
+  kill: number
+  /** 'startup' kills land anywhere from spawn on (recovery writes included) */
+  when: 'startup' | 'running'
+  delayMs: number
+  head: number
+  acked: number
+  walEntries: number
+  violations: string[]
+}
+
+export interface CampaignResult {
+  kills: KillResult[]
+  acked: number
+  finalHead: number
+  finalViolations: string[]
+  ms: number
+}
+
+interface Safety { vote: number, qc: number, proposed: number }
+
+interface Claims {
+  acked: Set<string>
+  finals: Map<number, string>
+  safety: Safety
+}
+
+const WRITER = join(repoRoot, 'test/durability/writer.ts')
+
+interface WriterRun {
+  ready: Promise<void>
+  drained: Promise<void>
+  kill: () => Promise<void>
+  exited: Promise<number | null>
+  stderr: () => string
+}
+
+function startWriter (dir: string, seed: number, claims: Claims, drain = false): WriterRun {
+  const child = spawn(process.execPath, ['--import', './src/polyfills/register.js', '--import', 'tsx', WRITER, dir, String(seed), ...(drain ? ['--drain'] : [])], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let err = ''
+  child.stderr.setEncoding('utf8')
+  child.stderr.on('data', (s: string) => { err = (err + s).slice(-8000) })
+  const ready = Promise.withResolvers<void>()
+  const drained = Promise.withResolvers<void>()
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
+  void exited.then((code) => {
+    ready.reject(new Error(`writer exited (${code}) before READY: ${err}`))
+    drained.reject(new Error(`writer exited (${code}) before DRAINED: ${err}`))
+  })
+  // Lines the child wrote before it died are still read from the pipe: each is a durable claim.
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const [kind, a, b, c] = line.split(' ')
+    if (kind === 'A') claims.acked.add(a!)
+    else if (kind === 'F') claims.finals.set(Number(a), b!)
+    else if (kind === 'S') claims.safety = maxSafety(claims.safety, { vote: Number(a), qc: Number(b), proposed: Number(c) })
+    else if (kind === 'READY') ready.resolve()
+    else if (kind === 'DRAINED') drained.resolve()
+  })
+  ready.promise.catch(() => {})
+  drained.promise.catch(() => {})
+  return {
+    ready: ready.promise,
+    drained: drained.promise,
+    kill: async () => { child.kill('SIGKILL'); await exited },
+    exited,
+    stderr: () => err
+  }
+}
+
+function maxSafety (a: Safety, b: Safety): Safety {
+  return { vote: Math.max(a.vote, b.vote), qc: Math.max(a.qc, b.qc), proposed: Math.max(a.proposed, b.proposed) }
+}
+
+/** Reopens the folder and checks invariants 1-5; returns the problems found. */
+export async function checkFolder (dir: string, claims: Claims, previous: { head: number, safety: Safety }): Promise<{ head: number, safety: Safety, walEntries: number, violations: string[] }> {
+  const violations: string[] = []
+  let store: ChainStore
+  try {
+    store = await ChainStore.open(dir, crashGenesis.hash)
+  } catch (err) {
+    return { head: -1, safety: previous.safety, walEntries: 0, violations: [`store does not open: ${(err as Error).message}`] }
+  }
+  try {
+    try {
+      await checkStoreIntegrity(store, crashRules)
+    } catch (err) {
+      violations.push(`integrity: ${(err as Error).message}`)
+    }
+    const head = store.head()?.height ?? -1
+    if (head < previous.head) violations.push(`head went back from ${previous.head} to ${head}`)
+    for (const [height, hash] of claims.finals) {
+      if (height > head) { violations.push(`final batch ${height} was acknowledged but the head is ${head}`); continue }
+      const batch = await store.getBatch(height)
+      if (batch === null || bytesToHex(crashRules.batchHash(batch.header)) !== hash) violations.push(`acknowledged final batch ${height} differs`)
+    }
+    const wal = await store.walEntries()
+    const inWal = new Set(wal.map((e) => bytesToHex(e.hash)))
+    const walFinal = (await store.txLocations(wal.map((e) => e.hash))).filter((l) => l !== null).length
+    if (walFinal > 0) violations.push(`${walFinal} WAL entries are final txs too`)
+    const acked = [...claims.acked]
+    const locations = await store.txLocations(acked.map((h) => hexToBytes(h)!))
+    const lost = acked.filter((h, i) => !inWal.has(h) && locations[i] === null)
+    if (lost.length > 0) violations.push(`${lost.length} acknowledged txs are in neither WAL nor chain (e.g. ${lost[0]})`)
+    const raw = await store.getSafetyState()
+    const stored = raw === null ? { vote: 0, qc: 0, proposed: 0 } : (({ highestVoteRound: vote, highestQcRound: qc, lastProposedRound: proposed }) => ({ vote, qc, proposed }))(decode(SafetyStateSchema, raw))
+    for (const k of ['vote', 'qc', 'proposed'] as const) {
+      if (stored[k] < claims.safety[k]) violations.push(`safety ${k} round ${stored[k]} is below the acknowledged ${claims.safety[k]}`)
+      if (stored[k] < previous.safety[k]) violations.push(`safety ${k} round went back from ${previous.safety[k]} to ${stored[k]}`)
+    }
+    return { head, safety: stored, walEntries: wal.length, violations }
+  } finally {
+    await store.close()
+  }
+}
+
+export async function runKillCampaign (opts: CampaignOptions): Promise<CampaignResult> {
+  const started = performance.now()
+  const random = mulberry32(opts.seed)
+  const maxRunMs = opts.maxRunMs ?? 600
+  const claims: Claims = { acked: new Set(), finals: new Map(), safety: { vote: 0, qc: 0, proposed: 0 } }
+  let previous = { head: -1, safety: claims.safety }
+  const kills: KillResult[] = []
+  for (let k = 1; k <= opts.kills; k++) {
+    const run = startWriter(opts.dir, opts.seed * 10_000 + k, claims)
+    // One kill in four lands anywhere from spawn on, often inside recovery and start-up writes.
+    const when = random() < 0.25 ? 'startup' : 'running'
+    const delayMs = Math.floor(random() * maxRunMs)
+    if (when === 'running') await run.ready
+    await new Promise((resolve) => setTimeout(resolve, delayMs))
+    await run.kill()
+    const checked = await checkFolder(opts.dir, claims, previous)
+    previous = { head: Math.max(previous.head, checked.head), safety: checked.safety }
+    const result: KillResult = { kill: k, when, delayMs, head: checked.head, acked: claims.acked.size, walEntries: checked.walEntries, violations: checked.violations }
+    kills.push(result)
+    opts.onKill?.(result)
+  }
+  // Drain: a last writer orders whatever the WAL holds; every acknowledged tx must be final once.
+  const last = startWriter(opts.dir, opts.seed * 10_000, claims, true)
+  await last.drained
+  await last.exited
+  const finalViolations: string[] = []
+  const store = await ChainStore.open(opts.dir, crashGenesis.hash)
+  let finalHead = -1
+  try {
+    await checkStoreIntegrity(store, crashRules).catch((err: Error) => finalViolations.push(`integrity: ${err.message}`))
+    finalHead = store.head()?.height ?? -1
+    const locations = await store.txLocations([...claims.acked].map((h) => hexToBytes(h)!))
+    const notFinal = locations.filter((l) => l === null).length
+    if (notFinal > 0) finalViolations.push(`${notFinal} acknowledged txs are not final after the drain`)
+    const wal = await store.walEntries()
+    if (wal.length > 0) finalViolations.push(`${wal.length} txs are still in the WAL after the drain`)
+    // Exactly once: the integrity check recounts each batch with every lower height's txs as
+    // seen, so a tx counted twice would break a batch's tx count; and each location is unique.
+    const seen = new Set<string>()
+    for (const [i, l] of locations.entries()) {
+      if (l === null) continue
+      const key = `${l.height}/${l.index}`
+      if (seen.has(key)) finalViolations.push(`two acknowledged txs share location ${key} (${[...claims.acked][i]})`)
+      seen.add(key)
+    }
+    for (const [height, hash] of claims.finals) {
+      const batch = await store.getBatch(height)
+      if (batch === null || !equalBytes(crashRules.batchHash(batch.header), hexToBytes(hash)!)) finalViolations.push(`acknowledged final batch ${height} differs after the drain`)
+    }
+  } finally {
+    await store.close()
+  }
+  return { kills, acked: claims.acked.size, finalHead, finalViolations, ms: Math.round(performance.now() - started) }
+}
