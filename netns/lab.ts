@@ -312,6 +312,8 @@ export class NetLab {
     if (this.#destroyed) return
     this.#destroyed = true
     untrackLab(this)
+    // namespaces are torn down lazily by the kernel; the root-side end goes now, with its route
+    await run('ip', ['link', 'del', this.#uplink]).catch(() => {})
     for (const ns of [...this.nodes.map((n) => n.ns), this.router]) {
       await killNamespacePids(ns)
       await run('ip', ['netns', 'del', ns]).catch(() => {})
@@ -323,6 +325,7 @@ export class NetLab {
     if (this.#destroyed) return
     this.#destroyed = true
     untrackLab(this)
+    runSync('ip', ['link', 'del', this.#uplink])
     for (const ns of [...this.nodes.map((n) => n.ns), this.router]) {
       try {
         const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
