@@ -18,7 +18,11 @@ export interface LoadStats {
 
 export interface RollupPayloads {
   next: () => Uint8Array
-  /** send this rollup's txs to this node only */
+  /**
+   * send this rollup's txs to this node only, one request at a time: concurrent requests
+   * can arrive out of order, and one token transfer admitted before its predecessor fails
+   * with a bad nonce, after which every later one does too
+   */
   pinnedUrl?: string
 }
 
@@ -30,6 +34,8 @@ export class LoadGenerator {
   #nonce = 0
   readonly #signer = new Ed25519Signer(generateKeyPair().seed)
   readonly #inFlight = new Set<Promise<void>>()
+  /** per pinned rollup: the last submission, which the next one waits for */
+  readonly #queues = new Map<number, Promise<void>>()
 
   constructor (
     private readonly urls: string[],
@@ -64,7 +70,9 @@ export class LoadGenerator {
     const startedAt = performance.now()
     this.stats.submitted++
     const url = source?.pinnedUrl ?? this.urls[this.#nonce % this.urls.length]!
-    const p = fetch(new URL('/v1/txs', url), { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: encode(TxSchema, tx) })
+    const send = (): Promise<Response> => fetch(new URL('/v1/txs', url), { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: encode(TxSchema, tx) })
+    const before = source?.pinnedUrl === undefined ? undefined : this.#queues.get(rollupId)
+    const p = (before === undefined ? send() : before.then(send))
       .then(async (res) => {
         const body = await res.json() as { hash?: string, error?: { code: string } }
         if (res.status === 202 && body.hash !== undefined) {
@@ -78,6 +86,7 @@ export class LoadGenerator {
       .catch(() => { this.stats.failed++ })
       .finally(() => this.#inFlight.delete(p))
     this.#inFlight.add(p)
+    if (source?.pinnedUrl !== undefined) this.#queues.set(rollupId, p)
   }
 
   async stop (): Promise<void> {

@@ -1,6 +1,10 @@
-/** Starts `seqnode start` as a child process and waits for its API URL. */
-import { spawn, type ChildProcess } from 'node:child_process'
+/**
+ * Starts `seqnode start` as a child process and waits for its API URL. A member that does
+ * not start (exit, or no URL within `startTimeoutMs`) is killed before the error is thrown.
+ */
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { spawnManaged, type ManagedChild } from './children.js'
 
 const BIN = fileURLToPath(new URL('../bin/seqnode.js', import.meta.url))
 
@@ -11,32 +15,43 @@ export interface NodeProcess {
   stop: (graceMs?: number) => Promise<void>
 }
 
-export async function startNodeProcess (configFile: string, opts: { apiPort?: number, logLevel?: string, onLog?: (line: string) => void } = {}): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [BIN, 'start', '--config', configFile, '--api-port', String(opts.apiPort ?? 0), '--log-level', opts.logLevel ?? 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+export interface NodeProcessOptions {
+  apiPort?: number
+  logLevel?: string
+  /** enable the node's /v1/dev routes (isolate, heal) */
+  devControl?: boolean
+  onLog?: (line: string) => void
+  /** how long to wait for "API listening on" (default 20 s) */
+  startTimeoutMs?: number
+}
+
+export async function startNodeProcess (configFile: string, opts: NodeProcessOptions = {}): Promise<NodeProcess> {
+  const args = [BIN, 'start', '--config', configFile, '--api-port', String(opts.apiPort ?? 0), '--log-level', opts.logLevel ?? 'warn', ...(opts.devControl === true ? ['--dev-control'] : [])]
+  const managed = spawnManaged(process.execPath, args)
+  managed.child.stdout!.on('data', (d: Buffer) => opts.onLog?.(d.toString()))
+  const url = await waitForLine(managed, /API listening on (http:\/\/\S+)/, opts.startTimeoutMs ?? 20_000, opts.onLog)
+  return { url, child: managed.child, stop: managed.stop }
+}
+
+/**
+ * Resolves with the first capture of `pattern` on the child's stderr; on exit or timeout
+ * the child is stopped (SIGTERM, then SIGKILL) and the promise rejects with its stderr.
+ */
+export async function waitForLine (managed: ManagedChild, pattern: RegExp, timeoutMs: number, onLog?: (line: string) => void): Promise<string> {
   let stderr = ''
-  child.stdout!.on('data', (d: Buffer) => opts.onLog?.(d.toString()))
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node did not start within 20 s:\n${stderr}`)), 20_000)
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString()
-      opts.onLog?.(d.toString())
-      const m = /API listening on (http:\/\/\S+)/.exec(stderr)
-      if (m !== null) { clearTimeout(timer); resolve(m[1]!) }
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${String(pattern)} within ${timeoutMs} ms:\n${stderr}`)), timeoutMs)
+      managed.child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString()
+        onLog?.(d.toString())
+        const m = pattern.exec(stderr)
+        if (m !== null) { clearTimeout(timer); resolve(m[1]!) }
+      })
+      void managed.exited.then((code) => { clearTimeout(timer); reject(new Error(`exited with code ${code}:\n${stderr}`)) })
     })
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`node exited with code ${code}:\n${stderr}`)) })
-  })
-  return {
-    url,
-    child,
-    stop: async (graceMs = 5000) => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill(graceMs === 0 ? 'SIGKILL' : 'SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-      await exited
-      clearTimeout(timer)
-    }
+  } catch (err) {
+    await managed.stop(2000)
+    throw err
   }
 }

@@ -18,11 +18,27 @@ export interface DevnetSummary {
   /** acknowledged but not final when the devnet stopped */
   lost: number
   latency_ms: { p50: number | null, p99: number | null }
-  /** null until in-process rollups report state roots */
+  /**
+   * every member's in-process toy rollups and the external rollup process report the same
+   * state root at every height two of them were seen at, and once the idle chain settled
+   * all of them reached the same height; null when there is nothing to compare
+   */
   state_roots_agree: boolean | null
+  /** the last (height, root) of each source per rollup, and the first conflict if any */
+  state_roots: StateRootsResult
 }
 
-async function json<T> (url: string): Promise<T | null> {
+export interface StateRootsResult {
+  agree: boolean | null
+  /** `${source}/${rollupId}` -> {height, stateRoot} */
+  latest: Record<string, { height: number, stateRoot: string }>
+  compared: number
+  conflict: unknown
+  /** false when the sources did not all reach one height before the wait ran out */
+  aligned: boolean
+}
+
+export async function json<T> (url: string): Promise<T | null> {
   try {
     const res = await fetch(url)
     return res.ok ? await res.json() as T : null
@@ -31,7 +47,7 @@ async function json<T> (url: string): Promise<T | null> {
   }
 }
 
-export async function writeSummary (file: string, urls: string[], load: LoadGenerator, watcher: SliceWatcher): Promise<DevnetSummary> {
+export async function writeSummary (file: string, urls: string[], load: LoadGenerator, watcher: SliceWatcher, settleStateRoots: () => Promise<StateRootsResult>): Promise<DevnetSummary> {
   for (const deadline = Date.now() + 15_000; load.pending.size > 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100))
   const heights = await Promise.all(urls.map(async (u) => (await json<{ height: number }>(`${u}/v1/status`))?.height ?? -1))
   const low = Math.min(...heights)
@@ -41,18 +57,7 @@ export async function writeSummary (file: string, urls: string[], load: LoadGene
     const rows = await Promise.all(urls.map((u) => Promise.all(range.map(async (x) => (await json<{ hash: string }>(`${u}/v1/blocks/${x}`))?.hash ?? null))))
     agreed = range.every((_x, i) => rows.every((row) => row[i] !== null && row[i] === rows[0]![i]))
   }
-  const stateRoots = await Promise.all(urls.map((u) => json<Array<{ rollupId: number, height: number, stateRoot: string }>>(`${u}/v1/rollups/state`)))
-  let stateRootsAgree: boolean | null = null
-  if (stateRoots.every((s) => s !== null && s.length > 0)) {
-    // Compare at the lowest height every node reports for each rollup: it is the one all have executed.
-    stateRootsAgree = stateRoots.every((s) => JSON.stringify(s!.map((r) => r.rollupId)) === JSON.stringify(stateRoots[0]!.map((r) => r.rollupId)))
-    if (stateRootsAgree) {
-      for (const [i, r] of stateRoots[0]!.entries()) {
-        const sameHeight = stateRoots.every((s) => s![i]!.height === r.height)
-        if (sameHeight && !stateRoots.every((s) => s![i]!.stateRoot === r.stateRoot)) stateRootsAgree = false
-      }
-    }
-  }
+  const stateRoots = await settleStateRoots()
   const summary: DevnetSummary = {
     nodes: urls.length,
     heights,
@@ -66,7 +71,8 @@ export async function writeSummary (file: string, urls: string[], load: LoadGene
       p50: watcher.latencyMs.totalCount > 0 ? watcher.latencyMs.getValueAtPercentile(50) : null,
       p99: watcher.latencyMs.totalCount > 0 ? watcher.latencyMs.getValueAtPercentile(99) : null
     },
-    state_roots_agree: stateRootsAgree
+    state_roots_agree: stateRoots.agree,
+    state_roots: stateRoots
   }
   await writeFile(file, JSON.stringify(summary, null, 2) + '\n')
   return summary

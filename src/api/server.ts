@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import type { WebSocketServer } from 'ws'
 import { ApiErrorCode, toHttpError } from './errors.js'
 import { registerChainRoutes } from './routes-chain.js'
+import { registerDevRoutes, type DevControl } from './routes-dev.js'
 import { registerRollupRoutes } from './routes-rollups.js'
 import { registerStreamRoutes } from './routes-stream.js'
 import { BINARY_TX_CONTENT_TYPES, registerTxRoutes } from './routes-txs.js'
@@ -25,6 +26,8 @@ export interface ApiServerOptions {
   streamHighWaterBytes?: number
   /** most heights one range request returns */
   maxRangeHeights?: number
+  /** dev control routes (/v1/dev/*); absent = not registered (404) */
+  dev?: DevControl
 }
 
 export interface ApiServer {
@@ -108,6 +111,7 @@ function buildApp (opts: ApiServerOptions): FastifyInstance {
   // Routes go in a plugin so they are added after @fastify/websocket has loaded.
   void app.register(async (api) => {
     registerChainRoutes(api, { backend })
+    if (opts.dev !== undefined) registerDevRoutes(api, { control: opts.dev })
     registerTxRoutes(api, { backend })
     registerRollupRoutes(api, { backend, maxRangeHeights: opts.maxRangeHeights ?? defaultApiServerOptions.maxRangeHeights })
     registerStreamRoutes(api, { backend, highWaterBytes: opts.streamHighWaterBytes ?? defaultApiServerOptions.streamHighWaterBytes })

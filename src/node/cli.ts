@@ -3,6 +3,7 @@
  * (which loads the Promise.withResolvers polyfill first) or `npm run seqnode -- ...`.
  */
 import { Command, InvalidArgumentError } from 'commander'
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { initHome } from './init-home.js'
 import { loadNodeConfig } from './config.js'
@@ -13,6 +14,22 @@ function port (value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535')
   return n
+}
+
+/** IPv4, IPv6 or a DNS name, comma-separated */
+function hostList (value: string): string[] {
+  const hosts = value.split(',').map((h) => h.trim())
+  for (const h of hosts) {
+    if (!isIP(h) && !/^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?)*$/.test(h)) {
+      throw new InvalidArgumentError(`${JSON.stringify(h)} is not an IP address or a DNS name`)
+    }
+  }
+  return hosts
+}
+
+function bindHost (value: string): string {
+  if (value !== 'host' && !isIP(value)) throw new InvalidArgumentError('expected an IP address or "host"')
+  return value
 }
 
 function positiveInt (value: string): number {
@@ -32,17 +49,29 @@ program.command('init')
   .option('--rollups <names>', 'comma-separated rollup names; ids are 1, 2, ... in this order', 'token,kv')
   .option('--api-port <port>', 'API port of node-0 (node-i gets port + i)', port, 7300)
   .option('--p2p-port <port>', 'p2p port of node-0 (node-i gets port + i); default API port + 1000', port)
-  .action(async (opts: { dir: string, chainId: string, nodes: number, rollups: string, apiPort: number, p2pPort?: number }) => {
+  .option('--hosts <a,b,...>', 'one host (IP or DNS name) per member: a self-contained folder per host that listens on --listen-host, announces host:p2p-port and dials the others there (members on distinct hosts share the ports); sets --nodes', hostList)
+  .option('--listen-host <ip>', 'with --hosts: p2p listen address, or "host" for each member\'s own host', bindHost, '0.0.0.0')
+  .option('--api-host <ip>', 'API bind address, or "host" for each member\'s own host (exposing the API is a deliberate choice)', bindHost, '127.0.0.1')
+  .action(async (opts: { dir: string, chainId: string, nodes: number, rollups: string, apiPort: number, p2pPort?: number, hosts?: string[], listenHost: string, apiHost: string }, command: Command) => {
+    if (opts.hosts !== undefined && command.getOptionValueSource('nodes') === 'cli' && opts.nodes !== opts.hosts.length) {
+      throw new InvalidArgumentError(`--nodes ${opts.nodes} but ${opts.hosts.length} --hosts`)
+    }
+    if (opts.hosts === undefined && command.getOptionValueSource('listenHost') === 'cli') throw new InvalidArgumentError('--listen-host needs --hosts')
     const result = await initHome({
       dir: resolve(opts.dir),
       chainId: opts.chainId,
-      nodes: opts.nodes,
+      nodes: opts.hosts?.length ?? opts.nodes,
       rollups: opts.rollups.split(',').map((s) => s.trim()).filter((s) => s !== ''),
       basePort: opts.apiPort,
-      ...(opts.p2pPort !== undefined ? { p2pBasePort: opts.p2pPort } : {})
+      ...(opts.p2pPort !== undefined ? { p2pBasePort: opts.p2pPort } : {}),
+      ...(opts.hosts !== undefined ? { hosts: opts.hosts, listenHost: opts.listenHost } : {}),
+      apiHost: opts.apiHost
     })
     console.log(`genesis: ${result.genesisFile}`)
-    for (const n of result.nodes) console.log(`${n.name}: seqnode start --config ${n.configFile}   (API port ${n.apiPort}, p2p port ${n.p2pPort})`)
+    for (const [i, n] of result.nodes.entries()) {
+      console.log(`${n.name}: seqnode start --config ${n.configFile}   (${opts.hosts !== undefined ? `host ${opts.hosts[i]!}, ` : ''}API port ${n.apiPort}, p2p port ${n.p2pPort})`)
+    }
+    if (opts.hosts !== undefined) console.log(`copy each node-i folder to its host (it holds the member's secret key.json); ${result.genesisFile} and faucet.json stay here`)
   })
 
 program.command('start')
@@ -50,9 +79,11 @@ program.command('start')
   .requiredOption('--config <file>', 'node config file (written by init)')
   .option('--api-port <port>', 'override the API port (0 picks a free one)', port)
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
-  .action(async (opts: { config: string, apiPort?: number, logLevel?: string }) => {
+  .option('--dev-control', 'enable the dev control routes POST /v1/dev/isolate and /v1/dev/heal (the devnet uses it; never on a reachable API)')
+  .action(async (opts: { config: string, apiPort?: number, logLevel?: string, devControl?: boolean }) => {
     const config = await loadNodeConfig(opts.config)
     if (opts.apiPort !== undefined) config.api.port = opts.apiPort
+    if (opts.devControl === true) config.dev.control = true
     if (opts.logLevel !== undefined) config.logLevel = opts.logLevel as typeof config.logLevel
     const node = await SequencerNode.create(config)
     console.error(`seqnode: API listening on ${node.apiUrl}`)

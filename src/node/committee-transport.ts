@@ -1,7 +1,7 @@
 /** Starts the libp2p committee transport for a node from its config, with prom-client counters. */
 import type { Logger } from 'pino'
 import { Counter, Gauge, type Registry } from 'prom-client'
-import { createCommitteeTransport, type CommitteeTransport, type P2PMetrics } from '../p2p/index.js'
+import { createCommitteeTransport, type CommitteeTransport, type NetworkIsolation, type P2PMetrics } from '../p2p/index.js'
 import { peerLabel } from '../p2p/index.js'
 import { classifyConsensusReject } from './consensus-rejects.js'
 import type { NodeConfig } from './config.js'
@@ -58,7 +58,7 @@ function peerGauges (registry: Registry, transport: CommitteeTransport): void {
   })
 }
 
-export async function startCommitteeTransport (opts: { config: NodeConfig, genesis: Genesis, seed: Uint8Array, selfIndex: number, logger: Logger, registry: Registry }): Promise<StartedTransport> {
+export async function startCommitteeTransport (opts: { config: NodeConfig, genesis: Genesis, seed: Uint8Array, selfIndex: number, logger: Logger, registry: Registry, isolation?: NetworkIsolation | null }): Promise<StartedTransport> {
   const { config, genesis } = opts
   const transport = await createCommitteeTransport({
     chainId: genesis.chainId,
@@ -70,6 +70,7 @@ export async function startCommitteeTransport (opts: { config: NodeConfig, genes
     peers: config.p2p.peers,
     maxMessageBytes: config.p2p.maxMessageBytes,
     chunkTransport: config.p2p.chunkTransport,
+    ...(opts.isolation != null ? { isolation: opts.isolation } : {}),
     metrics: p2pMetrics(opts.registry),
     logger: opts.logger.child({ module: 'p2p' })
   })

@@ -52,6 +52,8 @@ export const NodeConfigSchema = z.object({
     genesis: z.unknown().optional()
   }).strict()).default([]),
   rollupsDir: z.string().default('rollups'),
+  /** dev control routes (/v1/dev/isolate, /v1/dev/heal): off unless the devnet turns them on */
+  dev: z.object({ control: z.boolean().default(false) }).strict().default({ control: false }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 }).strict()
 
@@ -67,6 +69,7 @@ export interface NodeConfig {
   p2p: NodeConfigFile['p2p']
   rollups: NodeConfigFile['rollups']
   rollupsDir: string
+  dev: { control: boolean }
   logLevel: NodeConfigFile['logLevel']
 }
 
@@ -96,6 +99,7 @@ export function parseNodeConfig (json: unknown, baseDir: string): NodeConfig {
     p2p: c.p2p,
     rollups: c.rollups,
     rollupsDir: resolve(baseDir, c.rollupsDir),
+    dev: c.dev,
     logLevel: c.logLevel
   }
 }

@@ -1,8 +1,15 @@
 /**
  * `seqnode init`: creates a genesis file and, per committee member, a node folder with its
  * key (mode 0600) and config. Refuses to overwrite an existing genesis.
+ *
+ * Two layouts: a local committee (default; every member on 127.0.0.1, ports base + i,
+ * configs point at the shared ../genesis.json), or with `hosts` one self-contained folder
+ * per host (its own copy of genesis.json) to copy to that host: each member listens on
+ * `listenHost`, announces `<host>:<p2p port>` and dials the others at their announced
+ * addresses (docs/DEPLOY.md).
  */
 import { mkdir, writeFile, access } from 'node:fs/promises'
+import { isIPv4, isIPv6 } from 'node:net'
 import { join } from 'node:path'
 import { bytesToHex, generateKeyPair, saveKeyFile } from '../crypto/index.js'
 import { parseGenesis, type GenesisJson } from './genesis.js'
@@ -20,6 +27,14 @@ export interface InitOptions {
   p2pPorts?: number[]
   /** overrides of the default genesis limits */
   limits?: Partial<GenesisJson['limits']>
+  /** one host (IP or DNS name) per member: the multi-host layout; `nodes` must match its length */
+  hosts?: string[]
+  /** multi-host: the address each member's p2p listens on (default 0.0.0.0; 'host' = the member's own host) */
+  listenHost?: string
+  /** the API's bind address (default 127.0.0.1; 'host' = the member's own host) */
+  apiHost?: string
+  /** turn on the dev control routes in every config (the devnet passes --dev-control instead) */
+  devControl?: boolean
 }
 
 export const defaultGenesisLimits: GenesisJson['limits'] = {
@@ -43,9 +58,14 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
   const genesisFile = join(opts.dir, 'genesis.json')
   if (await exists(genesisFile)) throw new Error(`${genesisFile} exists already; use another --dir or remove it`)
   // Keys and genesis are made and checked in memory first, so a refused init writes nothing.
+  const hosts = opts.hosts
+  if (hosts !== undefined && hosts.length !== opts.nodes) throw new Error(`${hosts.length} hosts for a committee of ${opts.nodes}`)
   const members = Array.from({ length: opts.nodes }, (_, i) => {
     const name = `node-${i}`
-    return { name, key: generateKeyPair(), dir: join(opts.dir, name), apiPort: opts.basePort === 0 ? 0 : opts.basePort + i, p2pPort: opts.p2pPorts?.[i] ?? (opts.p2pBasePort ?? opts.basePort + 1000) + i }
+    // Members on different hosts can all use the base ports; members sharing a host count up.
+    const offset = hosts === undefined ? i : hosts.slice(0, i).filter((h) => h === hosts[i]).length
+    const host = hosts?.[i] ?? '127.0.0.1'
+    return { name, host, key: generateKeyPair(), dir: join(opts.dir, name), apiPort: opts.basePort === 0 ? 0 : opts.basePort + offset, p2pPort: opts.p2pPorts?.[i] ?? (opts.p2pBasePort ?? opts.basePort + 1000) + offset }
   })
   const genesis: GenesisJson = {
     chainId: opts.chainId,
@@ -68,24 +88,30 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
     await mkdir(m.dir, { recursive: true })
     await saveKeyFile(join(m.dir, 'key.json'), m.key)
   }
-  await writeFile(genesisFile, JSON.stringify(genesis, null, 2) + '\n')
+  const genesisText = JSON.stringify(genesis, null, 2) + '\n'
+  await writeFile(genesisFile, genesisText)
+  // Multi-host: each member folder carries its own genesis, so the folder alone goes to its host.
+  if (hosts !== undefined) for (const m of members) await writeFile(join(m.dir, 'genesis.json'), genesisText)
+  const bindAddress = (setting: string | undefined, fallback: string, host: string): string => setting === 'host' ? host : setting ?? fallback
   const nodes: InitResult['nodes'] = []
   for (const [index, m] of members.entries()) {
     const config: NodeConfigFile = {
-      genesisFile: '../genesis.json',
+      genesisFile: hosts === undefined ? '../genesis.json' : 'genesis.json',
       keyFile: 'key.json',
       dataDir: 'data',
-      api: { host: '127.0.0.1', port: m.apiPort },
+      api: { host: bindAddress(opts.apiHost, '127.0.0.1', m.host), port: m.apiPort },
       mempool: {},
       consensus: {},
       p2p: {
-        listen: [`/ip4/127.0.0.1/tcp/${m.p2pPort}`],
-        peers: members.flatMap((other, j) => j === index ? [] : [{ index: j, addrs: [`/ip4/127.0.0.1/tcp/${other.p2pPort}`] }]),
+        listen: [tcpAddr(hosts === undefined ? '127.0.0.1' : bindAddress(opts.listenHost, '0.0.0.0', m.host), m.p2pPort)],
+        ...(hosts !== undefined ? { announce: [tcpAddr(m.host, m.p2pPort)] } : {}),
+        peers: members.flatMap((other, j) => j === index ? [] : [{ index: j, addrs: [tcpAddr(other.host, other.p2pPort)] }]),
         chunkTransport: 'direct',
         maxMessageBytes: 32 * 1024 * 1024
       },
       rollups,
       rollupsDir: 'rollups',
+      dev: { control: opts.devControl ?? false },
       logLevel: 'info'
     }
     const configFile = join(m.dir, 'config.json')
@@ -93,6 +119,12 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
     nodes.push({ name: m.name, dir: m.dir, configFile, apiPort: m.apiPort, p2pPort: m.p2pPort })
   }
   return { genesisFile, nodes }
+}
+
+/** A TCP multiaddr for an IPv4 or IPv6 address or a DNS name. */
+export function tcpAddr (host: string, port: number): string {
+  const proto = isIPv4(host) ? 'ip4' : isIPv6(host) ? 'ip6' : 'dns4'
+  return `/${proto}/${host}/tcp/${port}`
 }
 
 async function exists (path: string): Promise<boolean> {

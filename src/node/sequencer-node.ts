@@ -11,6 +11,7 @@ import { bytesToHex, Ed25519Signer, equalBytes, loadKeyFile } from '../crypto/in
 import { Mempool } from '../mempool/index.js'
 import { ConsensusDriver, SoleMemberTransport, type ConsensusTransport, type FinalBlockEvent } from '../ordering/index.js'
 import { startCommitteeTransport, type StartedTransport } from './committee-transport.js'
+import { NetworkIsolation } from '../p2p/index.js'
 import { createRollupMetrics, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
 import { hexToBytes } from '../crypto/index.js'
 import { ChainStore } from '../store/index.js'
@@ -39,6 +40,8 @@ export class SequencerNode {
   #apiUrl = ''
   #finalListeners = new Set<(height: number) => void>()
   #slices: SliceService | null = null
+  /** dev control (config.dev.control): isolate this member from the committee and heal it */
+  readonly #isolation: NetworkIsolation | null
   metrics: NodeMetrics | null = null
 
   private constructor (
@@ -48,7 +51,9 @@ export class SequencerNode {
     private readonly seed: Uint8Array,
     readonly nodeIndex: number,
     readonly logger: Logger
-  ) {}
+  ) {
+    this.#isolation = config.dev.control ? new NetworkIsolation() : null
+  }
 
   static async create (config: NodeConfig, opts: { logger?: Logger } = {}): Promise<SequencerNode> {
     const logger = opts.logger ?? pino({ level: config.logLevel, base: { component: 'seqnode' } })
@@ -80,7 +85,7 @@ export class SequencerNode {
     logger.info({ ...recovery, height: store.head()?.height ?? -1 }, 'mempool recovered from the write-ahead log')
     let transport: ConsensusTransport = new SoleMemberTransport()
     if (genesis.committee.length > 1) {
-      this.#transport = await startCommitteeTransport({ config, genesis, seed: this.seed, selfIndex: this.nodeIndex, logger, registry: metrics.registry })
+      this.#transport = await startCommitteeTransport({ config, genesis, seed: this.seed, selfIndex: this.nodeIndex, logger, registry: metrics.registry, isolation: this.#isolation })
       transport = this.#transport.transport
     }
     this.#driver = await ConsensusDriver.restore({
@@ -114,7 +119,8 @@ export class SequencerNode {
       host: config.api.host,
       port: config.api.port,
       bodyLimitBytes: Math.ceil(genesis.limits.maxTxBytes * 1.5) + 4096, // base64 JSON is 4/3 of the binary size
-      logger: logger.child({ module: 'api' })
+      logger: logger.child({ module: 'api' }),
+      ...(this.#isolation !== null ? { dev: this.#isolation } : {})
     })
     const { url } = await this.#api.start()
     this.#apiUrl = url

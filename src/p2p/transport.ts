@@ -74,8 +74,8 @@ const GOSSIP_OUTBOUND_BUFFER_FACTOR = 16
 const GOSSIP_ROOM_RECHECK_MS = 100
 const PROTOCOL_NAME = /^[A-Za-z0-9_-]{1,64}$/
 
-type ResolvedOptions = Required<Omit<CommitteeTransportOptions, 'announce' | 'peers' | 'metrics' | 'logger' | 'peerGuard'>> &
-  Pick<CommitteeTransportOptions, 'announce'>
+type ResolvedOptions = Required<Omit<CommitteeTransportOptions, 'announce' | 'peers' | 'metrics' | 'logger' | 'isolation' | 'peerGuard'>> &
+  Pick<CommitteeTransportOptions, 'announce' | 'isolation'>
 
 interface Services extends Record<string, unknown> {
   identify: Identify
@@ -124,7 +124,8 @@ function resolveOptions (options: CommitteeTransportOptions): ResolvedOptions {
     redialMinMs: opts.redialMinMs,
     redialMaxMs: opts.redialMaxMs,
     maxConcurrentRequests: opts.maxConcurrentRequests,
-    allowNonMemberConnections: opts.allowNonMemberConnections
+    allowNonMemberConnections: opts.allowNonMemberConnections,
+    isolation: opts.isolation
   }
 }
 
@@ -333,9 +334,9 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionGater: {
-        denyDialPeer: (peerId) => this.#directory.indexOf(peerId) === undefined || this.#guard.isBanned(peerId.toString()),
-        denyInboundEncryptedConnection: (peerId) => this.#denyInbound(peerId),
-        denyOutboundEncryptedConnection: (peerId) => this.#denyOutbound(peerId)
+        denyDialPeer: (peerId) => this.#directory.indexOf(peerId) === undefined || this.#guard.isBanned(peerId.toString()) || this.#opts.isolation?.denies() === true,
+        denyInboundEncryptedConnection: (peerId) => this.#denyInbound(peerId) || this.#opts.isolation?.denies() === true,
+        denyOutboundEncryptedConnection: (peerId) => this.#denyOutbound(peerId) || this.#opts.isolation?.denies() === true
       },
       connectionManager: { inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_HOST_PER_SECOND },
       connectionMonitor: { pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
@@ -354,6 +355,7 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
       }
     })
     this.#node = node
+    this.#opts.isolation?.attach(node, this.#others.map((i) => this.#directory.peerId(i)))
     const inbound = { maxInboundStreams: MAX_INBOUND_STREAMS }
     await node.handle(this.#consensusProtocol, this.#frameStreamHandler('consensus', (from, frame) => { this.#deliverMessage(from, frame) }), inbound)
     if (!gossipMode) {
