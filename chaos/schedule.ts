@@ -1,0 +1,116 @@
+/**
+ * The fault schedule of a chaos campaign, a pure function of (seed, duration): which
+ * fault, on which member, how long it lasts and how long the committee runs calm before
+ * it. The same seed always gives the same list, so a failing campaign is replayed with
+ * `npm run chaos -- --seed N --duration S`. Targets named `leader` are resolved when the
+ * fault fires (from the members' status), so the list itself holds no runtime facts.
+ */
+import { Prng } from '../test/sim/prng.js'
+
+export const FaultKind = {
+  /** SIGKILL the member the others name as the leader of their round; restart it later */
+  killLeader: 'kill-leader',
+  /** SIGKILL a seeded member; restart it later */
+  killRandom: 'kill-random',
+  /** SIGSTOP a seeded member, SIGCONT it later (longer than a round timeout) */
+  freeze: 'freeze',
+  /** SIGSTOP the current leader, SIGCONT it later */
+  freezeLeader: 'freeze-leader',
+  /** SIGKILL a seeded member, delete its data (chain, WAL, rollup state; key and genesis stay), restart it */
+  wipe: 'wipe',
+  /** SIGKILL f + 1 seeded members at once (2 of 4): no quorum, the committee must stall; restart all soon */
+  quorumLoss: 'quorum-loss'
+} as const
+export type FaultKind = typeof FaultKind[keyof typeof FaultKind]
+
+export const ALL_FAULT_KINDS: readonly FaultKind[] = Object.values(FaultKind)
+
+export interface PlannedFault {
+  /** 1-based position in the schedule */
+  seq: number
+  kind: FaultKind
+  /** member indexes hit; empty for the `*-leader` kinds (resolved at run time) */
+  targets: number[]
+  /** calm time after the previous fault healed (and its member caught up) */
+  gapMs: number
+  /** how long the fault lasts before it is healed */
+  downMs: number
+}
+
+export interface ScheduleOptions {
+  seed: number
+  durationMs: number
+  nodes: number
+  /** the members' first round timeout: freezes last at least twice this, so views change */
+  baseTimeoutMs: number
+}
+
+/** Relative weights after the first round of kinds; f + 1 faults stay rare and short. */
+const WEIGHTS: Record<FaultKind, number> = {
+  'kill-leader': 5,
+  'kill-random': 4,
+  freeze: 3,
+  'freeze-leader': 3,
+  wipe: 3,
+  'quorum-loss': 2
+}
+
+/** Time a healed member usually needs to be back (process start through tsx, catch-up), for planning only. */
+const PLANNED_RECOVERY_MS = 4000
+
+export function planFaults (opts: ScheduleOptions): PlannedFault[] {
+  const rng = new Prng(opts.seed)
+  // Every kind once, in a seeded order, so a short campaign still tries each; then weighted picks.
+  const firstRound = rng.shuffle([...ALL_FAULT_KINDS])
+  const faults: PlannedFault[] = []
+  const minFreezeMs = Math.max(2000, 2 * opts.baseTimeoutMs)
+  for (let planned = 0, seq = 1; ; seq++) {
+    const kind = seq <= firstRound.length ? firstRound[seq - 1]! : weightedPick(rng)
+    const gapMs = rng.int(2000, 6000)
+    let downMs: number
+    let targets: number[] = []
+    switch (kind) {
+      case 'kill-leader':
+      case 'kill-random':
+        downMs = rng.int(1000, 6000)
+        break
+      case 'freeze':
+      case 'freeze-leader':
+        downMs = rng.int(minFreezeMs, minFreezeMs + 5000)
+        break
+      case 'wipe':
+        downMs = rng.int(500, 3000)
+        break
+      case 'quorum-loss':
+        downMs = rng.int(1500, 4000)
+        break
+    }
+    if (kind === 'kill-random' || kind === 'freeze' || kind === 'wipe') targets = [rng.int(0, opts.nodes - 1)]
+    if (kind === 'quorum-loss') targets = rng.shuffle(Array.from({ length: opts.nodes }, (_, i) => i)).slice(0, maxFaulty(opts.nodes) + 1).sort((a, b) => a - b)
+    planned += gapMs + downMs + PLANNED_RECOVERY_MS
+    if (planned > opts.durationMs && faults.length > 0) break
+    faults.push({ seq, kind, targets, gapMs, downMs })
+    if (planned > opts.durationMs) break
+  }
+  return faults
+}
+
+/** f of a committee of n = 3f + 1 (or more) */
+export function maxFaulty (nodes: number): number {
+  return Math.floor((nodes - 1) / 3)
+}
+
+function weightedPick (rng: Prng): FaultKind {
+  const total = ALL_FAULT_KINDS.reduce((sum, k) => sum + WEIGHTS[k], 0)
+  let draw = rng.float() * total
+  for (const kind of ALL_FAULT_KINDS) {
+    draw -= WEIGHTS[kind]
+    if (draw < 0) return kind
+  }
+  return ALL_FAULT_KINDS[ALL_FAULT_KINDS.length - 1]!
+}
+
+export function describeFault (f: PlannedFault): string {
+  const who = f.targets.length === 0 ? 'the leader' : f.targets.map((t) => `node-${t}`).join(' + ')
+  return `#${f.seq} ${f.kind} ${who} for ${(f.downMs / 1000).toFixed(1)} s after ${(f.gapMs / 1000).toFixed(1)} s calm`
+}
