@@ -60,6 +60,7 @@ const program = new Command()
   .addOption(new Option('--baseline <kind>', 'baseline run with the same load: etcd (3-member cluster via the v3 JSON gateway), single (a one-member committee), none').choices(['etcd', 'single', 'none']).default('none'))
   .option('--out <dir>', 'output folder (default bench/results/<timestamp>)')
   .option('--senders <k>', 'signing keys = keep-alive HTTP connections (one request in flight each), spread over the members', int(1), 128)
+  .option('--batch <k>', 'sequencer runs: up to K txs per POST /v1/txs/batch request (each sender sends the txs due while its last request was in flight together); 0 = one request per tx. Use with fewer --senders, e.g. --senders 16 --batch 256', int(0), 0)
   .addOption(new Option('--verifier <kind>', 'slice verification in the client: node (the node\'s checks with node:crypto) or noble (the SDK\'s createVerifier)').choices(['node', 'noble']).default('node'))
   .option('--poll-sample <tps>', 'txs per second whose node-side stages (proposed, final) are polled via GET /v1/txs/:hash; 0 = off', num(0), 5)
   .option('--subscribe-member <i>', 'member whose slice streams (and tx status) are followed', int(0), 0)
@@ -76,7 +77,7 @@ Examples:
 interface Opts {
   nodes: number, rate: number, duration: number, warmup: number, drain: number, actions: number, payload: number, rollups: string
   payloadKind: 'random' | 'valid', rollupExec: 'on' | 'off'
-  sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, verifier: 'node' | 'noble', pollSample: number
+  sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, batch: number, verifier: 'node' | 'noble', pollSample: number
   subscribeMember: number, cpuProf?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
 }
 
@@ -113,7 +114,7 @@ async function main (): Promise<number> {
   const output: BenchOutput = {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
-    config: { nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, out: outDir },
+    config: { nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, out: outDir },
     host: { cpu_model: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${release()}`, etcd },
     load_average_before: loadavg(),
     runs: [],
@@ -145,7 +146,7 @@ async function main (): Promise<number> {
         const boundMs = (120 + o.warmup + o.duration + o.drain + 30) * 1000
         const watchdog = setTimeout(() => ac.abort(), boundMs)
         const settings: RunSettings = {
-          rate, duration: o.duration, warmup: o.warmup, drain: o.drain, senders: o.senders, actions: o.actions, payloadBytes: o.payload,
+          rate, duration: o.duration, warmup: o.warmup, drain: o.drain, senders: o.senders, batch: o.batch, actions: o.actions, payloadBytes: o.payload,
           rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', nodeConfig: o.nodeConfig, pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
           cpuProfMember: spec.kind === 'sequencer' && spec.label === specs[0]!.label ? o.cpuProf : undefined,
           signal: ac.signal

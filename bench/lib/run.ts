@@ -12,6 +12,7 @@ import WebSocket from 'ws'
 import { committeeFromGenesis, SequencerApiError, SequencerClient, type VerifiedSlice } from '../../src/client/index.js'
 import { startCommittee } from './committee.js'
 import { startEtcdCluster } from './etcd.js'
+import { batchTarget } from './batch-target.js'
 import { agentFetch, keepAliveAgent, rawRequest } from './http.js'
 import { byLabel, delta, histogramQuantile, MetricsSampler, type MetricMap } from './metrics.js'
 import { createBenchVerifier, type TimedVerifier } from './node-verifier.js'
@@ -28,6 +29,8 @@ export interface RunSettings {
   warmup: number
   drain: number
   senders: number
+  /** txs per POST /v1/txs/batch request (sequencer runs); 0 = one POST /v1/txs per tx */
+  batch: number
   actions: number
   payloadBytes: number
   rollups: string[]
@@ -182,11 +185,9 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
   let progress: { stop: () => void } | null = null
   try {
     const n = committee.members.length
-    const clients = Array.from({ length: s.senders }, (_, k) => {
-      const agent = keepAliveAgent(1)
-      agents.push(agent)
-      return new SequencerClient({ url: committee.members[k % n]!.url, fetch: agentFetch(agent), requestTimeoutMs: 30_000 })
-    })
+    const senderAgents = Array.from({ length: s.senders }, () => keepAliveAgent(1))
+    agents.push(...senderAgents)
+    const clients = senderAgents.map((agent, k) => new SequencerClient({ url: committee.members[k % n]!.url, fetch: agentFetch(agent), requestTimeoutMs: 30_000 }))
     const subMember = committee.members[Math.min(s.subscribeMember, n - 1)]!
     const sideAgent = keepAliveAgent(16)
     agents.push(sideAgent)
@@ -229,7 +230,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     sampler = new MetricsSampler(committee.members.map((m) => ({ name: m.name, url: m.url })), sideAgent, 'seq_')
     sampler.start()
 
-    const target: Target = {
+    const target: Target = s.batch > 0 ? batchTarget({ urls: committee.members.map((m) => m.url), agents: senderAgents, txBytes: txs.bytes, batch: s.batch, signal: s.signal }) : {
       submit: async (i): Promise<SubmitOutcome> => {
         try {
           await clients[i % s.senders]!.submit(txs.bytes[i]!)

@@ -54,6 +54,8 @@ export interface MempoolStore {
   walRemove: (hashes: Uint8Array[]) => Promise<void>
   walEntries: () => Promise<Array<{ hash: Uint8Array, bytes: Uint8Array }>>
   txLocation: (hash: Uint8Array) => Promise<unknown>
+  /** the same lookup on the calling thread, when the store has one (saves a thread-pool round trip per tx) */
+  txLocationSync?: (hash: Uint8Array) => unknown
 }
 
 interface CounterLike { inc: (labels: Record<string, string>, value?: number) => void }
@@ -200,7 +202,7 @@ export class Mempool {
       // [REJECT] the signature is the sender's over the domain-tagged body
       if (!verifyEd25519(tx.sender, message, tx.signature)) throw new AdmissionError(AdmissionErrorCode.BAD_SIGNATURE, 'signature does not verify for the sender key')
       // [REJECT] not already pending or final
-      if (this.#byHash.has(hashHex) || await this.store.txLocation(hash) !== null || this.#byHash.has(hashHex)) {
+      if (this.#byHash.has(hashHex) || await this.#isFinal(hash) || this.#byHash.has(hashHex)) {
         throw new AdmissionError(AdmissionErrorCode.DUPLICATE, 'tx is already pending or final')
       }
     } catch (err) {
@@ -230,6 +232,11 @@ export class Mempool {
     this.metrics?.admitted.inc({ rollup: lane.name })
     this.#wake()
     return { hash, hashHex }
+  }
+
+  async #isFinal (hash: Uint8Array): Promise<boolean> {
+    const { store } = this
+    return (store.txLocationSync !== undefined ? store.txLocationSync(hash) : await store.txLocation(hash)) !== null
   }
 
   #checkContent (tx: Tx): void {

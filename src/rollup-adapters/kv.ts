@@ -8,6 +8,7 @@ import { CodecError, decode, encode, type SliceLeaf } from '../codec/index.js'
 import { bytes, literal, record, uintMax, type Infer } from '../codec/schema.js'
 import { LevelRollup, type StateAccess, type StateMachine } from './level-rollup.js'
 import { rollupIdentity } from './rollup-db.js'
+import { hasV1TupleHeader } from './domain.js'
 import { equalBytes } from '../crypto/index.js'
 
 export const KV_MAX_KEY_BYTES = 256
@@ -75,6 +76,7 @@ export function kvStateMachine (chainId: string, rollupId: number): StateMachine
 
 function applyKv (state: StateAccess<KvEntry>, leaf: SliceLeaf): KvReceiptCode {
   let p: KvPayload
+  if (!hasV1TupleHeader(leaf.payload, 4)) return KvReceiptCode.MALFORMED
   try {
     p = decodeKvPayload(leaf.payload)
   } catch (err) {

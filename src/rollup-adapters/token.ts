@@ -8,7 +8,7 @@
 import { CodecError, decode, encode, type SliceLeaf } from '../codec/index.js'
 import { bytes, list, literal, record, uint, type Infer } from '../codec/schema.js'
 import { hexToBytes, verifyEd25519 } from '../crypto/index.js'
-import { rollupDomainMessage, RollupDomainTag } from './domain.js'
+import { hasV1TupleHeader, rollupDomainMessage, RollupDomainTag } from './domain.js'
 import { RollupError, RollupErrorCode } from './errors.js'
 import { hexOf } from './merkle.js'
 import { LevelRollup, type StateAccess, type StateMachine } from './level-rollup.js'
@@ -124,6 +124,7 @@ export function tokenStateMachine (chainId: string, rollupId: number, genesis: T
 
 function applyTransfer (chainId: string, state: StateAccess<TokenAccount>, leaf: SliceLeaf): TokenReceiptCode {
   let t: Transfer
+  if (!hasV1TupleHeader(leaf.payload, 6)) return TokenReceiptCode.MALFORMED
   try {
     t = decodeTransfer(leaf.payload)
   } catch (err) {
