@@ -32,6 +32,9 @@ export interface StreamLimits {
   stallTimeoutMs: number
 }
 
+/** how stale the summed queue size may be; sends in that window add at most one slice each */
+const TOTAL_REFRESH_MS = 5
+
 /** The open subscribers: their number, their share of the queue budget, their queued bytes. */
 export class StreamRegistry {
   readonly #sockets = new Set<WebSocket>()
@@ -53,8 +56,13 @@ export class StreamRegistry {
     this.#sockets.delete(socket)
   }
 
-  /** Each subscriber's queue mark: an equal share of the budget, at most highWaterBytes. */
+  /**
+   * Each subscriber's queue mark: an equal share of the budget, at most highWaterBytes;
+   * 0 (wait) while all queues together hold the budget, which subscribers that filled
+   * a larger share before others joined can do until they drain or stall out.
+   */
   share (): number {
+    if (this.#total() >= this.limits.bufferBudgetBytes) return 0
     return Math.min(this.limits.highWaterBytes, Math.floor(this.limits.bufferBudgetBytes / Math.max(1, this.#sockets.size)))
   }
 
@@ -62,6 +70,19 @@ export class StreamRegistry {
     let sum = 0
     for (const socket of this.#sockets) sum += socket.bufferedAmount
     return sum
+  }
+
+  #totalAt = -Infinity
+  #totalBytes = 0
+
+  /** bufferedBytes(), recomputed at most every few ms: every pump asks on every turn. */
+  #total (): number {
+    const now = performance.now()
+    if (now - this.#totalAt >= TOTAL_REFRESH_MS) {
+      this.#totalBytes = this.bufferedBytes()
+      this.#totalAt = now
+    }
+    return this.#totalBytes
   }
 }
 

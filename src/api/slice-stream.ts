@@ -64,7 +64,8 @@ export async function runSliceStream (opts: SliceStreamOptions): Promise<'stoppe
       const buffered = sink.bufferedAmount
       if (buffered >= highWater()) {
         const now = performance.now()
-        if (stuckSince < 0 || buffered < stuckAt) stuckSince = now
+        // Stuck means bytes are queued and none left since; an empty queue waiting on others is not.
+        if (stuckSince < 0 || buffered < stuckAt || buffered === 0) stuckSince = now
         stuckAt = buffered
         if (opts.stallTimeoutMs !== undefined && now - stuckSince >= opts.stallTimeoutMs) return 'stalled'
         await sleep(drainPollMs, signal)
