@@ -3,15 +3,18 @@
  * mapping of errors.ts, and the route modules. `start()`/`stop()` follow the node's
  * lifecycle (stop is safe to call twice and closes open WebSockets too).
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { Server } from 'node:http'
 import fastifyWebsocket from '@fastify/websocket'
 import type { Logger } from 'pino'
 import type { WebSocketServer } from 'ws'
-import { ApiErrorCode, toHttpError } from './errors.js'
+import { ConnectionGuard, makeClientErrorHandler } from './connection-guard.js'
+import { ApiError, ApiErrorCode, toHttpError } from './errors.js'
+import type { ApiMetrics } from './metrics.js'
 import { registerChainRoutes } from './routes-chain.js'
 import { registerDevRoutes, type DevControl } from './routes-dev.js'
 import { registerRollupRoutes } from './routes-rollups.js'
-import { registerStreamRoutes } from './routes-stream.js'
+import { registerStreamRoutes, StreamRegistry } from './routes-stream.js'
 import { BINARY_TX_CONTENT_TYPES, registerTxRoutes } from './routes-txs.js'
 import type { ApiBackend } from './types.js'
 
@@ -26,8 +29,46 @@ export interface ApiServerOptions {
   streamHighWaterBytes?: number
   /** most heights one range request returns */
   maxRangeHeights?: number
+  /** connection, timeout and subscriber limits against abusive clients */
+  limits?: Partial<ApiLimits>
+  /** refusals by code and gauges of open connections and streams */
+  metrics?: ApiMetrics | null
   /** dev control routes (/v1/dev/*); absent = not registered (404) */
   dev?: DevControl
+}
+
+/** What one client may hold, and for how long; see docs/API.md, "Limits". */
+export interface ApiLimits {
+  /** open sockets of all clients; Node drops sockets past it at accept */
+  maxConnections: number
+  /** open sockets of one IP; requests on sockets past it get 503 TOO_MANY_CONNECTIONS */
+  maxConnectionsPerIp: number
+  /** from connect (or the previous request) until the headers are complete, else 408 and close */
+  headersTimeoutMs: number
+  /** from connect until the whole request (body included) is read, else 408 and close */
+  requestTimeoutMs: number
+  /** how long an idle keep-alive socket is kept between requests */
+  keepAliveTimeoutMs: number
+  /** a socket with no traffic either way for this long is destroyed */
+  idleTimeoutMs: number
+  /** open slice streams of all clients; more are closed with 1013 TOO_MANY_SUBSCRIBERS */
+  maxStreamSubscribers: number
+  /** bytes queued for all subscribers together; each gets an equal share (at most streamHighWaterBytes) */
+  streamBufferBudgetBytes: number
+  /** a subscriber whose queue is full and does not shrink for this long is closed with 4408 STREAM_STALLED */
+  streamStallTimeoutMs: number
+}
+
+export const defaultApiLimits: ApiLimits = {
+  maxConnections: 2048, // far below the fd limits we run with; each costs a few KiB plus its body
+  maxConnectionsPerIp: 512, // a bench or proxy on one host keeps hundreds of keep-alive sockets
+  headersTimeoutMs: 10_000, // real clients send headers in one packet; 10 s tolerates a bad link
+  requestTimeoutMs: 30_000, // the largest body (~200 KiB) at under 10 KiB/s
+  keepAliveTimeoutMs: 5_000, // lets a submitting client reuse its socket between txs
+  idleTimeoutMs: 60_000, // a socket silent both ways for a minute serves no one
+  maxStreamSubscribers: 1024, // one per rollup client and a few explorers, with room to spare
+  streamBufferBudgetBytes: 128 * 1024 * 1024, // bounds stream memory whatever the subscribers do
+  streamStallTimeoutMs: 30_000 // a reader may pause (GC, a restart of its consumer) but not forever
 }
 
 export interface ApiServer {
@@ -81,10 +122,32 @@ export function createApiServer (opts: ApiServerOptions): ApiServer {
 
 function buildApp (opts: ApiServerOptions): FastifyInstance {
   const { backend } = opts
-  const fastifyOptions: FastifyServerOptions = {
+  const metrics = opts.metrics ?? null
+  const limits: ApiLimits = { ...defaultApiLimits, ...opts.limits }
+  const sendError = (err: unknown, request: FastifyRequest, reply: FastifyReply): void => {
+    // The socket is gone (a body cut off by the request timeout, already answered 408): nothing to tell.
+    if (request.raw.socket?.destroyed === true) return
+    const mapped = toHttpError(err)
+    metrics?.rejected.inc({ reason: mapped.body.error.code })
+    if (mapped.statusCode >= 500) request.log.error({ err, url: request.url }, 'api request failed')
+    if (mapped.retryAfterSeconds !== undefined) reply.header('retry-after', String(mapped.retryAfterSeconds))
+    void reply.code(mapped.statusCode).type('application/json').send(mapped.body)
+  }
+  const fastifyOptions: FastifyHttpOptions<Server> = {
     bodyLimit: opts.bodyLimitBytes,
     // Per-request logs would flood at submit rates; errors are logged below.
-    logController: new LogController({ disableRequestLogging: true })
+    logController: new LogController({ disableRequestLogging: true }),
+    http: {
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      // Node checks both timeouts on this interval; its 30 s default would let a slow client overstay
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)))
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    clientErrorHandler: makeClientErrorHandler(metrics),
+    // URLs the router cannot decode (`/v1/rollups/%zz/latest`) get the same typed reply
+    frameworkErrors: sendError
   }
   const loggerInstance: FastifyBaseLogger | undefined = opts.logger?.child({ module: 'api' })
   const app: FastifyInstance = loggerInstance !== undefined
@@ -95,26 +158,37 @@ function buildApp (opts: ApiServerOptions): FastifyInstance {
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser(BINARY_TX_CONTENT_TYPES, { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
 
-  app.setErrorHandler((err, request, reply) => {
-    const mapped = toHttpError(err)
-    if (mapped.statusCode >= 500) request.log.error({ err, url: request.url }, 'api request failed')
-    if (mapped.retryAfterSeconds !== undefined) reply.header('retry-after', String(mapped.retryAfterSeconds))
-    void reply.code(mapped.statusCode).type('application/json').send(mapped.body)
+  const guard = new ConnectionGuard(limits, metrics)
+  guard.attach(app.server)
+  app.addHook('onRequest', async (request, reply) => {
+    if (!guard.isOverLimit(request.raw.socket)) return
+    reply.header('connection', 'close')
+    throw new ApiError(503, ApiErrorCode.TOO_MANY_CONNECTIONS, `more than ${limits.maxConnectionsPerIp} open connections from this address`)
   })
+
+  app.setErrorHandler(sendError)
   app.setNotFoundHandler((request, reply) => {
+    metrics?.rejected.inc({ reason: ApiErrorCode.NOT_FOUND })
     void reply.code(404).send({ error: { code: ApiErrorCode.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}` } })
   })
 
   void app.register(fastifyWebsocket, {
     preClose: async () => { await closeWebSockets(app.websocketServer, defaultApiServerOptions.closeGraceMs) }
   })
+  const streams = new StreamRegistry({
+    highWaterBytes: opts.streamHighWaterBytes ?? defaultApiServerOptions.streamHighWaterBytes,
+    maxSubscribers: limits.maxStreamSubscribers,
+    bufferBudgetBytes: limits.streamBufferBudgetBytes,
+    stallTimeoutMs: limits.streamStallTimeoutMs
+  })
+  metrics?.watch({ connections: () => guard.open, subscribers: () => streams.size, streamBufferedBytes: () => streams.bufferedBytes() })
   // Routes go in a plugin so they are added after @fastify/websocket has loaded.
   void app.register(async (api) => {
     registerChainRoutes(api, { backend })
     if (opts.dev !== undefined) registerDevRoutes(api, { control: opts.dev })
     registerTxRoutes(api, { backend })
     registerRollupRoutes(api, { backend, maxRangeHeights: opts.maxRangeHeights ?? defaultApiServerOptions.maxRangeHeights })
-    registerStreamRoutes(api, { backend, highWaterBytes: opts.streamHighWaterBytes ?? defaultApiServerOptions.streamHighWaterBytes })
+    registerStreamRoutes(api, { backend, streams, metrics })
   })
   return app
 }

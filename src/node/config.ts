@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
+import type { ApiLimits } from '../api/index.js'
 import { defaultMempoolOptions, type MempoolOptions } from '../mempool/index.js'
 import { defaultConsensusDriverOptions, type ConsensusDriverOptions } from '../ordering/index.js'
 
@@ -14,7 +15,17 @@ export const NodeConfigSchema = z.object({
   dataDir: z.string().min(1),
   api: z.object({
     host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(7300)
+    port: z.number().int().min(0).max(65535).default(7300),
+    // abuse limits (ApiLimits in src/api/server.ts; defaults there)
+    maxConnections: z.number().int().min(1).optional(),
+    maxConnectionsPerIp: z.number().int().min(1).optional(),
+    headersTimeoutMs: z.number().int().min(100).optional(),
+    requestTimeoutMs: z.number().int().min(100).optional(),
+    keepAliveTimeoutMs: z.number().int().min(1).optional(),
+    idleTimeoutMs: z.number().int().min(100).optional(),
+    maxStreamSubscribers: z.number().int().min(1).optional(),
+    streamBufferBudgetBytes: z.number().int().min(64 * 1024).optional(),
+    streamStallTimeoutMs: z.number().int().min(100).optional()
   }).strict().default({ host: '127.0.0.1', port: 7300 }),
   mempool: z.object({
     maxTxs: z.number().int().min(1).optional(),
@@ -63,7 +74,7 @@ export interface NodeConfig {
   genesisFile: string
   keyFile: string
   dataDir: string
-  api: { host: string, port: number }
+  api: { host: string, port: number } & Partial<ApiLimits>
   mempool: MempoolOptions
   consensus: ConsensusDriverOptions
   p2p: NodeConfigFile['p2p']

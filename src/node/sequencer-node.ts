@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { pino, type Logger } from 'pino'
-import { createApiServer, type ApiServer } from '../api/index.js'
+import { createApiMetrics, createApiServer, type ApiServer } from '../api/index.js'
 import type { ApiBackend, NodeStatus, RollupInfo, TxStatus } from '../api/types.js'
 import { bytesToHex, Ed25519Signer, equalBytes, loadKeyFile } from '../crypto/index.js'
 import { Mempool } from '../mempool/index.js'
@@ -124,6 +124,8 @@ export class SequencerNode {
     })
     const { url } = await this.#api.start()
     this.#apiUrl = url
+      limits: config.api,
+      metrics: createApiMetrics(metrics.registry),
     this.#state = 'started'
     logger.info({ url, chainId: genesis.chainId, nodeIndex: this.nodeIndex }, 'node started')
   }
