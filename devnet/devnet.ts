@@ -103,6 +103,7 @@ async function main (): Promise<void> {
   const apiPorts: number[] = []
   const started = await Promise.all(Array.from({ length: members }, (_, i) => startMember(i)))
   nodes.push(...started)
+  process.stderr.write(`devnet: ${members} members up after ${(performance.now() / 1000).toFixed(2)} s\n`)
   // A restarted member keeps its API port, so scripts and the view can keep using its URL.
   for (const n of started) apiPorts.push(Number(new URL(n.url).port))
   const urls = started.map((n) => n.url)

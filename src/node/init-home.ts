@@ -9,7 +9,7 @@
  * addresses (docs/DEPLOY.md).
  */
 import { mkdir, writeFile, access } from 'node:fs/promises'
-import { isIPv4, isIPv6 } from 'node:net'
+import { isIP, isIPv4, isIPv6 } from 'node:net'
 import { join } from 'node:path'
 import { bytesToHex, generateKeyPair, saveKeyFile } from '../crypto/index.js'
 import { parseGenesis, type GenesisJson } from './genesis.js'
@@ -60,6 +60,10 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
   // Keys and genesis are made and checked in memory first, so a refused init writes nothing.
   const hosts = opts.hosts
   if (hosts !== undefined && hosts.length !== opts.nodes) throw new Error(`${hosts.length} hosts for a committee of ${opts.nodes}`)
+  for (const [setting, flag] of [[opts.listenHost, '--listen-host'], [opts.apiHost, '--api-host']] as const) {
+    const name = setting === 'host' ? hosts?.find((h) => isIP(h) === 0) : undefined
+    if (name !== undefined) throw new Error(`${flag} host binds each member to its host's address, but ${name} is a DNS name; use 0.0.0.0`)
+  }
   const members = Array.from({ length: opts.nodes }, (_, i) => {
     const name = `node-${i}`
     // Members on different hosts can all use the base ports; members sharing a host count up.
