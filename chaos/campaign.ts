@@ -70,6 +70,8 @@ export interface CampaignResult {
     failed: number
   }
   longestStall: Stall | null
+  /** the longest one outside quorum-loss faults (from injection to recovery): at most f members faulty */
+  longestStallWithinF: Stall | null
   latencyMs: { p50: number | null, p99: number | null, max: number | null }
   finalHeight: number
   violations: Violation[]
@@ -81,8 +83,8 @@ const DRAIN_TIMEOUT_MS = 60_000
 /** How long acknowledged txs may take to become final before a member is wiped. */
 const PRE_WIPE_TIMEOUT_MS = 30_000
 
-export function replayCommand (o: Pick<CampaignOptions, 'durationS' | 'seed' | 'nodes' | 'loadTps'>): string {
-  return `npm run chaos -- --duration ${o.durationS} --seed ${o.seed} --nodes ${o.nodes} --load ${o.loadTps}`
+export function replayCommand (o: Pick<CampaignOptions, 'durationS' | 'seed' | 'nodes' | 'loadTps' | 'baseTimeoutMs'>): string {
+  return `npm run chaos -- --duration ${o.durationS} --seed ${o.seed} --nodes ${o.nodes} --load ${o.loadTps}${o.baseTimeoutMs === undefined ? '' : ` --base-timeout ${o.baseTimeoutMs}`}`
 }
 
 export async function runCampaign (opts: CampaignOptions): Promise<CampaignResult> {
@@ -298,7 +300,7 @@ export async function runCampaign (opts: CampaignOptions): Promise<CampaignResul
     for (const crash of cluster.crashes) violations.push({ kind: ViolationKind.liveness, detail: crash })
     violations.push(...check.violations)
     for (const v of check.violations) say(`VIOLATION ${v.kind}: ${v.detail}`)
-    return buildResult(opts, { t0, schedule, faults, violations, check, load, watcher, longestStall: monitor.longest, log })
+    return buildResult(opts, { t0, schedule, faults, violations, check, load, watcher, monitor, log })
   } finally {
     if (mirror !== null) clearInterval(mirror)
     watcher?.close()
@@ -311,8 +313,10 @@ export async function runCampaign (opts: CampaignOptions): Promise<CampaignResul
 
 function buildResult (opts: CampaignOptions, r: {
   t0: number, schedule: PlannedFault[], faults: FaultRecord[], violations: Violation[], check: CheckResult,
-  load: LoadGenerator, watcher: SliceWatcher, longestStall: Stall | null, log: string[]
+  load: LoadGenerator, watcher: SliceWatcher, monitor: HeadMonitor, log: string[]
 }): CampaignResult {
+  const overF = r.faults.filter((f) => f.kind === 'quorum-loss').map((f) => [f.injectedAtS, f.recoveredAtS ?? Number.POSITIVE_INFINITY] as const)
+  const withinF = r.monitor.stalls.filter((s) => overF.every(([from, to]) => s.toS <= from || s.fromS >= to))
   const faultsByKind: Record<string, number> = {}
   for (const f of r.faults) faultsByKind[f.kind] = (faultsByKind[f.kind] ?? 0) + 1
   const h = r.watcher.latencyMs
@@ -336,7 +340,8 @@ function buildResult (opts: CampaignOptions, r: {
       rejected: Object.fromEntries(r.load.stats.rejected),
       failed: r.load.stats.failed
     },
-    longestStall: r.longestStall,
+    longestStall: r.monitor.longest,
+    longestStallWithinF: withinF.reduce<Stall | null>((a, b) => a === null || b.ms > a.ms ? b : a, null),
     latencyMs: h.totalCount > 0 ? { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), max: h.maxValue } : { p50: null, p99: null, max: null },
     finalHeight: r.check.height,
     violations: r.violations,

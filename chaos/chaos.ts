@@ -9,7 +9,6 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { replayCommand, runCampaign } from './campaign.js'
-import { ChaosCluster } from './cluster.js'
 import { renderSummary } from './report.js'
 
 const { values: args } = parseArgs({
@@ -72,13 +71,13 @@ async function main (): Promise<number> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    ChaosCluster.killAllNow()
-    console.error(`chaos: ${signal}: members killed, campaign abandoned (seed ${seed})`)
+    // exiting SIGKILLs the members (devnet/children.ts's exit hook)
+    console.error(`chaos: ${signal}: campaign abandoned (seed ${seed})`)
     process.exit(2)
   })
 }
 
 main().then((code) => process.exit(code), (err: Error) => {
-  console.error(`chaos: the runner failed: ${err.stack ?? err.message}\n  seed ${seed}; replay with: ${replayCommand({ durationS, seed, nodes, loadTps })}`)
+  console.error(`chaos: the runner failed: ${err.stack ?? err.message}\n  seed ${seed}; replay with: ${replayCommand({ durationS, seed, nodes, loadTps, baseTimeoutMs })}`)
   process.exit(2)
 })

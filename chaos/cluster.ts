@@ -3,7 +3,8 @@
  * with the devnet's startNodeProcess), and the faults it can suffer: SIGKILL, SIGSTOP /
  * SIGCONT, and a wiped data folder (chain, WAL, safety state and rollup state go; the key,
  * config and genesis stay). A restarted member keeps its API and p2p ports. A member that
- * exits when the runner did not kill it is recorded as a crash.
+ * exits when the runner did not kill it is recorded as a crash. Members are spawned through
+ * devnet/children.ts, whose exit hook SIGKILLs any still running when the runner exits.
  */
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
@@ -24,6 +25,9 @@ export interface ClusterOptions {
   baseTimeoutMs?: number
 }
 
+/** A start through tsx takes 2-7 s here, far more when the machine's 2 cores are shared with other work. */
+const START_TIMEOUT_MS = 60_000
+
 interface Member {
   index: number
   configFile: string
@@ -39,7 +43,6 @@ interface Member {
 }
 
 export class ChaosCluster {
-  static readonly #open = new Set<ChaosCluster>()
   /** exits nobody asked for: member index and how it ended */
   readonly crashes: string[] = []
   readonly genesisFile: string
@@ -57,7 +60,6 @@ export class ChaosCluster {
       members.push({ index, configFile: n.configFile, stateDirs: [config.dataDir, config.rollupsDir], apiPort: 0, proc: null, frozen: false, starts: 0, expectingExit: false, log: null })
     }
     const cluster = new ChaosCluster(members, opts, init.genesisFile)
-    ChaosCluster.#open.add(cluster)
     try {
       await Promise.all(members.map(async (m) => await cluster.start(m.index)))
     } catch (err) {
@@ -94,7 +96,7 @@ export class ChaosCluster {
     m.starts++
     m.log = createWriteStream(join(this.opts.logDir, `node-${i}.${m.starts}.log`))
     const log = m.log
-    const proc = await startNodeProcess(m.configFile, { apiPort: m.apiPort, logLevel: this.opts.logLevel, onLog: (line) => log.write(line) })
+    const proc = await startNodeProcess(m.configFile, { apiPort: m.apiPort, logLevel: this.opts.logLevel, onLog: (line) => log.write(line), startTimeoutMs: START_TIMEOUT_MS })
     m.apiPort = Number(new URL(proc.url).port)
     m.proc = proc
     m.expectingExit = false
@@ -137,18 +139,7 @@ export class ChaosCluster {
     for (const dir of m.stateDirs) await rm(dir, { recursive: true, force: true, maxRetries: 5 })
   }
 
-  /** SIGKILLs every member of every open cluster at once (the runner got SIGINT/SIGTERM). */
-  static killAllNow (): void {
-    for (const cluster of ChaosCluster.#open) {
-      for (const m of cluster.members) {
-        m.expectingExit = true
-        m.proc?.child.kill('SIGKILL')
-      }
-    }
-  }
-
   async close (): Promise<void> {
-    ChaosCluster.#open.delete(this)
     for (const m of this.members) this.thaw(m.index)
     await Promise.all(this.members.map(async (m) => {
       if (m.proc === null) return

@@ -16,10 +16,14 @@ export interface Stall {
 }
 
 const POLL_MS = 200
+/** intervals at least this long are kept in `stalls` */
+const STALL_MS = 1000
 
 export class HeadMonitor {
   readonly latest = new Map<number, { status: NodeStatus, at: number }>()
   longest: Stall | null = null
+  /** every interval of at least STALL_MS without a new final batch */
+  readonly stalls: Stall[] = []
   #clients = new Map<string, SequencerClient>()
   #timer: NodeJS.Timeout | null = null
   #measuring = false
@@ -92,9 +96,9 @@ export class HeadMonitor {
   #note (now: number): void {
     if (!this.#measuring) return
     const ms = now - this.#headAt
-    if (this.longest === null || ms > this.longest.ms) {
-      this.longest = { ms: Math.round(ms), fromS: round1((this.#headAt - this.t0) / 1000), toS: round1((now - this.t0) / 1000), height: this.#head }
-    }
+    const stall = { ms: Math.round(ms), fromS: round1((this.#headAt - this.t0) / 1000), toS: round1((now - this.t0) / 1000), height: this.#head }
+    if (ms >= STALL_MS) this.stalls.push(stall)
+    if (this.longest === null || ms > this.longest.ms) this.longest = stall
   }
 }
 
