@@ -2,6 +2,11 @@
  * A committee of real transports on 127.0.0.1 (port 0) for the p2p tests: start all, then
  * tell each the others' addresses; everything is stopped in the test's teardown.
  */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type Libp2p } from 'libp2p'
 import { generateKeyPair, type KeyPair } from '../../src/crypto/index.js'
 import {
   createCommitteeTransport, createMemoryP2PMetrics, type CommitteeTransport, type CommitteeTransportOptions,
@@ -85,4 +90,15 @@ export function chunkId (n: number): Uint8Array {
   new DataView(id.buffer).setUint32(0, n)
   id[31] = 0xaa
   return id
+}
+
+/** A plain libp2p node (TCP, noise, yamux, none of our protocols) with the identity of `seed`: a rogue member. */
+export async function plainNode (seed: Uint8Array): Promise<Libp2p> {
+  return await createLibp2p({
+    privateKey: await generateKeyPairFromSeed('Ed25519', seed),
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()]
+  })
 }

@@ -14,14 +14,13 @@ import type { Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { randomBytes, randomInt } from 'node:crypto'
 import { generateKeyPair } from '../../src/crypto/index.js'
 import {
   createCommitteeTransport, createMemoryP2PMetrics, P2PErrorCode, type CommitteeTransportOptions, type MemoryP2PMetrics
 } from '../../src/p2p/index.js'
 import { encodeFrame } from '../../src/p2p/framing.js'
-import { bytes, CHAIN_ID, chunkId, sleep, startCommittee, text, waitFor } from './helpers.js'
+import { bytes, CHAIN_ID, chunkId, plainNode, sleep, startCommittee, text, waitFor } from './helpers.js'
 
 const TOPIC = '/seq/p2p-test/chunks/1'
 
@@ -126,13 +125,7 @@ t.test('garbage from a member never crashes the node: streams are reset and coun
   const messages: number[] = []
   victim.onMessage((from) => { messages.push(from) })
 
-  const rogue = await createLibp2p({
-    privateKey: await generateKeyPairFromSeed('Ed25519', keys[2]!.seed),
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()]
-  })
+  const rogue = await plainNode(keys[2]!.seed)
   t.teardown(async () => rogue.stop())
   const target = multiaddr(victim.listenAddrs[0]!)
   const attack = async (protocol: string, data: Uint8Array): Promise<void> => {

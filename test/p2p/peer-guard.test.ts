@@ -5,20 +5,15 @@
  * back afterwards, and a flood of frames is cut at the rate limit.
  */
 import t from 'tap'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import type { Stream } from '@libp2p/interface'
-import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from 'libp2p'
 import { generateKeyPair } from '../../src/crypto/index.js'
 import {
   createCommitteeTransport, createMemoryP2PMetrics, defaultPeerGuardOptions, P2PErrorCode, type CommitteeTransportOptions, type MemoryP2PMetrics
 } from '../../src/p2p/index.js'
 import { encodeFrame } from '../../src/p2p/framing.js'
 import { PeerGuard, type PeerGuardOptions } from '../../src/p2p/peer-guard.js'
-import { CHAIN_ID, sleep, waitFor } from './helpers.js'
+import { CHAIN_ID, plainNode, sleep, waitFor } from './helpers.js'
 
 const MEMBER = 'member-peer'
 const OUTSIDER = 'outsider-peer'
@@ -119,13 +114,7 @@ t.test('a rogue member is banned, disconnected, kept out while banned, and let b
   await victim.start()
   let delivered = 0
   victim.onMessage(() => { delivered++ })
-  const rogue = await createLibp2p({
-    privateKey: await generateKeyPairFromSeed('Ed25519', keys[2]!.seed),
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()]
-  })
+  const rogue = await plainNode(keys[2]!.seed)
   t.teardown(async () => rogue.stop())
   const target = multiaddr(victim.listenAddrs[0]!)
   const consensus = `/seq/${CHAIN_ID}/consensus/1`
