@@ -32,7 +32,7 @@ export interface StreamLimits {
   stallTimeoutMs: number
 }
 
-/** how stale the summed queue size may be; sends in that window add at most one slice each */
+/** how stale the summed queue size may be (drains only: sends are added as they happen) */
 const TOTAL_REFRESH_MS = 5
 
 /** The open subscribers: their number, their share of the queue budget, their queued bytes. */
@@ -72,10 +72,18 @@ export class StreamRegistry {
     return sum
   }
 
+  /** Counts bytes just handed to a socket, so the cached total never lags behind sends. */
+  sent (bytes: number): void {
+    this.#totalBytes += bytes
+  }
+
   #totalAt = -Infinity
   #totalBytes = 0
 
-  /** bufferedBytes(), recomputed at most every few ms: every pump asks on every turn. */
+  /**
+   * bufferedBytes(), recomputed at most every few ms (every pump asks on every turn);
+   * sends in between are added by sent(), drains show at the next recount.
+   */
   #total (): number {
     const now = performance.now()
     if (now - this.#totalAt >= TOTAL_REFRESH_MS) {
@@ -138,7 +146,14 @@ function serveSliceStream (
     stop.abort()
   })
   const { stallTimeoutMs } = streams.limits
-  runSliceStream({ backend, rollupId: rollup.id, from, format, sink: socket, highWaterBytes: () => streams.share(), stallTimeoutMs, signal: stop.signal })
+  const sink = {
+    get bufferedAmount () { return socket.bufferedAmount },
+    send: (data: string | Uint8Array) => {
+      streams.sent(typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength)
+      socket.send(data)
+    }
+  }
+  runSliceStream({ backend, rollupId: rollup.id, from, format, sink, highWaterBytes: () => streams.share(), stallTimeoutMs, signal: stop.signal })
     .then((outcome) => {
       if (outcome !== 'stalled') return
       refuse(CLOSE_STALLED, ApiErrorCode.STREAM_STALLED)
