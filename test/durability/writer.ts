@@ -13,13 +13,11 @@
  *
  * usage: writer.ts <dataDir> <seed> [--drain]
  */
-import { pino } from 'pino'
 import { decode, encode, SafetyStateSchema, TxSchema } from '../../src/codec/index.js'
 import { bytesToHex, Ed25519Signer } from '../../src/crypto/index.js'
-import { Mempool, defaultMempoolOptions, signTx } from '../../src/mempool/index.js'
-import { ConsensusDriver, SoleMemberTransport, defaultConsensusDriverOptions } from '../../src/ordering/index.js'
+import { signTx } from '../../src/mempool/index.js'
 import { ChainStore } from '../../src/store/index.js'
-import { crashGenesis, committeeSeed, mulberry32 } from './crash-genesis.js'
+import { crashGenesis, mulberry32, startOrdering } from './crash-genesis.js'
 
 const [dir, seedArg, mode] = process.argv.slice(2)
 if (dir === undefined || seedArg === undefined) throw new Error('usage: writer.ts <dataDir> <seed> [--drain]')
@@ -41,24 +39,7 @@ store.putSafetyState = async (bytes) => {
   say(`S ${s.highestVoteRound} ${s.highestQcRound} ${s.lastProposedRound}`)
 }
 
-const mempool = new Mempool(crashGenesis, store, defaultMempoolOptions)
-await mempool.recover()
-const signer = new Ed25519Signer(committeeSeed)
-const driver = await ConsensusDriver.restore({
-  chainId: crashGenesis.chainId,
-  committeeKeys: crashGenesis.committeeKeys,
-  rollupIds: crashGenesis.rollups.map((r) => r.id),
-  limits: crashGenesis.limits,
-  self: 0,
-  signer,
-  store,
-  mempool,
-  transport: new SoleMemberTransport(),
-  logger: pino({ level: 'silent' }),
-  metrics: null,
-  onFinal: () => {}
-}, { ...defaultConsensusDriverOptions, baseTimeoutMs: 300 })
-driver.start()
+const { mempool, driver } = await startOrdering(store)
 say(`READY ${store.head()?.height ?? -1}`)
 
 if (drain) {
@@ -71,7 +52,7 @@ if (drain) {
   process.exit(0)
 }
 
-// Txs from a few senders, single actions and two-action bundles, a few hundred in flight
+// Txs from a few senders, single actions and two-action bundles, eight in flight
 // so that WAL appends group-commit and batches carry many txs.
 const senders = Array.from({ length: 4 }, (_, i) => new Ed25519Signer(Uint8Array.from({ length: 32 }, (_, j) => (Number(seedArg) * 7 + i * 31 + j) & 0xff)))
 let nonce = Number(seedArg) * 1_000_000
@@ -92,4 +73,4 @@ async function submitLoop (): Promise<void> {
     }
   }
 }
-for (let i = 0; i < 32; i++) void submitLoop()
+for (let i = 0; i < 8; i++) void submitLoop()
