@@ -9,6 +9,7 @@ import { initHome } from './init-home.js'
 import { loadNodeConfig } from './config.js'
 import { SequencerNode } from './sequencer-node.js'
 import { submitCommand } from './cli-submit.js'
+import { checkCommand } from './data-check.js'
 
 function port (value: string): number {
   const n = Number(value)
@@ -102,6 +103,14 @@ program.command('status')
     const res = await fetch(new URL('/v1/status', opts.api))
     if (!res.ok) throw new Error(`status request failed: HTTP ${res.status} ${await res.text()}`)
     console.log(JSON.stringify(await res.json(), null, 2))
+  })
+
+program.command('check')
+  .description("check a stopped node's data folder: every batch, hash link, commit proof and index (start checks only the recent heights)")
+  .option('--config <file>', 'node config file (written by init)')
+  .option('--home <dir>', 'node folder holding config.json (instead of --config)')
+  .action(async (opts: { config?: string, home?: string }) => {
+    await checkCommand(opts)
   })
 
 submitCommand(program)

@@ -14,7 +14,9 @@ import { startCommitteeTransport, type StartedTransport } from './committee-tran
 import { NetworkIsolation } from '../p2p/index.js'
 import { createRollupMetrics, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
 import { hexToBytes } from '../crypto/index.js'
-import { ChainStore } from '../store/index.js'
+import { ChainStore, checkStoreIntegrity, defaultStartCheckHeights } from '../store/index.js'
+import { CodecError } from '../codec/index.js'
+import { chainRules } from './data-check.js'
 import type { NodeConfig } from './config.js'
 import { loadGenesis, type Genesis } from './genesis.js'
 import { createNodeMetrics, type NodeMetrics } from './metrics.js'
@@ -76,12 +78,16 @@ export class SequencerNode {
     await mkdir(config.dataDir, { recursive: true })
     this.#store = await ChainStore.open(config.dataDir, genesis.hash)
     const store = this.#store
+    // Recent heights, head, meta and indexes at every start; `seqnode check` does all of it.
+    await checkStoreIntegrity(store, chainRules(genesis), { recentHeights: defaultStartCheckHeights })
     this.metrics = createNodeMetrics({ mempool: () => this.#mempool?.stats() ?? { txs: 0, bytes: 0 } })
     const metrics = this.metrics
     metrics.finalHeight.set(store.head()?.height ?? -1)
     this.#slices = new SliceService(store)
     this.#mempool = new Mempool(genesis, store, config.mempool, { admitted: metrics.txsAdmitted, rejected: metrics.txsRejected })
-    const recovery = await this.#mempool.recover()
+    const recovery = await this.#mempool.recover().catch((err: unknown) => {
+      throw err instanceof CodecError ? store.corrupt(`a write-ahead log entry does not decode: ${err.message}`) : err
+    })
     logger.info({ ...recovery, height: store.head()?.height ?? -1 }, 'mempool recovered from the write-ahead log')
     let transport: ConsensusTransport = new SoleMemberTransport()
     if (genesis.committee.length > 1) {
