@@ -251,3 +251,11 @@ t.test('records that disagree', async (t) => {
     await rejectsWithCode(t, ChainStore.open(dir, new Uint8Array(32).fill(1)), StoreErrorCode.WRONG_GENESIS)
   })
 })
+
+t.test('the API answers a corrupt read with 500 STORE_CORRUPT, not the bytes and not a client error', async (t) => {
+  const { toHttpError } = await import('../../src/api/errors.js')
+  const reply = toHttpError(new StoreCorruptError('/data', 'stored batch 3 does not decode'))
+  t.equal(reply.statusCode, 500)
+  t.equal(reply.body.error.code, StoreErrorCode.CORRUPT)
+  t.notMatch(reply.body.error.message, '/data', 'the folder path stays in the node log')
+})
