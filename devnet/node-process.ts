@@ -3,10 +3,8 @@
  * not start (exit, or no URL within `startTimeoutMs`) is killed before the error is thrown.
  */
 import type { ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { spawnManaged, type ManagedChild } from './children.js'
-
-const BIN = fileURLToPath(new URL('../bin/seqnode.js', import.meta.url))
+import { seqnodeEntryArgs } from './node-bundle.js'
 
 export interface NodeProcess {
   url: string
@@ -26,7 +24,7 @@ export interface NodeProcessOptions {
 }
 
 export async function startNodeProcess (configFile: string, opts: NodeProcessOptions = {}): Promise<NodeProcess> {
-  const args = [BIN, 'start', '--config', configFile, '--api-port', String(opts.apiPort ?? 0), '--log-level', opts.logLevel ?? 'warn', ...(opts.devControl === true ? ['--dev-control'] : [])]
+  const args = [...await seqnodeEntryArgs(), 'start', '--config', configFile, '--api-port', String(opts.apiPort ?? 0), '--log-level', opts.logLevel ?? 'warn', ...(opts.devControl === true ? ['--dev-control'] : [])]
   const managed = spawnManaged(process.execPath, args)
   managed.child.stdout!.on('data', (d: Buffer) => opts.onLog?.(d.toString()))
   const url = await waitForLine(managed, /API listening on (http:\/\/\S+)/, opts.startTimeoutMs ?? 20_000, opts.onLog)
