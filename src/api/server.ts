@@ -75,6 +75,8 @@ export interface ApiServer {
   start: () => Promise<{ url: string, port: number }>
   /** Closes listeners and WebSockets; safe to call twice. */
   stop: () => Promise<void>
+  /** Serves one request in-process, no socket (fastify's inject): for tests and the fuzzer. */
+  inject: FastifyInstance['inject']
 }
 
 export const defaultApiServerOptions = {
@@ -98,6 +100,7 @@ export function createApiServer (opts: ApiServerOptions): ApiServer {
   let stopped: Promise<void> | null = null
 
   return {
+    inject: app.inject.bind(app) as FastifyInstance['inject'],
     async start () {
       if (stopped !== null) throw new Error('API server already stopped')
       started ??= (async () => {

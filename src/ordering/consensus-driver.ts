@@ -11,7 +11,7 @@ import type { Logger } from 'pino'
 import {
   BatchSchema, BlockBundleSchema, BlockRequestSchema, ChunkSchema, BlockResponseSchema, CertificateSchema, ChunkRequestSchema, ChunkResponseSchema,
   CommitProofSchema, ConsensusEnvelopeSchema, ConsensusKind, ProposalSchema, SafetyStateSchema, SyncRequestSchema, SyncResponseSchema,
-  TimeoutSchema, VoteSchema, decode, encode, type BatchHeader, type BlockBundle, type Certificate, type Chunk, type CommitProof, type Proposal
+  TimeoutSchema, VoteSchema, CodecError, CodecErrorCode, decode, encode, type BatchHeader, type BlockBundle, type Certificate, type Chunk, type CommitProof, type Proposal
 } from '../codec/index.js'
 import { bytesToHex, equalBytes, verifyEd25519, type Ed25519Signer } from '../crypto/index.js'
 import { batchHash } from '../batch/index.js'
@@ -764,6 +764,7 @@ export function decodeMessage (bytes: Uint8Array): ConsensusMessage {
     case ConsensusKind.vote: return { kind: 'vote', vote: decode(VoteSchema, envelope.body) }
     case ConsensusKind.timeout: return { kind: 'timeout', timeout: decode(TimeoutSchema, envelope.body) }
     case ConsensusKind.certificate: return { kind: 'certificate', certificate: decode(CertificateSchema, envelope.body) }
-    default: throw new Error(`unknown consensus message kind ${envelope.kind}`)
+    // a typed refusal like every other decode failure (found by the fuzzer: was a plain Error)
+    default: throw new CodecError(CodecErrorCode.WRONG_SHAPE, `unknown consensus message kind ${envelope.kind}`)
   }
 }

@@ -2,6 +2,8 @@
  * The decoder fuzz loop shared by test/codec/fuzz.test.ts (a short run in the suite) and
  * test/fuzz/run-fuzz.ts (long runs). For each input, decode may only throw a CodecError
  * with one of the fixed codes, and whatever it accepts must re-encode to exactly the input.
+ * Decoders outside the codec (p2p frames, consensus messages, the client's slice
+ * verifier) are targets of the same loop, with their own rules (targets.ts).
  */
 import fc from 'fast-check'
 import { CodecError, CodecErrorCode, decode, encode } from '../../src/codec/index.js'
@@ -57,25 +59,47 @@ export function checkInput (target: WireType, input: Uint8Array): string {
   return 'accepted'
 }
 
+/** Anything the loop can fuzz: valid inputs to start from, and the rules of one input. */
+export interface FuzzTarget {
+  name: string
+  /** valid inputs (deterministic for the seed) that mutations start from */
+  corpus: (seed: number, count: number) => Uint8Array[]
+  /** 'accepted' or the typed error's code; throws FuzzFailure when a rule is broken */
+  check: (input: Uint8Array) => string
+}
+
+/** A wire type of the codec as a fuzz target: its arbitrary and fixtures, and checkInput. */
+export function wireTarget (type: WireType): FuzzTarget {
+  return {
+    name: type.name,
+    corpus: (seed, count) => {
+      const values = fc.sample(type.arb, { seed, numRuns: count })
+      const examples = EXAMPLES.filter((e) => e.name === type.name).map((e) => e.value)
+      return [...examples, ...values].map((v) => encode(type.schema, v))
+    },
+    check: (input) => checkInput(type, input)
+  }
+}
+
+export const WIRE_TARGETS: readonly FuzzTarget[] = WIRE_TYPES.map(wireTarget)
+
 /**
- * Generates and checks inputs for every wire type in turn. Deterministic for a seed: the
+ * Generates and checks inputs for every target in turn. Deterministic for a seed: the
  * corpus of valid encodings comes from the fast-check arbitraries with that seed.
  */
 export class Fuzzer {
   readonly stats = new Map<string, SchemaStats>()
   readonly #rng: Rng
-  readonly #targets: readonly WireType[]
+  readonly #targets: readonly FuzzTarget[]
   readonly #corpus = new Map<string, Uint8Array[]>()
   readonly #all: Uint8Array[] = []
   #next = 0
 
-  constructor (readonly seed: number, opts: { corpusPerType?: number, targets?: readonly WireType[] } = {}) {
+  constructor (readonly seed: number, opts: { corpusPerType?: number, targets?: readonly FuzzTarget[] } = {}) {
     this.#rng = new Rng(seed)
-    this.#targets = opts.targets ?? WIRE_TYPES
+    this.#targets = opts.targets ?? WIRE_TARGETS
     for (const target of this.#targets) {
-      const values = fc.sample(target.arb, { seed, numRuns: opts.corpusPerType ?? 48 })
-      const examples = EXAMPLES.filter((e) => e.name === target.name).map((e) => e.value)
-      const encodings = [...examples, ...values].map((v) => encode(target.schema, v))
+      const encodings = target.corpus(seed, opts.corpusPerType ?? 48)
       this.#corpus.set(target.name, encodings)
       this.#all.push(...encodings)
       this.stats.set(target.name, { inputs: 0, accepted: 0, rejected: {} })
@@ -93,7 +117,7 @@ export class Fuzzer {
     else if (roll < 25) input = rng.chance(0.5) ? rng.pick(this.#all) : mutate(rng, rng.pick(this.#all), this.#all)
     else if (roll < 28) input = rng.pick(own)
     else input = mutate(rng, rng.pick(own), this.#all)
-    const result = checkInput(target, this.#present(input))
+    const result = target.check(this.#present(input))
     const stats = this.stats.get(target.name)!
     stats.inputs++
     if (result === 'accepted') stats.accepted++
