@@ -273,6 +273,7 @@ export async function runCampaign (opts: CampaignOptions): Promise<CampaignResul
       }
     }
     if (aborted) say('a member could not be restarted: faults stop here, checking what runs')
+    else await sleep(Math.max(0, opts.durationS * 1000 - (performance.now() - loadStartedAt))) // calm until the end
 
     // ---- heal, stop the load, drain ----
     for (const i of all()) cluster.thaw(i)
