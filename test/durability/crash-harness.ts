@@ -189,7 +189,9 @@ async function campaign (opts: CampaignOptions, command: string[], random: () =>
     // One kill in four counts from the spawn (the writer needs ~0.6 s to start), so it
     // lands before the store opens, inside recovery and start-up writes, or early on.
     const when = random() < 0.25 ? 'startup' : 'running'
-    const delayMs = Math.floor(random() * (when === 'startup' ? 1000 : maxRunMs))
+    // Every tenth run lasts a few seconds: a restart with a large WAL needs more than
+    // maxRunMs to order its first batch, and back-to-back short runs would only grow the WAL.
+    const delayMs = Math.floor(random() * (when === 'startup' ? 1000 : maxRunMs)) + (k % 10 === 0 ? 3000 : 0)
     if (when === 'running') await run.ready
     await new Promise((resolve) => setTimeout(resolve, delayMs))
     await run.kill()
