@@ -124,14 +124,14 @@ export class SequencerNode {
       backend: this.#backend(),
       host: config.api.host,
       port: config.api.port,
+      limits: config.api,
+      metrics: createApiMetrics(metrics.registry),
       bodyLimitBytes: Math.ceil(genesis.limits.maxTxBytes * 1.5) + 4096, // base64 JSON is 4/3 of the binary size
       logger: logger.child({ module: 'api' }),
       ...(this.#isolation !== null ? { dev: this.#isolation } : {})
     })
     const { url } = await this.#api.start()
     this.#apiUrl = url
-      limits: config.api,
-      metrics: createApiMetrics(metrics.registry),
     this.#state = 'started'
     logger.info({ url, chainId: genesis.chainId, nodeIndex: this.nodeIndex }, 'node started')
   }

@@ -3,8 +3,8 @@
  * committee members (known from genesis) and knows nothing of our message formats.
  */
 import type { Logger } from 'pino'
-import type { NetworkIsolation } from './isolation.js'
 import type { PeerGuardOptions, PeerStanding } from './peer-guard.js'
+import type { NetworkIsolation } from './isolation.js'
 
 /** A chunk validator's verdict; in gossipsub mode it drives peer scoring. */
 export type ChunkVerdict = 'accept' | 'ignore' | 'reject'
@@ -76,10 +76,10 @@ export interface CommitteeTransportOptions {
   maxConcurrentRequests?: number
   /** admit connections from non-members (e.g. observers); their streams and gossip are still refused */
   allowNonMemberConnections?: boolean
-  /** dev control: refuses all connections while isolated (src/p2p/isolation.ts) */
-  isolation?: NetworkIsolation
   /** peer scores, bans and inbound rate limits (see peer-guard.ts); defaults per field */
   peerGuard?: Partial<PeerGuardOptions>
+  /** dev control: refuses all connections while isolated (src/p2p/isolation.ts) */
+  isolation?: NetworkIsolation
 }
 
 export interface CommitteeTransport {
