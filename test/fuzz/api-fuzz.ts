@@ -140,7 +140,8 @@ export class ApiFuzzer {
     const roll = rng.int(3)
     if (roll === 0) return rng.pick(SEGMENT_WORDS)
     const bytes = rng.bytes(1 + rng.int(80))
-    if (roll === 1) return [...bytes].map((b) => String.fromCharCode(0x21 + (b % 94))).join('')
+    // printable ASCII; a backslash goes percent-encoded, since the inject client cannot even form `/\\...` as a URL
+    if (roll === 1) return [...bytes].map((b) => String.fromCharCode(0x21 + (b % 94))).join('').replaceAll('\\', '%5C')
     return [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')
   }
 }
