@@ -15,7 +15,7 @@ import { memoryOf, MiB, rejectionDelta, rejections, sleep, startAbuseNode, type 
 
 const SUBSCRIBERS = 200
 const BUDGET = 32 * MiB
-const STALL_MS = 5000
+const STALL_MS = 3000
 const BLOB_ROLLUP = 3
 const CHAIN_ID = 'abuse-1'
 
