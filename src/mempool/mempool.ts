@@ -194,6 +194,10 @@ export class Mempool {
       }
       throw err
     }
+    // A lane over its share is refused before hashing and the signature check, so a flood
+    // into one rollup costs a decode per tx, not a verify (checked again below, after awaits).
+    const earlyLane = this.#lanes.get(tx.actions[0]?.rollupId ?? -1)
+    if (earlyLane !== undefined) this.#checkCapacity(earlyLane, bytes.length)
     const message = txSigningMessage(chainId, tx)
     const hash = sha256(message)
     const hashHex = bytesToHex(hash)

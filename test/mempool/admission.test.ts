@@ -121,6 +121,15 @@ t.test('a flooding rollup gets LANE_FULL (429) but the other keeps its guarantee
   t.equal(full.retryAfterSeconds, 1)
 })
 
+t.test('a lane over its share is refused before the signature is checked', async (t) => {
+  const { mempool } = setup({ maxTxs: 100 })
+  for (let i = 0; i < 75; i++) await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  const { tx } = makeTx({ rollups: [1] })
+  const forged = encode(TxSchema, { ...tx, signature: new Uint8Array(tx.signature.length) })
+  await rejectsWithCode(t, mempool.admit(forged), AdmissionErrorCode.LANE_FULL)
+  await rejectsWithCode(t, mempool.admit(encode(TxSchema, { ...makeTx({ rollups: [2] }).tx, signature: new Uint8Array(64) })), AdmissionErrorCode.BAD_SIGNATURE, 'a lane with room still checks signatures')
+})
+
 t.test('a lane borrows shared space but never another lane\'s unused reserve', async (t) => {
   const { mempool } = setup({ maxTxs: 100 })
   for (let i = 0; i < 10; i++) await mempool.admit(makeTx({ rollups: [2] }).bytes)
