@@ -50,8 +50,10 @@ export function registerTxRoutes (app: FastifyInstance, { backend }: TxRoutesDep
         const result = await backend.submitTx(bytes)
         return { hash: result.hash, status: result.status }
       } catch (err) {
+        // Per tx, whatever the error: failing the whole request would hide from the client
+        // which of its txs were acknowledged.
         const mapped = toHttpError(err)
-        if (mapped.statusCode >= 500) throw err
+        if (mapped.statusCode >= 500) request.log.warn({ err }, 'batch submit item failed')
         return { error: mapped.body.error }
       }
     }))

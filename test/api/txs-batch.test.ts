@@ -29,6 +29,19 @@ t.test('every tx of a batch reaches submitTx; results come back in request order
   t.same(backend.submitted.map(bytesToHex).sort(), txs.map(bytesToHex).sort(), 'the exact bytes of each tx')
 })
 
+t.test('a full mempool or a failure on one tx is reported for that tx; the others stay acknowledged', async (t) => {
+  const backend = new FakeBackend()
+  backend.rejectByNonce.set(11, new AdmissionError(AdmissionErrorCode.MEMPOOL_FULL, 'mempool is full', 1))
+  backend.rejectByNonce.set(12, new Error('disk on fire') as unknown as AdmissionError)
+  const { url } = await startServer(t, backend)
+  const res = await postBatch(url, encode(BatchSchema, [makeTx(10), makeTx(11), makeTx(12)].map((tx) => encode(TxSchema, tx))))
+  t.equal(res.status, 200, 'the request succeeds as a whole')
+  const { results } = await res.json() as { results: Array<{ status?: string, error?: { code: string } }> }
+  t.equal(results[0]!.status, 'pending', 'the acknowledged tx is reported as such')
+  t.equal(results[1]!.error?.code, AdmissionErrorCode.MEMPOOL_FULL)
+  t.ok(results[2]!.error !== undefined, 'an unexpected failure is an error item, not a failed request')
+})
+
 t.test('a body that is not a msgpack array of txs is a typed 400', async (t) => {
   const { url, backend } = await startServer(t)
   t.same(await errorOf(await postBatch(url, Uint8Array.of(0xc1, 0x00))), { status: 400, code: AdmissionErrorCode.MALFORMED })
