@@ -134,7 +134,8 @@ export class ConsensusDriver {
       rollupIds: new Set(deps.rollupIds),
       maxActionsPerTx: deps.limits.maxActionsPerTx,
       maxPayloadBytes: deps.limits.maxPayloadBytes,
-      maxTxsPerChunk: options.packer.maxChunkTxs * 4
+      // a chunk larger than a whole batch could never be proposed and would block its lane
+      maxTxsPerChunk: Math.min(options.packer.maxChunkTxs * 4, deps.limits.maxBatchTxs)
     }
     this.#packer = new ChunkPacker({
       chainId: deps.chainId,
@@ -143,7 +144,7 @@ export class ConsensusDriver {
       mempool: deps.mempool,
       onPacked: (packed) => this.#onPacked(packed),
       onError: (err) => deps.logger.error({ err }, 'packing a chunk failed')
-    }, options.packer)
+    }, packerWithinBatchLimits(options.packer, deps.limits))
   }
 
   /** Restores the core from the store and starts ordering. */
@@ -302,7 +303,7 @@ export class ConsensusDriver {
   }
 
   #onChunk (from: number, bytes: Uint8Array): 'accept' | 'ignore' | 'reject' {
-    const check = checkChunk(this.#rules, bytes, this.deps.limits.maxBatchBytes + 65_536)
+    const check = checkChunk(this.#rules, bytes, this.deps.limits.maxBatchBytes)
     if (!check.ok) {
       this.deps.metrics?.chunksReceived.inc({ verdict: check.verdict })
       this.deps.logger.debug({ from, reason: check.reason }, 'chunk refused')
@@ -767,4 +768,19 @@ export function decodeMessage (bytes: Uint8Array): ConsensusMessage {
     // a typed refusal like every other decode failure (found by the fuzzer: was a plain Error)
     default: throw new CodecError(CodecErrorCode.WRONG_SHAPE, `unknown consensus message kind ${envelope.kind}`)
   }
+}
+
+/** Room for a chunk's own fields and signature, and each tx's length prefix, within its encoded size. */
+const CHUNK_OVERHEAD_BYTES = 512
+const TX_PREFIX_BYTES = 5
+
+/**
+ * The packer's limits, cut so that every chunk fits in an empty batch: the pool never
+ * proposes a chunk over the batch limits, so a larger one would stall its lane for good
+ * (seen with maxBatchTxs 500 and a WAL backlog packed into 2000-tx chunks).
+ */
+function packerWithinBatchLimits (packer: ChunkPackerOptions, limits: ConsensusDriverDeps['limits']): ChunkPackerOptions {
+  const maxChunkTxs = Math.min(packer.maxChunkTxs, limits.maxBatchTxs)
+  const roomForTxs = limits.maxBatchBytes - CHUNK_OVERHEAD_BYTES - TX_PREFIX_BYTES * maxChunkTxs
+  return { ...packer, maxChunkTxs, maxChunkBytes: Math.max(limits.maxTxBytes, Math.min(packer.maxChunkBytes, roomForTxs)) }
 }

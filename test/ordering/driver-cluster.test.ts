@@ -75,3 +75,17 @@ t.test('a member restarted after missing 100+ batches catches up and verifies th
   await cluster.waitFinal(hashes)
   await assertSameChain(t, cluster)
 })
+
+t.test('a backlog larger than a batch is packed into chunks that fit a batch, and all of it becomes final', async (t) => {
+  const { defaultConsensusDriverOptions } = await import('../../src/ordering/index.js')
+  // a long coalescing delay lets the packer see the whole backlog at once (2000 txs > maxBatchTxs 500)
+  const cluster = await Cluster.start(1, { packer: { ...defaultConsensusDriverOptions.packer, chunkDelayMs: 300 } })
+  t.teardown(() => cluster.stop())
+  const member = cluster.live()[0]!
+  const admitted = await Promise.all(Array.from({ length: 1200 }, async () => await member.mempool.admit(makeTx({ rollups: [1], payloadBytes: 8 }).bytes)))
+  await cluster.waitFinal(admitted.map((a) => a.hashHex), 30_000)
+  const head = member.store.head()!.height
+  let largest = 0
+  for (let h = 0; h <= head; h++) largest = Math.max(largest, (await member.store.getBatch(h))!.chunks.reduce((n, c) => Math.max(n, c.txs.length), 0))
+  t.ok(largest <= 500, `largest chunk ${largest} txs, batch limit 500`)
+})
