@@ -45,6 +45,8 @@ export interface CommitteeOptions {
   cpuProfMember?: number
   profileDir?: string
   startTimeoutMs?: number
+  /** genesis limits over the defaults (e.g. maxActionsPerTx for `--actions 64`) */
+  genesisLimits?: { maxActionsPerTx?: number }
 }
 
 export async function startCommittee (opts: CommitteeOptions): Promise<Committee> {
@@ -52,7 +54,7 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
   const home = await mkdtemp(join(tmpdir(), 'seq-bench-'))
   const untrackHome = opts.keepHome ? () => {} : trackTempDir(home)
   const p2pPorts = await freePorts(opts.nodes)
-  const init = await initHome({ dir: home, chainId: opts.chainId, nodes: opts.nodes, rollups: opts.rollups, basePort: 0, p2pPorts })
+  const init = await initHome({ dir: home, chainId: opts.chainId, nodes: opts.nodes, rollups: opts.rollups, basePort: 0, p2pPorts, ...(opts.genesisLimits !== undefined ? { limits: opts.genesisLimits } : {}) })
   if (!opts.rollupExec || opts.nodeConfig !== undefined) {
     for (const n of init.nodes) {
       let config = JSON.parse(await readFile(n.configFile, 'utf8')) as Record<string, unknown>

@@ -177,7 +177,8 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     rollupExec: s.rollupExec,
     nodeConfig: s.nodeConfig,
     cpuProfMember: s.cpuProfMember,
-    profileDir: join(s.runDir, 'profiles', spec.label)
+    profileDir: join(s.runDir, 'profiles', spec.label),
+    ...(s.actions > 16 ? { genesisLimits: { maxActionsPerTx: s.actions } } : {})
   })
   const agents: http.Agent[] = []
   const subs: Array<{ close: () => void, done: Promise<void> }> = []
