@@ -66,6 +66,12 @@ function levelDamage (err: unknown): string | null {
   return /^(Corruption|IO error):/.test(text) ? text : null
 }
 
+function isLocked (err: unknown): boolean {
+  const e = err as (Error & { code?: string, cause?: { code?: string, message?: string } }) | null
+  if (e === null || typeof e !== 'object') return false
+  return e.code === 'LEVEL_LOCKED' || e.cause?.code === 'LEVEL_LOCKED' || /^IO error: lock /.test(e.cause?.message ?? e.message ?? '')
+}
+
 async function folderState (path: string): Promise<'fresh' | 'database' | 'no-current'> {
   let names: string[]
   try {
@@ -101,11 +107,12 @@ export class ChainStore {
     try {
       await db.open()
     } catch (err) {
+      // A held lock is LevelDB's "IO error: lock ...": a busy folder, not a damaged one.
+      if (isLocked(err)) throw new StoreError(StoreErrorCode.OPEN_FAILED, `cannot open database at ${path}: another process is using it (is a node already running on this folder?)`)
       const damage = levelDamage(err)
       if (damage !== null) throw new StoreCorruptError(path, `level cannot open it: ${damage}`)
-      const cause = (err as Error & { cause?: { code?: string, message?: string } }).cause
-      const why = cause?.code === 'LEVEL_LOCKED' ? 'another process is using it (is a node already running on this folder?)' : (cause?.message ?? (err as Error).message)
-      throw new StoreError(StoreErrorCode.OPEN_FAILED, `cannot open database at ${path}: ${why}`)
+      const cause = (err as Error & { cause?: { message?: string } }).cause
+      throw new StoreError(StoreErrorCode.OPEN_FAILED, `cannot open database at ${path}: ${cause?.message ?? (err as Error).message}`)
     }
     const store = new ChainStore(db, path)
     try {

@@ -157,3 +157,13 @@ t.test('txLocations looks up many tx hashes at once, in order, null for unknown 
   t.equal(answers.length, 300)
   t.ok(answers.every((a, i) => i % 3 === 0 ? a !== null && a.height === 0 && a.index === i % 2 : a === null), '300 hashes in one call')
 })
+
+t.test('a folder another store holds open is busy, not corrupt', async (t) => {
+  const tmp = await makeTempDir()
+  t.teardown(tmp.remove)
+  const path = join(tmp.dir, 'db')
+  const first = await ChainStore.open(path, genesisA)
+  t.teardown(() => first.close())
+  const err = await rejectsWithCode(t, ChainStore.open(path, genesisA), StoreErrorCode.OPEN_FAILED) as Error
+  t.match(err.message, /another process is using it/)
+})
