@@ -14,7 +14,7 @@ export function nmtVerifyNamespace (root: Uint8Array, namespace: Uint8Array, lea
   return nodeNmt.verifyNamespace(root, namespace, leaves, proof)
 }
 
-export { createNmt, NmtError, NAMESPACE_SIZE, type Nmt, type NamespaceProof, type Sha256 } from './nmt.js'
+export { createNmt, NmtError, NAMESPACE_SIZE, type Nmt, type NmtTree, type NamespaceProof, type Sha256 } from './nmt.js'
 export { rollupNamespace, namespaceRollupId } from './namespace.js'
 export { buildPayload, batchTxs, countedTxs, namespaceRange, type HashedTx, type Payload } from './payload.js'
 export { chunkDigest, chunkSigningMessage, batchHash } from './hashing.js'

@@ -67,7 +67,21 @@ export interface Nmt {
   hashLeaf (leaf: Uint8Array): Uint8Array
   /** Throws NmtError NMT_BAD_NODE on malformed children, NMT_UNSORTED if left.maxNs > right.minNs. */
   hashNode (left: Uint8Array, right: Uint8Array): Uint8Array
+  /**
+   * The tree over fixed `leaves` (validated once), remembering inner nodes, so that the
+   * root and proofs for several namespaces hash each node once. The caller must not change
+   * `leaves` afterwards.
+   */
+  tree (leaves: Uint8Array[]): NmtTree
 }
+
+export interface NmtTree {
+  root (): Uint8Array
+  proveNamespace (namespace: Uint8Array): NamespaceProof
+}
+
+/** Subtrees this small are cheaper to hash again than to remember (a few hashes each). */
+const MEMO_MIN_LEAVES = 8
 
 /** Compares the namespaces at a[aOff..] and b[bOff..] (NAMESPACE_SIZE bytes each). */
 function compareNs (a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): number {
@@ -189,11 +203,16 @@ export function createNmt (sha256: Sha256): Nmt {
     return compareNs(left, NAMESPACE_SIZE, right, 0) <= 0 ? nodeHash(left, right) : undefined
   }
 
-  /** Root of leaves [start, end), end > start; each leaf is hashed once. */
-  function subtreeRoot (leaves: Uint8Array[], start: number, end: number): Uint8Array {
+  /** Root of leaves [start, end), end > start; each leaf is hashed once. `memo` keeps large subtrees. */
+  function subtreeRoot (leaves: Uint8Array[], start: number, end: number, memo?: Map<number, Uint8Array>): Uint8Array {
     if (end - start === 1) return leafHash(leaves[start])
+    const key = start * (leaves.length + 1) + end
+    const remembered = memo?.get(key)
+    if (remembered !== undefined) return remembered
     const k = splitPoint(end - start)
-    return nodeHash(subtreeRoot(leaves, start, start + k), subtreeRoot(leaves, start + k, end))
+    const hash = nodeHash(subtreeRoot(leaves, start, start + k, memo), subtreeRoot(leaves, start + k, end, memo))
+    if (memo !== undefined && end - start >= MEMO_MIN_LEAVES) memo.set(key, hash)
+    return hash
   }
 
   /**
@@ -202,15 +221,15 @@ export function createNmt (sha256: Sha256): Nmt {
    * range are never hashed, so every leaf and inner node is hashed at most once.
    */
   function collectProofNodes (leaves: Uint8Array[], start: number, end: number,
-    proofStart: number, proofEnd: number, out: Uint8Array[]): void {
+    proofStart: number, proofEnd: number, out: Uint8Array[], memo?: Map<number, Uint8Array>): void {
     if (end <= proofStart || start >= proofEnd) {
-      out.push(subtreeRoot(leaves, start, end))
+      out.push(subtreeRoot(leaves, start, end, memo))
       return
     }
     if (end - start === 1) return
     const k = splitPoint(end - start)
-    collectProofNodes(leaves, start, start + k, proofStart, proofEnd, out)
-    collectProofNodes(leaves, start + k, end, proofStart, proofEnd, out)
+    collectProofNodes(leaves, start, start + k, proofStart, proofEnd, out, memo)
+    collectProofNodes(leaves, start + k, end, proofStart, proofEnd, out, memo)
   }
 
   function root (leaves: Uint8Array[]): Uint8Array {
@@ -219,8 +238,12 @@ export function createNmt (sha256: Sha256): Nmt {
   }
 
   function proveNamespace (leaves: Uint8Array[], namespace: Uint8Array): NamespaceProof {
-    validateNamespace(namespace)
     validateLeaves(leaves)
+    return proveValidated(leaves, namespace)
+  }
+
+  function proveValidated (leaves: Uint8Array[], namespace: Uint8Array, memo?: Map<number, Uint8Array>): NamespaceProof {
+    validateNamespace(namespace)
     const n = leaves.length
     if (n === 0 || compareNs(namespace, 0, leaves[0], 0) < 0 || compareNs(namespace, 0, leaves[n - 1], 0) > 0) {
       return { start: 0, end: 0, nodes: [] }
@@ -229,11 +252,11 @@ export function createNmt (sha256: Sha256): Nmt {
     const end = searchNs(leaves, namespace, true)
     const nodes: Uint8Array[] = []
     if (start < end) {
-      collectProofNodes(leaves, 0, n, start, end, nodes)
+      collectProofNodes(leaves, 0, n, start, end, nodes, memo)
       return { start, end, nodes }
     }
     // Absent but inside [min, max]: start > 0 is the first leaf with a greater namespace.
-    collectProofNodes(leaves, 0, n, start, start + 1, nodes)
+    collectProofNodes(leaves, 0, n, start, start + 1, nodes, memo)
     return { start, end: start + 1, nodes, leafHash: leafHash(leaves[start]) }
   }
 
@@ -336,5 +359,15 @@ export function createNmt (sha256: Sha256): Nmt {
     return hash
   }
 
-  return { root, proveNamespace, verifyNamespace, hashLeaf, hashNode }
+  function tree (leaves: Uint8Array[]): NmtTree {
+    validateLeaves(leaves)
+    const fixed = leaves.slice()
+    const memo = new Map<number, Uint8Array>()
+    return {
+      root: () => fixed.length === 0 ? emptyRoot.slice() : subtreeRoot(fixed, 0, fixed.length, memo).slice(),
+      proveNamespace: (namespace) => proveValidated(fixed, namespace, memo)
+    }
+  }
+
+  return { root, proveNamespace, verifyNamespace, hashLeaf, hashNode, tree }
 }

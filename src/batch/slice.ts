@@ -10,14 +10,16 @@ import { decode, SliceLeafSchema } from '../codec/index.js'
 import { equalBytes } from '../crypto/hex.js'
 import type { CommitteeView, VerifySignature } from '../ordering/certificate.js'
 import { verifyCommitProof } from '../ordering/commit-proof.js'
-import type { Nmt } from './nmt.js'
+import type { Nmt, NmtTree } from './nmt.js'
 import { NAMESPACE_SIZE } from './nmt.js'
 import { rollupNamespace } from './namespace.js'
 import { namespaceRange } from './payload.js'
 
-export function buildSlice (nmt: Nmt, header: BatchHeader, finality: CommitProof, leaves: Uint8Array[], rollupId: number): Slice {
+/** `tree` (of the same leaves) lets several slices of one batch share the hashing. */
+export function buildSlice (nmt: Nmt, header: BatchHeader, finality: CommitProof, leaves: Uint8Array[], rollupId: number, tree?: NmtTree): Slice {
   const { start, end } = namespaceRange(header.namespaces, rollupId)
-  const proof = nmt.proveNamespace(leaves, rollupNamespace(rollupId))
+  const namespace = rollupNamespace(rollupId)
+  const proof = tree !== undefined ? tree.proveNamespace(namespace) : nmt.proveNamespace(leaves, namespace)
   return {
     version: 1,
     rollupId,

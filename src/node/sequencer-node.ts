@@ -153,7 +153,7 @@ export class SequencerNode {
       metrics.batchTxs.observe(event.payload.counted.length)
       for (const entry of event.finalEntries) metrics.txFinalLatency.observe((now - entry.admittedAt) / 1000)
     }
-    this.#slices?.remember(event.height, { header: event.header, finality: event.proof, leaves: event.payload.leaves })
+    this.#slices?.remember(event.height, { header: event.header, finality: event.proof, leaves: event.payload.leaves, tree: event.payload.tree })
     this.logger.debug({ height: event.height, txs: event.payload.counted.length }, 'final')
     for (const listener of this.#finalListeners) {
       try {

@@ -3,7 +3,7 @@
  * per tx, so the leaves of recent heights are cached (subscribers of several rollups read
  * the same heights one after another).
  */
-import { buildPayload, buildSlice, countedTxs, nodeNmt } from '../batch/index.js'
+import { buildPayload, buildSlice, countedTxs, nodeNmt, type NmtTree } from '../batch/index.js'
 import { decode, SliceLeafSchema, type BatchHeader, type CommitProof, type Slice, type SliceLeaf } from '../codec/index.js'
 import { bytesToHex } from '../crypto/index.js'
 import { txHash } from '../mempool/index.js'
@@ -13,6 +13,8 @@ interface HeightPayload {
   header: BatchHeader
   finality: CommitProof
   leaves: Uint8Array[]
+  /** made on the first slice of the height; the next rollups' proofs reuse its inner nodes */
+  tree?: NmtTree
 }
 
 export class SliceService {
@@ -23,7 +25,8 @@ export class SliceService {
   async getSlice (rollupId: number, height: number): Promise<{ slice: Slice, leaves: SliceLeaf[] } | null> {
     const payload = await this.#payload(height)
     if (payload === null) return null
-    const slice = buildSlice(nodeNmt, payload.header, payload.finality, payload.leaves, rollupId)
+    payload.tree ??= nodeNmt.tree(payload.leaves)
+    const slice = buildSlice(nodeNmt, payload.header, payload.finality, payload.leaves, rollupId, payload.tree)
     return { slice, leaves: decodeLeaves(slice) }
   }
 

@@ -4,7 +4,7 @@
  * and namespace table. Leaders use it to fill a header; replicas and catch-up use it to
  * check one. Also the per-chunk checks every member applies to a chunk it receives.
  */
-import { buildPayload, countedTxs, chunkSigningMessage, nmtRoot, type HashedTx } from '../batch/index.js'
+import { buildPayload, countedTxs, chunkSigningMessage, nodeNmt, type HashedTx, type NmtTree } from '../batch/index.js'
 import { decode, ChunkSchema, type BatchHeader, type Chunk, type NamespaceCount } from '../codec/index.js'
 import { bytesToHex, equalBytes, sha256, verifyEd25519 } from '../crypto/index.js'
 import { txHash } from '../mempool/index.js'
@@ -17,6 +17,8 @@ export interface BlockPayload {
   /** every tx hash in the chunks (counted or not) */
   allHexes: string[]
   leaves: Uint8Array[]
+  /** the NMT over `leaves`, kept so the slices of this batch reuse its hashing */
+  tree: NmtTree
   payloadRoot: Uint8Array
   namespaces: NamespaceCount[]
 }
@@ -73,6 +75,7 @@ export function computePayload (chunks: Chunk[], chunkDigestHexes: string[], has
   })
   const counted = countedTxs(all, timestamp, seenBefore)
   const payload = buildPayload(counted)
+  const tree = nodeNmt.tree(payload.leaves)
   return {
     chunks,
     chunkDigestHexes,
@@ -80,7 +83,8 @@ export function computePayload (chunks: Chunk[], chunkDigestHexes: string[], has
     countedHexes: new Set(counted.map((c) => bytesToHex(c.hash))),
     allHexes: all.map((a) => bytesToHex(a.hash)),
     leaves: payload.leaves,
-    payloadRoot: nmtRoot(payload.leaves),
+    tree,
+    payloadRoot: tree.root(),
     namespaces: payload.namespaces
   }
 }

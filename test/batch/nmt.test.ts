@@ -420,3 +420,33 @@ t.test('hashing cost: each node hashed at most once', async t => {
   t.ok(counting.verifyNamespace(root, ns(60n), leaves.slice(proof.start, proof.end), proof), 'proof verifies')
   t.ok(calls < 30, `verification: ${calls} hashes`)
 })
+
+t.test('a tree over fixed leaves gives the same root and proofs as the one-shot calls', async t => {
+  fc.assert(fc.property(treeArb, leaves => {
+    const tree = nmt.tree(leaves)
+    expect(hex(tree.root()) === hex(nmt.root(leaves)), 'root')
+    for (const q of QUERIES) {
+      const a = tree.proveNamespace(ns(q))
+      const b = nmt.proveNamespace(leaves, ns(q))
+      expect(a.start === b.start && a.end === b.end && sameList(a.nodes, b.nodes), `proof for ${q}`)
+      expect(hex(a.leafHash ?? new Uint8Array(0)) === hex(b.leafHash ?? new Uint8Array(0)), `leafHash for ${q}`)
+    }
+    // asked again (now from memory), still the same
+    for (const q of QUERIES) expect(sameList(tree.proveNamespace(ns(q)).nodes, nmt.proveNamespace(leaves, ns(q)).nodes), `again for ${q}`)
+  }), { numRuns: 150 })
+  t.pass('all properties held')
+})
+
+t.test('a tree hashes shared subtrees once across namespaces', async t => {
+  let calls = 0
+  const counting = createNmt(d => { calls++; return sha256(d) })
+  const leaves = Array.from({ length: 1000 }, (_, i) => leaf(BigInt(i >> 3), [i & 0xff]))
+  const tree = counting.tree(leaves)
+  calls = 0
+  tree.root()
+  t.equal(calls, 2 * leaves.length - 1, 'the first root hashes everything once')
+  calls = 0
+  const targets = [3n, 60n, 100n]
+  for (const q of targets) tree.proveNamespace(ns(q))
+  t.ok(calls < 200, `three proofs after the root: ${calls} hashes (one-shot proofs cost ${2 * leaves.length - 1} each)`)
+})
