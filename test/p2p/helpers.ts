@@ -31,13 +31,9 @@ export interface Committee {
 
 interface Teardown { teardown (fn: () => unknown): void }
 
-export async function startCommittee (
-  t: Teardown,
-  size: number,
-  overrides: Partial<CommitteeTransportOptions> | ((index: number) => Partial<CommitteeTransportOptions>) = {}
-): Promise<Committee> {
-  const keys = Array.from({ length: size }, () => generateKeyPair())
-  const optionsFor = (index: number, extra: Partial<CommitteeTransportOptions> = {}): CommitteeTransportOptions & { metrics: MemoryP2PMetrics } => ({
+/** Transport options for member `index` of a committee of `keys` on 127.0.0.1, with fresh metrics. */
+export function memberOptions (keys: KeyPair[], index: number, extra: Partial<CommitteeTransportOptions> = {}): CommitteeTransportOptions & { metrics: MemoryP2PMetrics } {
+  return {
     chainId: CHAIN_ID,
     committeeKeys: keys.map((k) => k.publicKey),
     selfIndex: index,
@@ -45,11 +41,19 @@ export async function startCommittee (
     listen: ['/ip4/127.0.0.1/tcp/0'],
     maxMessageBytes: 256 * 1024,
     chunkTransport: 'direct',
-    redialMaxMs: 500,
-    ...(typeof overrides === 'function' ? overrides(index) : overrides),
     ...extra,
     metrics: createMemoryP2PMetrics()
-  })
+  }
+}
+
+export async function startCommittee (
+  t: Teardown,
+  size: number,
+  overrides: Partial<CommitteeTransportOptions> | ((index: number) => Partial<CommitteeTransportOptions>) = {}
+): Promise<Committee> {
+  const keys = Array.from({ length: size }, () => generateKeyPair())
+  const optionsFor = (index: number, extra: Partial<CommitteeTransportOptions> = {}): CommitteeTransportOptions & { metrics: MemoryP2PMetrics } =>
+    memberOptions(keys, index, { redialMaxMs: 500, ...(typeof overrides === 'function' ? overrides(index) : overrides), ...extra })
   const members: Member[] = []
   for (let index = 0; index < size; index++) {
     const opts = optionsFor(index)

@@ -17,10 +17,10 @@ import { createLibp2p } from 'libp2p'
 import { randomBytes, randomInt } from 'node:crypto'
 import { generateKeyPair } from '../../src/crypto/index.js'
 import {
-  createCommitteeTransport, createMemoryP2PMetrics, P2PErrorCode, type CommitteeTransportOptions, type MemoryP2PMetrics
+  createCommitteeTransport, P2PErrorCode, type CommitteeTransportOptions, type MemoryP2PMetrics
 } from '../../src/p2p/index.js'
 import { encodeFrame } from '../../src/p2p/framing.js'
-import { bytes, CHAIN_ID, chunkId, plainNode, sleep, startCommittee, text, waitFor } from './helpers.js'
+import { bytes, CHAIN_ID, chunkId, memberOptions, plainNode, sleep, startCommittee, text, waitFor } from './helpers.js'
 
 const TOPIC = '/seq/p2p-test/chunks/1'
 
@@ -101,18 +101,9 @@ t.test('garbage from a member never crashes the node: streams are reset and coun
   // Members 0 and 1 run the transport; "member 2" is a plain libp2p node holding member 2's
   // key, so it passes the membership checks and then misbehaves on the wire.
   const keys = [generateKeyPair(), generateKeyPair(), generateKeyPair()]
-  const options = (index: number): CommitteeTransportOptions & { metrics: MemoryP2PMetrics } => ({
-    chainId: CHAIN_ID,
-    committeeKeys: keys.map((k) => k.publicKey),
-    selfIndex: index,
-    seed: keys[index]!.seed,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    maxMessageBytes: 64 * 1024,
-    chunkTransport: 'direct',
-    metrics: createMemoryP2PMetrics(),
-    // This test is about surviving garbage; peer-guard.test.ts covers the ban it would earn.
-    peerGuard: { banScore: Number.NEGATIVE_INFINITY }
-  })
+  // This test is about surviving garbage; peer-guard.test.ts covers the ban it would earn.
+  const options = (index: number): CommitteeTransportOptions & { metrics: MemoryP2PMetrics } =>
+    memberOptions(keys, index, { maxMessageBytes: 64 * 1024, peerGuard: { banScore: Number.NEGATIVE_INFINITY } })
   const opts0 = options(0)
   const victim = await createCommitteeTransport(opts0)
   t.teardown(async () => victim.stop())

@@ -13,7 +13,7 @@ import {
 } from '../../src/p2p/index.js'
 import { encodeFrame } from '../../src/p2p/framing.js'
 import { PeerGuard, type PeerGuardOptions } from '../../src/p2p/peer-guard.js'
-import { CHAIN_ID, plainNode, sleep, waitFor } from './helpers.js'
+import { CHAIN_ID, memberOptions, plainNode, sleep, waitFor } from './helpers.js'
 
 const MEMBER = 'member-peer'
 const OUTSIDER = 'outsider-peer'
@@ -97,17 +97,8 @@ t.test('the record table is bounded and keeps members', async (t) => {
 
 t.test('a rogue member is banned, disconnected, kept out while banned, and let back', async (t) => {
   const keys = [generateKeyPair(), generateKeyPair(), generateKeyPair()]
-  const options = (index: number, peerGuard: Partial<PeerGuardOptions> = {}): CommitteeTransportOptions & { metrics: MemoryP2PMetrics } => ({
-    chainId: CHAIN_ID,
-    committeeKeys: keys.map((k) => k.publicKey),
-    selfIndex: index,
-    seed: keys[index]!.seed,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    maxMessageBytes: 64 * 1024,
-    chunkTransport: 'direct',
-    metrics: createMemoryP2PMetrics(),
-    peerGuard
-  })
+  const options = (index: number, peerGuard: Partial<PeerGuardOptions> = {}): CommitteeTransportOptions & { metrics: MemoryP2PMetrics } =>
+    memberOptions(keys, index, { maxMessageBytes: 64 * 1024, peerGuard })
   const opts0 = options(0, { memberBanMs: 1500, framesPerSecond: { consensus: 200, chunk: 200, request: 200 }, frameBurst: { consensus: 50, chunk: 50, request: 50 } })
   const victim = await createCommitteeTransport(opts0)
   t.teardown(async () => victim.stop())
