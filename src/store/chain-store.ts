@@ -56,9 +56,15 @@ const LEVEL_FILE = /^(LOG|LOG\.old|LOCK|MANIFEST-\d+|\d+\.(ldb|sst|log))$/
 /** level's codes for a folder whose files are damaged, missing or unreadable */
 const DAMAGE_CODES = new Set(['LEVEL_CORRUPTION', 'LEVEL_IO_ERROR'])
 
+type LevelFailure = Error & { code?: string, cause?: { code?: string, message?: string } }
+
+function asLevelFailure (err: unknown): LevelFailure | null {
+  return err !== null && typeof err === 'object' ? err as LevelFailure : null
+}
+
 function levelDamage (err: unknown): string | null {
-  const e = err as (Error & { code?: string, cause?: { code?: string, message?: string } }) | null
-  if (e === null || typeof e !== 'object') return null
+  const e = asLevelFailure(err)
+  if (e === null) return null
   if (e.code !== undefined && DAMAGE_CODES.has(e.code)) return e.message
   if (e.cause?.code !== undefined && DAMAGE_CODES.has(e.cause.code)) return e.cause.message ?? e.message
   // LevelDB reports a lost MANIFEST as "IO error" and a missing table as "Corruption" without a code on some paths.
@@ -66,9 +72,10 @@ function levelDamage (err: unknown): string | null {
   return /^(Corruption|IO error):/.test(text) ? text : null
 }
 
+/** A held lock is LevelDB's "IO error: lock ...": a busy folder, not a damaged one. */
 function isLocked (err: unknown): boolean {
-  const e = err as (Error & { code?: string, cause?: { code?: string, message?: string } }) | null
-  if (e === null || typeof e !== 'object') return false
+  const e = asLevelFailure(err)
+  if (e === null) return false
   return e.code === 'LEVEL_LOCKED' || e.cause?.code === 'LEVEL_LOCKED' || /^IO error: lock /.test(e.cause?.message ?? e.message ?? '')
 }
 
@@ -107,7 +114,6 @@ export class ChainStore {
     try {
       await db.open()
     } catch (err) {
-      // A held lock is LevelDB's "IO error: lock ...": a busy folder, not a damaged one.
       if (isLocked(err)) throw new StoreError(StoreErrorCode.OPEN_FAILED, `cannot open database at ${path}: another process is using it (is a node already running on this folder?)`)
       const damage = levelDamage(err)
       if (damage !== null) throw new StoreCorruptError(path, `level cannot open it: ${damage}`)
@@ -257,9 +263,7 @@ export class ChainStore {
     try {
       raw = this.#db.getSync(txLocationKey(txHash))
     } catch (err) {
-      const damage = levelDamage(err)
-      if (damage !== null) throw this.corrupt(`level cannot read it: ${damage}`)
-      throw err
+      this.#rethrowRead(err)
     }
     return raw === undefined ? null : this.#location(raw)
   }
@@ -370,10 +374,14 @@ export class ChainStore {
     try {
       return await fn()
     } catch (err) {
-      const damage = levelDamage(err)
-      if (damage !== null) throw this.corrupt(`level cannot read it: ${damage}`)
-      throw err
+      this.#rethrowRead(err)
     }
+  }
+
+  #rethrowRead (err: unknown): never {
+    const damage = levelDamage(err)
+    if (damage !== null) throw this.corrupt(`level cannot read it: ${damage}`)
+    throw err
   }
 
   #u64Value (raw: Uint8Array, what: string): number {
