@@ -265,8 +265,7 @@ export class ConsensusDriver {
           break
         }
         case 'reject':
-          this.deps.metrics?.rejected.inc({ kind: action.kind, reason: action.reason })
-          this.deps.onReject?.(action.from, action.kind, action.reason)
+          this.#refused(action.from, action.kind, action.reason)
           this.deps.logger.debug({ from: action.from, kind: action.kind, reason: action.reason }, 'consensus message refused')
           break
       }
@@ -289,8 +288,7 @@ export class ConsensusDriver {
     try {
       message = decodeMessage(bytes)
     } catch (err) {
-      this.deps.metrics?.rejected.inc({ kind: 'envelope', reason: 'malformed' })
-      this.deps.onReject?.(from, 'envelope', 'malformed')
+      this.#refused(from, 'envelope', 'malformed')
       this.deps.logger.debug({ from, err: (err as Error).message }, 'malformed consensus message')
       return
     }
@@ -300,6 +298,12 @@ export class ConsensusDriver {
       case 'timeout': void this.#enqueue(() => this.#step({ type: 'timeout', from, timeout: message.timeout })); break
       case 'certificate': void this.#enqueue(() => this.#step({ type: 'certificate', from, certificate: message.certificate })); break
     }
+  }
+
+  /** A message of member `from` refused: counted, and reported so the network can score the sender. */
+  #refused (from: number, kind: string, reason: string): void {
+    this.deps.metrics?.rejected.inc({ kind, reason })
+    this.deps.onReject?.(from, kind, reason)
   }
 
   #onChunk (from: number, bytes: Uint8Array): 'accept' | 'ignore' | 'reject' {
@@ -333,8 +337,7 @@ export class ConsensusDriver {
     const { header } = proposal
     // [REJECT] cheap checks before fetching anything for it
     if (from !== header.round % this.deps.committeeKeys.length || header.proposer !== from) {
-      this.deps.metrics?.rejected.inc({ kind: 'proposal', reason: 'not from the leader' })
-      this.deps.onReject?.(from, 'proposal', 'not from the leader')
+      this.#refused(from, 'proposal', 'not from the leader')
       return
     }
     // [IGNORE] a timestamp too far ahead of our clock
@@ -361,8 +364,7 @@ export class ConsensusDriver {
       }
       const payload = await this.#checkPayload(header)
       if (typeof payload === 'string') {
-        this.deps.metrics?.rejected.inc({ kind: 'proposal', reason: `payload: ${payload}` })
-        this.deps.onReject?.(from, 'proposal', `payload: ${payload}`)
+        this.#refused(from, 'proposal', `payload: ${payload}`)
         this.deps.logger.warn({ from, round: header.round, reason: payload }, 'proposal payload refused')
         return
       }
