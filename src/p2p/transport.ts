@@ -334,9 +334,10 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionGater: {
-        denyDialPeer: (peerId) => this.#directory.indexOf(peerId) === undefined || this.#guard.isBanned(peerId.toString()) || this.#opts.isolation?.denies() === true,
-        denyInboundEncryptedConnection: (peerId) => this.#denyInbound(peerId) || this.#opts.isolation?.denies() === true,
-        denyOutboundEncryptedConnection: (peerId) => this.#denyOutbound(peerId) || this.#opts.isolation?.denies() === true
+        // we dial members only, whatever allowNonMemberConnections says
+        denyDialPeer: (peerId) => this.#directory.indexOf(peerId) === undefined || this.#denyOutbound(peerId),
+        denyInboundEncryptedConnection: (peerId) => this.#denyInbound(peerId),
+        denyOutboundEncryptedConnection: (peerId) => this.#denyOutbound(peerId)
       },
       connectionManager: { inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_HOST_PER_SECOND },
       connectionMonitor: { pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
@@ -425,13 +426,13 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     }
   }
 
-  /** Refuses banned peers and (unless allowed) non-members; both cost the peer score. */
+  /** Refuses banned peers and (unless allowed) non-members, both costing the peer score, and everyone while isolated. */
   #denyInbound (peerId: PeerId): boolean {
     const id = peerId.toString()
     let reason: P2PErrorCode
     if (this.#guard.isBanned(id)) reason = P2PErrorCode.BANNED
     else if (this.#directory.indexOf(id) === undefined && !this.#opts.allowNonMemberConnections) reason = P2PErrorCode.NOT_MEMBER
-    else return false
+    else return this.#isolated()
     this.#metrics?.refused.inc({ kind: 'connection', reason })
     this.#guard.reject(id, reason)
     this.#log?.debug({ peer: id, reason }, 'refused an inbound connection')
@@ -440,7 +441,12 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
 
   #denyOutbound (peerId: PeerId): boolean {
     const id = peerId.toString()
-    return this.#guard.isBanned(id) || (this.#directory.indexOf(id) === undefined && !this.#opts.allowNonMemberConnections)
+    return this.#guard.isBanned(id) || (this.#directory.indexOf(id) === undefined && !this.#opts.allowNonMemberConnections) || this.#isolated()
+  }
+
+  /** dev control: cut off from everyone (src/p2p/isolation.ts) */
+  #isolated (): boolean {
+    return this.#opts.isolation?.denies() === true
   }
 
   /** The peer's score fell to the threshold: drop its connections (the gater keeps it out). */
