@@ -24,6 +24,7 @@ function p2pMetrics (registry: Registry): P2PMetrics {
     chunkVerdicts: counter('seq_gossip_verdicts_total', 'Chunk validation verdicts (accept/ignore/reject), by topic and reason', ['topic', 'verdict', 'reason']),
     requests: counter('seq_p2p_requests_total', 'Requests to members, by protocol and outcome', ['protocol', 'outcome']),
     dials: counter('seq_p2p_dials_total', 'Dials to members, by outcome', ['outcome']),
+    connectionsReplaced: counter('seq_p2p_connections_replaced_total', 'Connections to members closed to keep one healthy link each, by reason', ['reason']),
     rejected: counter('seq_p2p_rejected_total', 'Inbound messages, frames and connections rejected, by reason code and peer (member index or "other")', ['reason', 'peer']),
     bans: counter('seq_p2p_peer_bans_total', 'Peers banned after their score fell to the threshold, by peer (member index or "other")', ['peer'])
   }

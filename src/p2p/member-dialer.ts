@@ -1,8 +1,8 @@
 /**
- * Keeps a connection to every other member whose address we know: dials at once when told
- * of an address or of a disconnect, then retries with exponential backoff (with jitter)
- * while the member is down, so members can start in any order and come back after a crash.
- * Both ends of a pair dial; libp2p copes with the occasional second connection.
+ * Keeps a connection to every member it is given (the transport gives it the members this
+ * one must dial: connection-policy.ts) whose address we know: dials at once when told of an
+ * address or of a disconnect, then retries with exponential backoff (with jitter) while the
+ * member is down, so members can start in any order and come back after a crash.
  */
 export interface MemberDialerOptions {
   members: number[]

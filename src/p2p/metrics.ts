@@ -39,6 +39,7 @@ export function createMemoryP2PMetrics (): MemoryP2PMetrics {
     chunkVerdicts: new MemoryCounter(),
     requests: new MemoryCounter(),
     dials: new MemoryCounter(),
+    connectionsReplaced: new MemoryCounter(),
     rejected: new MemoryCounter(),
     bans: new MemoryCounter()
   }

@@ -11,6 +11,7 @@
  *   (`/seq/<chain>/chunks/1`) with publisher backpressure; `gossipsub` publishes on the
  *   topic `/seq/<chain>/chunks/1`. See bench/results/p2p-chunk-throughput.md for the choice.
  * - Requests: `/seq/<chain>/req/<name>/1`, one reused stream per member, by correlation id.
+ * - Connections: one per pair, dialled by the lower index, newest wins (connection-policy.ts).
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -26,6 +27,7 @@ import { P2PError, P2PErrorCode } from './errors.js'
 import { encodeFrame, FrameDecoder } from './framing.js'
 import { chunkGossipsub } from './gossip.js'
 import { CommitteeDirectory, privateKeyFromSeed } from './identity.js'
+import { dialsTo, gossipLinksToReset, newestOpen, supersededBy } from './connection-policy.js'
 import { MemberDialer } from './member-dialer.js'
 import { defaultPeerGuardOptions, PeerGuard, type FrameKind, type PeerStanding } from './peer-guard.js'
 import { OutboundChannel, type DropReason } from './outbound-channel.js'
@@ -72,6 +74,9 @@ const PING_MIN_TIMEOUT_MS = 15_000
 const GOSSIP_OUTBOUND_BUFFER_FACTOR = 16
 /** how often a publisher waiting for gossip room looks again if no drain event came */
 const GOSSIP_ROOM_RECHECK_MS = 100
+/** gossipsub opens its outbound stream within a round trip or two of identify; a link without one after this is broken */
+const GOSSIP_LINK_GRACE_MS = 3000
+const GOSSIP_LINK_CHECK_MS = 1000
 const PROTOCOL_NAME = /^[A-Za-z0-9_-]{1,64}$/
 
 type ResolvedOptions = Required<Omit<CommitteeTransportOptions, 'announce' | 'peers' | 'metrics' | 'logger' | 'isolation' | 'peerGuard'>> &
@@ -154,6 +159,7 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
   #node: Libp2p<Services> | undefined
   #gossip: GossipSub | undefined
   #dialer: MemberDialer | undefined
+  #gossipLinkTimer: ReturnType<typeof setInterval> | undefined
   readonly #consensus = new Map<number, OutboundChannel>()
   readonly #chunks = new Map<number, OutboundChannel>()
   readonly #requestChannels = new Map<string, RequestChannel>()
@@ -324,6 +330,14 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     return this.#guard.standings()
   }
 
+  connectionCounts (): Map<number, number> {
+    const counts = new Map<number, number>()
+    for (const index of this.#others) {
+      counts.set(index, this.#node?.getConnections(this.#directory.peerId(index)).filter((c) => c.status === 'open').length ?? 0)
+    }
+    return counts
+  }
+
   async #start (): Promise<void> {
     const gossipMode = this.#opts.chunkTransport === 'gossipsub'
     const node = await createLibp2p<Services>({
@@ -356,7 +370,7 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
       }
     })
     this.#node = node
-    this.#opts.isolation?.attach(node, this.#others.map((i) => this.#directory.peerId(i)))
+    this.#opts.isolation?.attach(node, this.#dialed().map((i) => this.#directory.peerId(i)))
     const inbound = { maxInboundStreams: MAX_INBOUND_STREAMS }
     await node.handle(this.#consensusProtocol, this.#frameStreamHandler('consensus', (from, frame) => { this.#deliverMessage(from, frame) }), inbound)
     if (!gossipMode) {
@@ -369,7 +383,7 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
       if (!gossipMode) this.#chunks.set(index, this.#channel(index, 'chunk'))
     }
     this.#dialer = new MemberDialer({
-      members: this.#others,
+      members: this.#dialed(),
       dial: async (index, signal) => { await node.dial(this.#directory.peerId(index), { signal }) },
       isConnected: (index) => this.#isConnected(index),
       dialTimeoutMs: CONNECT_TIMEOUT_MS,
@@ -380,6 +394,7 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
         if (!ok) this.#log?.debug({ index, err }, 'dial failed')
       }
     })
+    node.addEventListener('connection:open', (evt) => { this.#onConnectionOpen(evt.detail) })
     node.addEventListener('peer:connect', (evt) => {
       const index = this.#directory.indexOf(evt.detail)
       if (index === undefined) return
@@ -400,6 +415,8 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
       gossip.topicValidators.set(this.#topic, (peer, msg) => this.#validateGossipChunk(peer, msg.data))
       gossip.subscribe(this.#topic)
       this.#gossip = gossip
+      this.#gossipLinkTimer = setInterval(() => { this.#resetBrokenGossipLinks() }, GOSSIP_LINK_CHECK_MS)
+      this.#gossipLinkTimer.unref()
     }
     this.#dialer.start()
     for (const index of this.#peerAddrs.keys()) this.#applyAddresses(index)
@@ -408,6 +425,7 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
 
   async #teardown (): Promise<void> {
     this.#dialer?.stop()
+    clearInterval(this.#gossipLinkTimer)
     for (const channel of [...this.#consensus.values(), ...this.#chunks.values()]) channel.close()
     this.#consensus.clear()
     this.#chunks.clear()
@@ -465,6 +483,60 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     return false
   }
 
+  /** The members we dial (connection-policy.ts: the lower index dials). */
+  #dialed (): number[] {
+    return this.#others.filter((i) => dialsTo(this.selfIndex, i))
+  }
+
+  /** A second connection to a member replaces the first (connection-policy.ts). */
+  #onConnectionOpen (connection: Connection): void {
+    const index = this.#directory.indexOf(connection.remotePeer)
+    if (index === undefined) return
+    const stale = supersededBy(connection, this.#node?.getConnections(connection.remotePeer) ?? [])
+    if (stale.length === 0) return
+    this.#metrics?.connectionsReplaced.inc({ reason: 'superseded' }, stale.length)
+    this.#log?.debug({ index, stale: stale.length }, 'a new connection to the member replaces the old one')
+    const replaced = new P2PError(P2PErrorCode.NOT_CONNECTED, 'replaced by a newer connection')
+    for (const old of stale) old.abort(replaced)
+  }
+
+  /** Closes member links gossipsub can no longer send on; the dialer reconnects them (connection-policy.ts). */
+  #resetBrokenGossipLinks (): void {
+    const node = this.#node
+    const streams = (this.#gossip as unknown as GossipInternals | undefined)?.streamsOutbound
+    if (node === undefined || streams === undefined) return
+    const connectedSince = new Map<number, number>()
+    for (const index of this.#others) {
+      const connection = newestOpen(node.getConnections(this.#directory.peerId(index)))
+      if (connection !== undefined) connectedSince.set(index, connection.timeline.open)
+    }
+    const withOutboundStream = new Set<number>()
+    for (const [peer, outbound] of streams) {
+      const index = this.#directory.indexOf(peer)
+      if (index !== undefined && outbound.rawStream.status === 'open') withOutboundStream.add(index)
+    }
+    for (const index of gossipLinksToReset({ connectedSince, withOutboundStream }, Date.now(), GOSSIP_LINK_GRACE_MS)) {
+      this.#metrics?.connectionsReplaced.inc({ reason: 'gossip_link_lost' })
+      this.#log?.warn({ index }, 'gossipsub has no outbound stream to a connected member: reconnecting it')
+      const lost = new P2PError(P2PErrorCode.NOT_CONNECTED, 'gossip link lost')
+      for (const connection of node.getConnections(this.#directory.peerId(index))) connection.abort(lost)
+    }
+  }
+
+  /**
+   * A stream to a member on its newest connection. Only the dialing side may open a
+   * connection for it; the other waits to be dialled, so both never dial at once.
+   */
+  async #openStream (index: number, protocol: string, signal: AbortSignal): Promise<Stream> {
+    const node = this.#node
+    if (node === undefined) throw new P2PError(P2PErrorCode.NOT_RUNNING, 'the transport is not running')
+    const peerId = this.#directory.peerId(index)
+    const connection = newestOpen(node.getConnections(peerId))
+    if (connection !== undefined) return connection.newStream(protocol, { signal })
+    if (!dialsTo(this.selfIndex, index)) throw new P2PError(P2PErrorCode.NOT_CONNECTED, `waiting for member ${index} to connect`)
+    return node.dialProtocol(peerId, protocol, { signal })
+  }
+
   #isConnected (index: number): boolean {
     return this.#node?.getConnections(this.#directory.peerId(index)).some((c) => c.status === 'open') ?? false
   }
@@ -490,9 +562,8 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
 
   #channel (index: number, kind: 'consensus' | 'chunk'): OutboundChannel {
     const protocol = kind === 'consensus' ? this.#consensusProtocol : this.#chunkProtocol
-    const peerId = this.#directory.peerId(index)
     return new OutboundChannel({
-      openStream: async (signal) => this.#node!.dialProtocol(peerId, protocol, { signal }),
+      openStream: async (signal) => this.#openStream(index, protocol, signal),
       isConnected: () => this.#isConnected(index),
       maxFrames: kind === 'consensus' ? this.#opts.maxQueuedMessages : Number.POSITIVE_INFINITY,
       maxBytes: kind === 'chunk' ? this.#opts.maxQueuedChunkBytes : Number.POSITIVE_INFINITY,
@@ -620,7 +691,7 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
       const protocolId = this.#requestProtocolId(protocol)
       channel = new RequestChannel({
         protocol: protocolId,
-        openStream: async (signal) => this.#node!.dialProtocol(peerId, protocolId, { signal }),
+        openStream: async (signal) => this.#openStream(to, protocolId, signal),
         openTimeoutMs: CONNECT_TIMEOUT_MS,
         maxMessageBytes: this.#opts.maxMessageBytes,
         onRefused: (reason) => {

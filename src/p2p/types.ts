@@ -40,6 +40,8 @@ export interface P2PMetrics {
   requests: P2PCounter<'protocol' | 'outcome'>
   /** dials to members, by outcome (ok | failed) */
   dials: P2PCounter<'outcome'>
+  /** connections we closed to keep one healthy link per member: `superseded` by a newer one, `gossip_link_lost` */
+  connectionsReplaced: P2PCounter<'reason'>
   /** inbound messages, frames and connections rejected, by reason (a P2PErrorCode or a consensus reject code) and peer (member index or "other") */
   rejected: P2PCounter<'reason' | 'peer'>
   /** peers banned after their score fell to the threshold, by peer (member index or "other") */
@@ -123,4 +125,6 @@ export interface CommitteeTransport {
   reportReject (from: number, reason: string, penalty: number): void
   /** Scores and bans of the peers the transport remembers. */
   peerStandings (): PeerStanding[]
+  /** Open libp2p connections to each other member (1 when healthy, see connection-policy.ts). */
+  connectionCounts (): Map<number, number>
 }

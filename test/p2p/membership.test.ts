@@ -112,6 +112,7 @@ t.test('garbage from a member never crashes the node: streams are reset and coun
   await victim.start()
   await friend.start()
   friend.setPeers([{ index: 0, addrs: victim.listenAddrs }])
+  victim.setPeers([{ index: 1, addrs: friend.listenAddrs }]) // the lower index dials
   victim.handle('echo', async (_from, data) => data)
   const messages: number[] = []
   victim.onMessage((from) => { messages.push(from) })

@@ -72,7 +72,7 @@ for (const chunkTransport of ['direct', 'gossipsub'] as const) {
       t.teardown(async () => transport.stop())
       listen(transport)
       await transport.start()
-      // The others learn the new address from configuration (setPeers); the member dials too.
+      // The others learn the new address from configuration (setPeers) and dial it (the lower index dials).
       for (const m of members.slice(0, 3)) m.transport.setPeers([{ index: 3, addrs: transport.listenAddrs }])
       transport.setPeers(addressesOf(members, 3))
       await waitFor(() => transport.connectedMembers().length === 3, 8000, 'new port: reconnected')

@@ -126,6 +126,7 @@ t.test('four members: identity, messages, chunks, requests', async (t) => {
     t.teardown(async () => big.stop())
     await big.start()
     big.setPeers([{ index: 0, addrs: a.transport.listenAddrs }])
+    a.transport.setPeers([{ index: 2, addrs: big.listenAddrs }]) // the lower index dials
     await waitFor(() => big.connectedMembers().includes(0), 5000, 'reconnect')
     const got: string[] = []
     a.transport.onMessage((from, data) => { got.push(`${from}:${data.byteLength}`) })
