@@ -7,7 +7,8 @@
  * connection (checked after the noise handshake, before any stream), and `isolate()`
  * aborts the connections already open. The transport's redial loop keeps trying and is
  * refused; `heal()` lifts the refusal and dials every member at once rather than waiting
- * for the loop's backoff (up to 5 s).
+ * for the loop's backoff (up to 2 s). Only the members this one dials (the higher indices)
+ * are dialled; the lower ones find it again through their own redial loop.
  */
 import type { Connection, PeerId } from '@libp2p/interface'
 

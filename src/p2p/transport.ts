@@ -46,8 +46,8 @@ export const defaultCommitteeTransportOptions = {
   chunkStallMs: 2000,
   /** a restarted member on a LAN is back within a few round trips */
   redialMinMs: 100,
-  /** a member back from a long outage is found within ~5 s */
-  redialMaxMs: 5000,
+  /** a member back from a long outage (or healed) is found within ~2 s; only the lower index of a pair dials, so this is the wait */
+  redialMaxMs: 2000,
   /** enough parallelism for catch-up sync; bounds what one member can make us do at once */
   maxConcurrentRequests: 64,
   /** the committee talks only to itself */
