@@ -94,7 +94,8 @@ async function txStatusOf (client: SequencerClient, hash: string): Promise<Obser
     if (s === null) return { status: 'unknown' }
     if (s.status === 'committed') return { status: 'committed', height: s.height, index: s.index }
     if (s.status === 'rejected') return { status: 'rejected', code: s.code }
-    return { status: s.status }
+    // chaos asks members only; a follower's 'relayed' means the same as pending here
+    return { status: s.status === 'relayed' ? 'pending' : s.status }
   } catch {
     return { status: 'unreachable' }
   }

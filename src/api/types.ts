@@ -12,6 +12,8 @@ export interface RollupInfo {
 
 export type TxStatus =
   | { status: 'pending' }
+  /** a follower checked it and gossiped it toward the committee; no member's durable ack yet */
+  | { status: 'relayed' }
   | { status: 'proposed', height: number }
   | { status: 'committed', height: number, index: number }
   | { status: 'rejected', code: string, message: string }
@@ -19,7 +21,8 @@ export type TxStatus =
 export interface SubmitResult {
   /** hex tx hash */
   hash: string
-  status: 'pending'
+  /** pending: a member holds it durably (its WAL); relayed: a follower checked and gossiped it */
+  status: 'pending' | 'relayed'
 }
 
 export interface RollupStateJson {
@@ -38,8 +41,10 @@ export interface RollupStateJson {
 export interface NodeStatus {
   chainId: string
   nodeId: string
-  /** committee index of this node */
+  /** committee index of this node; -1 on a follower */
   nodeIndex: number
+  /** member (votes) or follower (verifies and serves final batches, relays txs); member when absent */
+  role?: 'member' | 'follower'
   /** highest final height, -1 before the first batch */
   height: number
   round: number

@@ -10,7 +10,7 @@
  * unused reserve stays free, so a flood fills the shared part and then gets LANE_FULL while
  * the others still get in.
  */
-import { CodecError, CodecErrorCode, decode, TxSchema, type Tx } from '../codec/index.js'
+import { decode, TxSchema, type Tx } from '../codec/index.js'
 import { sha256, verifyEd25519, bytesToHex } from '../crypto/index.js'
 import { AdmissionError, AdmissionErrorCode } from './errors.js'
 import { Fifo } from './fifo.js'
@@ -18,6 +18,7 @@ import { FairSelector, type SelectableLane } from './fair-selector.js'
 import { RejectionLog, type Rejection } from './rejection-log.js'
 import { txSigningMessage } from './tx.js'
 import { WalWriter } from './wal-writer.js'
+import { checkTxContent, decodeTx } from './tx-check.js'
 
 export interface MempoolOptions {
   /** most txs held (pending + proposed); bounds memory */
@@ -181,19 +182,8 @@ export class Mempool {
   }
 
   async #admit (bytes: Uint8Array): Promise<{ hash: Uint8Array, hashHex: string }> {
-    const { limits, chainId } = this.genesis
-    // [REJECT] the encoded tx is within the genesis size limit
-    if (bytes.length > limits.maxTxBytes) throw new AdmissionError(AdmissionErrorCode.TOO_LARGE, `tx is ${bytes.length} bytes, limit ${limits.maxTxBytes}`)
-    let tx: Tx
-    try {
-      tx = decode(TxSchema, bytes, limits.maxTxBytes)
-    } catch (err) {
-      if (err instanceof CodecError) {
-        const code = err.code === CodecErrorCode.TOO_LARGE ? AdmissionErrorCode.TOO_LARGE : AdmissionErrorCode.MALFORMED
-        throw new AdmissionError(code, err.message)
-      }
-      throw err
-    }
+    const { chainId } = this.genesis
+    const tx = decodeTx(this.genesis, bytes)
     // A lane over its share is refused before hashing and the signature check, so a flood
     // into one rollup costs a decode per tx, not a verify (checked again below, after awaits).
     const earlyLane = this.#lanes.get(tx.actions[0]?.rollupId ?? -1)
@@ -244,19 +234,7 @@ export class Mempool {
   }
 
   #checkContent (tx: Tx): void {
-    const { limits } = this.genesis
-    // [REJECT] at most maxActionsPerTx actions
-    if (tx.actions.length > limits.maxActionsPerTx) throw new AdmissionError(AdmissionErrorCode.TOO_LARGE, `${tx.actions.length} actions, limit ${limits.maxActionsPerTx}`)
-    for (const action of tx.actions) {
-      // [REJECT] every action names a rollup of genesis
-      if (!this.#lanes.has(action.rollupId)) throw new AdmissionError(AdmissionErrorCode.UNKNOWN_ROLLUP, `rollup ${action.rollupId} is not in genesis`)
-      // [REJECT] every payload is within the genesis limit
-      if (action.payload.length > limits.maxPayloadBytes) throw new AdmissionError(AdmissionErrorCode.TOO_LARGE, `payload of ${action.payload.length} bytes, limit ${limits.maxPayloadBytes}`)
-    }
-    const now = this.now()
-    // [REJECT] not expired, and not so far ahead that replay protection would need an unbounded window
-    if (tx.expiry <= now) throw new AdmissionError(AdmissionErrorCode.EXPIRED, `expired at ${tx.expiry}, now ${now}`)
-    if (tx.expiry > now + limits.maxExpiryWindowMs) throw new AdmissionError(AdmissionErrorCode.EXPIRY_TOO_FAR, `expiry more than ${limits.maxExpiryWindowMs} ms ahead`)
+    checkTxContent(this.genesis, tx, this.now(), (id) => this.#lanes.has(id))
   }
 
   #checkCapacity (lane: Lane, size: number): void {

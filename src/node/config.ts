@@ -9,7 +9,17 @@ import type { ApiLimits } from '../api/index.js'
 import { defaultMempoolOptions, type MempoolOptions } from '../mempool/index.js'
 import { defaultConsensusDriverOptions, type ConsensusDriverOptions } from '../ordering/index.js'
 
+export const PublicNetworkConfigSchema = z.object({
+  /** where the public libp2p host (txs and final batches for followers) binds */
+  listen: z.array(z.string()).min(1),
+  announce: z.array(z.string()).optional(),
+  /** peers to dial and keep: members' or other followers' public multiaddrs, with /p2p/<id> */
+  bootstrap: z.array(z.string()).default([])
+}).strict()
+
 export const NodeConfigSchema = z.object({
+  /** member: votes (its key is in genesis); follower: verifies and serves final batches, relays txs */
+  role: z.enum(['member', 'follower']).default('member'),
   genesisFile: z.string().min(1),
   keyFile: z.string().min(1),
   dataDir: z.string().min(1),
@@ -63,6 +73,8 @@ export const NodeConfigSchema = z.object({
     genesis: z.unknown().optional()
   }).strict()).default([]),
   rollupsDir: z.string().default('rollups'),
+  /** the public network (docs/ARCHITECTURE.md, followers); a member without it serves no followers */
+  public: PublicNetworkConfigSchema.optional(),
   /** dev control routes (/v1/dev/isolate, /v1/dev/heal): off unless the devnet turns them on */
   dev: z.object({ control: z.boolean().default(false) }).strict().default({ control: false }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
@@ -71,6 +83,7 @@ export const NodeConfigSchema = z.object({
 export type NodeConfigFile = z.infer<typeof NodeConfigSchema>
 
 export interface NodeConfig {
+  role: 'member' | 'follower'
   genesisFile: string
   keyFile: string
   dataDir: string
@@ -82,6 +95,7 @@ export interface NodeConfig {
   rollupsDir: string
   dev: { control: boolean }
   logLevel: NodeConfigFile['logLevel']
+  public?: z.infer<typeof PublicNetworkConfigSchema>
 }
 
 export class ConfigError extends Error {
@@ -100,7 +114,10 @@ export function parseNodeConfig (json: unknown, baseDir: string): NodeConfig {
   }
   const c = result.data
   const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+  if (c.role === 'follower' && c.public === undefined) throw new ConfigError('invalid node config:\n  public: a follower needs the public network (listen, bootstrap)')
   return {
+    role: c.role,
+    ...(c.public !== undefined ? { public: c.public } : {}),
     genesisFile: resolve(baseDir, c.genesisFile),
     keyFile: resolve(baseDir, c.keyFile),
     dataDir: resolve(baseDir, c.dataDir),

@@ -100,6 +100,7 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
   const nodes: InitResult['nodes'] = []
   for (const [index, m] of members.entries()) {
     const config: NodeConfigFile = {
+      role: 'member',
       genesisFile: hosts === undefined ? '../genesis.json' : 'genesis.json',
       keyFile: 'key.json',
       dataDir: 'data',

@@ -17,6 +17,7 @@
  *   sends still reaches validation and is rejected and counted.
  */
 import { gossipsub, StrictNoSign, type GossipsubOpts } from '@libp2p/gossipsub'
+import type { TopicScoreParams } from '@libp2p/gossipsub/score'
 import { chunkMessageId, fastChunkMessageId, CHUNK_ID_BYTES } from './chunks.js'
 
 /** Headroom for the RPC around one chunk (protobuf fields, control messages). */
@@ -49,27 +50,32 @@ export function chunkGossipsub (opts: ChunkGossipOptions): ReturnType<typeof gos
       appSpecificScore: (peerId: string) => opts.isMember(peerId) ? 0 : -6,
       appSpecificWeight: 10,
       topics: {
-        [opts.topic]: {
-          topicWeight: 1,
-          timeInMeshWeight: 0,
-          timeInMeshQuantum: 1000,
-          timeInMeshCap: 1,
-          firstMessageDeliveriesWeight: 0,
-          firstMessageDeliveriesDecay: 0.5,
-          firstMessageDeliveriesCap: 1,
-          meshMessageDeliveriesWeight: 0,
-          meshMessageDeliveriesDecay: 0.5,
-          meshMessageDeliveriesCap: 1,
-          meshMessageDeliveriesThreshold: 1,
-          meshMessageDeliveriesWindow: 10,
-          meshMessageDeliveriesActivation: 5000,
-          meshFailurePenaltyWeight: 0,
-          meshFailurePenaltyDecay: 0.5,
-          invalidMessageDeliveriesWeight: -10,
-          invalidMessageDeliveriesDecay: 0.5
-        }
+        [opts.topic]: invalidOnlyTopicScore()
       }
     }
   }
   return gossipsub(init)
+}
+
+/** Topic score where only invalid messages count (P4); delivery-rate and mesh-time terms are off. */
+export function invalidOnlyTopicScore (): TopicScoreParams {
+  return {
+    topicWeight: 1,
+    timeInMeshWeight: 0,
+    timeInMeshQuantum: 1000,
+    timeInMeshCap: 1,
+    firstMessageDeliveriesWeight: 0,
+    firstMessageDeliveriesDecay: 0.5,
+    firstMessageDeliveriesCap: 1,
+    meshMessageDeliveriesWeight: 0,
+    meshMessageDeliveriesDecay: 0.5,
+    meshMessageDeliveriesCap: 1,
+    meshMessageDeliveriesThreshold: 1,
+    meshMessageDeliveriesWindow: 10,
+    meshMessageDeliveriesActivation: 5000,
+    meshFailurePenaltyWeight: 0,
+    meshFailurePenaltyDecay: 0.5,
+    invalidMessageDeliveriesWeight: -10,
+    invalidMessageDeliveriesDecay: 0.5
+  }
 }

@@ -1,0 +1,62 @@
+/**
+ * A follower's submit path: the tx passes every stateless admission rule here (the same
+ * code and codes as a member's mempool: mempool/tx-check.ts), then goes out on the tx
+ * topic toward the committee. The ack says "accepted for gossip", not "durably held": the
+ * member that admits it gives the durable ack to the network, not to this client.
+ *
+ * The follower remembers what it relayed (bounded), so the sender can ask it for the tx's
+ * fate: relayed until a final batch holds it, or dropped with a reason when it expires.
+ */
+import { AdmissionError, AdmissionErrorCode, type MempoolGenesis } from '../mempool/index.js'
+import { checkTxStateless } from '../mempool/tx-check.js'
+import { bytesToHex } from '../crypto/index.js'
+
+export type RelayedStatus =
+  | { status: 'relayed' }
+  | { status: 'dropped', code: 'TX_EXPIRED', message: string }
+
+export interface TxRelayDeps {
+  genesis: MempoolGenesis
+  publish: (bytes: Uint8Array) => Promise<void>
+  isFinal: (hash: Uint8Array) => boolean
+  now?: () => number
+}
+
+/** txs remembered for status queries; the oldest are forgotten first */
+export const MAX_RELAYED_TXS = 100_000
+
+export class TxRelay {
+  readonly #relayed = new Map<string, { expiry: number }>()
+  readonly #now: () => number
+  relayedCount = 0
+
+  constructor (private readonly deps: TxRelayDeps) {
+    this.#now = deps.now ?? Date.now
+  }
+
+  /** Checks and gossips one encoded tx; throws AdmissionError (the member's codes). */
+  async submit (bytes: Uint8Array): Promise<{ hash: string }> {
+    const { tx, hash } = checkTxStateless(this.deps.genesis, bytes, this.#now())
+    const hex = bytesToHex(hash)
+    // [REJECT] already final
+    if (this.deps.isFinal(hash)) throw new AdmissionError(AdmissionErrorCode.DUPLICATE, 'tx is already final')
+    await this.deps.publish(bytes)
+    this.#relayed.delete(hex)
+    this.#relayed.set(hex, { expiry: tx.expiry })
+    if (this.#relayed.size > MAX_RELAYED_TXS) this.#relayed.delete(this.#relayed.keys().next().value!)
+    this.relayedCount++
+    return { hash: hex }
+  }
+
+  /** null when this follower never relayed it (or forgot it). */
+  status (hashHex: string): RelayedStatus | null {
+    const entry = this.#relayed.get(hashHex)
+    if (entry === undefined) return null
+    if (entry.expiry <= this.#now()) return { status: 'dropped', code: 'TX_EXPIRED', message: `expired at ${entry.expiry} before any final batch held it` }
+    return { status: 'relayed' }
+  }
+
+  forget (hashHex: string): void {
+    this.#relayed.delete(hashHex)
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * A member's side of the public network (src/p2p/public-network.ts): txs gossiped in by
+ * followers are admitted exactly like API submissions (same mempool, same dedup), each
+ * final batch goes out once on the final topic (by its proposer; a follower that misses
+ * one, because that proposer is down, fills the gap by sync), and final ranges are served.
+ */
+import type { Logger } from 'pino'
+import { AdmissionError, AdmissionErrorCode, RETRYABLE_CODES, type Mempool } from '../mempool/index.js'
+import { PublicNetwork } from '../p2p/public-network.js'
+import type { ChainStore } from '../store/index.js'
+import { serveFinalRange } from '../follower/final-sync.js'
+import { syncItemBytes } from '../follower/sync-item.js'
+import type { NodeConfig } from './config.js'
+
+export interface PublicGatewayDeps {
+  config: Required<Pick<NodeConfig, 'public'>> & Pick<NodeConfig, 'p2p'>
+  chainId: string
+  seed: Uint8Array
+  selfIndex: number
+  store: ChainStore
+  mempool: Mempool
+  logger: Logger
+}
+
+export class PublicGateway {
+  readonly network: PublicNetwork
+
+  private constructor (private readonly deps: PublicGatewayDeps) {
+    const { config } = deps
+    this.network = new PublicNetwork({
+      chainId: deps.chainId,
+      seed: deps.seed,
+      listen: config.public.listen,
+      ...(config.public.announce !== undefined ? { announce: config.public.announce } : {}),
+      bootstrap: config.public.bootstrap,
+      maxMessageBytes: config.p2p.maxMessageBytes,
+      logger: deps.logger
+    })
+    this.network.onTx(async (_peer, bytes) => this.#admit(bytes))
+    // Members publish final batches; they need none from the public side.
+    this.network.onFinalBatch(() => 'ignore')
+    this.network.handleSync(async (bytes) => serveFinalRange(deps.store, bytes, config.p2p.maxMessageBytes))
+  }
+
+  static async start (deps: PublicGatewayDeps): Promise<PublicGateway> {
+    const gateway = new PublicGateway(deps)
+    await gateway.network.start()
+    return gateway
+  }
+
+  async stop (): Promise<void> {
+    await this.network.stop()
+  }
+
+  /** After a batch is final here: its proposer publishes it, read back as stored bytes (no re-encoding). */
+  onFinal (height: number, proposer: number): void {
+    if (proposer !== this.deps.selfIndex) return
+    void (async () => {
+      const [batch, proof] = await Promise.all([this.deps.store.getBatchBytes(height), this.deps.store.getCommitProofBytes(height)])
+      if (batch === null || proof === null) return
+      await this.network.publishFinal(syncItemBytes(batch, proof))
+    })().catch((err: unknown) => { this.deps.logger.debug({ err, height }, 'publishing a final batch failed') })
+  }
+
+  async #admit (bytes: Uint8Array): Promise<'accept' | 'ignore' | 'reject'> {
+    try {
+      await this.deps.mempool.admit(bytes)
+      return 'accept'
+    } catch (err) {
+      if (!(err instanceof AdmissionError)) throw err
+      // [IGNORE] held already (another path brought it), or no room now: not the peer's fault
+      if (err.code === AdmissionErrorCode.DUPLICATE || RETRYABLE_CODES.has(err.code)) return 'ignore'
+      // [IGNORE] expired on the way: a follower checked it, clocks differ by a little
+      if (err.code === AdmissionErrorCode.EXPIRED) return 'ignore'
+      // [REJECT] anything else is a tx no honest follower forwards
+      return 'reject'
+    }
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * The public side of the network, apart from the committee's own links: a libp2p host
+ * (same TCP/noise/yamux/identify stack) that members and followers join, with two
+ * gossipsub topics and one request protocol:
+ *
+ * - `/seq/<chain>/txs/1`: signed txs submitted anywhere travel toward the committee. Every
+ *   node validates before it forwards (accept / ignore / reject; rejects are gossipsub's P4
+ *   penalty and a strike in the peer guard, whose ban closes the peer's connections).
+ * - `/seq/<chain>/final/1`: members publish each final batch with its commit proof;
+ *   followers verify before they store or forward.
+ * - `/seq/<chain>/req/final-sync/1`: a range of final batches, for a follower that was away.
+ *
+ * The committee's own host (transport.ts) refuses non-members; this one takes anyone and
+ * trusts no one, so followers can come and go without touching the links rounds run on.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { gossipsub, StrictNoSign, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub'
+import { identify, type Identify } from '@libp2p/identify'
+import type { PeerId } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Logger } from 'pino'
+import { sha256 } from '../crypto/index.js'
+import { P2PError, P2PErrorCode } from './errors.js'
+import { invalidOnlyTopicScore } from './gossip.js'
+import { privateKeyFromSeed } from './identity.js'
+import { defaultPeerGuardOptions, PeerGuard, type PeerGuardOptions } from './peer-guard.js'
+import { RequestChannel, serveRequests } from './request-response.js'
+import type { ChunkVerdict } from './types.js'
+
+export type PublicVerdict = ChunkVerdict
+export type PublicValidator = (peer: string, bytes: Uint8Array) => PublicVerdict | Promise<PublicVerdict>
+export type PublicRequestHandler = (bytes: Uint8Array) => Promise<Uint8Array>
+
+export interface PublicNetworkOptions {
+  chainId: string
+  /** ed25519 seed of this node's libp2p identity */
+  seed: Uint8Array
+  listen: string[]
+  announce?: string[]
+  /** multiaddrs (with /p2p/<id>) dialled at start and redialled while not connected */
+  bootstrap: string[]
+  maxMessageBytes: number
+  /** per-peer limits; everyone here is an outsider to the peer guard */
+  peerGuard?: Partial<PeerGuardOptions>
+  logger?: Logger | null
+}
+
+export interface PublicNetworkCounters {
+  published: Record<'tx' | 'final', number>
+  verdicts: Record<'tx' | 'final', Record<PublicVerdict, number>>
+  rateLimited: number
+  bans: number
+}
+
+/** Txs are small and many; a peer beyond this many per second is dropped before validation. */
+const TX_FRAMES_PER_SECOND = 5000
+const BOOTSTRAP_RETRY_MS = 1000
+const SYNC_PROTOCOL = 'final-sync'
+const RPC_OVERHEAD_BYTES = 64 * 1024
+
+export class PublicNetwork {
+  readonly #opts: PublicNetworkOptions
+  readonly #log: Logger | null
+  readonly #guard: PeerGuard
+  readonly #txTopic: string
+  readonly #finalTopic: string
+  readonly #syncProtocol: string
+  readonly #channels = new Map<string, RequestChannel>()
+  #node: Libp2p<{ identify: Identify, pubsub: GossipSub }> | undefined
+  #txValidator: PublicValidator | undefined
+  #finalValidator: PublicValidator | undefined
+  #syncHandler: PublicRequestHandler | undefined
+  #bootstrapTimer: ReturnType<typeof setInterval> | undefined
+  readonly counters: PublicNetworkCounters = {
+    published: { tx: 0, final: 0 },
+    verdicts: { tx: { accept: 0, ignore: 0, reject: 0 }, final: { accept: 0, ignore: 0, reject: 0 } },
+    rateLimited: 0,
+    bans: 0
+  }
+
+  constructor (opts: PublicNetworkOptions) {
+    this.#opts = opts
+    this.#log = opts.logger?.child({ module: 'public-p2p' }) ?? null
+    this.#txTopic = `/seq/${opts.chainId}/txs/1`
+    this.#finalTopic = `/seq/${opts.chainId}/final/1`
+    this.#syncProtocol = `/seq/${opts.chainId}/req/${SYNC_PROTOCOL}/1`
+    this.#guard = new PeerGuard({
+      memberIndex: () => undefined,
+      onBan: (peerId, durationMs) => { this.#onBan(peerId, durationMs) },
+      metrics: null
+    }, {
+      ...defaultPeerGuardOptions,
+      framesPerSecond: { ...defaultPeerGuardOptions.framesPerSecond, chunk: TX_FRAMES_PER_SECOND },
+      frameBurst: { ...defaultPeerGuardOptions.frameBurst, chunk: 2 * TX_FRAMES_PER_SECOND },
+      ...opts.peerGuard
+    })
+  }
+
+  get peerId (): string {
+    return this.#node?.peerId.toString() ?? ''
+  }
+
+  get listenAddrs (): string[] {
+    return this.#node?.getMultiaddrs().map((ma) => ma.toString()) ?? []
+  }
+
+  connectedPeers (): string[] {
+    return [...new Set(this.#node?.getConnections().filter((c) => c.status === 'open').map((c) => c.remotePeer.toString()) ?? [])]
+  }
+
+  onTx (validator: PublicValidator): void { this.#txValidator = validator }
+  onFinalBatch (validator: PublicValidator): void { this.#finalValidator = validator }
+  handleSync (handler: PublicRequestHandler): void { this.#syncHandler = handler }
+
+  async start (): Promise<void> {
+    const privateKey = await privateKeyFromSeed(this.#opts.seed)
+    const maxData = this.#opts.maxMessageBytes + RPC_OVERHEAD_BYTES
+    const node = await createLibp2p({
+      privateKey,
+      addresses: { listen: this.#opts.listen, announce: this.#opts.announce ?? [] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionGater: {
+        denyInboundEncryptedConnection: (peerId: PeerId) => this.#guard.isBanned(peerId.toString()),
+        denyDialPeer: (peerId: PeerId) => this.#guard.isBanned(peerId.toString())
+      },
+      connectionManager: { inboundConnectionThreshold: 100 },
+      services: {
+        identify: identify(),
+        pubsub: gossipsub({
+          globalSignaturePolicy: StrictNoSign,
+          allowedTopics: [this.#txTopic, this.#finalTopic],
+          allowPublishToZeroTopicPeers: true,
+          ignoreDuplicatePublishError: true,
+          emitSelf: false,
+          msgIdFn: (msg) => sha256(msg.data),
+          maxInboundDataLength: maxData,
+          scoreParams: {
+            IPColocationFactorWeight: 0, // a devnet runs every node on one host
+            behaviourPenaltyWeight: 0,
+            topics: Object.fromEntries([this.#txTopic, this.#finalTopic].map((topic) => [topic, invalidOnlyTopicScore()]))
+          }
+        })
+      }
+    })
+    this.#node = node
+    const gossip = node.services.pubsub
+    gossip.topicValidators.set(this.#txTopic, async (peer, msg) => this.#validate('tx', peer, msg.data))
+    gossip.topicValidators.set(this.#finalTopic, async (peer, msg) => this.#validate('final', peer, msg.data))
+    gossip.subscribe(this.#txTopic)
+    gossip.subscribe(this.#finalTopic)
+    await node.handle(this.#syncProtocol, (stream, connection) => {
+      const peer = connection.remotePeer.toString()
+      serveRequests(stream, {
+        from: -1,
+        admit: (bytes) => this.#guard.admitFrame(peer, 'request', bytes),
+        handler: () => this.#syncHandler === undefined ? undefined : async (_from, bytes) => this.#syncHandler!(bytes),
+        maxMessageBytes: this.#opts.maxMessageBytes,
+        maxConcurrent: 4,
+        onRefused: (reason) => { this.#guard.reject(peer, reason) },
+        onServed: () => {},
+        onHandlerError: (err) => { this.#log?.debug({ err, peer }, 'a sync request failed') }
+      })
+    }, { maxInboundStreams: 4 })
+    this.#dialBootstrap()
+    this.#bootstrapTimer = setInterval(() => { this.#dialBootstrap() }, BOOTSTRAP_RETRY_MS)
+    this.#bootstrapTimer.unref()
+    this.#log?.info({ addrs: this.listenAddrs, peerId: this.peerId }, 'public network started')
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.#bootstrapTimer)
+    const stopped = new P2PError(P2PErrorCode.NOT_RUNNING, 'the public network stopped')
+    for (const channel of this.#channels.values()) channel.close(stopped)
+    this.#channels.clear()
+    const node = this.#node
+    this.#node = undefined
+    await node?.stop()
+  }
+
+  async publishTx (bytes: Uint8Array): Promise<void> {
+    await this.#publish('tx', bytes)
+  }
+
+  async publishFinal (bytes: Uint8Array): Promise<void> {
+    await this.#publish('final', bytes)
+  }
+
+  /** Asks one connected peer (chosen by the caller, or the first) for final batches. */
+  async requestSync (peer: string, bytes: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const node = this.#node
+    if (node === undefined) throw new P2PError(P2PErrorCode.NOT_RUNNING, 'the public network is not running')
+    let channel = this.#channels.get(peer)
+    if (channel === undefined) {
+      const connection = node.getConnections().find((c) => c.remotePeer.toString() === peer && c.status === 'open')
+      if (connection === undefined) throw new P2PError(P2PErrorCode.NOT_CONNECTED, `not connected to ${peer}`)
+      channel = new RequestChannel({
+        protocol: this.#syncProtocol,
+        openStream: async (signal) => connection.newStream(this.#syncProtocol, { signal }),
+        openTimeoutMs: timeoutMs,
+        maxMessageBytes: this.#opts.maxMessageBytes,
+        onRefused: (reason) => { this.#guard.reject(peer, reason) }
+      })
+      this.#channels.set(peer, channel)
+      connection.addEventListener('close', () => {
+        this.#channels.get(peer)?.close(new P2PError(P2PErrorCode.NOT_CONNECTED, 'connection closed'))
+        this.#channels.delete(peer)
+      }, { once: true })
+    }
+    return channel.request(bytes, timeoutMs)
+  }
+
+  /** A peer sent something invalid outside gossip (e.g. a bad sync answer): a strike. */
+  reportReject (peer: string, reason: string): void {
+    this.#guard.reject(peer, reason)
+  }
+
+  async #publish (kind: 'tx' | 'final', bytes: Uint8Array): Promise<void> {
+    const gossip = this.#node?.services.pubsub
+    if (gossip === undefined) throw new P2PError(P2PErrorCode.NOT_RUNNING, 'the public network is not running')
+    if (bytes.byteLength > this.#opts.maxMessageBytes) throw new P2PError(P2PErrorCode.TOO_LARGE, `${bytes.byteLength} bytes is above ${this.#opts.maxMessageBytes}`)
+    await gossip.publish(kind === 'tx' ? this.#txTopic : this.#finalTopic, bytes)
+    this.counters.published[kind]++
+  }
+
+  async #validate (kind: 'tx' | 'final', peer: PeerId, data: Uint8Array): Promise<TopicValidatorResult> {
+    const id = peer.toString()
+    // Over its budget: dropped unseen (IGNORE, so it is not counted as invalid twice).
+    if (!this.#guard.admitFrame(id, kind === 'tx' ? 'chunk' : 'request', data.byteLength)) {
+      this.counters.rateLimited++
+      return TopicValidatorResult.Ignore
+    }
+    const validator = kind === 'tx' ? this.#txValidator : this.#finalValidator
+    let verdict: PublicVerdict = 'ignore'
+    try {
+      if (validator !== undefined) verdict = await validator(id, data)
+    } catch (err) {
+      // our own failure never costs the peer
+      this.#log?.error({ err, kind }, 'a public validator threw; message ignored')
+    }
+    this.counters.verdicts[kind][verdict]++
+    if (verdict === 'reject') this.#guard.reject(id, kind === 'tx' ? 'TX_INVALID' : 'FINAL_INVALID')
+    return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+  }
+
+  #dialBootstrap (): void {
+    const node = this.#node
+    if (node === undefined) return
+    for (const addr of this.#opts.bootstrap) {
+      let ma
+      try {
+        ma = multiaddr(addr)
+      } catch (err) {
+        this.#log?.warn({ addr, err }, 'a bootstrap address does not parse')
+        continue
+      }
+      const peer = ma.getComponents().find((c) => c.name === 'p2p')?.value
+      if (peer !== undefined && node.getConnections().some((c) => c.remotePeer.toString() === peer && c.status === 'open')) continue
+      node.dial(ma).catch((err: unknown) => { this.#log?.debug({ addr, err }, 'bootstrap dial failed') })
+    }
+  }
+
+  #onBan (peerId: string, durationMs: number): void {
+    this.counters.bans++
+    this.#log?.warn({ peer: peerId, durationMs }, 'public peer banned: its score fell to the threshold')
+    const banned = new P2PError(P2PErrorCode.BANNED, `banned for ${Math.round(durationMs)} ms`)
+    for (const connection of this.#node?.getConnections() ?? []) {
+      if (connection.remotePeer.toString() === peerId) connection.abort(banned)
+    }
+  }
+}
