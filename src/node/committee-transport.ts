@@ -3,14 +3,14 @@ import type { Logger } from 'pino'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { createCommitteeTransport, type CommitteeTransport, type NetworkIsolation, type P2PMetrics } from '../p2p/index.js'
 import { peerLabel } from '../p2p/index.js'
-import { classifyConsensusReject } from './consensus-rejects.js'
+import { rejectPolicyOf, type ConsensusRejectCode } from '../ordering/index.js'
 import type { NodeConfig } from './config.js'
 import type { Genesis } from './genesis.js'
 
 export interface StartedTransport {
   transport: CommitteeTransport
   /** the consensus driver's `onReject`: scores the sender of a refused message */
-  onConsensusReject: (from: number, kind: string, reason: string) => void
+  onConsensusReject: (from: number, code: ConsensusRejectCode) => void
   stop: () => Promise<void>
 }
 
@@ -78,9 +78,10 @@ export async function startCommitteeTransport (opts: { config: NodeConfig, genes
   await transport.start()
   peerGauges(opts.registry, transport)
   opts.logger.info({ listen: transport.listenAddrs }, 'p2p listening')
-  const onConsensusReject = (from: number, kind: string, reason: string): void => {
-    const { code, penalty } = classifyConsensusReject(kind, reason)
-    transport.reportReject(from, code, penalty)
+  // Scored by code: a REJECT costs what its code says, an IGNORE little or (penalty 0) nothing and is not counted as the peer's.
+  const onConsensusReject = (from: number, code: ConsensusRejectCode): void => {
+    const { penalty } = rejectPolicyOf(code)
+    if (penalty > 0) transport.reportReject(from, code, penalty)
   }
   return { transport, onConsensusReject, stop: () => transport.stop() }
 }

@@ -38,7 +38,7 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
       roundsEntered: new Counter({ name: 'seq_consensus_rounds_total', help: 'Rounds entered, by how (qc: normal, tc: after a timeout)', labelNames: ['via'], registers: [registry] }),
       votesSent: new Counter({ name: 'seq_consensus_votes_sent_total', help: 'Votes this member sent', registers: [registry] }),
       proposals: new Counter({ name: 'seq_consensus_proposals_total', help: 'Proposals this member made', registers: [registry] }),
-      rejected: new Counter({ name: 'seq_consensus_rejected_total', help: 'Consensus messages refused, by kind and reason', labelNames: ['kind', 'reason'], registers: [registry] }),
+      rejected: new Counter({ name: 'seq_consensus_rejected_total', help: 'Consensus messages refused, by message kind and ConsensusRejectCode', labelNames: ['kind', 'code'], registers: [registry] }),
       chunkFetches: new Counter({ name: 'seq_chunk_fetches_total', help: 'Chunk fetches from proposers, by result', labelNames: ['result'], registers: [registry] }),
       chunksReceived: new Counter({ name: 'seq_chunks_received_total', help: 'Chunks received from members, by verdict', labelNames: ['verdict'], registers: [registry] }),
       syncedBatches: new Counter({ name: 'seq_sync_batches_total', help: 'Final batches applied through catch-up sync', registers: [registry] })

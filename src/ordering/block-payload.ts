@@ -2,11 +2,11 @@
  * The payload of a block from its chunks: which txs count (countedTxs: no repeats, nothing
  * final before, nothing expired at the batch timestamp), their NMT leaves, payload root
  * and namespace table. Leaders use it to fill a header; replicas and catch-up use it to
- * check one. Also the per-chunk checks every member applies to a chunk it receives.
+ * check one (proposal-validation.ts). Also the per-chunk checks every member applies to a chunk it receives.
  */
 import { buildPayload, countedTxs, chunkSigningMessage, nodeNmt, type HashedTx, type NmtTree } from '../batch/index.js'
-import { decode, ChunkSchema, type BatchHeader, type Chunk, type NamespaceCount } from '../codec/index.js'
-import { bytesToHex, equalBytes, sha256, verifyEd25519 } from '../crypto/index.js'
+import { decode, ChunkSchema, type Chunk, type NamespaceCount } from '../codec/index.js'
+import { bytesToHex, sha256, verifyEd25519 } from '../crypto/index.js'
 import { txHash } from '../mempool/index.js'
 
 export interface BlockPayload {
@@ -89,12 +89,3 @@ export function computePayload (chunks: Chunk[], chunkDigestHexes: string[], has
   }
 }
 
-/** Null when the header agrees with its payload, else the reason. */
-export function headerMismatch (header: BatchHeader, payload: BlockPayload): string | null {
-  if (header.chunkDigests.length !== payload.chunkDigestHexes.length) return 'chunk count'
-  if (header.txCount !== payload.counted.length) return 'tx count'
-  if (!equalBytes(header.payloadRoot, payload.payloadRoot)) return 'payload root'
-  const ns = payload.namespaces
-  if (ns.length !== header.namespaces.length || ns.some((n, i) => n.rollupId !== header.namespaces[i]!.rollupId || n.count !== header.namespaces[i]!.count)) return 'namespace table'
-  return null
-}

@@ -4,28 +4,30 @@
  * randomness. `step(event)` returns actions for the driver (persist, send, set a timer,
  * build a proposal, commit, fetch). The rules, as implemented here, are in docs/PROTOCOL.md.
  *
- * The driver validates a proposal's payload (chunks present, payload root) before handing
- * it in; everything about rounds, certificates, votes and timeouts is checked here.
+ * The parts it runs: safety-rules.ts (the only writer of the safety state), vote-keeper.ts
+ * (votes and timeouts into certificates), block-tree.ts (blocks and the one buffer of
+ * proposals waiting for their parent), pacemaker.ts (rounds, timers, leader choice),
+ * proposal-validation.ts (the rules for a proposal) and certificate-cache.ts. The driver
+ * checks a proposal's payload (chunks present, payload root) before handing it in.
  */
 import type { BatchHeader, Certificate, CommitProof, Proposal, Timeout, TimeoutCertificate, Vote } from '../codec/index.js'
-import { bytesToHex, equalBytes } from '../crypto/hex.js'
-import { assembleCertificate, quorumOf, verifyCertificate, voteMessage, type VerifySignature } from './certificate.js'
+import { equalBytes } from '../crypto/hex.js'
+import { BlockTree, GENESIS_TIP, tipOf, type CommittedTip, type CoreBlock, type WaitingProposal } from './block-tree.js'
+import { CertificateCache } from './certificate-cache.js'
+import { quorumOf, voteMessage, type VerifySignature } from './certificate.js'
 import { makeCommitProof } from './commit-proof.js'
+import { isGenesisQc } from './genesis.js'
+import { Pacemaker } from './pacemaker.js'
+import { ProposalScreen, checkProposalJustification, checkProposalParent, type Screened } from './proposal-validation.js'
+import { ConsensusRejectCode as C, type ConsensusMessageKind, type ConsensusRejectCode } from './reject-codes.js'
+import { SafetyRules, type SafetyState } from './safety-rules.js'
 import { proposalMessage, timeoutMessage } from './signing.js'
-import { assembleTimeoutCertificate, maxHighQcRound, verifyTimeoutCertificate } from './timeout-certificate.js'
+import { verifyTimeoutCertificate } from './timeout-certificate.js'
+import { VoteKeeper } from './vote-keeper.js'
 
-export const ZERO_HASH = new Uint8Array(32)
-
-/** The certificate of the virtual genesis block (round 0, hash zero) that the first batch extends. */
-export const GENESIS_QC: Certificate = { version: 1, height: 0, round: 0, batchHash: ZERO_HASH, signers: new Uint8Array(0), signatures: [] }
-
-export function isGenesisQc (qc: Certificate): boolean {
-  return qc.round === 0 && equalBytes(qc.batchHash, ZERO_HASH)
-}
-
-function sameSignatures (a: Certificate, b: Certificate): boolean {
-  return equalBytes(a.signers, b.signers) && a.signatures.length === b.signatures.length && a.signatures.every((sig, i) => equalBytes(sig, b.signatures[i]!))
-}
+export { GENESIS_QC, ZERO_HASH, isGenesisQc } from './genesis.js'
+export type { SafetyState } from './safety-rules.js'
+export type { CoreBlock, CommittedTip } from './block-tree.js'
 
 export interface CoreConfig {
   chainId: string
@@ -40,27 +42,6 @@ export interface CoreCrypto {
   sign: (message: Uint8Array) => Uint8Array
   verify: VerifySignature
   batchHash: (header: BatchHeader) => Uint8Array
-}
-
-/** What must be on disk (sync: true) before any vote, timeout or proposal leaves the node. */
-export interface SafetyState {
-  highestVoteRound: number
-  highestQcRound: number
-  lastProposedRound: number
-  highQc: Certificate
-}
-
-export interface CoreBlock {
-  hash: Uint8Array
-  header: BatchHeader
-  justify: Certificate
-}
-
-export interface CommittedTip {
-  hash: Uint8Array
-  height: number
-  round: number
-  timestamp: number
 }
 
 export type ConsensusMessage =
@@ -91,95 +72,81 @@ export type CoreAction =
   | { type: 'buildProposal', round: number, parent: CommittedTip, justify: Certificate, tc: TimeoutCertificate | null }
   | { type: 'commit', blocks: Array<{ block: CoreBlock, proof: CommitProof }> }
   | { type: 'fetch', hash: Uint8Array, from: number }
+  /** a proposal that waited for its parent: the parent is here, hand it in again (after the payload checks) */
+  | { type: 'release', from: number, proposal: Proposal }
   | { type: 'enterRound', round: number, leader: number, via: 'qc' | 'tc' | 'start' }
-  | { type: 'reject', kind: string, from: number, reason: string }
-
-const MAX_BUFFERED_PROPOSALS = 64
-const MAX_LAGGING_ROUNDS = 16
+  | { type: 'reject', kind: ConsensusMessageKind, from: number, code: ConsensusRejectCode, detail?: string }
 
 export class ConsensusCore {
   readonly n: number
   readonly quorum: number
-  #round = 1
-  #lastRoundTc: TimeoutCertificate | null = null
-  #safety: SafetyState
-  #tip: CommittedTip
+  readonly #safety: SafetyRules
+  readonly #tree: BlockTree
+  readonly #pacemaker: Pacemaker
+  readonly #votes: VoteKeeper
+  readonly #certificates: CertificateCache
+  readonly #proposals: ProposalScreen
   #pendingWork = false
   #requestedRound = 0
-  #timerRound = 0
-  #consecutiveTimeouts = 0
-  readonly #blocks = new Map<string, CoreBlock>()
-  /** certificates whose signatures were checked, by vote body */
-  readonly #verified = new Map<string, Certificate>()
-  readonly #votes = new Map<number, Map<string, Map<number, Uint8Array>>>()
-  readonly #voters = new Map<number, Map<number, string>>()
-  readonly #formedQc = new Set<number>()
-  readonly #timeouts = new Map<number, Map<number, { highQcRound: number, signature: Uint8Array, timeout: Timeout }>>()
-  readonly #buffered = new Map<string, Array<{ from: number, proposal: Proposal }>>()
-  /** rounds below ours that members told us (by their timeouts) they are stuck in */
-  readonly #laggingRounds = new Set<number>()
   #actions: CoreAction[] = []
 
   constructor (readonly config: CoreConfig, readonly crypto: CoreCrypto, restored: { safety: SafetyState | null, tip: CommittedTip | null }) {
     this.n = config.committeeKeys.length
     this.quorum = quorumOf(this.n)
-    this.#safety = restored.safety ?? { highestVoteRound: 0, highestQcRound: 0, lastProposedRound: 0, highQc: GENESIS_QC }
-    this.#tip = restored.tip ?? { hash: ZERO_HASH, height: -1, round: 0, timestamp: 0 }
-    this.#round = Math.max(this.#safety.highQc.round + 1, this.#tip.round + 1, 1)
+    this.#safety = new SafetyRules(restored.safety)
+    this.#tree = new BlockTree(restored.tip)
+    this.#pacemaker = new Pacemaker(this.n, config, Math.max(this.#safety.highQc.round + 1, this.#tree.tip.round + 1))
+    this.#votes = new VoteKeeper(this.n, this.quorum)
+    const committee = { chainId: config.chainId, committeeKeys: config.committeeKeys }
+    this.#certificates = new CertificateCache(committee, crypto.verify)
+    this.#proposals = new ProposalScreen({ ...committee, verify: crypto.verify, batchHash: crypto.batchHash })
   }
 
   leaderOf (round: number): number {
-    return round % this.n
+    return this.#pacemaker.leaderOf(round)
   }
 
-  get round (): number { return this.#round }
-  get safety (): Readonly<SafetyState> { return this.#safety }
-  get tip (): Readonly<CommittedTip> { return this.#tip }
+  get round (): number { return this.#pacemaker.round }
+  get safety (): Readonly<SafetyState> { return this.#safety.state }
+  get tip (): Readonly<CommittedTip> { return this.#tree.tip }
   get highQc (): Certificate { return this.#safety.highQc }
+  /** Votes and timeouts held for rounds not over yet (bounded: see vote-keeper.ts). */
+  get retainedMessages (): number { return this.#votes.retained }
 
   /** Uncommitted blocks from the committed tip up to the high QC's block (oldest first); null if a link is missing. */
   certifiedChain (): CoreBlock[] | null {
-    const out: CoreBlock[] = []
-    let hash = this.#safety.highQc.batchHash
-    while (!equalBytes(hash, this.#tip.hash)) {
-      const block = this.#blocks.get(bytesToHex(hash))
-      if (block === undefined || block.header.height <= this.#tip.height) return null
-      out.push(block)
-      hash = block.header.parentHash
-    }
-    return out.reverse()
+    return this.#tree.chainTo(this.#safety.highQc.batchHash)
   }
 
   /** Whether anything waits to be ordered or finalised (a leader proposes only then). */
   isActive (): boolean {
-    return this.#active()
-  }
-
-  /** The first unknown block between the high QC and the committed tip, if any. */
-  #missingLink (): Uint8Array | null {
-    if (this.#safety.highQc.round <= this.#tip.round) return null
-    let hash = this.#safety.highQc.batchHash
-    while (!equalBytes(hash, this.#tip.hash)) {
-      const block = this.#blocks.get(bytesToHex(hash))
-      if (block === undefined) return hash
-      if (block.header.height <= this.#tip.height) return null
-      hash = block.header.parentHash
-    }
-    return null
+    if (this.#pendingWork) return true
+    const chain = this.certifiedChain()
+    return chain === null || chain.some((b) => b.header.txCount > 0)
   }
 
   block (hash: Uint8Array): CoreBlock | undefined {
-    return this.#blocks.get(bytesToHex(hash))
+    return this.#tree.block(hash)
+  }
+
+  /** Whether `hash` is the committed tip or an uncommitted block here. */
+  knowsBlock (hash: Uint8Array): boolean {
+    return this.#tree.knows(hash)
+  }
+
+  /** The proposal rules that hold before anything is fetched or stored for it (pure; the driver asks on receipt). */
+  screenProposal (from: number, proposal: Proposal): Screened {
+    return this.#proposals.screen(from, proposal)
   }
 
   step (event: CoreEvent): CoreAction[] {
     this.#actions = []
     switch (event.type) {
-      case 'start': this.#enterRound(this.#round, 'start'); break
+      case 'start': this.#enterRound(this.round, 'start'); break
       case 'proposal': this.#onProposal(event.from, event.proposal); break
       case 'vote': this.#onVote(event.from, event.vote); break
       case 'timeout': this.#onTimeout(event.from, event.timeout); break
-      case 'certificate': this.#onCertificate(event.from, event.certificate); break
+      case 'certificate': this.#processQc(event.certificate, event.from); break
       case 'timer': this.#onTimer(event.round); break
       case 'work': this.#onWork(event.pending); break
       case 'proposalBuilt': this.#onProposalBuilt(event.round, event.header); break
@@ -196,17 +163,15 @@ export class ConsensusCore {
     this.#actions.push(action)
   }
 
-  #reject (kind: string, from: number, reason: string): void {
-    this.#emit({ type: 'reject', kind, from, reason })
+  #reject (kind: ConsensusMessageKind, from: number, code: ConsensusRejectCode, detail?: string): void {
+    this.#emit(detail === undefined ? { type: 'reject', kind, from, code } : { type: 'reject', kind, from, code, detail })
+  }
+
+  #persist (): void {
+    this.#emit({ type: 'persist', safety: this.#safety.state })
   }
 
   // ---- activity: the chain idles when nothing waits to be ordered or finalised ----
-
-  #active (): boolean {
-    if (this.#pendingWork) return true
-    const chain = this.certifiedChain()
-    return chain === null || chain.some((b) => b.header.txCount > 0)
-  }
 
   #onWork (pending: boolean): void {
     this.#pendingWork = pending
@@ -215,20 +180,13 @@ export class ConsensusCore {
 
   /** Arms the round timer and, as leader, asks for a proposal, if there is anything to do. */
   #armRound (): void {
-    if (!this.#active()) return
-    if (this.#timerRound !== this.#round) {
-      this.#timerRound = this.#round
-      this.#emit({ type: 'setTimer', round: this.#round, delayMs: this.#timeoutFor() })
-    }
+    if (!this.isActive()) return
+    const delayMs = this.#pacemaker.armTimer()
+    if (delayMs !== null) this.#emit({ type: 'setTimer', round: this.round, delayMs })
     this.#maybePropose()
   }
 
-  #timeoutFor (): number {
-    return Math.min(this.config.maxTimeoutMs, this.config.baseTimeoutMs * 2 ** Math.min(this.#consecutiveTimeouts, 16))
-  }
-
   #enterRound (round: number, via: 'qc' | 'tc' | 'start'): void {
-    this.#round = round
     this.#emit({ type: 'enterRound', round, leader: this.leaderOf(round), via })
     this.#prune()
     this.#armRound()
@@ -237,13 +195,13 @@ export class ConsensusCore {
   // ---- leader ----
 
   #maybePropose (): void {
-    const round = this.#round
+    const round = this.round
     if (this.leaderOf(round) !== this.config.self) return
-    if (this.#requestedRound >= round || this.#safety.lastProposedRound >= round) return
-    if (!this.#active()) return
+    if (this.#requestedRound >= round || !this.#safety.mayPropose(round)) return
+    if (!this.isActive()) return
     const parent = this.#parentForProposal()
     if (parent === null) return
-    const tc = this.#lastRoundTc !== null && this.#lastRoundTc.round === round - 1 ? this.#lastRoundTc : null
+    const tc = this.#pacemaker.tcFor(round)
     if (tc === null && this.#safety.highQc.round !== round - 1) return // cannot justify a proposal in this round
     this.#requestedRound = round
     this.#emit({ type: 'buildProposal', round, parent, justify: this.#safety.highQc, tc })
@@ -251,18 +209,14 @@ export class ConsensusCore {
 
   #parentForProposal (): CommittedTip | null {
     const qc = this.#safety.highQc
-    if (isGenesisQc(qc)) return { hash: ZERO_HASH, height: -1, round: 0, timestamp: 0 }
-    if (equalBytes(qc.batchHash, this.#tip.hash)) return this.#tip
-    const block = this.#blocks.get(bytesToHex(qc.batchHash))
-    if (block === undefined) {
-      this.#emit({ type: 'fetch', hash: qc.batchHash, from: this.leaderOf(qc.round) })
-      return null
-    }
-    return { hash: block.hash, height: block.header.height, round: block.header.round, timestamp: block.header.timestamp }
+    if (isGenesisQc(qc)) return GENESIS_TIP
+    const parent = this.#tree.parentInfo(qc.batchHash)
+    if (parent === null) this.#emit({ type: 'fetch', hash: qc.batchHash, from: this.leaderOf(qc.round) })
+    return parent
   }
 
   #onProposalBuilt (round: number, header: BatchHeader): void {
-    if (round !== this.#round || this.leaderOf(round) !== this.config.self || this.#safety.lastProposedRound >= round) return
+    if (round !== this.round || this.leaderOf(round) !== this.config.self || !this.#safety.mayPropose(round)) return
     if (!equalBytes(header.parentHash, this.#safety.highQc.batchHash)) {
       // A higher QC arrived while the payload was being built: build again on its block.
       this.#requestedRound = 0
@@ -270,66 +224,43 @@ export class ConsensusCore {
       return
     }
     const hash = this.crypto.batchHash(header)
-    const tc = this.#lastRoundTc !== null && this.#lastRoundTc.round === round - 1 ? [this.#lastRoundTc] : []
+    const tc = this.#pacemaker.tcFor(round)
     const proposal: Proposal = {
       version: 1,
       header,
       justify: this.#safety.highQc,
-      tc,
+      tc: tc === null ? [] : [tc],
       signature: this.crypto.sign(proposalMessage(this.config.chainId, hash))
     }
-    this.#safety = { ...this.#safety, lastProposedRound: round }
-    this.#emit({ type: 'persist', safety: this.#safety })
+    this.#safety.recordProposal(round)
+    this.#persist()
     this.#emit({ type: 'broadcast', message: { kind: 'proposal', proposal } })
     this.#onProposal(this.config.self, proposal)
   }
 
   // ---- certificates ----
 
-  #qcKnownValid (qc: Certificate, from: number): boolean {
-    if (isGenesisQc(qc)) return true
-    const key = `${bytesToHex(qc.batchHash)}/${qc.round}/${qc.height}`
-    // The key names the vote body only: a copy with other signatures (forged, say) must be checked itself.
-    const known = this.#verified.get(key)
-    if (known !== undefined && sameSignatures(known, qc)) return true
-    const check = verifyCertificate({ chainId: this.config.chainId, committeeKeys: this.config.committeeKeys }, qc, this.crypto.verify)
-    if (!check.ok) {
-      this.#reject('certificate', from, check.reason)
-      return false
-    }
-    this.#verified.set(key, qc)
-    return true
-  }
-
   /** A valid QC: raise the high QC, apply the commit rule, enter the next round. */
   #processQc (qc: Certificate, from: number): boolean {
-    if (!this.#qcKnownValid(qc, from)) return false
-    if (qc.round > this.#safety.highQc.round) this.#safety = { ...this.#safety, highQc: qc }
-    this.#tryCommit(qc, from)
-    if (qc.round + 1 > this.#round) {
-      this.#lastRoundTc = null
-      this.#consecutiveTimeouts = 0
-      this.#enterRound(qc.round + 1, 'qc')
+    const invalid = this.#certificates.check(qc)
+    if (invalid !== null) {
+      this.#reject('certificate', from, C.BAD_CERTIFICATE, invalid)
+      return false
     }
+    this.#safety.observeQc(qc)
+    this.#tryCommit(qc, from)
+    if (this.#pacemaker.advanceByQc(qc.round)) this.#enterRound(this.round, 'qc')
     return true
   }
 
   #processTc (tc: TimeoutCertificate, from: number): boolean {
-    const check = verifyTimeoutCertificate({ chainId: this.config.chainId, committeeKeys: this.config.committeeKeys }, tc, this.crypto.verify)
+    const check = verifyTimeoutCertificate(this.#certificates.committee, tc, this.crypto.verify)
     if (!check.ok) {
-      this.#reject('timeout-certificate', from, check.reason)
+      this.#reject('timeout-certificate', from, C.BAD_CERTIFICATE, check.reason)
       return false
     }
-    if (tc.round + 1 > this.#round) {
-      this.#lastRoundTc = tc
-      this.#consecutiveTimeouts++
-      this.#enterRound(tc.round + 1, 'tc')
-    }
+    if (this.#pacemaker.advanceByTc(tc)) this.#enterRound(this.round, 'tc')
     return true
-  }
-
-  #onCertificate (from: number, qc: Certificate): void {
-    this.#processQc(qc, from)
   }
 
   /**
@@ -338,31 +269,24 @@ export class ConsensusCore {
    */
   #tryCommit (qc: Certificate, from: number): void {
     if (isGenesisQc(qc)) return
-    const certified = this.#blocks.get(bytesToHex(qc.batchHash))
+    const certified = this.#tree.block(qc.batchHash)
     if (certified === undefined) {
-      if (qc.height > this.#tip.height) this.#emit({ type: 'fetch', hash: qc.batchHash, from })
+      if (qc.height > this.tip.height) this.#emit({ type: 'fetch', hash: qc.batchHash, from })
       return
     }
-    const parent = this.#blocks.get(bytesToHex(certified.header.parentHash))
-    if (parent === undefined || parent.header.round + 1 !== certified.header.round || parent.header.height <= this.#tip.height) return
-    const chain: CoreBlock[] = []
-    let cursor: CoreBlock | undefined = parent
-    while (cursor !== undefined && !equalBytes(cursor.hash, this.#tip.hash)) {
-      chain.push(cursor)
-      if (equalBytes(cursor.header.parentHash, this.#tip.hash)) break
-      cursor = this.#blocks.get(bytesToHex(cursor.header.parentHash))
-    }
-    const oldest = chain[chain.length - 1]
-    if (oldest === undefined || !equalBytes(oldest.header.parentHash, this.#tip.hash)) {
+    const parent = this.#tree.block(certified.header.parentHash)
+    if (parent === undefined || parent.header.round + 1 !== certified.header.round || parent.header.height <= this.tip.height) return
+    const ancestry = this.#tree.ancestryOf(parent)
+    if ('missing' in ancestry) {
       // An ancestor is missing: fetch it; the commit is retried when blocks arrive.
-      this.#emit({ type: 'fetch', hash: (oldest ?? parent).header.parentHash, from })
+      this.#emit({ type: 'fetch', hash: ancestry.missing, from })
       return
     }
-    chain.reverse()
+    const { chain } = ancestry
     const descendants = [...chain.map((b) => b.header), certified.header]
     const committed = chain.map((block, i) => ({ block, proof: makeCommitProof(descendants.slice(i + 1), qc) }))
     this.#emit({ type: 'commit', blocks: committed })
-    this.#tip = { hash: parent.hash, height: parent.header.height, round: parent.header.round, timestamp: parent.header.timestamp }
+    this.#tree.advanceTip(tipOf(parent))
     this.#prune()
   }
 
@@ -371,119 +295,67 @@ export class ConsensusCore {
   #onProposal (from: number, proposal: Proposal): void {
     const { header, justify } = proposal
     const round = header.round
-    const leader = this.leaderOf(round)
-    // [REJECT] the sender is the leader of the proposal's round, and so is the header's proposer
-    if (from !== leader || header.proposer !== leader) return this.#reject('proposal', from, 'not from the leader of its round')
-    if (header.chainId !== this.config.chainId) return this.#reject('proposal', from, 'wrong chain id')
-    const hash = this.crypto.batchHash(header)
-    // [REJECT] signed by the leader
-    if (!this.crypto.verify(this.config.committeeKeys[leader]!, proposalMessage(this.config.chainId, hash), proposal.signature)) {
-      return this.#reject('proposal', from, 'bad proposal signature')
-    }
-    // [REJECT] extends the block its QC certifies, one height above it, in a later round
-    const expectedHeight = isGenesisQc(justify) ? 0 : justify.height + 1
-    if (!equalBytes(header.parentHash, justify.batchHash) || header.height !== expectedHeight || round <= justify.round) {
-      return this.#reject('proposal', from, 'header does not extend its QC')
-    }
+    const screened = this.#proposals.screen(from, proposal)
+    if (!screened.ok) return this.#reject('proposal', from, screened.code)
+    const unjustified = checkProposalJustification(proposal)
+    if (unjustified !== null) return this.#reject('proposal', from, unjustified)
     if (!this.#processQc(justify, from)) return
     const tc = proposal.tc[0] ?? null
-    if (tc !== null) {
-      if (tc.round !== round - 1) return this.#reject('proposal', from, 'TC is not for the previous round')
-      if (!this.#processTc(tc, from)) return
-    }
-    const block: CoreBlock = { hash, header, justify }
+    if (tc !== null && !this.#processTc(tc, from)) return
+    const block: CoreBlock = { hash: screened.hash, header, justify }
     if (!this.#insertBlock(block)) {
-      this.#bufferProposal(from, proposal)
+      this.#tree.waitForParent({ from, proposal })
       this.#emit({ type: 'fetch', hash: header.parentHash, from })
       return
     }
-    if (round !== this.#round) return // stale: this round is over for us
-    const parent = this.#parentInfo(header.parentHash)
-    // [REJECT] extends the committed chain: a parent below the committed tip is pruned (or conflicts with it)
-    if (parent === null) return this.#reject('proposal', from, 'extends a block below the committed tip')
-    if (header.timestamp < parent.timestamp) return this.#reject('proposal', from, 'timestamp before its parent')
-    if (!this.#safeToVote(round, justify.round, tc)) return
-    this.#safety = {
-      ...this.#safety,
-      highestVoteRound: round,
-      highestQcRound: Math.max(this.#safety.highestQcRound, justify.round)
-    }
-    const body = { height: header.height, round, batchHash: hash }
+    if (round !== this.round) return // stale: this round is over for us
+    const badParent = checkProposalParent(header, this.#tree.parentInfo(header.parentHash))
+    if (badParent !== null) return this.#reject('proposal', from, badParent)
+    if (!this.#safety.voteFor(round, justify.round, tc)) return
+    const body = { height: header.height, round, batchHash: screened.hash }
     const vote: Vote = { version: 1, ...body, voter: this.config.self, signature: this.crypto.sign(voteMessage(this.config.chainId, body)) }
-    this.#emit({ type: 'persist', safety: this.#safety })
+    this.#persist()
     const next = this.leaderOf(round + 1)
     if (next === this.config.self) this.#onVote(this.config.self, vote)
     else this.#emit({ type: 'send', to: next, message: { kind: 'vote', vote } })
   }
 
-  /** DiemBFT v4 safe_to_vote. */
-  #safeToVote (round: number, qcRound: number, tc: TimeoutCertificate | null): boolean {
-    if (round <= Math.max(this.#safety.highestVoteRound, qcRound)) return false
-    if (round === qcRound + 1) return true
-    return tc !== null && round === tc.round + 1 && qcRound >= maxHighQcRound(tc)
-  }
-
-  #parentInfo (parentHash: Uint8Array): CommittedTip | null {
-    if (equalBytes(parentHash, this.#tip.hash)) return this.#tip
-    const b = this.#blocks.get(bytesToHex(parentHash))
-    return b === undefined ? null : { hash: b.hash, height: b.header.height, round: b.header.round, timestamp: b.header.timestamp }
-  }
-
-  /** Adds a block whose parent is known; false if the parent is missing. */
+  /** Adds a block whose parent is known (releasing the proposals that waited for it); false if the parent is missing. */
   #insertBlock (block: CoreBlock): boolean {
-    const key = bytesToHex(block.hash)
-    if (this.#blocks.has(key)) return true
-    if (block.header.height <= this.#tip.height) return true // already final (or conflicting with final: never used)
-    if (this.#parentInfo(block.header.parentHash) === null) return false
-    this.#blocks.set(key, block)
-    const waiting = this.#buffered.get(key)
-    if (waiting !== undefined) {
-      this.#buffered.delete(key)
-      for (const p of waiting) this.#onProposal(p.from, p.proposal)
-    }
+    const result = this.#tree.insert(block)
+    if (!result.placed) return false
+    for (const waiting of result.released) this.#release(waiting)
     return true
   }
 
-  #bufferProposal (from: number, proposal: Proposal): void {
-    const key = bytesToHex(proposal.header.parentHash)
-    const list = this.#buffered.get(key) ?? []
-    if (list.length >= 4) return
-    if (this.#buffered.size >= MAX_BUFFERED_PROPOSALS && !this.#buffered.has(key)) return
-    list.push({ from, proposal })
-    this.#buffered.set(key, list)
+  #release (waiting: WaitingProposal): void {
+    this.#emit({ type: 'release', from: waiting.from, proposal: waiting.proposal })
   }
 
   #onVote (from: number, vote: Vote): void {
     const round = vote.round
-    // [IGNORE] votes go to the leader of the next round, and only recent rounds matter
-    if (this.leaderOf(round + 1) !== this.config.self) return this.#reject('vote', from, 'not the next leader for this round')
-    if (round + 1 < this.#round || this.#formedQc.has(round)) return
-    if (vote.voter !== from || from >= this.n) return this.#reject('vote', from, 'voter is not the sender')
-    const hashHex = `${bytesToHex(vote.batchHash)}/${vote.height}`
-    const voters = this.#voters.get(round) ?? new Map<number, string>()
-    const earlier = voters.get(from)
-    if (earlier !== undefined) {
-      if (earlier !== hashHex) this.#reject('vote', from, 'double vote in one round')
-      return
-    }
+    // [REJECT] votes go to the leader of the next round
+    if (this.leaderOf(round + 1) !== this.config.self) return this.#reject('vote', from, C.NOT_NEXT_LEADER)
+    // [IGNORE] rounds that are over, or whose QC is formed already, need no more votes
+    if (round + 1 < this.round || this.#votes.hasQc(round)) return
+    // [REJECT] the voter is the member that sent it
+    if (vote.voter !== from || from >= this.n) return this.#reject('vote', from, C.WRONG_SENDER)
+    // [IGNORE] no more than FUTURE_ROUND_WINDOW rounds ahead of ours
+    if (this.#pacemaker.isTooFarAhead(round)) return this.#reject('vote', from, C.FUTURE_ROUND)
+    const verdict = this.#votes.classify(vote)
+    // [REJECT] one vote per voter and round
+    if (verdict === 'equivocation') return this.#reject('vote', from, C.EQUIVOCATION)
+    if (verdict === 'repeat') return
     // [REJECT] signed by the voter
     if (!this.crypto.verify(this.config.committeeKeys[from]!, voteMessage(this.config.chainId, vote), vote.signature)) {
-      return this.#reject('vote', from, 'bad vote signature')
+      return this.#reject('vote', from, C.BAD_SIGNATURE)
     }
-    voters.set(from, hashHex)
-    this.#voters.set(round, voters)
-    const byHash = this.#votes.get(round) ?? new Map<string, Map<number, Uint8Array>>()
-    const sigs = byHash.get(hashHex) ?? new Map<number, Uint8Array>()
-    sigs.set(from, vote.signature)
-    byHash.set(hashHex, sigs)
-    this.#votes.set(round, byHash)
-    if (sigs.size < this.quorum) return
-    this.#formedQc.add(round)
-    const qc = assembleCertificate(this.n, { height: vote.height, round, batchHash: vote.batchHash }, sigs)
-    this.#verified.set(`${bytesToHex(vote.batchHash)}/${round}/${vote.height}`, qc)
+    const qc = this.#votes.addVote(vote)
+    if (qc === null) return
+    this.#certificates.remember(qc)
     this.#processQc(qc, this.config.self)
     // If no proposal follows (nothing to order), tell everyone so they commit too.
-    if (this.#requestedRound < this.#round || this.leaderOf(this.#round) !== this.config.self) {
+    if (this.#requestedRound < this.round || this.leaderOf(this.round) !== this.config.self) {
       this.#emit({ type: 'broadcast', message: { kind: 'certificate', certificate: qc } })
     }
   }
@@ -491,44 +363,37 @@ export class ConsensusCore {
   // ---- pacemaker: timeouts ----
 
   #onTimer (round: number): void {
-    if (round !== this.#round) return
-    if (!this.#active()) {
-      this.#timerRound = 0 // re-armed when work arrives
+    if (round !== this.round) return
+    if (!this.isActive()) {
+      this.#pacemaker.disarmTimer()
       return
     }
     // A fetch (or its answer) may have been lost: ask again for the first missing link.
-    const missing = this.#missingLink()
+    const missing = this.#safety.highQc.round <= this.tip.round ? null : this.#tree.missingLink(this.#safety.highQc.batchHash)
     if (missing !== null) this.#emit({ type: 'fetch', hash: missing, from: this.leaderOf(this.#safety.highQc.round) })
     this.#localTimeout()
     this.#timeOutForLaggards()
     // Keep re-sending the timeout with growing delays until the round ends. Our own
     // timeout may just have completed a TC: then the new round's timer is already set,
     // and a driver keeps one timer, so re-arming the old round here would replace it.
-    if (this.#round === round) this.#emit({ type: 'setTimer', round, delayMs: this.#timeoutFor() })
+    if (this.round === round) this.#emit({ type: 'setTimer', round, delayMs: this.#pacemaker.timeoutDelay() })
   }
 
   #localTimeout (): void {
-    const round = this.#round
-    const qcRound = this.#safety.highQc.round
-    const tc = this.#lastRoundTc
-    // DiemBFT v4 safe_to_timeout, without `round > highestVoteRound - 1`: the round only
-    // falls behind the highest vote round after a restart (the TCs that carried us there
-    // are not persisted), and unless we may sign its timeout again the committee can be
-    // one timeout short for good. Safe: the timeout still reports a QC at least as high as
-    // any we voted on, and highestVoteRound never decreases, so no later vote is affected.
-    const consecutive = round === qcRound + 1 || (tc !== null && round === tc.round + 1)
-    if (qcRound < this.#safety.highestQcRound || round <= qcRound || !consecutive) return
-    this.#safety = { ...this.#safety, highestVoteRound: Math.max(this.#safety.highestVoteRound, round) }
-    const signature = this.crypto.sign(timeoutMessage(this.config.chainId, round, qcRound))
-    const timeout: Timeout = { version: 1, round, highQc: this.#safety.highQc, voter: this.config.self, signature }
-    this.#emit({ type: 'persist', safety: this.#safety })
+    const round = this.round
+    const tc = this.#pacemaker.lastRoundTc
+    if (!this.#safety.timeoutFor(round, tc)) return
+    const qc = this.#safety.highQc
+    const signature = this.crypto.sign(timeoutMessage(this.config.chainId, round, qc.round))
+    const timeout: Timeout = { version: 1, round, highQc: qc, voter: this.config.self, signature }
+    this.#persist()
     this.#emit({ type: 'broadcast', message: { kind: 'timeout', timeout } })
     if (tc !== null && tc.round === round - 1) {
-      this.#emit({ type: 'broadcast', message: { kind: 'certificate', certificate: this.#safety.highQc } })
+      this.#emit({ type: 'broadcast', message: { kind: 'certificate', certificate: qc } })
       // A TC travels only inside the next leader's proposal: members that missed it (or
       // restarted) would stay in an older round for good. Relay the signed timeouts that
       // formed it, so they can assemble the TC themselves and catch up.
-      for (const t of this.#timeouts.get(tc.round)?.values() ?? []) this.#emit({ type: 'broadcast', message: { kind: 'timeout', timeout: t.timeout } })
+      for (const t of this.#votes.timeoutsOf(tc.round)) this.#emit({ type: 'broadcast', message: { kind: 'timeout', timeout: t } })
     }
     this.#onTimeout(this.config.self, timeout)
   }
@@ -536,33 +401,32 @@ export class ConsensusCore {
   /** A timeout from its voter, or relayed by another member (the voter's signature is what counts). */
   #onTimeout (from: number, timeout: Timeout): void {
     const voter = timeout.voter
-    if (voter >= this.n || from >= this.n) return this.#reject('timeout', from, 'voter is not a member')
-    if (timeout.highQc.round >= timeout.round) return this.#reject('timeout', from, 'high QC not below the round')
+    // [REJECT] the voter and the sender are members
+    if (voter >= this.n || from >= this.n) return this.#reject('timeout', from, C.NOT_A_MEMBER)
+    // [REJECT] its high QC is from an earlier round than the timeout
+    if (timeout.highQc.round >= timeout.round) return this.#reject('timeout', from, C.TIMEOUT_QC_NOT_BELOW_ROUND)
     if (from !== this.config.self) {
       const message = timeoutMessage(this.config.chainId, timeout.round, timeout.highQc.round)
-      if (!this.crypto.verify(this.config.committeeKeys[voter]!, message, timeout.signature)) return this.#reject('timeout', from, 'bad timeout signature')
+      // [REJECT] signed by its voter
+      if (!this.crypto.verify(this.config.committeeKeys[voter]!, message, timeout.signature)) return this.#reject('timeout', from, C.BAD_SIGNATURE)
+      // its high QC may carry us forward, however far ahead the timeout's round is
       if (!this.#processQc(timeout.highQc, from)) return
     }
     const round = timeout.round
-    if (round < this.#round) {
+    if (round < this.round) {
       // The voter itself is still in an older round: send it what ended that round for us.
       if (voter === from && from !== this.config.self) this.#helpLaggard(from, round)
-      if (voter === from && this.#laggingRounds.size < MAX_LAGGING_ROUNDS) this.#laggingRounds.add(round)
+      if (voter === from) this.#pacemaker.noteLaggingRound(round)
       return
     }
-    const received = this.#timeouts.get(round) ?? new Map<number, { highQcRound: number, signature: Uint8Array, timeout: Timeout }>()
-    if (received.has(voter)) return
-    received.set(voter, { highQcRound: timeout.highQc.round, signature: timeout.signature, timeout })
-    this.#timeouts.set(round, received)
+    // [IGNORE] no more than FUTURE_ROUND_WINDOW rounds ahead of ours
+    if (this.#pacemaker.isTooFarAhead(round)) return this.#reject('timeout', from, C.FUTURE_ROUND)
+    const count = this.#votes.addTimeout(timeout)
+    if (count === null) return
     const f = this.n - this.quorum
     // Bracha-style amplification: f+1 timeouts mean at least one honest member gave up.
-    if (received.size === f + 1 && round === this.#round && !received.has(this.config.self)) this.#localTimeout()
-    if (received.size >= this.quorum && round >= this.#round) {
-      const tc = assembleTimeoutCertificate(this.n, round, received)
-      this.#lastRoundTc = tc
-      this.#consecutiveTimeouts++
-      this.#enterRound(round + 1, 'tc')
-    }
+    if (count === f + 1 && round === this.round && !this.#votes.hasTimeoutFrom(round, this.config.self)) this.#localTimeout()
+    if (count >= this.quorum && this.#pacemaker.advanceByTc(this.#votes.timeoutCertificate(round))) this.#enterRound(this.round, 'tc')
   }
 
   /**
@@ -576,15 +440,10 @@ export class ConsensusCore {
    */
   #timeOutForLaggards (): void {
     const qc = this.#safety.highQc
-    const rounds = [...this.#laggingRounds].filter((r) => r > qc.round && r < this.#round)
-    this.#laggingRounds.clear()
+    const rounds = this.#pacemaker.takeLaggingRounds(qc.round)
     if (rounds.length === 0) return
     // As for any timeout: never vote in these rounds, even after a restart that lands us in one.
-    const highest = Math.max(...rounds)
-    if (highest > this.#safety.highestVoteRound) {
-      this.#safety = { ...this.#safety, highestVoteRound: highest }
-      this.#emit({ type: 'persist', safety: this.#safety })
-    }
+    if (this.#safety.abstainThrough(Math.max(...rounds))) this.#persist()
     for (const round of rounds) {
       const signature = this.crypto.sign(timeoutMessage(this.config.chainId, round, qc.round))
       const timeout: Timeout = { version: 1, round, highQc: qc, voter: this.config.self, signature }
@@ -598,11 +457,12 @@ export class ConsensusCore {
    * would look like a laggard's and be answered in turn, back and forth).
    */
   #helpLaggard (to: number, round: number): void {
-    if (this.#safety.highQc.round >= round) this.#emit({ type: 'send', to, message: { kind: 'certificate', certificate: this.#safety.highQc } })
-    const tc = this.#lastRoundTc
+    const qc = this.#safety.highQc
+    if (qc.round >= round) this.#emit({ type: 'send', to, message: { kind: 'certificate', certificate: qc } })
+    const tc = this.#pacemaker.lastRoundTc
     if (tc === null || tc.round < round) return
-    for (const t of this.#timeouts.get(tc.round)?.values() ?? []) {
-      if (t.timeout.voter !== this.config.self) this.#emit({ type: 'send', to, message: { kind: 'timeout', timeout: t.timeout } })
+    for (const t of this.#votes.timeoutsOf(tc.round)) {
+      if (t.voter !== this.config.self) this.#emit({ type: 'send', to, message: { kind: 'timeout', timeout: t } })
     }
   }
 
@@ -621,22 +481,15 @@ export class ConsensusCore {
   }
 
   #onSynced (tip: CommittedTip): void {
-    if (tip.height <= this.#tip.height) return
-    this.#tip = tip
-    if (tip.round + 1 > this.#round) this.#enterRound(tip.round + 1, 'qc')
+    if (tip.height <= this.tip.height) return
+    this.#tree.advanceTip(tip)
+    if (this.#pacemaker.advancePastTip(tip.round)) this.#enterRound(this.round, 'qc')
     this.#prune()
     this.#armRound()
   }
 
   #prune (): void {
-    for (const [key, block] of this.#blocks) {
-      if (block.header.height < this.#tip.height) this.#blocks.delete(key)
-    }
-    const floor = this.#round - 2
-    for (const map of [this.#votes, this.#voters, this.#timeouts]) {
-      for (const r of map.keys()) if (r < floor) map.delete(r)
-    }
-    for (const r of this.#formedQc) if (r < floor) this.#formedQc.delete(r)
-    if (this.#verified.size > 10_000) this.#verified.clear()
+    this.#tree.prune()
+    this.#votes.prune(this.round - 2)
   }
 }

@@ -8,10 +8,17 @@ export {
   ConsensusCore, GENESIS_QC, ZERO_HASH, isGenesisQc,
   type CoreConfig, type CoreCrypto, type CoreEvent, type CoreAction, type CoreBlock, type SafetyState, type CommittedTip, type ConsensusMessage
 } from './consensus-core.js'
+export { ConsensusDriver } from './consensus-driver.js'
 export {
-  ConsensusDriver, defaultConsensusDriverOptions, encodeMessage, decodeMessage,
+  defaultConsensusDriverOptions,
   type ConsensusDriverOptions, type ConsensusDriverDeps, type ConsensusMetrics, type FinalBlockEvent
-} from './consensus-driver.js'
+} from './driver-options.js'
+export { encodeMessage, decodeMessage } from './envelope-codec.js'
+export { FUTURE_ROUND_WINDOW } from './pacemaker.js'
+export {
+  ConsensusRejectCode, consensusRejectPolicies, rejectPolicyOf,
+  type ConsensusVerdict, type ConsensusMessageKind, type RejectPolicy
+} from './reject-codes.js'
 export { defaultChunkPackerOptions, type ChunkPackerOptions } from './chunk-packer.js'
 export { SoleMemberTransport, Protocols, type ConsensusTransport, type ChunkVerdict } from './transport.js'
-export { computePayload, checkChunk, headerMismatch, type BlockPayload } from './block-payload.js'
+export { computePayload, checkChunk, type BlockPayload } from './block-payload.js'

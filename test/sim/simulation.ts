@@ -154,6 +154,7 @@ type SimEvent =
   | { kind: 'net', to: number, from: number, payload: NetPayload }
   | { kind: 'timer', to: number, round: number, incarnation: number, generation: number }
   | { kind: 'build', to: number, incarnation: number, action: Extract<CoreAction, { type: 'buildProposal' }> }
+  | { kind: 'release', to: number, incarnation: number, action: Extract<CoreAction, { type: 'release' }> }
   | { kind: 'submit', to: number | null }
   | { kind: 'crash', who: number, midStep: boolean }
   | { kind: 'hardCrash', who: number, incarnation: number }
@@ -452,6 +453,11 @@ export class Simulation {
         if (!node.alive || node.incarnation !== event.incarnation) return
         return this.#build(node, event.action)
       }
+      case 'release': {
+        const node = this.nodes[event.to]!
+        if (!node.alive || node.incarnation !== event.incarnation) return
+        return this.#step(node, { type: 'proposal', from: event.action.from, proposal: event.action.proposal })
+      }
       case 'submit': return this.#submit(event.to)
       case 'crash': {
         const node = this.nodes[event.who]!
@@ -645,16 +651,20 @@ export class Simulation {
         if (action.round > this.stats.maxRound) this.stats.maxRound = action.round
         this.trace.add(this.now, node.id, 'enter', action.round, `via ${action.via} leader r${action.leader}`)
         return
+      case 'release':
+        // As the node's driver does: the proposal goes through the payload checks again, then in.
+        this.#queue.push(this.now, { kind: 'release', to: node.id, incarnation: node.incarnation, action })
+        return
       case 'reject': {
         // Messages of honest senders are well-formed: refusing one is a bug (certificates
         // excepted: a fetched block's certificate is attributed to its proposer, not to
         // whoever served it).
         if (node.honest && this.nodes[action.from]?.honest === true && action.kind !== 'certificate') {
-          throw new SimFailure('honest-rejected', `r${node.id} refused a ${action.kind} of honest r${action.from}: ${action.reason}`)
+          throw new SimFailure('honest-rejected', `r${node.id} refused a ${action.kind} of honest r${action.from}: ${action.code} ${action.detail ?? ''}`)
         }
-        const key = `${node.honest ? 'honest' : 'byz'}<-${this.nodes[action.from]?.honest === true ? 'honest' : 'byz'} ${action.kind}: ${action.reason.replace(/\d+/g, '#')}`
+        const key = `${node.honest ? 'honest' : 'byz'}<-${this.nodes[action.from]?.honest === true ? 'honest' : 'byz'} ${action.kind}: ${action.code}`
         this.stats.rejects[key] = (this.stats.rejects[key] ?? 0) + 1
-        this.trace.add(this.now, node.id, 'reject', core.round, `${action.kind} from r${action.from}: ${action.reason}`)
+        this.trace.add(this.now, node.id, 'reject', core.round, `${action.kind} from r${action.from}: ${action.code} ${action.detail ?? ''}`)
       }
     }
   }
@@ -728,7 +738,8 @@ export class Simulation {
         switch (m.kind) {
           case 'proposal':
             this.#learnTxs(node, m.proposal.header.chunkDigests.map(bytesToHex))
-            this.#storeBlock(node, { hash: batchHash(m.proposal.header), header: m.proposal.header, justify: m.proposal.justify })
+            // As the node's driver does: only a proposal whose signature verified is stored.
+            if (node.core?.screenProposal(from, m.proposal).ok === true) this.#storeBlock(node, { hash: batchHash(m.proposal.header), header: m.proposal.header, justify: m.proposal.justify })
             return this.#step(node, { type: 'proposal', from, proposal: m.proposal })
           case 'vote': return this.#step(node, { type: 'vote', from, vote: m.vote })
           case 'timeout': return this.#step(node, { type: 'timeout', from, timeout: m.timeout })

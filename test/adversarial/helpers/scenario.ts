@@ -104,7 +104,7 @@ export async function runScenario (t: { teardown (fn: () => unknown): void }, op
   await attack('signed proposal from a non-leader', b, 'CONSENSUS_NOT_LEADER', CONSENSUS, msgs.proposal(roundWhere((r) => r % N !== BYZANTINE)))
   // A later round than the unknown-batch vote's: a second vote of ours in that round would be an equivocation.
   await attack('vote with a bad signature', c, 'CONSENSUS_BAD_SIGNATURE', CONSENSUS, msgs.vote(0, unknownRound + N, { badSignature: true }))
-  await attack('timeout whose high QC is not below its round', c, 'CONSENSUS_INVALID', CONSENSUS, msgs.timeout(0))
+  await attack('timeout whose high QC is not below its round', c, 'CONSENSUS_TIMEOUT_QC_NOT_BELOW_ROUND', CONSENSUS, msgs.timeout(0))
   const scoresAfterAttacks = await Promise.all(honest.map(async (m) => await metricOf(m, 'seq_p2p_peer_score', { peer: String(BYZANTINE) })))
   opts.log(`member 3's score on nodes 0-2 after the targeted inputs: ${scoresAfterAttacks.map((s) => s.toFixed(1)).join(' / ')}`)
 

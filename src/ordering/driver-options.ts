@@ -1,0 +1,82 @@
+/** Options, dependencies and events of the consensus driver and the parts it runs. */
+import type { Logger } from 'pino'
+import { MAX_MESSAGE_BYTES, type BatchHeader, type CommitProof } from '../codec/index.js'
+import type { Ed25519Signer } from '../crypto/index.js'
+import type { Mempool, MempoolEntry } from '../mempool/index.js'
+import type { ChainStore } from '../store/index.js'
+import type { BlockPayload } from './block-payload.js'
+import { defaultChunkPackerOptions, type ChunkPackerOptions } from './chunk-packer.js'
+import type { ConsensusRejectCode } from './reject-codes.js'
+import type { ConsensusTransport } from './transport.js'
+
+export interface ConsensusDriverOptions {
+  /** first round timeout on an active chain; doubles per consecutive timeout */
+  baseTimeoutMs: number
+  maxTimeoutMs: number
+  /** request/response deadline (chunks, blocks, sync) */
+  requestTimeoutMs: number
+  /** how far ahead of our clock a proposal's timestamp may be */
+  maxClockDriftMs: number
+  /** how often to ask a peer whether we are behind */
+  syncIntervalMs: number
+  /** batches per catch-up request */
+  syncBatchSize: number
+  /** bytes per catch-up response at the most */
+  syncPageBytes: number
+  packer: ChunkPackerOptions
+}
+
+export const defaultConsensusDriverOptions: ConsensusDriverOptions = {
+  baseTimeoutMs: 1000, // ~100x a loopback round trip, still a quick recovery from a dead leader
+  maxTimeoutMs: 10_000, // a partitioned committee retries at least every 10 s
+  requestTimeoutMs: 2000,
+  maxClockDriftMs: 5000, // clocks of one machine or an NTP-synced LAN agree far better
+  syncIntervalMs: 1000,
+  syncBatchSize: 256,
+  syncPageBytes: MAX_MESSAGE_BYTES, // the requester decodes no more than this (codec/msgpack.ts)
+  packer: defaultChunkPackerOptions
+}
+
+interface CounterLike { inc (labels: Record<string, string>): void }
+interface GaugeLike { set (value: number): void }
+interface HistogramLike { observe (value: number): void }
+export interface ConsensusMetrics {
+  round: GaugeLike
+  roundDuration: HistogramLike
+  roundsEntered: CounterLike
+  votesSent: CounterLike
+  proposals: CounterLike
+  /** labels: kind (of message), code (ConsensusRejectCode) */
+  rejected: CounterLike
+  chunkFetches: CounterLike
+  chunksReceived: CounterLike
+  syncedBatches: CounterLike
+}
+
+export interface FinalBlockEvent {
+  height: number
+  hash: Uint8Array
+  header: BatchHeader
+  payload: BlockPayload
+  proof: CommitProof
+  /** own mempool entries that became final with this batch */
+  finalEntries: MempoolEntry[]
+}
+
+export interface ConsensusDriverDeps {
+  chainId: string
+  committeeKeys: Uint8Array[]
+  rollupIds: number[]
+  limits: { maxBatchTxs: number, maxBatchBytes: number, maxActionsPerTx: number, maxPayloadBytes: number, maxTxBytes: number }
+  self: number
+  signer: Ed25519Signer
+  store: ChainStore
+  mempool: Mempool
+  transport: ConsensusTransport
+  logger: Logger
+  metrics: ConsensusMetrics | null
+  onFinal: (event: FinalBlockEvent) => void
+  /** a message of member `from` was refused under `code`: lets the network score the sender */
+  onReject?: (from: number, code: ConsensusRejectCode) => void
+  now?: () => number
+}

@@ -1,0 +1,107 @@
+/**
+ * Rounds, round timers and leader choice (Jolteon's pacemaker). A round ends with a QC
+ * of it (the next round follows at once) or with a TC when a quorum timed out; timeouts
+ * back off exponentially while rounds keep timing out, and reset with the first QC.
+ */
+import type { TimeoutCertificate } from '../codec/index.js'
+
+/**
+ * How far ahead of our round a vote or timeout may be and still be kept: honest members
+ * are at most a few rounds apart (a TC or QC carries the laggard forward), while without
+ * a bound a member could make us hold messages for any number of future rounds. 32
+ * rounds are minutes of consecutive timeouts at the base timeout's back-off.
+ */
+export const FUTURE_ROUND_WINDOW = 32
+
+export interface PacemakerOptions {
+  /** first round timeout; doubles with each consecutive timed-out round */
+  baseTimeoutMs: number
+  maxTimeoutMs: number
+}
+
+/** Rounds below ours that members told us (by their timeouts) they are stuck in, at the most. */
+const MAX_LAGGING_ROUNDS = 16
+
+export class Pacemaker {
+  #round: number
+  #lastRoundTc: TimeoutCertificate | null = null
+  #consecutiveTimeouts = 0
+  #timerRound = 0
+  readonly #laggingRounds = new Set<number>()
+
+  constructor (readonly n: number, readonly options: PacemakerOptions, startRound: number) {
+    this.#round = Math.max(startRound, 1)
+  }
+
+  get round (): number { return this.#round }
+  get lastRoundTc (): TimeoutCertificate | null { return this.#lastRoundTc }
+
+  /** Round-robin: every member leads in turn. */
+  leaderOf (round: number): number {
+    return round % this.n
+  }
+
+  /** The TC a proposal of `round` carries: the one that ended the round before, if that is how we got here. */
+  tcFor (round: number): TimeoutCertificate | null {
+    const tc = this.#lastRoundTc
+    return tc !== null && tc.round === round - 1 ? tc : null
+  }
+
+  /** A QC of `qcRound` ends every round up to it; true if that moved us. */
+  advanceByQc (qcRound: number): boolean {
+    if (qcRound + 1 <= this.#round) return false
+    this.#lastRoundTc = null
+    this.#consecutiveTimeouts = 0
+    this.#round = qcRound + 1
+    return true
+  }
+
+  /** A TC ends its round; true if that moved us. */
+  advanceByTc (tc: TimeoutCertificate): boolean {
+    if (tc.round + 1 <= this.#round) return false
+    this.#lastRoundTc = tc
+    this.#consecutiveTimeouts++
+    this.#round = tc.round + 1
+    return true
+  }
+
+  /** Catch-up put the committed tip at `tipRound`; true if that moved us. */
+  advancePastTip (tipRound: number): boolean {
+    if (tipRound + 1 <= this.#round) return false
+    this.#round = tipRound + 1
+    return true
+  }
+
+  /** Whether `round` is beyond the rounds we keep messages for. */
+  isTooFarAhead (round: number): boolean {
+    return round > this.#round + FUTURE_ROUND_WINDOW
+  }
+
+  timeoutDelay (): number {
+    const { baseTimeoutMs, maxTimeoutMs } = this.options
+    return Math.min(maxTimeoutMs, baseTimeoutMs * 2 ** Math.min(this.#consecutiveTimeouts, 16))
+  }
+
+  /** The delay to arm the current round's timer with, or null when it is armed already. */
+  armTimer (): number | null {
+    if (this.#timerRound === this.#round) return null
+    this.#timerRound = this.#round
+    return this.timeoutDelay()
+  }
+
+  /** An idle chain needs no timer: armed again when work arrives. */
+  disarmTimer (): void {
+    this.#timerRound = 0
+  }
+
+  noteLaggingRound (round: number): void {
+    if (this.#laggingRounds.size < MAX_LAGGING_ROUNDS) this.#laggingRounds.add(round)
+  }
+
+  /** The noted rounds still between our high QC's and ours (and forgets them all). */
+  takeLaggingRounds (highQcRound: number): number[] {
+    const rounds = [...this.#laggingRounds].filter((r) => r > highQcRound && r < this.#round)
+    this.#laggingRounds.clear()
+    return rounds
+  }
+}
