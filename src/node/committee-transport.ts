@@ -19,6 +19,8 @@ function p2pMetrics (registry: Registry): P2PMetrics {
   return {
     messagesOut: counter('seq_p2p_messages_out_total', 'Messages written to members, by kind', ['kind']),
     messagesIn: counter('seq_p2p_messages_in_total', 'Messages received from members, by kind', ['kind']),
+    bytesOut: counter('seq_p2p_bytes_out_total', 'Frame bytes written to members (below noise and yamux), by kind', ['kind']),
+    bytesIn: counter('seq_p2p_bytes_in_total', 'Frame bytes received from members and admitted, by kind', ['kind']),
     refused: counter('seq_p2p_refused_total', 'Inbound traffic refused, by kind and reason', ['kind', 'reason']),
     dropped: counter('seq_p2p_dropped_total', 'Outbound messages not sent, by kind and reason', ['kind', 'reason']),
     chunkVerdicts: counter('seq_gossip_verdicts_total', 'Chunk validation verdicts (accept/ignore/reject), by topic and reason', ['topic', 'verdict', 'reason']),

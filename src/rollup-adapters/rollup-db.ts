@@ -66,6 +66,9 @@ export interface HeightWrite {
 
 type Op = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', key: Uint8Array }
 
+/** Synced (fsynced) writes of every rollup folder in this process; the node's /metrics reads it. */
+export const rollupSyncWrites = { count: 0 }
+
 export class RollupDb {
   #commitment: Commitment | null = null
   #closed = false
@@ -123,6 +126,7 @@ export class RollupDb {
     ops.push({ type: 'put', key: IDENTITY_KEY, value: this.identity })
     ops.push(this.#commitmentOp(commitment))
     await this.db.batch(ops, { sync: true })
+    rollupSyncWrites.count++
     this.#commitment = commitment
     return commitment
   }
@@ -149,6 +153,7 @@ export class RollupDb {
     }
     ops.push(this.#commitmentOp(write.commitment))
     await this.db.batch(ops, { sync: true })
+    rollupSyncWrites.count++
     this.#commitment = write.commitment
   }
 
