@@ -44,6 +44,8 @@ export interface RunSettings {
   runDir: string
   keep: boolean
   cpuProfMember?: number
+  /** members from another checkout (A/B runs), see CommitteeOptions.nodeTree */
+  nodeTree?: string
   signal: AbortSignal
 }
 
@@ -180,6 +182,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     rollupExec: s.rollupExec,
     nodeConfig: s.nodeConfig,
     cpuProfMember: s.cpuProfMember,
+    ...(s.nodeTree !== undefined ? { nodeTree: s.nodeTree } : {}),
     profileDir: join(s.runDir, 'profiles', spec.label),
     ...(s.actions > 16 ? { genesisLimits: { maxActionsPerTx: s.actions } } : {})
   })
