@@ -70,6 +70,7 @@ const program = new Command()
   .option('--keep', 'keep the temp data folders of nodes and etcd', false)
   .option('--rerender <dir>', 'only rebuild DIR/report.md and the plots from DIR/result.json')
   .option('--ab <git-ref>', 'A/B: run the same bench against the node of <git-ref> (A, a temp git worktree) and of this tree (B), back to back; DIR/ab.json and DIR/report.md give medians and ratios B/A')
+  .option('--ab-b <git-ref>', 'with --ab: B from a checkout of this ref too, instead of this tree as it is')
   .option('--repeat <n>', 'with --ab: pairs to run, alternating A B A B ...', int(1), 1)
   .addOption(new Option('--node-tree <dir>', 'run the members from this checkout (used by --ab)').hideHelp())
   .addHelpText('after', `
@@ -84,7 +85,7 @@ interface Opts {
   payloadKind: 'random' | 'valid', rollupExec: 'on' | 'off'
   sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, batch: number, verifier: 'node' | 'noble', pollSample: number
   subscribeMember: number, cpuProf?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
-  ab?: string, repeat: number, nodeTree?: string
+  ab?: string, abB?: string, repeat: number, nodeTree?: string
 }
 
 /** The command line without the given options (and their values), for the A/B child runs. */
@@ -111,7 +112,7 @@ async function main (): Promise<number> {
   if (o.ab !== undefined) {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')
     try {
-      return await runAb({ ref: o.ab, repeat: o.repeat, outDir: resolve(o.out ?? `bench/results/${stamp}-ab`), args: argsWithout(process.argv.slice(2), ['--ab', '--repeat', '--out']) })
+      return await runAb({ ref: o.ab, ...(o.abB !== undefined ? { refB: o.abB } : {}), repeat: o.repeat, outDir: resolve(o.out ?? `bench/results/${stamp}-ab`), args: argsWithout(process.argv.slice(2), ['--ab', '--ab-b', '--repeat', '--out']) })
     } finally {
       await runCleanups()
     }

@@ -5,7 +5,8 @@
  * comparable inside one A/B pair.
  *
  * A = the ref, checked out with `git worktree add --detach` into a temp folder whose
- * node_modules is a symlink to this tree's; B = this tree. Each run is a child bench process
+ * node_modules is a symlink to this tree's; B = this tree as it is (uncommitted changes
+ * included), or with `--ab-b <ref>` a second such checkout. Each run is a child bench process
  * of this tree (same load generator, same measurements, same txs for the same flags) with
  * `--node-tree` naming the checkout whose initHome and node it starts; the node runs
  * from an esbuild bundle of that checkout, built by its own devnet helper. Writes
@@ -24,6 +25,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface AbOptions {
   ref: string
+  /** B from a checkout of this ref too (default: this tree as it is, uncommitted changes included) */
+  refB?: string
   repeat: number
   outDir: string
   /** the bench flags of every run (without --ab, --repeat, --out) */
@@ -105,14 +108,16 @@ async function runChild (args: string[], logFile: string): Promise<number> {
 
 export async function runAb (o: AbOptions): Promise<number> {
   const commit = git(['rev-parse', '--verify', `${o.ref}^{commit}`])
-  const head = git(['rev-parse', 'HEAD'])
-  const dirty = git(['status', '--porcelain', '--untracked-files=no']).length > 0
+  const head = o.refB === undefined ? git(['rev-parse', 'HEAD']) : git(['rev-parse', '--verify', `${o.refB}^{commit}`])
+  const dirty = o.refB === undefined && git(['status', '--porcelain', '--untracked-files=no']).length > 0
   await mkdir(o.outDir, { recursive: true })
-  process.stderr.write(`bench --ab: A = ${o.ref} (${commit.slice(0, 10)}), B = this tree (${head.slice(0, 10)}${dirty ? ' + uncommitted changes' : ''}); ${o.repeat} pair(s), results in ${o.outDir}\n`)
+  const bName = o.refB === undefined ? `this tree (${head.slice(0, 10)}${dirty ? '+dirty' : ''})` : `${o.refB} (${head.slice(0, 10)})`
+  process.stderr.write(`bench --ab: A = ${o.ref} (${commit.slice(0, 10)}), B = ${bName}; ${o.repeat} pair(s), results in ${o.outDir}\n`)
   const tree = await checkout(commit)
+  const treeB = o.refB === undefined ? undefined : await checkout(head)
   const sides: Side[] = [
     { name: 'A', tree, label: `${o.ref} (${commit.slice(0, 10)})` },
-    { name: 'B', tree: undefined, label: `this tree (${head.slice(0, 10)}${dirty ? '+dirty' : ''})` }
+    { name: 'B', tree: treeB, label: bName }
   ]
   const runs: Array<{ side: 'A' | 'B', index: number, dir: string, exit: number, result: any, started: string }> = []
   for (let i = 1; i <= o.repeat; i++) {
@@ -137,7 +142,7 @@ export async function runAb (o: AbOptions): Promise<number> {
     summary[f.key] = { A: round(ma), B: round(mb), ratio_B_over_A: ma === null || mb === null || ma === 0 ? null : round(mb / ma, 3), A_values: a, B_values: b, better: f.lower ? 'lower' : 'higher' }
   }
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim()
-  const ab = { command, date: new Date().toISOString(), A: { ref: o.ref, commit }, B: { commit: head, dirty }, order: runs.map((r) => `${r.side}${r.index}`), runs: runs.map((r) => ({ run: `${r.side}${r.index}`, started: r.started, exit: r.exit, dir: r.dir })), medians: summary }
+  const ab = { command, date: new Date().toISOString(), A: { ref: o.ref, commit }, B: { ref: o.refB ?? 'this tree', commit: head, dirty }, order: runs.map((r) => `${r.side}${r.index}`), runs: runs.map((r) => ({ run: `${r.side}${r.index}`, started: r.started, exit: r.exit, dir: r.dir })), medians: summary }
   await writeFile(join(o.outDir, 'ab.json'), JSON.stringify(ab, null, 2) + '\n')
   await writeFile(join(o.outDir, 'report.md'), abMarkdown(ab, sides))
   process.stderr.write(`bench --ab: wrote ${o.outDir}/ab.json and report.md\n`)
