@@ -1,7 +1,7 @@
 /** Starts the libp2p committee transport for a node from its config, with prom-client counters. */
 import type { Logger } from 'pino'
 import { Counter, Gauge, type Registry } from 'prom-client'
-import { createCommitteeTransport, type CommitteeTransport, type NetworkIsolation, type P2PMetrics } from '../p2p/index.js'
+import { createCommitteeTransport, defaultCommitteeTraffic, frameLimitsFor, type CommitteeTransport, type NetworkIsolation, type P2PMetrics } from '../p2p/index.js'
 import { peerLabel } from '../p2p/index.js'
 import { classifyConsensusReject } from './consensus-rejects.js'
 import type { NodeConfig } from './config.js'
@@ -72,6 +72,8 @@ export async function startCommitteeTransport (opts: { config: NodeConfig, genes
     peers: config.p2p.peers,
     maxMessageBytes: config.p2p.maxMessageBytes,
     chunkTransport: config.p2p.chunkTransport,
+    // honest inbound traffic is bounded by rounds: per round a few consensus messages and about one chunk per rollup lane
+    peerGuard: frameLimitsFor({ ...defaultCommitteeTraffic, maxRoundsPerSecond: config.p2p.maxRoundsPerSecond ?? defaultCommitteeTraffic.maxRoundsPerSecond, chunksPerRound: Math.max(1, genesis.rollups.length) }),
     ...(opts.isolation != null ? { isolation: opts.isolation } : {}),
     metrics: p2pMetrics(opts.registry),
     logger: opts.logger.child({ module: 'p2p' })
