@@ -50,15 +50,22 @@ const FIGURES: Array<{ key: string, get: (r: any) => unknown, lower: boolean }> 
   { key: 'committee_cpu_us_per_round', get: (r) => r.runs?.[0]?.efficiency?.committee?.cpu_us_per_round, lower: true },
   { key: 'committee_cpu_us_per_final_tx', get: (r) => r.runs?.[0]?.efficiency?.committee?.cpu_us_per_final_tx, lower: true },
   { key: 'member0_fsyncs_per_round', get: (r) => firstMember(r)?.fsyncs_per_round, lower: true },
+  ...['safety', 'finalBatch', 'wal', 'rollup'].map((store) => ({ key: `member0_${store}_fsyncs_per_round`, get: (r: any) => storeFsyncs(r, store), lower: true })),
   { key: 'member0_sig_verifies_per_round', get: (r) => firstMember(r)?.sig_verifies_per_round, lower: true },
   { key: 'member0_messages_per_round', get: (r) => firstMember(r)?.messages_per_round, lower: true },
   { key: 'members_cpu_cores', get: (r) => sumCores(r.runs?.[0]?.cpu_cores), lower: true },
   { key: 'other_processes_cores', get: (r) => r.runs?.[0]?.machine?.other_cores, lower: true }
 ]
 
-function firstMember (r: any): Record<string, number | null> | undefined {
-  const members = r.runs?.[0]?.efficiency?.members as Record<string, Record<string, number | null>> | undefined
+function firstMember (r: any): Record<string, any> | undefined {
+  const members = r.runs?.[0]?.efficiency?.members as Record<string, Record<string, any>> | undefined
   return members === undefined ? undefined : Object.values(members)[0]
+}
+
+/** fsyncs per round of one store on the first member; null when the node does not count them */
+function storeFsyncs (r: any, store: string): number | null {
+  const byStore = firstMember(r)?.fsyncs_per_round_by_store as Record<string, number> | null | undefined
+  return byStore == null ? null : (byStore[store] ?? 0)
 }
 
 function sumCores (o: Record<string, number | null> | undefined): number | null {
