@@ -10,6 +10,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { cpus, platform, release } from 'node:os'
 import { resolve } from 'node:path'
+import { runAb } from './lib/ab.js'
 import { installSignalHandlers, runCleanups, wasInterrupted } from './lib/cleanup.js'
 import { ETCD_INSTALL_HINT, etcdVersion } from './lib/etcd.js'
 import { rerender, writeOutput, type BenchOutput } from './lib/report.js'
@@ -68,17 +69,35 @@ const program = new Command()
   .option('--node-config <json>', 'JSON merged into every member\'s config.json, e.g. \'{"consensus":{"chunkDelayMs":10}}\'', parseJsonObject)
   .option('--keep', 'keep the temp data folders of nodes and etcd', false)
   .option('--rerender <dir>', 'only rebuild DIR/report.md and the plots from DIR/result.json')
+  .option('--ab <git-ref>', 'A/B: run the same bench against the node of <git-ref> (A, a temp git worktree) and of this tree (B), back to back; DIR/ab.json and DIR/report.md give medians and ratios B/A')
+  .option('--ab-b <git-ref>', 'with --ab: B from a checkout of this ref too, instead of this tree as it is')
+  .option('--repeat <n>', 'with --ab: pairs to run, alternating A B A B ...', int(1), 1)
+  .addOption(new Option('--node-tree <dir>', 'run the members from this checkout (used by --ab)').hideHelp())
   .addHelpText('after', `
 Examples:
   npm run bench -- --rate 1000 --duration 20 --baseline etcd
   npm run bench -- --sweep 250,500,1000,2000 --duration 10
-  npm run bench -- --nodes 4 --rate 50 --duration 3 --warmup 1 --out /tmp/b`)
+  npm run bench -- --nodes 4 --rate 50 --duration 3 --warmup 1 --out /tmp/b
+  npm run bench -- --ab main --repeat 2 --rate 1000 --duration 15`)
 
 interface Opts {
   nodes: number, rate: number, duration: number, warmup: number, drain: number, actions: number, payload: number, rollups: string
   payloadKind: 'random' | 'valid', rollupExec: 'on' | 'off'
   sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, batch: number, verifier: 'node' | 'noble', pollSample: number
   subscribeMember: number, cpuProf?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
+  ab?: string, abB?: string, repeat: number, nodeTree?: string
+}
+
+/** The command line without the given options (and their values), for the A/B child runs. */
+function argsWithout (argv: string[], options: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (options.includes(a)) { i++; continue }
+    if (options.some((o) => a.startsWith(`${o}=`))) continue
+    out.push(a)
+  }
+  return out
 }
 
 async function main (): Promise<number> {
@@ -90,6 +109,14 @@ async function main (): Promise<number> {
     return 0
   }
   installSignalHandlers()
+  if (o.ab !== undefined) {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')
+    try {
+      return await runAb({ ref: o.ab, ...(o.abB !== undefined ? { refB: o.abB } : {}), repeat: o.repeat, outDir: resolve(o.out ?? `bench/results/${stamp}-ab`), args: argsWithout(process.argv.slice(2), ['--ab', '--ab-b', '--repeat', '--out']) })
+    } finally {
+      await runCleanups()
+    }
+  }
   const rollups = o.rollups.split(',').map((x) => x.trim()).filter((x) => x.length > 0)
   if (rollups.length === 0) throw new Error('--rollups needs at least one rollup')
   if (o.actions > 1024) throw new Error('--actions: the wire format allows at most 1024 actions per tx') // over 16, the bench's genesis raises maxActionsPerTx
@@ -114,7 +141,7 @@ async function main (): Promise<number> {
   const output: BenchOutput = {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
-    config: { nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, out: outDir },
+    config: { nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, node_tree: o.nodeTree ?? null, out: outDir },
     host: { cpu_model: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${release()}`, etcd },
     load_average_before: loadavg(),
     runs: [],
@@ -149,6 +176,7 @@ async function main (): Promise<number> {
           rate, duration: o.duration, warmup: o.warmup, drain: o.drain, senders: o.senders, batch: o.batch, actions: o.actions, payloadBytes: o.payload,
           rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', nodeConfig: o.nodeConfig, pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
           cpuProfMember: spec.kind === 'sequencer' && spec.label === specs[0]!.label ? o.cpuProf : undefined,
+          ...(o.nodeTree !== undefined ? { nodeTree: resolve(o.nodeTree) } : {}),
           signal: ac.signal
         }
         process.stderr.write(`bench: ${spec.label} at ${rate} tx/s: starting\n`)

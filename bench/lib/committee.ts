@@ -15,6 +15,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { startNodeProcess, type NodeProcess } from '../../devnet/node-process.js'
 import { initHome } from '../../src/node/init-home.js'
 import { onCleanup, trackChild, trackTempDir } from './cleanup.js'
@@ -47,14 +48,31 @@ export interface CommitteeOptions {
   startTimeoutMs?: number
   /** genesis limits over the defaults (e.g. maxActionsPerTx for `--actions 64`) */
   genesisLimits?: { maxActionsPerTx?: number }
+  /**
+   * Run the members of another checkout (an A/B run's worktree): its initHome and its
+   * startNodeProcess, so genesis, configs and the node all come from that code; the load
+   * generator and the measurements stay this tree's.
+   */
+  nodeTree?: string
+}
+
+interface NodeCode { initHome: typeof initHome, startNodeProcess: typeof startNodeProcess, bin: string }
+
+async function nodeCode (tree: string | undefined): Promise<NodeCode> {
+  if (tree === undefined) return { initHome, startNodeProcess, bin: BIN }
+  const url = (path: string): string => pathToFileURL(join(tree, path)).href
+  const home = await import(url('src/node/init-home.ts')) as { initHome: typeof initHome }
+  const proc = await import(url('devnet/node-process.ts')) as { startNodeProcess: typeof startNodeProcess }
+  return { initHome: home.initHome, startNodeProcess: proc.startNodeProcess, bin: join(tree, 'bin/seqnode.js') }
 }
 
 export async function startCommittee (opts: CommitteeOptions): Promise<Committee> {
   const t0 = performance.now()
+  const code = await nodeCode(opts.nodeTree)
   const home = await mkdtemp(join(tmpdir(), 'seq-bench-'))
   const untrackHome = opts.keepHome ? () => {} : trackTempDir(home)
   const p2pPorts = await freePorts(opts.nodes)
-  const init = await initHome({ dir: home, chainId: opts.chainId, nodes: opts.nodes, rollups: opts.rollups, basePort: 0, p2pPorts, ...(opts.genesisLimits !== undefined ? { limits: opts.genesisLimits } : {}) })
+  const init = await code.initHome({ dir: home, chainId: opts.chainId, nodes: opts.nodes, rollups: opts.rollups, basePort: 0, p2pPorts, ...(opts.genesisLimits !== undefined ? { limits: opts.genesisLimits } : {}) })
   if (!opts.rollupExec || opts.nodeConfig !== undefined) {
     for (const n of init.nodes) {
       let config = JSON.parse(await readFile(n.configFile, 'utf8')) as Record<string, unknown>
@@ -84,8 +102,8 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
       logs.push(log)
       const onLog = (line: string): void => { log.write(line) }
       const proc = i === opts.cpuProfMember
-        ? await startProfiledNodeProcess(n.configFile, opts.profileDir ?? opts.logDir, onLog, opts.startTimeoutMs ?? 60_000)
-        : await startNodeProcess(n.configFile, { apiPort: 0, logLevel: 'warn', onLog })
+        ? await startProfiledNodeProcess(code.bin, n.configFile, opts.profileDir ?? opts.logDir, onLog, opts.startTimeoutMs ?? 60_000)
+        : await code.startNodeProcess(n.configFile, { apiPort: 0, logLevel: 'warn', onLog })
       trackChild(proc.child)
       members[i] = { name: n.name, url: proc.url, proc }
     }))
@@ -132,9 +150,9 @@ async function waitForPeers (members: Member[], peers: number, timeoutMs: number
 const BIN = fileURLToPath(new URL('../../bin/seqnode.js', import.meta.url))
 
 /** startNodeProcess with `--cpu-prof`; the child is killed if it does not come up. */
-async function startProfiledNodeProcess (configFile: string, profileDir: string, onLog: (line: string) => void, timeoutMs: number): Promise<NodeProcess> {
+async function startProfiledNodeProcess (bin: string, configFile: string, profileDir: string, onLog: (line: string) => void, timeoutMs: number): Promise<NodeProcess> {
   await mkdir(profileDir, { recursive: true })
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profileDir, BIN, 'start', '--config', configFile, '--api-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profileDir, bin, 'start', '--config', configFile, '--api-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
   trackChild(child)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   let stderr = ''

@@ -1,6 +1,7 @@
 /** result.json, report.md and the SVG plots of one bench invocation. */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { efficiencyTable } from './efficiency.js'
 import type { RunResult } from './run.js'
 import { r2, type Summary } from './stats.js'
 import { lineChart, type Series } from './svg.js'
@@ -100,6 +101,7 @@ function headline (r: RunResult): Record<string, unknown> {
     lost: r.lost,
     rss_mb_max: r.rss_mb_max,
     cpu_cores: r.cpu_cores,
+    efficiency: r.efficiency,
     client: r.client
   }
 }
@@ -238,6 +240,14 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
     L.push('- *proposed / final at node* (sampled): for txs the subscriber\'s member admitted itself (only the ingress member reports `proposed`), `GET /v1/txs/:hash` on that member, polled every 5 ms (longer for slow txs, about 5 % of the elapsed time) for a few txs a second; the instant is the midpoint between the last poll that did not see the state and the reply that did, so these carry ± half a poll interval plus a round trip.')
     L.push('- *final slice delivered*: the tx hash in a slice from `subscribeSlices` on one member, after the client verified the slice (commit proof, quorum signatures, NMT completeness). The node pushes a slice as soon as the batch is final, so this is *final at the node* plus slice building, the WebSocket hop and verification; the sampled *final at node → slice delivered* row shows that difference directly.')
     L.push('')
+  }
+  const costed = runs.filter((r) => r.efficiency !== undefined)
+  if (costed.length > 0) {
+    L.push('## Efficiency: cost per round and per final tx (member /metrics deltas over the measured window)', '')
+    for (const r of costed) {
+      L.push(`### ${name(r, out.sweep)}`, '')
+      L.push(...efficiencyTable(r.efficiency!))
+    }
   }
   if (plots.length > 0) {
     L.push('## Plots', '')

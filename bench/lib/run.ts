@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import WebSocket from 'ws'
 import { committeeFromGenesis, SequencerApiError, SequencerClient, type VerifiedSlice } from '../../src/client/index.js'
 import { startCommittee } from './committee.js'
+import { computeEfficiency, type Efficiency } from './efficiency.js'
 import { startEtcdCluster } from './etcd.js'
 import { batchTarget } from './batch-target.js'
 import { agentFetch, keepAliveAgent, rawRequest } from './http.js'
@@ -43,6 +44,8 @@ export interface RunSettings {
   runDir: string
   keep: boolean
   cpuProfMember?: number
+  /** members from another checkout (A/B runs), see CommitteeOptions.nodeTree */
+  nodeTree?: string
   signal: AbortSignal
 }
 
@@ -87,6 +90,8 @@ export interface RunResult {
   eventloop_lag_p99_ms_max: Record<string, number | null>
   mempool_txs_max?: Record<string, number | null>
   node_metrics?: Record<string, unknown>
+  /** cost per round and per final tx, per member and for the committee (sequencer runs) */
+  efficiency?: Efficiency
   etcd?: Record<string, unknown>
   client: {
     cpu_cores: number | null
@@ -177,6 +182,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     rollupExec: s.rollupExec,
     nodeConfig: s.nodeConfig,
     cpuProfMember: s.cpuProfMember,
+    ...(s.nodeTree !== undefined ? { nodeTree: s.nodeTree } : {}),
     profileDir: join(s.runDir, 'profiles', spec.label),
     ...(s.actions > 16 ? { genesisLimits: { maxActionsPerTx: s.actions } } : {})
   })
@@ -320,6 +326,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     result.cpu_cores = cpuCores(win, s.duration, 'seq_')
     result.machine = machineUse(win, result)
     result.node_metrics = nodeMetrics(win, finalSnap, committee.members.map((m) => m.name), subMember.name, s.duration)
+    result.efficiency = computeEfficiency(win.metrics0, win.metrics1, committee.members.map((m) => m.name), subMember.name, s.duration)
     const verifySeconds = ((win.verify1 ?? 0) - (win.verify0 ?? 0)) / 1000
     result.client = {
       ...result.client,

@@ -12,6 +12,13 @@ export const PUBLIC_KEY_LENGTH = 32
 export const SEED_LENGTH = 32
 export const SIGNATURE_LENGTH = 64
 
+/**
+ * Signatures made and checked by this process (every call, own messages included), read by
+ * the node's /metrics at scrape time: plain increments, so counting costs nothing next to
+ * the ~50 us sign and ~130 us verify.
+ */
+export const ed25519Ops = { signs: 0, verifies: 0 }
+
 export interface KeyPair {
   /** 32-byte private seed (RFC 8032 secret key). */
   seed: Uint8Array
@@ -46,6 +53,7 @@ export class Ed25519Signer {
   }
 
   sign (message: Uint8Array): Uint8Array {
+    ed25519Ops.signs++
     return sign(null, message, this.#key)
   }
 }
@@ -71,6 +79,7 @@ function publicKeyObject (publicKey: Uint8Array): KeyObject {
 /** False for any malformed key or signature; never throws. */
 export function verifyEd25519 (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false
+  ed25519Ops.verifies++
   try {
     return verify(null, message, publicKeyObject(publicKey), signature)
   } catch {

@@ -1,7 +1,7 @@
 /** Starts the libp2p committee transport for a node from its config, with prom-client counters. */
 import type { Logger } from 'pino'
 import { Counter, Gauge, type Registry } from 'prom-client'
-import { createCommitteeTransport, type CommitteeTransport, type NetworkIsolation, type P2PMetrics } from '../p2p/index.js'
+import { createCommitteeTransport, defaultCommitteeTraffic, frameLimitsFor, type CommitteeTransport, type NetworkIsolation, type P2PMetrics } from '../p2p/index.js'
 import { peerLabel } from '../p2p/index.js'
 import { rejectPolicyOf, type ConsensusRejectCode } from '../ordering/index.js'
 import type { NodeConfig } from './config.js'
@@ -19,6 +19,8 @@ function p2pMetrics (registry: Registry): P2PMetrics {
   return {
     messagesOut: counter('seq_p2p_messages_out_total', 'Messages written to members, by kind', ['kind']),
     messagesIn: counter('seq_p2p_messages_in_total', 'Messages received from members, by kind', ['kind']),
+    bytesOut: counter('seq_p2p_bytes_out_total', 'Frame bytes written to members (below noise and yamux), by kind', ['kind']),
+    bytesIn: counter('seq_p2p_bytes_in_total', 'Frame bytes received from members and admitted, by kind', ['kind']),
     refused: counter('seq_p2p_refused_total', 'Inbound traffic refused, by kind and reason', ['kind', 'reason']),
     dropped: counter('seq_p2p_dropped_total', 'Outbound messages not sent, by kind and reason', ['kind', 'reason']),
     chunkVerdicts: counter('seq_gossip_verdicts_total', 'Chunk validation verdicts (accept/ignore/reject), by topic and reason', ['topic', 'verdict', 'reason']),
@@ -71,6 +73,8 @@ export async function startCommitteeTransport (opts: { config: NodeConfig, genes
     peers: config.p2p.peers,
     maxMessageBytes: config.p2p.maxMessageBytes,
     chunkTransport: config.p2p.chunkTransport,
+    // honest inbound traffic is bounded by rounds: per round a few consensus messages and about one chunk per rollup lane
+    peerGuard: frameLimitsFor({ ...defaultCommitteeTraffic, maxRoundsPerSecond: config.p2p.maxRoundsPerSecond ?? defaultCommitteeTraffic.maxRoundsPerSecond, chunksPerRound: Math.max(1, genesis.rollups.length) }),
     ...(opts.isolation != null ? { isolation: opts.isolation } : {}),
     metrics: p2pMetrics(opts.registry),
     logger: opts.logger.child({ module: 'p2p' })

@@ -63,7 +63,9 @@ export const NodeConfigSchema = z.object({
     /** where to reach the other committee members: index -> multiaddrs */
     peers: z.array(z.object({ index: z.number().int().min(0), addrs: z.array(z.string()).min(1) }).strict()).default([]),
     chunkTransport: z.enum(['direct', 'gossipsub']).default('direct'),
-    maxMessageBytes: z.number().int().min(1024).default(32 * 1024 * 1024)
+    maxMessageBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+    /** the fastest rounds the committee may run; the per-peer inbound frame limits derive from it (p2p/peer-guard.ts frameLimitsFor) */
+    maxRoundsPerSecond: z.number().int().min(1).max(100_000).optional()
   }).strict().default({ listen: ['/ip4/127.0.0.1/tcp/0'], peers: [], chunkTransport: 'direct', maxMessageBytes: 32 * 1024 * 1024 }),
   /** built-in rollups this node executes in-process (every node of a devnet runs the same) */
   rollups: z.array(z.object({

@@ -16,7 +16,14 @@ export interface NodeMetrics {
   consensus: ConsensusMetrics
 }
 
-export function createNodeMetrics (sources: { mempool: () => { txs: number, bytes: number } }): NodeMetrics {
+/** Tallies read at scrape time (plain increments where the work happens, see costCounters). */
+export interface CostSources {
+  /** synced level writes, by store: chain meta, final batches, mempool WAL, safety state, rollup heights */
+  syncWrites: () => Record<'meta' | 'finalBatch' | 'wal' | 'safety' | 'rollup', number>
+  ed25519: () => { signs: number, verifies: number }
+}
+
+export function createNodeMetrics (sources: { mempool: () => { txs: number, bytes: number }, cost?: CostSources }): NodeMetrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'seq_' })
   const m: NodeMetrics = {
@@ -46,5 +53,36 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
   }
   new Gauge({ name: 'seq_mempool_txs', help: 'Transactions held by the mempool', registers: [registry], collect () { this.set(sources.mempool().txs) } })
   new Gauge({ name: 'seq_mempool_bytes', help: 'Bytes held by the mempool', registers: [registry], collect () { this.set(sources.mempool().bytes) } })
+  if (sources.cost !== undefined) costCounters(registry, sources.cost)
   return m
+}
+
+/**
+ * What a round and a tx cost, as counters (the bench divides their deltas by rounds and
+ * final txs): fsyncs by store and ed25519 operations. The hot paths only bump a number;
+ * these copy the totals in when /metrics is scraped.
+ */
+function costCounters (registry: Registry, cost: CostSources): void {
+  new Counter({
+    name: 'seq_fsyncs_total',
+    help: 'Level writes with sync: true (one fsync each), by store: meta, finalBatch, wal, safety, rollup',
+    labelNames: ['store'],
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const [store, count] of Object.entries(cost.syncWrites())) this.inc({ store }, count)
+    }
+  })
+  new Counter({
+    name: 'seq_ed25519_ops_total',
+    help: 'ed25519 signatures made (op="sign") and checked (op="verify") by this process',
+    labelNames: ['op'],
+    registers: [registry],
+    collect () {
+      this.reset()
+      const { signs, verifies } = cost.ed25519()
+      this.inc({ op: 'sign' }, signs)
+      this.inc({ op: 'verify' }, verifies)
+    }
+  })
 }

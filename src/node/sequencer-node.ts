@@ -7,12 +7,12 @@ import { mkdir } from 'node:fs/promises'
 import { pino, type Logger } from 'pino'
 import { createApiMetrics, createApiServer, type ApiServer } from '../api/index.js'
 import type { ApiBackend, NodeStatus, RollupInfo, TxStatus } from '../api/types.js'
-import { bytesToHex, Ed25519Signer, equalBytes, loadKeyFile } from '../crypto/index.js'
+import { bytesToHex, Ed25519Signer, ed25519Ops, equalBytes, loadKeyFile } from '../crypto/index.js'
 import { Mempool } from '../mempool/index.js'
 import { ConsensusDriver, SoleMemberTransport, type ConsensusTransport, type FinalBlockEvent } from '../ordering/index.js'
 import { startCommitteeTransport, type StartedTransport } from './committee-transport.js'
 import { NetworkIsolation } from '../p2p/index.js'
-import { createRollupMetrics, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
+import { createRollupMetrics, rollupSyncWrites, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
 import { hexToBytes } from '../crypto/index.js'
 import { ChainStore, checkStoreIntegrity, defaultStartCheckHeights } from '../store/index.js'
 import { CodecError } from '../codec/index.js'
@@ -80,7 +80,13 @@ export class SequencerNode {
     const store = this.#store
     // Recent heights, head, meta and indexes at every start; `seqnode check` does all of it.
     await checkStoreIntegrity(store, chainRules(genesis), { recentHeights: defaultStartCheckHeights })
-    this.metrics = createNodeMetrics({ mempool: () => this.#mempool?.stats() ?? { txs: 0, bytes: 0 } })
+    this.metrics = createNodeMetrics({
+      mempool: () => this.#mempool?.stats() ?? { txs: 0, bytes: 0 },
+      cost: {
+        syncWrites: () => ({ ...store.syncWrites, rollup: rollupSyncWrites.count }),
+        ed25519: () => ed25519Ops
+      }
+    })
     const metrics = this.metrics
     metrics.finalHeight.set(store.head()?.height ?? -1)
     this.#slices = new SliceService(store)

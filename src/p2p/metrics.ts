@@ -34,6 +34,8 @@ export function createMemoryP2PMetrics (): MemoryP2PMetrics {
   return {
     messagesOut: new MemoryCounter(),
     messagesIn: new MemoryCounter(),
+    bytesOut: new MemoryCounter(),
+    bytesIn: new MemoryCounter(),
     refused: new MemoryCounter(),
     dropped: new MemoryCounter(),
     chunkVerdicts: new MemoryCounter(),

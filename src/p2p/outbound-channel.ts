@@ -31,7 +31,8 @@ export interface OutboundChannelOptions {
   openTimeoutMs: number
   retryMinMs: number
   retryMaxMs: number
-  onSent: (frames: number) => void
+  /** after each frame is handed to the stream, with its size */
+  onSent: (frames: number, bytes: number) => void
   onDrop: (reason: DropReason, frames: number) => void
   onOpenError: (err: unknown) => void
 }
@@ -208,16 +209,17 @@ export class OutboundChannel {
       while (!this.#closed && this.#queue.length > 0) {
         const stream = this.#stream ?? await this.#open()
         if (stream === undefined) return
+        const frame = this.#queue.peek()!
         let writable: boolean
         try {
-          writable = stream.send(this.#queue.peek()!)
+          writable = stream.send(frame)
         } catch {
           // The stream closed under us; the frame stays queued for the next stream.
           this.#forget(stream)
           continue
         }
         this.#queue.shift()
-        this.#opts.onSent(1)
+        this.#opts.onSent(1, frame.byteLength)
         this.#admitWaiters()
         if (!writable && !await waitForDrain(stream)) this.#forget(stream)
       }

@@ -47,6 +47,54 @@ export interface PeerGuardOptions {
   maxTrackedPeers: number
 }
 
+/**
+ * What honest traffic from one member can be, from the committee's configuration: every
+ * frame kind is bounded by rounds, and rounds by the round trip they need.
+ */
+export interface CommitteeTrafficBound {
+  /**
+   * Fastest rounds the committee can run: a round needs a proposal hop and a vote hop, each
+   * at least a libp2p message (~0.25 ms CPU on either end) and an ed25519 verify (~0.13
+   * ms), so ~1 ms per round on loopback; 500/s leaves room for faster hardware.
+   */
+  maxRoundsPerSecond: number
+  /** consensus messages one member sends another in a round: proposal, vote, timeout, and one spare (a vote re-sent after a view change) */
+  consensusMessagesPerRound: number
+  /** chunk frames one member sends another in a round: the packer packs about once per round and lane (one lane per rollup) */
+  chunksPerRound: number
+  /** requests (chunk and block fetches, catch-up) one member sends another in a round */
+  requestsPerRound: number
+  /** factor over the bound before frames are dropped (bursts after a stall, a member catching up) */
+  headroom: number
+  /** burst allowed, in seconds of the rate, and at least `minBurst` frames */
+  burstSeconds: number
+  /** a member that reconnects flushes its whole outbound consensus queue (1024 messages) at once */
+  minBurst: number
+}
+
+export const defaultCommitteeTraffic: CommitteeTrafficBound = {
+  maxRoundsPerSecond: 500,
+  consensusMessagesPerRound: 4,
+  chunksPerRound: 2, // the default genesis has two rollups; the node passes its own count
+  requestsPerRound: 1,
+  headroom: 4,
+  burstSeconds: 0.125, // a flood meets the limit within its first thousand frames
+  minBurst: 1024
+}
+
+/**
+ * Inbound frame limits per peer derived from the traffic bound: rate = rounds/s x frames
+ * per round x headroom, per kind. With the defaults: consensus 8,000/s, chunk 4,000/s,
+ * request 2,000/s (a fixed 1,000 consensus frames/s would ban an honest member of a
+ * committee running 250+ rounds/s).
+ */
+export function frameLimitsFor (bound: CommitteeTrafficBound): Pick<PeerGuardOptions, 'framesPerSecond' | 'frameBurst'> {
+  const rate = (perRound: number): number => Math.ceil(bound.maxRoundsPerSecond * Math.max(1, perRound) * bound.headroom)
+  const framesPerSecond = { consensus: rate(bound.consensusMessagesPerRound), chunk: rate(bound.chunksPerRound), request: rate(bound.requestsPerRound) }
+  const burst = (r: number): number => Math.max(bound.minBurst, Math.ceil(r * bound.burstSeconds))
+  return { framesPerSecond, frameBurst: { consensus: burst(framesPerSecond.consensus), chunk: burst(framesPerSecond.chunk), request: burst(framesPerSecond.request) } }
+}
+
 export const defaultPeerGuardOptions: PeerGuardOptions = {
   banScore: -100,
   scoreHalfLifeMs: 10_000, // a burst of honest races is forgotten within a minute
@@ -54,10 +102,8 @@ export const defaultPeerGuardOptions: PeerGuardOptions = {
   maxMemberBanMs: 60_000,
   forgiveMs: 10 * 60_000,
   outsiderBanMs: 10 * 60_000,
-  // A 4-member committee at 1,000 tx/s sends each member ~100 consensus messages and a few
-  // hundred chunks per second (rounds of ~45 ms, 2 ms chunk coalescing per rollup): 10x headroom.
-  framesPerSecond: { consensus: 1000, chunk: 4000, request: 500 },
-  frameBurst: { consensus: 1000, chunk: 4000, request: 500 },
+  // from the rounds a committee can run at most, see frameLimitsFor
+  ...frameLimitsFor(defaultCommitteeTraffic),
   // Catch-up responses carry up to 256 batches: room for two 32 MiB messages back to back.
   bytesPerSecond: 128 * 1024 * 1024,
   byteBurst: 256 * 1024 * 1024,

@@ -184,7 +184,8 @@ export interface ServeOptions {
   maxConcurrent: number
   /** the requester sent bytes that are not a request; the stream is reset */
   onRefused: (reason: P2PErrorCode) => void
-  onServed: () => void
+  /** a response went out, with its frame's size */
+  onServed: (bytes: number) => void
   onHandlerError: (err: unknown) => void
 }
 
@@ -208,8 +209,9 @@ export function serveRequests (stream: Stream, opts: ServeOptions): void {
       if (response.byteLength > opts.maxMessageBytes) {
         reply(errorFrame(id, RemoteErrorReason.RESPONSE_TOO_LARGE, `response of ${response.byteLength} bytes is above the limit`))
       } else {
-        reply(encodeFrame(header(KIND_RESPONSE, id), response))
-        opts.onServed()
+        const frame = encodeFrame(header(KIND_RESPONSE, id), response)
+        reply(frame)
+        opts.onServed(frame.byteLength)
       }
     } catch (err) {
       opts.onHandlerError(err)

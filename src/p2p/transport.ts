@@ -286,8 +286,10 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     }
     await this.#waitForGossipRoom()
     if (this.#status !== 'started') throw new P2PError(P2PErrorCode.NOT_RUNNING, 'the transport stopped')
-    await this.#gossip.publish(this.#topic, chunkEnvelope(id, bytes))
+    const envelope = chunkEnvelope(id, bytes)
+    await this.#gossip.publish(this.#topic, envelope)
     this.#metrics?.messagesOut.inc({ kind: 'chunk' })
+    this.#metrics?.bytesOut.inc({ kind: 'chunk' }, envelope.byteLength)
   }
 
   onChunk (validator: ChunkValidator): void {
@@ -301,7 +303,10 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
     try {
       this.#checkSize(bytes)
       if (this.#status !== 'started') throw new P2PError(P2PErrorCode.NOT_RUNNING, 'the transport is not running')
-      return await this.#requestChannel(to, protocol).request(bytes, timeoutMs)
+      this.#metrics?.bytesOut.inc({ kind: 'request' }, bytes.byteLength)
+      const response = await this.#requestChannel(to, protocol).request(bytes, timeoutMs)
+      this.#metrics?.bytesIn.inc({ kind: 'response' }, response.byteLength)
+      return response
     } catch (err) {
       outcome = err instanceof P2PError ? err.code : 'error'
       throw err
@@ -478,7 +483,10 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
 
   /** Charges a frame to the peer's budgets; false when it must be dropped, and a banned peer's stream is aborted. */
   #admit (stream: Stream, peer: string, kind: FrameKind, bytes: number): boolean {
-    if (this.#guard.admitFrame(peer, kind, bytes)) return true
+    if (this.#guard.admitFrame(peer, kind, bytes)) {
+      this.#metrics?.bytesIn.inc({ kind }, bytes)
+      return true
+    }
     if (this.#guard.isBanned(peer) && stream.status === 'open') stream.abort(new P2PError(P2PErrorCode.BANNED, 'the peer is banned'))
     return false
   }
@@ -571,7 +579,10 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
       openTimeoutMs: CONNECT_TIMEOUT_MS,
       retryMinMs: this.#opts.redialMinMs,
       retryMaxMs: this.#opts.redialMaxMs,
-      onSent: (frames) => { this.#metrics?.messagesOut.inc({ kind }, frames) },
+      onSent: (frames, bytes) => {
+        this.#metrics?.messagesOut.inc({ kind }, frames)
+        this.#metrics?.bytesOut.inc({ kind }, bytes)
+      },
       onDrop: (reason: DropReason, frames) => { this.#metrics?.dropped.inc({ kind, reason }, frames) },
       onOpenError: (err) => { this.#log?.debug({ err, index, protocol }, 'opening a stream failed') }
     })
@@ -648,6 +659,7 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
       judgement = { verdict: 'reject', reason: P2PErrorCode.NOT_MEMBER }
     } else {
       this.#metrics?.messagesIn.inc({ kind: 'chunk' })
+      this.#metrics?.bytesIn.inc({ kind: 'chunk' }, data.byteLength)
       judgement = judgeChunk(this.#chunkValidator, from, data, this.#opts.maxMessageBytes)
     }
     this.#countVerdict(this.#topic, id, judgement)
@@ -723,7 +735,10 @@ class Libp2pCommitteeTransport implements CommitteeTransport {
           this.#metrics?.refused.inc({ kind: 'request', reason })
           this.#guard.reject(peer, reason)
         },
-        onServed: () => { this.#metrics?.messagesOut.inc({ kind: 'response' }) },
+        onServed: (bytes) => {
+          this.#metrics?.messagesOut.inc({ kind: 'response' })
+          this.#metrics?.bytesOut.inc({ kind: 'response' }, bytes)
+        },
         onHandlerError: (err) => { this.#log?.warn({ err, protocol, from }, 'a request handler failed') }
       })
     }, { maxInboundStreams: MAX_INBOUND_STREAMS })

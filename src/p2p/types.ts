@@ -30,6 +30,10 @@ export interface P2PMetrics {
   messagesOut: P2PCounter<'kind'>
   /** messages received and handed to a handler, by kind */
   messagesIn: P2PCounter<'kind'>
+  /** frame bytes written (length prefix and headers included, below noise and yamux), by kind as messagesOut */
+  bytesOut: P2PCounter<'kind'>
+  /** frame bytes received and admitted, by kind (consensus | chunk | request | response) */
+  bytesIn: P2PCounter<'kind'>
   /** inbound traffic refused, by kind (connection | consensus | chunk | request | response) and reason (a P2PErrorCode) */
   refused: P2PCounter<'kind' | 'reason'>
   /** outbound messages not sent, by kind and reason (queue_full | not_connected | stalled | not_running | no_handler) */

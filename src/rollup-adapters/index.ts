@@ -9,6 +9,7 @@ export { RollupAdapters, startBuiltinRollups, type BuiltinRollupEntry, type Roll
 export { createRollupMetrics } from './metrics.js'
 export { createBuiltinRollup, BUILTIN_ROLLUP_KINDS, type BuiltinRollupKind, type BuiltinRollupOptions } from './builtin.js'
 export { LevelRollup, type StateAccess, type StateMachine } from './level-rollup.js'
+export { rollupSyncWrites } from './rollup-db.js'
 export { merkleRoot, merkleLeafHash, EMPTY_MERKLE_ROOT, MerkleTable } from './merkle.js'
 export { rollupDomainMessage, RollupDomainTag } from './domain.js'
 export {

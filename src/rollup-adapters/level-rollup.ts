@@ -2,7 +2,8 @@
  * A RollupExecutor made of a pure state machine (what a payload does to the state) and a
  * level folder (RollupDb). The state lives in memory in a MerkleTable, loaded at open and
  * checked against the stored state root; each height is applied in memory, then its
- * changed entries, receipts and commitment are written in one synced batch. If anything
+ * changed entries, receipts and commitment are written in one batch (synced in groups, and
+ * not at all for an empty height: see rollup-db.ts). If anything
  * fails after the memory was touched, the executor refuses to go on until it is re-opened
  * (which reloads what really is on disk): a failed height leaves no trace.
  */
@@ -77,9 +78,9 @@ export class LevelRollup<V> implements RollupExecutor {
       throw new RollupError(RollupErrorCode.WRONG_SLICE, `got rollup ${slice.rollupId} height ${slice.height}, expected rollup ${this.rollupId} height ${current.height + 1}`)
     }
     if (slice.txs.length === 0) {
-      // Same state, same root: only the height moves.
+      // Same state, same root: only the height moves, written with the next height's batch.
       const commitment = { height: slice.height, stateRoot: current.stateRoot }
-      await db.writeHeight({ commitment, state: [], receipts: [] })
+      db.advanceEmpty(commitment)
       return commitment
     }
     this.#needsReopen = true

@@ -38,7 +38,45 @@ t.test('npm run bench -- --nodes 4 --rate 50 --duration 3 --warmup 1: result.jso
   t.equal(result.committed, result.submitted, 'every submitted tx final')
   t.same(Object.keys(result.rss_mb_max).sort(), ['node-0', 'node-1', 'node-2', 'node-3'], 'RSS of every member')
   t.ok(Object.values(result.rss_mb_max as Record<string, number | null>).every((v) => typeof v === 'number' && v > 0), 'RSS sampled')
+  const eff = result.runs[0].efficiency as Record<string, any>
+  t.same(Object.keys(eff.members).sort(), ['node-0', 'node-1', 'node-2', 'node-3'], 'efficiency of every member')
+  t.ok(eff.rounds > 0 && eff.final_txs > 0, `efficiency counts ${eff.rounds} rounds, ${eff.final_txs} final txs`)
+  for (const who of [eff.committee, ...Object.values(eff.members)] as Array<Record<string, unknown>>) {
+    for (const k of ['cpu_us_per_round', 'cpu_us_per_final_tx', 'fsyncs_per_round', 'sig_verifies_per_round', 'sig_verifies_per_tx', 'sig_signs_per_round', 'messages_per_round', 'wire_bytes_per_tx']) {
+      t.type(who[k], 'number', `efficiency ${k} is a number`)
+    }
+  }
+  t.ok(eff.committee.fsyncs_per_round > 0 && eff.committee.sig_signs_per_round > 0 && eff.committee.messages_per_round > 0, 'fsyncs, signatures and messages counted')
+  t.type(eff.rounds_per_s, 'number')
+  t.type(eff.txs_per_round, 'number')
   const files = await readdir(out)
   for (const f of ['report.md', 'latency-cdf.svg', 'latency-over-time.svg', 'throughput-over-time.svg']) t.ok(files.includes(f), `${f} written`)
   t.comment(`p50 ${result.latency_ms.p50} ms, p99 ${result.latency_ms.p99} ms`)
+})
+
+t.test('npm run bench -- --ab HEAD (A/B, one pair, tiny load): ab.json with medians and ratios, worktree removed', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'seq-bench-ab-smoke-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const out = join(dir, 'out')
+  const args = ['--import', './src/polyfills/register.js', '--import', 'tsx', 'bench/bench.ts',
+    '--ab', 'HEAD', '--nodes', '4', '--rate', '40', '--duration', '2', '--warmup', '1', '--drain', '5', '--poll-sample', '0', '--out', out]
+  const { code, stderr } = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
+    let stderrText = ''
+    const child = execFile(process.execPath, args, { cwd: root, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 }, (err) => {
+      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : null), stderr: stderrText })
+    })
+    child.stderr?.on('data', (d: Buffer) => { stderrText += d.toString() })
+  })
+  t.equal(code, 0, `bench --ab exits 0 (stderr: ${stderr.slice(-800)})`)
+  const ab = JSON.parse(await readFile(join(out, 'ab.json'), 'utf8')) as Record<string, any>
+  t.same(ab.order, ['A1', 'B1'], 'A then B')
+  for (const k of ['committed_tps', 'latency_p50_ms', 'committee_cpu_us_per_final_tx']) {
+    t.type(ab.medians[k].A, 'number', `median A ${k}`)
+    t.type(ab.medians[k].B, 'number', `median B ${k}`)
+    t.type(ab.medians[k].ratio_B_over_A, 'number', `ratio ${k}`)
+  }
+  const files = await readdir(out)
+  for (const f of ['A1', 'B1', 'report.md', 'ab.json']) t.ok(files.includes(f), `${f} written`)
+  const worktrees = await new Promise<string>((resolve) => execFile('git', ['worktree', 'list', '--porcelain'], { cwd: root }, (_err, stdout) => resolve(stdout)))
+  t.notMatch(worktrees, /seq-bench-ab-/, 'the temp worktree is removed')
 })

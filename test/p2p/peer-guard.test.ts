@@ -9,7 +9,7 @@ import type { Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { generateKeyPair } from '../../src/crypto/index.js'
 import {
-  createCommitteeTransport, createMemoryP2PMetrics, defaultPeerGuardOptions, P2PErrorCode, type CommitteeTransportOptions, type MemoryP2PMetrics
+  createCommitteeTransport, createMemoryP2PMetrics, defaultCommitteeTraffic, defaultPeerGuardOptions, frameLimitsFor, P2PErrorCode, type CommitteeTransportOptions, type MemoryP2PMetrics
 } from '../../src/p2p/index.js'
 import { encodeFrame } from '../../src/p2p/framing.js'
 import { PeerGuard, type PeerGuardOptions } from '../../src/p2p/peer-guard.js'
@@ -65,6 +65,26 @@ t.test('rejects cost their penalty, scores decay, and the threshold bans', async
   for (let i = 0; i < 4; i++) guard.reject(OUTSIDER, P2PErrorCode.NOT_MEMBER)
   t.same(bans.at(-1), [OUTSIDER, defaultPeerGuardOptions.outsiderBanMs], 'four connection attempts by an outsider: the long ban')
   t.equal(metrics.rejected.get({ reason: P2PErrorCode.NOT_MEMBER, peer: 'other' }), 4, 'outsiders share the "other" label')
+})
+
+t.test('frame limits derive from the rounds the committee may run: fast honest rounds are never limited', async (t) => {
+  const limits = frameLimitsFor(defaultCommitteeTraffic)
+  t.same(limits.framesPerSecond, { consensus: 8000, chunk: 4000, request: 2000 }, '500 rounds/s x frames per round x 4')
+  t.same(defaultPeerGuardOptions.framesPerSecond, limits.framesPerSecond, 'the defaults are the derived limits')
+  t.equal(frameLimitsFor({ ...defaultCommitteeTraffic, maxRoundsPerSecond: 2000, chunksPerRound: 8 }).framesPerSecond.chunk, 2000 * 8 * 4, 'more rollups (lanes) and faster rounds raise the chunk limit')
+  // an honest member at 400 rounds/s: 3 consensus messages and 2 chunks per round, for 10 s
+  const { guard, clock, metrics } = guardOn()
+  let refused = 0
+  for (let ms = 0; ms < 10_000; ms++) {
+    clock.now = ms
+    const frames = ms % 5 < 2 ? 1 : 0 // 400 rounds/s: 2 of every 5 ms carry one round's frames
+    for (let f = 0; f < frames; f++) {
+      for (let m = 0; m < 3; m++) if (!guard.admitFrame(MEMBER, 'consensus', 300)) refused++
+      for (let c = 0; c < 2; c++) if (!guard.admitFrame(MEMBER, 'chunk', 20_000)) refused++
+    }
+  }
+  t.equal(refused, 0, 'nothing refused')
+  t.equal(metrics.bans.get(), 0, 'no ban')
 })
 
 t.test('rate limits drop the excess, cost a little, and refill', async (t) => {

@@ -1,10 +1,13 @@
 /** LevelRollup: a height that fails mid-way leaves no trace, and the executor insists on a re-open. */
 import t from 'tap'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { LevelRollup, RollupErrorCode, type StateMachine } from '../../src/rollup-adapters/index.js'
+import { fileURLToPath } from 'node:url'
+import { bytesToHex } from '../../src/crypto/index.js'
+import { KvRollup, LevelRollup, RollupErrorCode, type StateMachine } from '../../src/rollup-adapters/index.js'
 import { rejectsWithCode } from '../helpers/assert-error.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
-import { hex, makeSlice } from './helpers.js'
+import { CHAIN, hex, makeSlice } from './helpers.js'
 
 /** A counter per key; payload [k] adds 1 to key k; payload [0xff] is a bug (throws) after it changed the state. */
 const counter: StateMachine<number> = {
@@ -37,4 +40,29 @@ t.test('a failure after the state changed in memory: refused until re-opened, th
   const c1 = await rollup.executeSlice(makeSlice(1, 1, [Uint8Array.of(1)]))
   t.equal(c1.height, 1)
   t.same(rollup.entries().map((e) => e.value), [2, 1])
+})
+
+t.test('heights are not fsynced one by one: after a process kill the folder holds the last written height, empty heights are executed again to the same root', async (t) => {
+  const tmp = await makeTempDir()
+  t.teardown(tmp.remove)
+  const dir = join(tmp.dir, 'kv')
+  const child = fileURLToPath(new URL('./kill-child.ts', import.meta.url))
+  const { stdout, signal } = await new Promise<{ stdout: string, signal: string | null }>((resolve) => {
+    let out = ''
+    const p = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+    p.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    p.once('exit', (_code, sig) => resolve({ stdout: out, signal: sig }))
+  })
+  t.equal(signal, 'SIGKILL', 'the child died without closing the folder')
+  const rootAt4 = stdout.trim()
+  const kv = new KvRollup({ rollupId: 2, dir, chainId: CHAIN })
+  t.teardown(() => kv.close())
+  const c = await kv.open()
+  t.equal(c.height, 2, 'the last height with txs survived the kill (written, not synced); the empty ones after it did not need to')
+  for (let h = 3; h < 5; h++) await kv.executeSlice(makeSlice(2, h, []))
+  t.equal(bytesToHex(kv.commitment().stateRoot), rootAt4, 'executing the empty heights again gives the same root')
+  t.same(kv.entries().map((e) => [hex(e.key), hex(e.value.value)]), [['00', '01'], ['02', '03']], 'heights 0 and 2 applied once each')
+  await kv.close()
+  const again = await kv.open()
+  t.equal(again.height, 4, 'close writes the commitment the empty heights moved')
 })
