@@ -8,6 +8,7 @@ import { resolve } from 'node:path'
 import { initHome } from './init-home.js'
 import { loadNodeConfig } from './config.js'
 import { SequencerNode } from './sequencer-node.js'
+import { FollowerNode } from '../follower/follower-node.js'
 import { submitCommand } from './cli-submit.js'
 import { checkCommand } from './data-check.js'
 
@@ -86,8 +87,8 @@ program.command('start')
     if (opts.apiPort !== undefined) config.api.port = opts.apiPort
     if (opts.devControl === true) config.dev.control = true
     if (opts.logLevel !== undefined) config.logLevel = opts.logLevel as typeof config.logLevel
-    const node = await SequencerNode.create(config)
-    console.error(`seqnode: API listening on ${node.apiUrl}`)
+    const node = config.role === 'follower' ? await FollowerNode.create(config) : await SequencerNode.create(config)
+    console.error(`seqnode: API listening on ${node.apiUrl} (${config.role})`)
     const stop = (signal: string): void => {
       node.logger.info({ signal }, 'stopping')
       void node.close().then(() => process.exit(0))

@@ -35,6 +35,8 @@ export interface InitOptions {
   apiHost?: string
   /** turn on the dev control routes in every config (the devnet passes --dev-control instead) */
   devControl?: boolean
+  /** local layout: each member's public-network port (followers dial these); none: no public network */
+  publicPorts?: number[]
 }
 
 export const defaultGenesisLimits: GenesisJson['limits'] = {
@@ -117,7 +119,8 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
       rollups,
       rollupsDir: 'rollups',
       dev: { control: opts.devControl ?? false },
-      logLevel: 'info'
+      logLevel: 'info',
+      ...(opts.publicPorts?.[index] !== undefined ? { public: { listen: [tcpAddr('127.0.0.1', opts.publicPorts[index])], bootstrap: [] } } : {})
     }
     const configFile = join(m.dir, 'config.json')
     await writeFile(configFile, JSON.stringify(config, null, 2) + '\n')

@@ -3,7 +3,6 @@
  * Parts are built in dependency order and torn down in reverse; close() is safe to call
  * twice and a failed create() closes whatever it had already started.
  */
-import { mkdir } from 'node:fs/promises'
 import { pino, type Logger } from 'pino'
 import { createApiMetrics, createApiServer, type ApiServer } from '../api/index.js'
 import type { ApiBackend, NodeStatus, RollupInfo, TxStatus } from '../api/types.js'
@@ -14,13 +13,14 @@ import { startCommitteeTransport, type StartedTransport } from './committee-tran
 import { NetworkIsolation } from '../p2p/index.js'
 import { createRollupMetrics, rollupSyncWrites, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
 import { hexToBytes } from '../crypto/index.js'
-import { ChainStore, checkStoreIntegrity, defaultStartCheckHeights } from '../store/index.js'
+import type { ChainStore } from '../store/index.js'
 import { CodecError } from '../codec/index.js'
-import { chainRules } from './data-check.js'
 import type { NodeConfig } from './config.js'
 import { loadGenesis, type Genesis } from './genesis.js'
 import { createNodeMetrics, type NodeMetrics } from './metrics.js'
 import { SliceService } from './slice-service.js'
+import { PublicGateway } from './public-gateway.js'
+import { finalReads, openCheckedStore, resolveRollup, stopParts } from './node-parts.js'
 
 type NodeState = 'starting' | 'started' | 'closing' | 'closed'
 
@@ -42,6 +42,7 @@ export class SequencerNode {
   #apiUrl = ''
   #finalListeners = new Set<(height: number) => void>()
   #slices: SliceService | null = null
+  #gateway: PublicGateway | null = null
   /** dev control (config.dev.control): isolate this member from the committee and heal it */
   readonly #isolation: NetworkIsolation | null
   metrics: NodeMetrics | null = null
@@ -75,11 +76,8 @@ export class SequencerNode {
 
   async #start (): Promise<void> {
     const { config, genesis, logger } = this
-    await mkdir(config.dataDir, { recursive: true })
-    this.#store = await ChainStore.open(config.dataDir, genesis.hash)
+    this.#store = await openCheckedStore(config.dataDir, genesis)
     const store = this.#store
-    // Recent heights, head, meta and indexes at every start; `seqnode check` does all of it.
-    await checkStoreIntegrity(store, chainRules(genesis), { recentHeights: defaultStartCheckHeights })
     this.metrics = createNodeMetrics({
       mempool: () => this.#mempool?.stats() ?? { txs: 0, bytes: 0 },
       cost: {
@@ -116,6 +114,9 @@ export class SequencerNode {
       ...(this.#transport !== null ? { onReject: this.#transport.onConsensusReject } : {})
     }, config.consensus)
     this.#driver.start()
+    if (config.public !== undefined) {
+      this.#gateway = await PublicGateway.start({ config: { public: config.public, p2p: config.p2p }, chainId: genesis.chainId, seed: this.seed, selfIndex: this.nodeIndex, store, mempool: this.#mempool, logger })
+    }
     for (const r of config.rollups) {
       if (!genesis.rollups.some((g) => g.id === r.rollupId)) throw new NodeStartError(`config runs rollup ${r.rollupId}, which genesis does not list`)
     }
@@ -161,6 +162,7 @@ export class SequencerNode {
       for (const entry of event.finalEntries) metrics.txFinalLatency.observe((now - entry.admittedAt) / 1000)
     }
     this.#slices?.remember(event.height, { header: event.header, finality: event.proof, leaves: event.payload.leaves, tree: event.payload.tree })
+    this.#gateway?.onFinal(event.height, event.header.proposer)
     this.logger.debug({ height: event.height, txs: event.payload.counted.length }, 'final')
     for (const listener of this.#finalListeners) {
       try {
@@ -177,6 +179,7 @@ export class SequencerNode {
       chainId: this.genesis.chainId,
       nodeId: bytesToHex(this.signer.publicKey),
       nodeIndex: this.nodeIndex,
+      role: 'member',
       height: this.#store?.head()?.height ?? -1,
       round: this.#driver?.core.round ?? 0,
       leader: this.#driver === null ? 0 : this.#driver.core.leaderOf(this.#driver.core.round),
@@ -195,9 +198,7 @@ export class SequencerNode {
   }
 
   resolveRollup (idOrName: string): RollupInfo | null {
-    const asNumber = /^\d+$/.test(idOrName) ? Number(idOrName) : NaN
-    const r = this.genesis.rollups.find((x) => x.id === asNumber || x.name === idOrName)
-    return r === undefined ? null : { id: r.id, name: r.name, weight: r.weight }
+    return resolveRollup(this.genesis, idOrName)
   }
 
   #rollupQuery (rollupId: number, key: string): Record<string, unknown> | null {
@@ -232,15 +233,8 @@ export class SequencerNode {
       },
       txStatus: (hash) => this.txStatus(hash),
       status: () => this.status(),
-      finalHeight: () => store.head()?.height ?? -1,
-      getBatch: async (height) => {
-        const [batch, finality] = await Promise.all([store.getBatch(height), store.getCommitProof(height)])
-        if (batch === null || finality === null) return null
-        return { batch, finality, hash: finality.headers[0]!.parentHash }
-      },
+      ...finalReads(store, slices),
       resolveRollup: (idOrName) => this.resolveRollup(idOrName),
-      getSlice: (rollupId, height) => slices.getSlice(rollupId, height),
-      latestRollupHeight: (rollupId) => store.latestRollupHeight(rollupId),
       onFinal: (listener) => this.onFinal(listener),
       rollupStates: () => this.#rollups?.statuses() ?? [],
       rollupQuery: (rollupId, key) => this.#rollupQuery(rollupId, key),
@@ -252,21 +246,14 @@ export class SequencerNode {
   async close (): Promise<void> {
     if (this.#state === 'closing' || this.#state === 'closed') return
     this.#state = 'closing'
-    const steps: Array<[string, (() => Promise<void>) | undefined]> = [
-      ['api', this.#api === null ? undefined : () => this.#api!.stop()],
-      ['rollups', this.#rollups === null ? undefined : () => this.#rollups!.stop()],
-      ['consensus', this.#driver === null ? undefined : () => this.#driver!.stop()],
-      ['network', this.#transport === null ? undefined : () => this.#transport!.stop()],
-      ['store', this.#store === null ? undefined : () => this.#store!.close()]
-    ]
-    for (const [name, step] of steps) {
-      if (step === undefined) continue
-      try {
-        await step()
-      } catch (err) {
-        this.logger.error({ err, part: name }, 'error while closing')
-      }
-    }
+    await stopParts([
+      ['api', this.#api === null ? null : async () => this.#api!.stop()],
+      ['rollups', this.#rollups === null ? null : async () => this.#rollups!.stop()],
+      ['public network', this.#gateway === null ? null : async () => this.#gateway!.stop()],
+      ['consensus', this.#driver === null ? null : async () => this.#driver!.stop()],
+      ['network', this.#transport === null ? null : async () => this.#transport!.stop()],
+      ['store', this.#store === null ? null : async () => this.#store!.close()]
+    ], this.logger)
     this.#finalListeners.clear()
     this.#state = 'closed'
     this.logger.info('node closed')
