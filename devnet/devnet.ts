@@ -12,6 +12,7 @@ import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { initHome } from '../src/node/init-home.js'
+import { initFollower } from '../src/node/init-follower.js'
 import { stopAllChildren } from './children.js'
 import { CONTROL_ROUTES, startControlServer } from './control-server.js'
 import { ExternalRollup } from './external-rollup.js'
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: '.devnet' },
     nodes: { type: 'string', default: '4' },
+    followers: { type: 'string', default: '1' },
     fresh: { type: 'boolean', default: false },
     load: { type: 'string', default: '20' },
     duration: { type: 'string' },
@@ -41,6 +43,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`usage: npm run devnet -- [--nodes N] [--data DIR] [--fresh] [--load TPS] [--duration S] [--rollups token,kv] [--json] [--summary FILE]
   --nodes N      committee size of a new devnet (default 4)
+  --followers K  follower nodes (no vote: verify and serve final batches, relay txs), default 1
   --data DIR     data folder (default .devnet); a second start resumes from it
   --fresh        delete the data folder first
   --load TPS     transactions per second sent through the API (default 20, 0 = none)
@@ -57,6 +60,8 @@ if (args.help) {
 const dataDir = resolve(args.data)
 const nodeCount = Number(args.nodes)
 if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new Error('--nodes must be a positive integer')
+const followerCount = Number(args.followers)
+if (!Number.isInteger(followerCount) || followerCount < 0) throw new Error('--followers must be a non-negative integer')
 const tps = Number(args.load)
 const durationS = args.duration === undefined ? undefined : Number(args.duration)
 if (!Number.isFinite(tps) || tps < 0) throw new Error('--load must be a non-negative number')
@@ -93,8 +98,8 @@ interface RollupState { rollupId: number, height: number, stateRoot: string }
 async function main (): Promise<void> {
   if (args.fresh) await rm(dataDir, { recursive: true, force: true })
   if (!existsSync(join(dataDir, 'genesis.json'))) {
-    const ports = await freePorts(nodeCount)
-    await initHome({ dir: dataDir, chainId: 'devnet-1', nodes: nodeCount, rollups: args.rollups!.split(','), basePort: 0, p2pPorts: ports })
+    const ports = await freePorts(2 * nodeCount)
+    await initHome({ dir: dataDir, chainId: 'devnet-1', nodes: nodeCount, rollups: args.rollups!.split(','), basePort: 0, p2pPorts: ports.slice(0, nodeCount), publicPorts: ports.slice(nodeCount) })
   }
   const genesis = JSON.parse(await readFile(join(dataDir, 'genesis.json'), 'utf8')) as { committee: unknown[], rollups: Array<{ id: number, name: string }> }
   const members = genesis.committee.length
@@ -104,6 +109,7 @@ async function main (): Promise<void> {
   const started = await Promise.all(Array.from({ length: members }, (_, i) => startMember(i)))
   nodes.push(...started)
   process.stderr.write(`devnet: ${members} members up after ${(performance.now() / 1000).toFixed(2)} s\n`)
+  const followers = await startFollowers(dataDir, followerCount)
   // A restarted member keeps its API port, so scripts and the view can keep using its URL.
   for (const n of started) apiPorts.push(Number(new URL(n.url).port))
   const urls = started.map((n) => n.url)
@@ -176,8 +182,10 @@ async function main (): Promise<void> {
         mempoolTxs: s?.mempool.txs ?? 0,
         rollups: (states[i] ?? []).map((r) => ({ rollupId: r.rollupId, name: rollupName.get(r.rollupId) ?? String(r.rollupId), height: r.height, stateRoot: r.stateRoot }))
       }))
+      const followerViews = await Promise.all(followers.map(async (f) => ({ url: f.url, status: await json<NodeView>(`${f.url}/v1/status`) })))
       const snapshot: DevnetSnapshot = {
         urls,
+        followers: followerViews.map((f, i) => ({ index: i, url: f.url, up: f.status !== null, height: f.status?.height ?? -1, peers: f.status?.peers ?? 0 })),
         dataDir,
         nodes: nodeSnapshots,
         submitted: load.stats.submitted,
@@ -259,6 +267,34 @@ async function waitForPeers (urls: string[], peers: number, timeoutMs: number): 
   }
   process.stderr.write('devnet: not every member sees all the others yet; starting anyway\n')
   return (await json<NodeView>(`${urls[0]!}/v1/status`))?.height ?? -1
+}
+
+/**
+ * Starts `count` followers, creating their folders the first time (each dials the members'
+ * public addresses and the followers made before it). A devnet made before followers
+ * existed has no public network on its members: it runs without followers and says so.
+ */
+async function startFollowers (home: string, count: number): Promise<NodeProcess[]> {
+  if (count === 0) return []
+  const member0 = JSON.parse(await readFile(join(home, 'node-0', 'config.json'), 'utf8')) as { public?: unknown }
+  if (member0.public === undefined) {
+    process.stderr.write('devnet: this data folder predates followers (no public network on the members); run with --fresh to get them\n')
+    return []
+  }
+  const addrs: string[] = []
+  const started: NodeProcess[] = []
+  for (let i = 0; i < count; i++) {
+    const dir = join(home, `follower-${i}`)
+    const configFile = join(dir, 'config.json')
+    if (!existsSync(configFile)) {
+      const [publicPort] = await freePorts(1)
+      addrs.push((await initFollower({ home, dir, apiPort: 0, publicPort: publicPort!, extraBootstrap: [...addrs] })).publicAddr)
+    }
+    started.push(await startNodeProcess(configFile, {}))
+  }
+  process.stderr.write(`devnet: ${count} follower${count === 1 ? '' : 's'} up: ${started.map((f) => f.url).join(' ')}\n`)
+  onShutdown.push(async () => { await Promise.all(started.map(async (f) => f.stop(2000))) })
+  return started
 }
 
 /** Ports the OS says are free now (the members' p2p ports must be known before they start). */

@@ -24,8 +24,18 @@ export interface NodeSnapshot {
   rollups: RollupRoot[]
 }
 
+export interface FollowerSnapshot {
+  index: number
+  url: string
+  up: boolean
+  height: number
+  peers: number
+}
+
 export interface DevnetSnapshot {
   urls: string[]
+  /** follower nodes: verified final batches served, txs relayed */
+  followers: FollowerSnapshot[]
   dataDir: string
   nodes: NodeSnapshot[]
   submitted: number
@@ -60,6 +70,9 @@ export function renderStatus (s: DevnetSnapshot, json: boolean): string {
           `          rollups: ${n.rollups.map((r) => `${r.name} @ ${r.height} ${short(r.stateRoot)}`).join('   ') || '-'}`
         ]
       : [`  node-${n.index}  ${s.urls[n.index]}  DOWN`]),
+    ...s.followers.map((f) => f.up
+      ? `  follower-${f.index}  ${f.url}  height ${f.height}  peers ${f.peers}${f.height >= 0 && s.nodes.some((n) => n.up && n.height - f.height > 2) ? '  BEHIND' : ''}`
+      : `  follower-${f.index}  ${f.url}  DOWN`),
     ...(s.external === null
       ? []
       : [`  external ${s.external.name} rollup (npm run rollup, pid ${s.external.pid ?? '-'}): ${s.external.running ? '' : 'STOPPED '}@ ${s.external.height ?? '-'} ${short(s.external.stateRoot)}${s.external.failed === null ? '' : `  ${s.external.failed}`}`]),

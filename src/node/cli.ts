@@ -9,6 +9,7 @@ import { initHome } from './init-home.js'
 import { loadNodeConfig } from './config.js'
 import { SequencerNode } from './sequencer-node.js'
 import { FollowerNode } from '../follower/follower-node.js'
+import { initFollower } from './init-follower.js'
 import { submitCommand } from './cli-submit.js'
 import { checkCommand } from './data-check.js'
 
@@ -51,10 +52,12 @@ program.command('init')
   .option('--rollups <names>', 'comma-separated rollup names; ids are 1, 2, ... in this order', 'token,kv')
   .option('--api-port <port>', 'API port of node-0 (node-i gets port + i)', port, 7300)
   .option('--p2p-port <port>', 'p2p port of node-0 (node-i gets port + i); default API port + 1000', port)
+  .option('--public-port <port>', "local layout: public-network port of node-0 (node-i gets port + i), for followers; none by default", port)
   .option('--hosts <a,b,...>', 'one host (IP or DNS name) per member: a self-contained folder per host that listens on --listen-host, announces host:p2p-port and dials the others there (members on distinct hosts share the ports); sets --nodes', hostList)
   .option('--listen-host <ip>', 'with --hosts: p2p listen address, or "host" for each member\'s own host', bindHost, '0.0.0.0')
   .option('--api-host <ip>', 'API bind address, or "host" for each member\'s own host (exposing the API is a deliberate choice)', bindHost, '127.0.0.1')
-  .action(async (opts: { dir: string, chainId: string, nodes: number, rollups: string, apiPort: number, p2pPort?: number, hosts?: string[], listenHost: string, apiHost: string }, command: Command) => {
+  .action(async (opts: { dir: string, chainId: string, nodes: number, rollups: string, apiPort: number, p2pPort?: number, publicPort?: number, hosts?: string[], listenHost: string, apiHost: string }, command: Command) => {
+    if (opts.hosts !== undefined && opts.publicPort !== undefined) throw new InvalidArgumentError('--public-port is for the local layout; with --hosts add "public" to each config (docs/DEPLOY.md)')
     if (opts.hosts !== undefined && command.getOptionValueSource('nodes') === 'cli' && opts.nodes !== opts.hosts.length) {
       throw new InvalidArgumentError(`--nodes ${opts.nodes} but ${opts.hosts.length} --hosts`)
     }
@@ -66,6 +69,7 @@ program.command('init')
       rollups: opts.rollups.split(',').map((s) => s.trim()).filter((s) => s !== ''),
       basePort: opts.apiPort,
       ...(opts.p2pPort !== undefined ? { p2pBasePort: opts.p2pPort } : {}),
+      ...(opts.publicPort !== undefined ? { publicPorts: Array.from({ length: opts.nodes }, (_, i) => opts.publicPort! + i) } : {}),
       ...(opts.hosts !== undefined ? { hosts: opts.hosts, listenHost: opts.listenHost } : {}),
       apiHost: opts.apiHost
     })
@@ -74,6 +78,17 @@ program.command('init')
       console.log(`${n.name}: seqnode start --config ${n.configFile}   (${opts.hosts !== undefined ? `host ${opts.hosts[i]!}, ` : ''}API port ${n.apiPort}, p2p port ${n.p2pPort})`)
     }
     if (opts.hosts !== undefined) console.log(`copy each node-i folder to its host (it holds the member's secret key.json); ${result.genesisFile} and faucet.json stay here`)
+  })
+
+program.command('init-follower')
+  .description("create a follower's folder (its own key, role follower) that follows the committee of --home")
+  .requiredOption('--home <dir>', "the committee's home, written by init (members need public ports: init --public-port)")
+  .requiredOption('--dir <dir>', "the follower's folder")
+  .option('--api-port <port>', 'API port (0 picks a free one)', port, 0)
+  .requiredOption('--public-port <port>', 'public-network port other followers dial', port)
+  .action(async (opts: { home: string, dir: string, apiPort: number, publicPort: number }) => {
+    const result = await initFollower({ home: resolve(opts.home), dir: resolve(opts.dir), apiPort: opts.apiPort, publicPort: opts.publicPort })
+    console.log(`follower: seqnode start --config ${result.configFile}   (public address ${result.publicAddr})`)
   })
 
 program.command('start')

@@ -18,6 +18,7 @@ export interface InitFollowerOptions {
   dir: string
   apiPort: number
   publicPort: number
+  /** in-process rollups (default: node-0's) */
   rollups?: NodeConfigFile['rollups']
   /** other followers' public multiaddrs (with /p2p/) to dial too */
   extraBootstrap?: string[]
@@ -33,9 +34,11 @@ export async function initFollower (opts: InitFollowerOptions): Promise<InitFoll
   const genesisFile = join(opts.home, 'genesis.json')
   const genesis = parseGenesis(JSON.parse(await readFile(genesisFile, 'utf8')))
   const bootstrap: string[] = []
+  let memberRollups: NodeConfigFile['rollups'] = []
   for (const [index, member] of genesis.committee.entries()) {
     const memberDir = join(opts.home, `node-${index}`)
     const config = parseNodeConfig(JSON.parse(await readFile(join(memberDir, 'config.json'), 'utf8')), memberDir)
+    if (index === 0) memberRollups = config.rollups
     if (config.public === undefined) continue
     const peerId = peerIdFromCommitteeKey(hexToBytes(member.publicKey)!).toString()
     for (const addr of config.public.announce ?? config.public.listen) bootstrap.push(`${addr}/p2p/${peerId}`)
@@ -53,7 +56,7 @@ export async function initFollower (opts: InitFollowerOptions): Promise<InitFoll
     mempool: {},
     consensus: {},
     p2p: { listen: [], peers: [], chunkTransport: 'direct', maxMessageBytes: 32 * 1024 * 1024 },
-    rollups: opts.rollups ?? [],
+    rollups: opts.rollups ?? memberRollups, // the same in-process rollups as the members, so their state roots can be compared
     rollupsDir: 'rollups',
     dev: { control: false },
     logLevel: 'info',

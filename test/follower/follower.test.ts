@@ -103,6 +103,16 @@ t.test('a follower relays txs, serves verified final batches and slices, and cat
   follower = await startFollower()
   await waitFor(() => follower.status().height >= target, 15_000, 'follower caught up by sync')
   t.pass(`the restarted follower caught up from ${memberHeight} to ${target}`)
+  // The follower runs the same in-process rollups: same state roots at the same heights.
+  type RollupState = Array<{ rollupId: number, height: number, stateRoot: string }>
+  await waitFor(async () => {
+    const [mine, theirs] = await Promise.all([getJson<RollupState>(follower.apiUrl, '/v1/rollups/state'), getJson<RollupState>(members[0]!.url, '/v1/rollups/state')])
+    const kvMine = mine.find((r) => r.rollupId === 2)
+    const kvTheirs = theirs.find((r) => r.rollupId === 2)
+    return kvMine !== undefined && kvTheirs !== undefined && kvMine.height === kvTheirs.height && kvMine.height >= 0
+  }, 15_000, 'the follower\'s kv rollup at the member\'s height')
+  const [mine, theirs] = await Promise.all([getJson<RollupState>(follower.apiUrl, '/v1/rollups/state'), getJson<RollupState>(members[0]!.url, '/v1/rollups/state')])
+  t.equal(mine.find((r) => r.rollupId === 2)!.stateRoot, theirs.find((r) => r.rollupId === 2)!.stateRoot, 'kv state root: follower = member')
 
   // ---- a rogue public peer floods invalid txs: the members cut it off ----
   const rogue = new PublicNetwork({
