@@ -63,6 +63,13 @@ function createNodeVerifier (committee: Committee): SliceVerifier {
         actionCount: l.actionCount,
         sender: bytesToHex(l.sender),
         payload: l.payload
+      })),
+      skipped: check.skipped.map((s) => ({
+        index: s.index,
+        txHash: bytesToHex(s.leaf.txHash),
+        actionIndex: s.leaf.actionIndex,
+        sender: bytesToHex(s.leaf.sender),
+        reason: s.problem
       }))
     }
   }

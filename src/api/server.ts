@@ -57,6 +57,8 @@ export interface ApiLimits {
   streamBufferBudgetBytes: number
   /** a subscriber whose queue is full and does not shrink for this long is closed with 4408 STREAM_STALLED */
   streamStallTimeoutMs: number
+  /** largest WebSocket message a client may send; a larger one closes the socket with 1009 */
+  wsMaxPayloadBytes: number
 }
 
 export const defaultApiLimits: ApiLimits = {
@@ -68,7 +70,8 @@ export const defaultApiLimits: ApiLimits = {
   idleTimeoutMs: 60_000, // a socket silent both ways for a minute serves no one
   maxStreamSubscribers: 1024, // one per rollup client and a few explorers, with room to spare
   streamBufferBudgetBytes: 128 * 1024 * 1024, // bounds stream memory whatever the subscribers do
-  streamStallTimeoutMs: 30_000 // a reader may pause (GC, a restart of its consumer) but not forever
+  streamStallTimeoutMs: 30_000, // a reader may pause (GC, a restart of its consumer) but not forever
+  wsMaxPayloadBytes: 4096 // streams only push; clients send nothing but control frames (<= 125 bytes)
 }
 
 export interface ApiServer {
@@ -176,6 +179,8 @@ function buildApp (opts: ApiServerOptions): FastifyInstance {
   })
 
   void app.register(fastifyWebsocket, {
+    // ws refuses a bigger frame or message before buffering it, and closes with 1009
+    options: { maxPayload: limits.wsMaxPayloadBytes },
     preClose: async () => { await closeWebSockets(app.websocketServer, defaultApiServerOptions.closeGraceMs) }
   })
   const streams = new StreamRegistry({

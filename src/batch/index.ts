@@ -15,8 +15,12 @@ export function nmtVerifyNamespace (root: Uint8Array, namespace: Uint8Array, lea
 }
 
 export { createNmt, NmtError, NAMESPACE_SIZE, type Nmt, type NmtTree, type NamespaceProof, type Sha256 } from './nmt.js'
-export { rollupNamespace, namespaceRollupId } from './namespace.js'
-export { buildPayload, batchTxs, countedTxs, namespaceRange, type HashedTx, type Payload } from './payload.js'
+export { rollupNamespace, namespaceRollupId, namespaceRange } from './namespace.js'
+export { buildPayload, batchTxs, countedTxs, type HashedTx, type Payload } from './payload.js'
 export { chunkDigest, chunkSigningMessage, batchHash } from './hashing.js'
 export { buildSlice, verifySlice, type SliceVerifier, type SliceCheck } from './slice.js'
 export { validateBatch, type BatchCheck } from './validate-batch.js'
+export {
+  actionTree, splitBySenderProof, txSigningMessageWith,
+  SenderProofProblem, type ActionTree, type SenderProofDeps, type SenderProofSplit, type SkippedLeaf
+} from './sender-proof.js'

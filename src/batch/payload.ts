@@ -4,8 +4,10 @@
  * namespace. Each leaf is `namespace || encode(SliceLeaf)`.
  */
 import { encode, SliceLeafSchema, type Batch, type NamespaceCount, type SliceLeaf, type Tx } from '../codec/index.js'
+import { sha256 } from '../crypto/index.js'
 import { bytesToHex } from '../crypto/hex.js'
 import { rollupNamespace } from './namespace.js'
+import { actionTree } from './sender-proof.js'
 
 export interface HashedTx {
   tx: Tx
@@ -46,11 +48,22 @@ export function countedTxs (txs: HashedTx[], timestamp: number, seenBefore: (has
 export function buildPayload (txs: HashedTx[]): Payload {
   const buckets = new Map<number, Uint8Array[]>()
   for (const { tx, hash } of txs) {
+    // A single action is its own root (empty path): only multi-action txs hash their tree.
+    const tree = tx.actions.length > 1 ? actionTree(sha256, tx.actions) : null
     tx.actions.forEach((action, actionIndex) => {
       let bucket = buckets.get(action.rollupId)
       if (bucket === undefined) { bucket = []; buckets.set(action.rollupId, bucket) }
       bucket.push(encodeLeaf(action.rollupId, {
-        version: 1, txHash: hash, actionIndex, actionCount: tx.actions.length, sender: tx.sender, payload: action.payload
+        version: 1,
+        txHash: hash,
+        actionIndex,
+        actionCount: tx.actions.length,
+        sender: tx.sender,
+        nonce: tx.nonce,
+        expiry: tx.expiry,
+        actionPath: tree === null ? [] : tree.path(actionIndex),
+        signature: tx.signature,
+        payload: action.payload
       }))
     })
   }
@@ -71,15 +84,4 @@ function encodeLeaf (rollupId: number, leaf: SliceLeaf): Uint8Array {
   out.set(rollupNamespace(rollupId), 0)
   out.set(body, 8)
   return out
-}
-
-/** Index range [start, end) of a rollup's leaves, from the header's namespace table. */
-export function namespaceRange (namespaces: NamespaceCount[], rollupId: number): { start: number, end: number } {
-  let start = 0
-  for (const ns of namespaces) {
-    if (ns.rollupId === rollupId) return { start, end: start + ns.count }
-    if (ns.rollupId > rollupId) break
-    start += ns.count
-  }
-  return { start, end: start }
 }

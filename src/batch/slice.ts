@@ -2,18 +2,22 @@
  * A rollup's slice of a final batch and its verification: the commit proof must show the
  * header final under the committee (2-chain rule, a quorum certificate on a descendant),
  * and the NMT proof must show that the leaves are exactly and completely the rollup's
- * namespace under the header's payloadRoot.
- * Crypto is injected so that browser-side code can verify with noble.
+ * namespace under the header's payloadRoot. Leaves whose sender proof fails are skipped
+ * (listed, not executed): a Byzantine member can get such a leaf ordered, so it must not
+ * make the whole slice unverifiable.
+ * Signatures are checked with the injected verifier; hashing is the node's (the SDK has
+ * its own copy of these checks with noble, src/client/verify.ts).
  */
 import type { BatchHeader, CommitProof, Slice, SliceLeaf } from '../codec/index.js'
 import { decode, SliceLeafSchema } from '../codec/index.js'
 import { equalBytes } from '../crypto/hex.js'
+import { sha256 } from '../crypto/index.js'
 import type { CommitteeView, VerifySignature } from '../ordering/certificate.js'
 import { verifyCommitProof } from '../ordering/commit-proof.js'
 import type { Nmt, NmtTree } from './nmt.js'
 import { NAMESPACE_SIZE } from './nmt.js'
-import { rollupNamespace } from './namespace.js'
-import { namespaceRange } from './payload.js'
+import { namespaceRange, rollupNamespace } from './namespace.js'
+import { splitBySenderProof, type SkippedLeaf } from './sender-proof.js'
 
 /** `tree` (of the same leaves) lets several slices of one batch share the hashing. */
 export function buildSlice (nmt: Nmt, header: BatchHeader, finality: CommitProof, leaves: Uint8Array[], rollupId: number, tree?: NmtTree): Slice {
@@ -36,7 +40,8 @@ export interface SliceVerifier {
   batchHash: (header: BatchHeader) => Uint8Array
 }
 
-export type SliceCheck = { ok: true, leaves: SliceLeaf[] } | { ok: false, reason: string }
+/** `leaves`: those whose sender signed them; `skipped`: the others. */
+export type SliceCheck = { ok: true, leaves: SliceLeaf[], skipped: SkippedLeaf[] } | { ok: false, reason: string }
 
 /** Verifies a slice completely; never throws. */
 export function verifySlice (committee: CommitteeView, slice: Slice, deps: SliceVerifier): SliceCheck {
@@ -64,5 +69,6 @@ export function verifySlice (committee: CommitteeView, slice: Slice, deps: Slice
   }
   const proof = { start: slice.proof.start, end: slice.proof.end, nodes: slice.proof.nodes, ...(slice.proof.leafHash.length > 0 ? { leafHash: slice.proof.leafHash } : {}) }
   if (!deps.nmt.verifyNamespace(header.payloadRoot, namespace, slice.leaves, proof)) return { ok: false, reason: 'namespace proof does not verify' }
-  return { ok: true, leaves: decoded }
+  const senders = splitBySenderProof(header.chainId, slice.rollupId, decoded, { sha256, verifySignature: deps.verifySignature })
+  return { ok: true, leaves: senders.authentic, skipped: senders.skipped }
 }

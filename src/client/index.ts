@@ -11,8 +11,9 @@ export {
 } from './tx.js'
 export {
   createVerifier, decodeSlice, batchHashBytes,
-  type Committee, type SliceExpectation, type SliceVerifier, type VerifiedLeaf, type VerifiedSlice
+  type Committee, type SkippedLeaf, type SliceExpectation, type SliceVerifier, type VerifiedLeaf, type VerifiedSlice
 } from './verify.js'
+export { SenderProofProblem } from '../batch/sender-proof.js'
 export { committeeFromGenesis, GENESIS_INVALID } from './genesis.js'
 export {
   SequencerClient, parseRetryAfter, NO_COMMITTEE,

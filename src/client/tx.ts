@@ -1,14 +1,14 @@
 /**
  * Building and signing transactions exactly as the node hashes and checks them
  * (docs/PROTOCOL.md, "Domains, hashes and signatures"; node side: src/mempool/tx.ts):
- * the signed message is `domainMessage("seq/tx/v1", chainId, encode(TxBody))`, the tx
+ * the signed message is `domainMessage("seq/tx/v1", chainId, encode(TxSigningBody))`, the tx
  * hash is its SHA-256 (independent of the signature; also the bundle id) and the
  * signature is ed25519 over that same message.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { randomBytes } from '@noble/hashes/utils.js'
-import { FormatLimits, TxBodySchema, TxSchema, WIRE_VERSION, type Tx, type TxBody } from '../codec/wire-types.js'
-import { DomainTag, domainMessage } from '../crypto/domain.js'
+import { txSigningMessageWith } from '../batch/sender-proof.js'
+import { FormatLimits, TxSchema, WIRE_VERSION, type Tx, type TxBody } from '../codec/wire-types.js'
 import { bytesToHex } from '../crypto/hex.js'
 import { encode } from './codec.js'
 import type { Signer } from './keys.js'
@@ -48,9 +48,12 @@ export interface BuiltTx {
  */
 export const DEFAULT_TX_LIFETIME_MS = 60_000
 
-/** The bytes a sender signs; their SHA-256 is the tx hash. */
+/**
+ * The bytes a sender signs; their SHA-256 is the tx hash. The actions enter as the root of
+ * their hash tree, so each rollup can check the signature over its own action alone.
+ */
 export function txSigningMessage (chainId: string, body: TxBody): Uint8Array {
-  return domainMessage(DomainTag.tx, chainId, encode(TxBodySchema, body))
+  return txSigningMessageWith(sha256, chainId, body)
 }
 
 /** Hash (hex) of a tx or tx body; the signature is not part of it. */

@@ -11,11 +11,16 @@
  * namespace-table entry; and the NMT proof shows the leaves are the complete namespace
  * under the header's payloadRoot. So the txs delivered are exactly and all of the
  * rollup's txs in a final batch, in batch order.
+ *
+ * Then each leaf's sender proof is checked (src/batch/sender-proof.ts): a leaf whose
+ * `sender` did not sign it (a Byzantine member can get one ordered under its own chunk
+ * signature) is not in `txs` but in `skipped`, with the reason; every honest party skips
+ * the same leaves, and the slice itself stays valid.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { rollupNamespace } from '../batch/namespace.js'
+import { namespaceRange, rollupNamespace } from '../batch/namespace.js'
 import { createNmt, NAMESPACE_SIZE } from '../batch/nmt.js'
-import { namespaceRange } from '../batch/payload.js'
+import { splitBySenderProof, type SenderProofProblem } from '../batch/sender-proof.js'
 import { CodecError } from '../codec/errors.js'
 import { BatchHeaderSchema, SliceLeafSchema, SliceSchema, type BatchHeader, type Slice, type SliceLeaf } from '../codec/wire-types.js'
 import { DomainTag, domainMessage } from '../crypto/domain.js'
@@ -43,6 +48,17 @@ export interface VerifiedLeaf {
   payload: Uint8Array
 }
 
+/** A leaf left out of `txs` because its sender proof fails. */
+export interface SkippedLeaf {
+  /** position of the leaf in the slice */
+  index: number
+  txHash: string
+  actionIndex: number
+  /** the key the leaf claims, which did not sign it */
+  sender: string
+  reason: SenderProofProblem
+}
+
 export interface VerifiedSlice {
   rollupId: number
   height: number
@@ -51,8 +67,10 @@ export interface VerifiedSlice {
   /** batch timestamp, unix ms (the proposer's clock, bounded by the committee) */
   timestamp: number
   header: BatchHeader
-  /** the rollup's actions in batch order; empty when the batch has none */
+  /** the rollup's actions in batch order, each signed by its sender; empty when the batch has none */
   txs: VerifiedLeaf[]
+  /** leaves whose sender proof failed: ordered, but not the sender's; execute none of them */
+  skipped: SkippedLeaf[]
 }
 
 /** What the caller asked for; a slice of anything else is refused. */
@@ -88,7 +106,7 @@ export function decodeSlice (bytes: Uint8Array): Slice {
 
 export function createVerifier (committee: Committee): SliceVerifier {
   const trusted = checkCommittee(committee)
-  const deps = { batchHash: batchHashBytes, verifySignature: verifyEd25519 }
+  const deps = { batchHash: batchHashBytes, verifySignature: verifyEd25519, sha256 }
 
   function verifySlice (slice: Slice, expect: SliceExpectation = {}): VerifiedSlice {
     const { header } = slice
@@ -123,6 +141,7 @@ export function createVerifier (committee: Committee): SliceVerifier {
     const { proof } = slice
     const nmtProof = { start: proof.start, end: proof.end, nodes: proof.nodes, ...(proof.leafHash.length > 0 ? { leafHash: proof.leafHash } : {}) }
     if (!nmt.verifyNamespace(header.payloadRoot, namespace, slice.leaves, nmtProof)) fail(SliceErrorCode.BAD_LEAVES, 'namespace proof does not verify')
+    const senders = splitBySenderProof(trusted.chainId, slice.rollupId, leaves, deps)
 
     return {
       rollupId: slice.rollupId,
@@ -130,12 +149,19 @@ export function createVerifier (committee: Committee): SliceVerifier {
       batchHash: bytesToHex(hash),
       timestamp: header.timestamp,
       header,
-      txs: leaves.map((l) => ({
+      txs: senders.authentic.map((l) => ({
         txHash: bytesToHex(l.txHash),
         actionIndex: l.actionIndex,
         actionCount: l.actionCount,
         sender: bytesToHex(l.sender),
         payload: plainBytes(l.payload)
+      })),
+      skipped: senders.skipped.map((s) => ({
+        index: s.index,
+        txHash: bytesToHex(s.leaf.txHash),
+        actionIndex: s.leaf.actionIndex,
+        sender: bytesToHex(s.leaf.sender),
+        reason: s.problem
       }))
     }
   }

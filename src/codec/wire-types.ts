@@ -51,6 +51,25 @@ export type TxBody = Infer<typeof TxBodySchema>
 export const TxSchema = record('Tx', { ...txBodyFields, signature })
 export type Tx = Infer<typeof TxSchema>
 
+/** Depth of the action tree of a tx with the most actions the format allows (1024 = 2^10). */
+export const MAX_ACTION_PATH = 10
+
+/**
+ * What a sender signs (and what the tx hash covers): the tx with its actions replaced by
+ * the root of the tree of their hashes (src/batch/sender-proof.ts). So one rollup can check
+ * the signature over its own action with the sibling hashes of the others, without their
+ * payloads.
+ */
+export const TxSigningBodySchema = record('TxSigningBody', {
+  version,
+  actionsRoot: hash,
+  actionCount: uint,
+  sender: publicKey,
+  nonce: uint,
+  expiry: uint
+})
+export type TxSigningBody = Infer<typeof TxSigningBodySchema>
+
 /** The signed part of a chunk (txs packed by one committee member for one rollup lane). */
 const chunkBodyFields = {
   version,
@@ -208,6 +227,9 @@ export type SyncResponse = Infer<typeof SyncResponseSchema>
 /**
  * What one NMT leaf carries after its 8-byte namespace: one action of one tx. `txHash`
  * doubles as the bundle id that lets each rollup of a cross-rollup tx correlate the rest.
+ * `nonce`, `expiry`, `actionPath` (sibling hashes from this action up to the tx's actions
+ * root) and `signature` let anyone check that `sender` signed the tx (the sender proof:
+ * src/batch/sender-proof.ts). The payload stays the last field.
  */
 export const SliceLeafSchema = record('SliceLeaf', {
   version,
@@ -215,6 +237,10 @@ export const SliceLeafSchema = record('SliceLeaf', {
   actionIndex: uint,
   actionCount: uint,
   sender: publicKey,
+  nonce: uint,
+  expiry: uint,
+  actionPath: list(hash, { max: MAX_ACTION_PATH }),
+  signature,
   payload: bytes({ max: FormatLimits.maxPayloadBytes })
 })
 export type SliceLeaf = Infer<typeof SliceLeafSchema>

@@ -1,10 +1,14 @@
 /** Transaction hashing, signing and signature checks (node side: node:crypto). */
-import { encode, TxBodySchema, type Tx, type TxBody } from '../codec/index.js'
-import { DomainTag, domainMessage, sha256, verifyEd25519, type Ed25519Signer } from '../crypto/index.js'
+import { txSigningMessageWith } from '../batch/index.js'
+import type { Tx, TxBody } from '../codec/index.js'
+import { sha256, verifyEd25519, type Ed25519Signer } from '../crypto/index.js'
 
-/** The bytes a sender signs; their SHA-256 is the tx hash (also the bundle id). */
+/**
+ * The bytes a sender signs; their SHA-256 is the tx hash (also the bundle id). The actions
+ * enter as the root of their hash tree, so each slice leaf can prove its sender.
+ */
 export function txSigningMessage (chainId: string, body: TxBody): Uint8Array {
-  return domainMessage(DomainTag.tx, chainId, encode(TxBodySchema, body))
+  return txSigningMessageWith(sha256, chainId, body)
 }
 
 export function txHash (chainId: string, tx: TxBody): Uint8Array {

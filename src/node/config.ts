@@ -35,7 +35,8 @@ export const NodeConfigSchema = z.object({
     idleTimeoutMs: z.number().int().min(100).optional(),
     maxStreamSubscribers: z.number().int().min(1).optional(),
     streamBufferBudgetBytes: z.number().int().min(64 * 1024).optional(),
-    streamStallTimeoutMs: z.number().int().min(100).optional()
+    streamStallTimeoutMs: z.number().int().min(100).optional(),
+    wsMaxPayloadBytes: z.number().int().min(125).optional()
   }).strict().default({ host: '127.0.0.1', port: 7300 }),
   mempool: z.object({
     maxTxs: z.number().int().min(1).optional(),

@@ -39,7 +39,7 @@ export class RollupAdapters {
         if (adapters.#runners.has(executor.rollupId)) throw new RollupError(RollupErrorCode.BAD_CONFIG, `two executors for rollup ${executor.rollupId}`)
         const runner = new RollupRunner({
           executor,
-          source: new NodeSliceSource(deps.provider, executor.rollupId, deps.sourceOptions),
+          source: new NodeSliceSource(deps.provider, executor.rollupId, deps.sourceOptions, deps.metrics ?? null),
           logger: deps.logger,
           metrics: deps.metrics,
           options: deps.runnerOptions

@@ -1,6 +1,6 @@
 /** Rollup adapters: the executor API, the runner that feeds it final slices exactly once, and the toy rollups. See docs/ROLLUPS.md. */
 export type {
-  Commitment, FinalSliceProvider, Receipt, RollupExecutor, RollupLogger, RollupMetrics, RollupStatus, RunnerPhase, SliceSource, VerifiedSlice
+  Commitment, ExecutorLeaf, FinalSliceProvider, Receipt, RollupExecutor, RollupLogger, RollupMetrics, RollupStatus, RunnerPhase, SliceSource, VerifiedSlice
 } from './types.js'
 export { RollupError, RollupErrorCode } from './errors.js'
 export { RollupRunner, defaultRollupRunnerOptions, type RollupRunnerDeps, type RollupRunnerOptions } from './runner.js'

@@ -1,12 +1,13 @@
 /**
  * The `kv` toy rollup: a key/value store where a key belongs to whoever first set it.
- * The owner is the `sender` of the sequencer tx (SliceLeaf.sender), whose signature the
- * ingress member checked; other senders' sets and deletes of an owned key fail with a
+ * The owner is the `sender` of the sequencer tx (SliceLeaf.sender), whose signature over
+ * this action the slice source checked (its sender proof: a member cannot forge it); other senders' sets and deletes of an owned key fail with a
  * receipt, and deleting frees the key. Rules and formats: docs/ROLLUPS.md.
  */
-import { CodecError, decode, encode, type SliceLeaf } from '../codec/index.js'
+import { CodecError, decode, encode } from '../codec/index.js'
 import { bytes, literal, record, uintMax, type Infer } from '../codec/schema.js'
 import { LevelRollup, type StateAccess, type StateMachine } from './level-rollup.js'
+import type { ExecutorLeaf } from './types.js'
 import { rollupIdentity } from './rollup-db.js'
 import { hasV1TupleHeader } from './domain.js'
 import { equalBytes } from '../crypto/index.js'
@@ -74,7 +75,7 @@ export function kvStateMachine (chainId: string, rollupId: number): StateMachine
   }
 }
 
-function applyKv (state: StateAccess<KvEntry>, leaf: SliceLeaf): KvReceiptCode {
+function applyKv (state: StateAccess<KvEntry>, leaf: ExecutorLeaf): KvReceiptCode {
   let p: KvPayload
   if (!hasV1TupleHeader(leaf.payload, 4)) return KvReceiptCode.MALFORMED
   try {

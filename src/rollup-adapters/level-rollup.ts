@@ -7,12 +7,11 @@
  * fails after the memory was touched, the executor refuses to go on until it is re-opened
  * (which reloads what really is on disk): a failed height leaves no trace.
  */
-import type { SliceLeaf } from '../codec/index.js'
 import { bytesToHex, equalBytes } from '../crypto/index.js'
 import { RollupError, RollupErrorCode } from './errors.js'
 import { hexOf, MerkleTable } from './merkle.js'
 import { RollupDb } from './rollup-db.js'
-import type { Commitment, Receipt, RollupExecutor, VerifiedSlice } from './types.js'
+import type { Commitment, ExecutorLeaf, Receipt, RollupExecutor, VerifiedSlice } from './types.js'
 
 export interface StateAccess<V> {
   get: (key: Uint8Array) => V | undefined
@@ -30,7 +29,7 @@ export interface StateMachine<V> {
   entryBytes: (key: Uint8Array, value: V) => Uint8Array
   genesis: () => Array<{ key: Uint8Array, value: V }>
   /** Applies one action and returns its receipt code ('OK' or a reason); never throws on bad input. */
-  apply: (state: StateAccess<V>, leaf: SliceLeaf) => string
+  apply: (state: StateAccess<V>, leaf: ExecutorLeaf) => string
 }
 
 export class LevelRollup<V> implements RollupExecutor {

@@ -7,6 +7,7 @@ export function createRollupMetrics (registry: Registry): RollupMetrics {
     height: new Gauge({ name: 'seq_rollup_height', help: 'Last height executed by the rollup executor', labelNames: ['rollup'], registers: [registry] }),
     slicesExecuted: new Counter({ name: 'seq_rollup_slices_executed_total', help: 'Slices (heights) executed, empty ones included', labelNames: ['rollup'], registers: [registry] }),
     leavesExecuted: new Counter({ name: 'seq_rollup_actions_executed_total', help: 'Actions (slice leaves) executed, failed receipts included', labelNames: ['rollup'], registers: [registry] }),
+    leavesSkipped: new Counter({ name: 'seq_rollup_actions_skipped_total', help: 'Slice leaves not executed because their sender did not sign them, by reason', labelNames: ['rollup', 'reason'], registers: [registry] }),
     failures: new Counter({ name: 'seq_rollup_failures_total', help: 'Failed runner steps (each is retried), by stage: open, source, execute', labelNames: ['rollup', 'stage'], registers: [registry] }),
     executeSeconds: new Histogram({
       name: 'seq_rollup_execute_seconds',

@@ -1,13 +1,17 @@
 /**
  * The in-node SliceSource: reads a rollup's final slices from the node's own store (via
  * the narrow FinalSliceProvider, i.e. the ApiBackend methods) and waits for the next
- * final height through onFinal. The node trusts its own store, so slices are not
- * re-verified; batchHash is recomputed from the header.
+ * final height through onFinal. The node trusts its own store for finality and the NMT,
+ * so those are not re-verified; batchHash is recomputed from the header. Sender proofs are
+ * checked here, once per tx per rollup: no member re-checks tx signatures while ordering,
+ * so this is where a leaf a Byzantine member forged in someone's name is left out (the
+ * same leaves on every node, counted in seq_rollup_actions_skipped_total).
  */
-import { batchHash } from '../batch/index.js'
+import { batchHash, splitBySenderProof } from '../batch/index.js'
 import type { BatchHeader, SliceLeaf } from '../codec/index.js'
+import { sha256, verifyEd25519 } from '../crypto/index.js'
 import { RollupError, RollupErrorCode } from './errors.js'
-import type { FinalSliceProvider, SliceSource, VerifiedSlice } from './types.js'
+import type { FinalSliceProvider, RollupMetrics, SliceSource, VerifiedSlice } from './types.js'
 
 export interface NodeSliceSourceOptions {
   /**
@@ -24,8 +28,11 @@ export const defaultNodeSliceSourceOptions: NodeSliceSourceOptions = {
 export class NodeSliceSource implements SliceSource {
   readonly #options: NodeSliceSourceOptions
 
-  constructor (private readonly provider: FinalSliceProvider, readonly rollupId: number, options: Partial<NodeSliceSourceOptions> = {}) {
+  readonly #metrics: RollupMetrics | null
+
+  constructor (private readonly provider: FinalSliceProvider, readonly rollupId: number, options: Partial<NodeSliceSourceOptions> = {}, metrics: RollupMetrics | null = null) {
     this.#options = { ...defaultNodeSliceSourceOptions, ...options }
+    this.#metrics = metrics
   }
 
   finalHeight (): number {
@@ -40,13 +47,23 @@ export class NodeSliceSource implements SliceSource {
       try {
         if (this.provider.finalHeight() >= height) {
           const found = await this.provider.getSlice(this.rollupId, height)
-          if (found !== null) return toVerifiedSlice(this.rollupId, height, found.slice, found.leaves)
+          if (found !== null) return this.#toVerifiedSlice(height, found.slice, found.leaves)
         }
         await wake.promise
       } finally {
         wake.cancel()
       }
     }
+  }
+
+  #toVerifiedSlice (height: number, slice: { rollupId: number, header: BatchHeader }, leaves: SliceLeaf[]): VerifiedSlice {
+    const { rollupId } = this
+    if (slice.rollupId !== rollupId || slice.header.height !== height) {
+      throw new RollupError(RollupErrorCode.SOURCE, `asked the node for rollup ${rollupId} height ${height}, got rollup ${slice.rollupId} height ${slice.header.height}`)
+    }
+    const senders = splitBySenderProof(slice.header.chainId, rollupId, leaves, { sha256, verifySignature: verifyEd25519 })
+    for (const { problem } of senders.skipped) this.#metrics?.leavesSkipped.inc({ rollup: String(rollupId), reason: problem })
+    return { rollupId, height, batchHash: batchHash(slice.header), timestamp: slice.header.timestamp, txs: senders.authentic }
   }
 
   #waitForFinal (height: number, signal: AbortSignal): { promise: Promise<void>, cancel: () => void } {
@@ -62,16 +79,4 @@ export class NodeSliceSource implements SliceSource {
     promise.catch(() => {}) // awaited by next() only when it gets that far
     return { promise, cancel }
   }
-}
-
-function toVerifiedSlice (
-  rollupId: number,
-  height: number,
-  slice: { rollupId: number, header: BatchHeader },
-  leaves: SliceLeaf[]
-): VerifiedSlice {
-  if (slice.rollupId !== rollupId || slice.header.height !== height) {
-    throw new RollupError(RollupErrorCode.SOURCE, `asked the node for rollup ${rollupId} height ${height}, got rollup ${slice.rollupId} height ${slice.header.height}`)
-  }
-  return { rollupId, height, batchHash: batchHash(slice.header), timestamp: slice.header.timestamp, txs: leaves }
 }

@@ -5,7 +5,7 @@
  * sequencer. Bad transfers become failed receipts with a reason code, never a crash.
  * Rules and formats: docs/ROLLUPS.md.
  */
-import { CodecError, decode, encode, type SliceLeaf } from '../codec/index.js'
+import { CodecError, decode, encode } from '../codec/index.js'
 import { bytes, list, literal, record, uint, type Infer } from '../codec/schema.js'
 import { hexToBytes, verifyEd25519 } from '../crypto/index.js'
 import { hasV1TupleHeader, rollupDomainMessage, RollupDomainTag } from './domain.js'
@@ -13,6 +13,7 @@ import { RollupError, RollupErrorCode } from './errors.js'
 import { hexOf } from './merkle.js'
 import { LevelRollup, type StateAccess, type StateMachine } from './level-rollup.js'
 import { rollupIdentity } from './rollup-db.js'
+import type { ExecutorLeaf } from './types.js'
 
 /** A Transfer is at most 154 bytes (both integers at 9 bytes); anything longer is not one. */
 export const TOKEN_PAYLOAD_MAX_BYTES = 256
@@ -122,7 +123,7 @@ export function tokenStateMachine (chainId: string, rollupId: number, genesis: T
   }
 }
 
-function applyTransfer (chainId: string, state: StateAccess<TokenAccount>, leaf: SliceLeaf): TokenReceiptCode {
+function applyTransfer (chainId: string, state: StateAccess<TokenAccount>, leaf: ExecutorLeaf): TokenReceiptCode {
   let t: Transfer
   if (!hasV1TupleHeader(leaf.payload, 6)) return TokenReceiptCode.MALFORMED
   try {

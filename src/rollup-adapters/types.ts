@@ -5,6 +5,12 @@
  */
 import type { Slice, SliceLeaf } from '../codec/index.js'
 
+/**
+ * What an executor gets of one slice leaf: its sender proof was checked by the source
+ * (docs/SECURITY.md), so `sender` signed this action; leaves that fail it never get here.
+ */
+export type ExecutorLeaf = Pick<SliceLeaf, 'txHash' | 'actionIndex' | 'actionCount' | 'sender' | 'payload'>
+
 /** One rollup's part of one final batch, as the runner hands it to the executor. */
 export interface VerifiedSlice {
   rollupId: number
@@ -13,8 +19,12 @@ export interface VerifiedSlice {
   batchHash: Uint8Array
   /** batch timestamp (unix ms), the same on every node */
   timestamp: number
-  /** the rollup's actions in batch order; empty for a height without any */
-  txs: SliceLeaf[]
+  /**
+   * the rollup's actions in batch order whose sender signed them; empty for a height
+   * without any. A SliceSource must leave out leaves whose sender proof fails (as
+   * NodeSliceSource and the SDK verifier do), the same way on every node.
+   */
+  txs: ExecutorLeaf[]
 }
 
 export interface Commitment {
@@ -92,6 +102,8 @@ export interface RollupMetrics {
   height: GaugeLike
   slicesExecuted: CounterLike
   leavesExecuted: CounterLike
+  /** leaves left out because their sender proof fails; labels: rollup, reason */
+  leavesSkipped: CounterLike
   /** labels: rollup, stage (open | source | execute) */
   failures: CounterLike
   executeSeconds: HistogramLike

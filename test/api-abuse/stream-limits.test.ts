@@ -129,3 +129,21 @@ t.test('a slow reader that keeps making progress is not closed', async (t) => {
   t.equal(await counted(registry, 'STREAM_STALLED'), 0, 'never judged stalled')
   t.equal(reader.ws.readyState, WebSocket.OPEN, 'still open')
 })
+
+t.test('a client message over wsMaxPayloadBytes closes the socket with 1009, unbuffered (audit #13 item 6)', async (t) => {
+  const { url, backend } = await startServer(t, new FakeBackend({ finalHeight: 1 }))
+  const sub = subscribe(t, url)
+  await until(() => sub.messages() === 2, 5000, 'the subscriber to catch up')
+  sub.ws.send(new Uint8Array(4096)) // at the limit: still accepted
+  await sleep(50)
+  t.equal(sub.ws.readyState, WebSocket.OPEN, 'a message at the limit is taken')
+  sub.ws.send(new Uint8Array(16 * 1024 * 1024)) // announced in the frame header: refused before it is buffered
+  t.equal((await sub.closed).code, 1009, 'closed with 1009 Message Too Big')
+  await until(() => backend.listeners.size === 0, 2000, 'the closed stream to unsubscribe')
+
+  const { url: small } = await startServer(t, new FakeBackend({ finalHeight: 0 }), { limits: { wsMaxPayloadBytes: 16 } })
+  const tight = subscribe(t, small)
+  await until(() => tight.messages() === 1, 5000, 'open')
+  tight.ws.send(new Uint8Array(17))
+  t.equal((await tight.closed).code, 1009, 'the limit is the configured one')
+})

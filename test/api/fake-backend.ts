@@ -11,7 +11,8 @@ import {
   decode, encode, CodecError, SliceLeafSchema, TxSchema,
   type Batch, type BatchHeader, type Certificate, type Chunk, type CommitProof, type Slice, type SliceLeaf, type Tx
 } from '../../src/codec/index.js'
-import { bytesToHex, sha256 } from '../../src/crypto/index.js'
+import { bytesToHex, Ed25519Signer, sha256 } from '../../src/crypto/index.js'
+import { signTx, txHash } from '../../src/mempool/tx.js'
 import { AdmissionError, AdmissionErrorCode } from '../../src/mempool/errors.js'
 import type { ApiBackend, NodeStatus, RollupInfo, SliceWithLeaves, StoredBatch, SubmitResult, TxStatus } from '../../src/api/index.js'
 
@@ -44,6 +45,26 @@ export function makeTx (nonce: number, rollupId = 1, payload: Uint8Array = fille
     nonce,
     expiry: 1_700_000_000_000 + nonce,
     signature: filled(64, 2)
+  }
+}
+
+/** Who signs the fake's slice leaves, so their sender proofs hold (as a real node's do). */
+const LEAF_SIGNER = new Ed25519Signer(filled(32, 1))
+
+/** A single-action leaf signed by LEAF_SIGNER on the fake's chain. */
+export function signedLeaf (rollupId: number, nonce: number, payload: Uint8Array): SliceLeaf {
+  const tx = signTx('test-chain', { actions: [{ rollupId, payload }], nonce, expiry: 1_700_000_000_000 + nonce }, LEAF_SIGNER)
+  return {
+    version: 1,
+    txHash: txHash('test-chain', tx),
+    actionIndex: 0,
+    actionCount: 1,
+    sender: tx.sender,
+    nonce: tx.nonce,
+    expiry: tx.expiry,
+    actionPath: [],
+    signature: tx.signature,
+    payload
   }
 }
 
@@ -149,14 +170,7 @@ export class FakeBackend implements ApiBackend {
     if (height > this.final) return null
     const leaves: SliceLeaf[] = []
     for (let i = 0; i < this.leavesAt(height); i++) {
-      leaves.push({
-        version: 1,
-        txHash: filled(32, height * 100 + i),
-        actionIndex: 0,
-        actionCount: 1,
-        sender: filled(32, 1),
-        payload: filled(this.payloadBytes, height + i)
-      })
+      leaves.push(signedLeaf(rollupId, height * 100 + i, filled(this.payloadBytes, height + i)))
     }
     const namespace = new Uint8Array(8)
     new DataView(namespace.buffer).setBigUint64(0, BigInt(rollupId))

@@ -24,7 +24,11 @@ export interface Fixture {
   certify: (header: BatchHeader, members: number[]) => CommitProof['certificate']
 }
 
-export function makeFixture (chainId = 'fixture-1'): Fixture {
+/**
+ * `extraTxs` are appended to the batch after the five standard txs (e.g. txs a Byzantine
+ * member forged in `sender`'s name).
+ */
+export function makeFixture (chainId = 'fixture-1', extraTxs?: (sender: Ed25519Signer, expiry: number) => Tx[]): Fixture {
   const members = Array.from({ length: 4 }, () => new Ed25519Signer(generateKeyPair().seed))
   const sender = new Ed25519Signer(generateKeyPair().seed)
   const expiry = Date.now() + 600_000
@@ -34,6 +38,7 @@ export function makeFixture (chainId = 'fixture-1'): Fixture {
     nonce,
     expiry
   }, sender))
+  if (extraTxs !== undefined) txs.push(...extraTxs(sender, expiry))
   const payload = buildPayload(txs.map((tx) => ({ tx, hash: txHash(chainId, tx) })))
   const header: BatchHeader = {
     version: 1,

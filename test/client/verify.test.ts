@@ -6,11 +6,12 @@
 import t from 'tap'
 import { batchHash, nodeNmt, verifySlice as nodeVerifySlice } from '../../src/batch/index.js'
 import { decode, encode, SliceSchema, type Slice } from '../../src/codec/index.js'
-import { bytesToHex, verifyEd25519 } from '../../src/crypto/index.js'
+import { bytesToHex, Ed25519Signer, generateKeyPair, verifyEd25519 } from '../../src/crypto/index.js'
 import { txHash } from '../../src/mempool/index.js'
 import {
-  committeeFromGenesis, createVerifier, GENESIS_INVALID, SliceErrorCode, SliceVerificationError, type SliceExpectation, type SliceVerifier
+  committeeFromGenesis, createVerifier, GENESIS_INVALID, SenderProofProblem, SliceErrorCode, SliceVerificationError, type SliceExpectation, type SliceVerifier
 } from '../../src/client/index.js'
+import { forgedTx } from '../helpers/forged.js'
 import { makeFixture } from './fixtures.js'
 
 const fx = makeFixture()
@@ -125,4 +126,26 @@ t.test('committeeFromGenesis reads the chain id and keys in member order', async
   for (const bad of ['{', null, {}, { chainId: 'x', committee: [] }, { chainId: 'x', committee: [{ publicKey: 'AB'.repeat(32) }] }]) {
     t.throws(() => committeeFromGenesis(bad), { code: GENESIS_INVALID }, JSON.stringify(bad))
   }
+})
+
+t.test('leaves a member forged in the sender\'s name are flagged and left out of txs (audit #13 item 1)', async (t) => {
+  const forger = new Ed25519Signer(generateKeyPair().seed)
+  const forged = makeFixture('fixture-forged', (sender, expiry) => [
+    forgedTx('fixture-forged', sender.publicKey, forger, [{ rollupId: 1, payload: Uint8Array.of(1) }], 100, expiry),
+    // a bundle: rollup 2 checks its action with rollup 1's action hash as the sibling
+    forgedTx('fixture-forged', sender.publicKey, forger, [{ rollupId: 1, payload: Uint8Array.of(2) }, { rollupId: 2, payload: Uint8Array.of(3) }], 101, expiry)
+  ])
+  const v = createVerifier({ chainId: forged.chainId, committeeKeys: forged.committeeKeys })
+  const s1 = v.verifySliceBytes(forged.sliceBytes.get(1)!, { rollupId: 1 })
+  const s2 = v.verifySliceBytes(forged.sliceBytes.get(2)!, { rollupId: 2 })
+  const sender = bytesToHex(forged.txs[0]!.sender)
+  t.equal(s1.txs.length, 3, "rollup 1: the sender's own three actions")
+  t.same(s1.skipped.map((s) => [s.index, s.actionIndex, s.sender, s.reason]), [[3, 0, sender, SenderProofProblem.BAD_SIGNATURE], [4, 0, sender, SenderProofProblem.BAD_SIGNATURE]], 'rollup 1: both forged leaves flagged')
+  t.equal(s2.txs.length, 4, "rollup 2: the sender's own four actions")
+  t.same(s2.skipped.map((s) => [s.index, s.actionIndex, s.reason]), [[4, 1, SenderProofProblem.BAD_SIGNATURE]], "rollup 2: the bundle's forged action flagged")
+  t.equal(s1.skipped[1]!.txHash, s2.skipped[0]!.txHash, 'the forged bundle is one tx in both rollups')
+  t.same(verifier.verifySliceBytes(fx.sliceBytes.get(2)!).skipped, [], 'honest slices skip nothing')
+
+  const node = nodeVerifySlice(v.committee, decode(SliceSchema, forged.sliceBytes.get(1)!), nodeDeps)
+  t.ok(node.ok && node.leaves.length === 3 && node.skipped.length === 2, "the node's verifySlice skips the same leaves")
 })

@@ -10,12 +10,12 @@ import {
   CertificateSchema, ChunkBodySchema, ChunkRequestSchema, ChunkResponseSchema, ChunkSchema, CommitProofSchema,
   ConsensusEnvelopeSchema, NamespaceCountSchema, NamespaceProofSchema, ProposalSchema, SafetyStateSchema,
   SliceLeafSchema, SliceSchema, SyncItemSchema, SyncRequestSchema, SyncResponseSchema, TimeoutBodySchema,
-  TimeoutCertificateSchema, TimeoutSchema, TxBodySchema, TxSchema, VoteBodySchema, VoteSchema,
+  TimeoutCertificateSchema, TimeoutSchema, TxBodySchema, TxSchema, TxSigningBodySchema, VoteBodySchema, VoteSchema,
   ConsensusKind, FormatLimits, HASH_LENGTH, NMT_ROOT_LENGTH, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH,
   type Action, type Batch, type BatchHeader, type BlockBundle, type BlockRequest, type BlockResponse, type Certificate,
   type Chunk, type ChunkBody, type CommitProof, type ConsensusEnvelope, type Infer, type NamespaceCount,
   type NamespaceProofWire, type Proposal, type SafetyStateWire, type Schema, type Slice, type SliceLeaf, type SyncItem,
-  type SyncResponse, type Timeout, type TimeoutBody, type TimeoutCertificate, type Tx, type TxBody, type Vote, type VoteBody
+  type SyncResponse, type Timeout, type TimeoutBody, type TimeoutCertificate, type Tx, type TxBody, type TxSigningBody, type Vote, type VoteBody
 } from '../../src/codec/index.js'
 
 export type ChunkRequest = Infer<typeof ChunkRequestSchema>
@@ -78,6 +78,10 @@ export const arbAction: fc.Arbitrary<Action> = fc.record({
 
 const arbActions = fc.array(arbAction, { minLength: 1, maxLength: 3 })
 
+export const arbTxSigningBody: fc.Arbitrary<TxSigningBody> = fc.record({
+  version, actionsRoot: arbHash, actionCount: arbUint, sender: arbPublicKey, nonce: arbUint, expiry: arbUint
+})
+
 export const arbTxBody: fc.Arbitrary<TxBody> = fc.record({
   version, actions: arbActions, sender: arbPublicKey, nonce: arbUint, expiry: arbUint
 })
@@ -138,6 +142,10 @@ export const arbSliceLeaf: fc.Arbitrary<SliceLeaf> = fc.record({
   actionIndex: arbUint,
   actionCount: arbUint,
   sender: arbPublicKey,
+  nonce: arbUint,
+  expiry: arbUint,
+  actionPath: fc.array(arbHash, { maxLength: 10 }),
+  signature: arbSignature,
   payload: arbBytes(FormatLimits.maxPayloadBytes)
 })
 
@@ -236,6 +244,7 @@ function wire<T> (name: string, schema: Schema<T>, arb: fc.Arbitrary<T>): WireTy
 export const WIRE_TYPES: readonly WireType[] = [
   wire('Action', ActionSchema, arbAction),
   wire('TxBody', TxBodySchema, arbTxBody),
+  wire('TxSigningBody', TxSigningBodySchema, arbTxSigningBody),
   wire('Tx', TxSchema, arbTx),
   wire('ChunkBody', ChunkBodySchema, arbChunkBody),
   wire('Chunk', ChunkSchema, arbChunk),

@@ -4,11 +4,11 @@ import {
   CertificateSchema, ChunkBodySchema, ChunkRequestSchema, ChunkResponseSchema, ChunkSchema, CommitProofSchema,
   ConsensusEnvelopeSchema, NamespaceCountSchema, NamespaceProofSchema, ProposalSchema, SafetyStateSchema,
   SliceLeafSchema, SliceSchema, SyncItemSchema, SyncRequestSchema, SyncResponseSchema, TimeoutBodySchema,
-  TimeoutCertificateSchema, TimeoutSchema, TxBodySchema, TxSchema, VoteBodySchema, VoteSchema, ConsensusKind, encode,
+  TimeoutCertificateSchema, TimeoutSchema, TxBodySchema, TxSchema, TxSigningBodySchema, VoteBodySchema, VoteSchema, ConsensusKind, encode,
   type Action, type Batch, type BatchHeader, type BlockBundle, type BlockRequest, type BlockResponse, type Certificate,
   type Chunk, type CommitProof, type ConsensusEnvelope, type NamespaceProofWire, type Proposal, type SafetyStateWire,
   type Schema, type Slice, type SliceLeaf, type SyncItem, type SyncResponse, type Timeout, type TimeoutBody,
-  type TimeoutCertificate, type Tx, type TxBody, type Vote, type VoteBody
+  type TimeoutCertificate, type Tx, type TxBody, type TxSigningBody, type Vote, type VoteBody
 } from '../../src/codec/index.js'
 import type { ChunkRequest, ChunkResponse, SyncRequest } from './arbitraries.js'
 
@@ -18,6 +18,7 @@ export function filled (length: number, byte: number): Uint8Array {
 
 export const action: Action = { rollupId: 7, payload: Uint8Array.of(1, 2, 3) }
 export const txBody: TxBody = { version: 1, actions: [action], sender: filled(32, 0xaa), nonce: 5, expiry: 1000 }
+export const txSigningBody: TxSigningBody = { version: 1, actionsRoot: filled(32, 0x55), actionCount: 1, sender: filled(32, 0xaa), nonce: 5, expiry: 1000 }
 export const tx: Tx = { ...txBody, signature: filled(64, 0xbb) }
 export const chunk: Chunk = { version: 1, origin: 3, seq: 9, lane: 7, txs: [tx], signature: filled(64, 0xcc) }
 export const header: BatchHeader = {
@@ -40,7 +41,7 @@ export const certificate: Certificate = {
 export const voteBody: VoteBody = { version: 1, height: 12, round: 0, batchHash: filled(32, 0x44) }
 export const vote: Vote = { ...voteBody, voter: 1, signature: filled(64, 0x55) }
 export const sliceLeaf: SliceLeaf = {
-  version: 1, txHash: filled(32, 0x66), actionIndex: 0, actionCount: 1, sender: filled(32, 0xaa), payload: Uint8Array.of(1, 2, 3)
+  version: 1, txHash: filled(32, 0x66), actionIndex: 0, actionCount: 1, sender: filled(32, 0xaa), nonce: 5, expiry: 1_700_000_000_000, actionPath: [filled(32, 0x77)], signature: filled(64, 0x99), payload: Uint8Array.of(1, 2, 3)
 }
 export const proof: NamespaceProofWire = { start: 0, end: 1, nodes: [filled(48, 0x77)], leafHash: new Uint8Array(0) }
 
@@ -91,6 +92,7 @@ function example<T> (name: string, schema: Schema<T>, value: T): Example<T> {
 export const EXAMPLES: readonly Example[] = [
   example('Action', ActionSchema, action),
   example('TxBody', TxBodySchema, txBody),
+  example('TxSigningBody', TxSigningBodySchema, txSigningBody),
   example('Tx', TxSchema, tx),
   example('ChunkBody', ChunkBodySchema, { version: 1, origin: 3, seq: 9, lane: 7, txs: [tx] }),
   example('Chunk', ChunkSchema, chunk),

@@ -1,18 +1,17 @@
 /** Shared helpers of the rollup adapter tests: slices, an in-memory source, executor wrappers. */
 import { createHash } from 'node:crypto'
-import type { SliceLeaf } from '../../src/codec/index.js'
-import type { Commitment, RollupExecutor, RollupRunner, VerifiedSlice } from '../../src/rollup-adapters/index.js'
+import type { Commitment, ExecutorLeaf, RollupExecutor, RollupRunner, VerifiedSlice } from '../../src/rollup-adapters/index.js'
 
 export const CHAIN = 'test-chain'
 
 let txCounter = 0
 
-export function leaf (payload: Uint8Array, sender: Uint8Array = new Uint8Array(32).fill(7), actionIndex = 0): SliceLeaf {
+export function leaf (payload: Uint8Array, sender: Uint8Array = new Uint8Array(32).fill(7), actionIndex = 0): ExecutorLeaf {
   const txHash = createHash('sha256').update(`tx-${txCounter++}`).digest()
-  return { version: 1, txHash: new Uint8Array(txHash), actionIndex, actionCount: actionIndex + 1, sender, payload }
+  return { txHash: new Uint8Array(txHash), actionIndex, actionCount: actionIndex + 1, sender, payload }
 }
 
-export function makeSlice (rollupId: number, height: number, payloads: Array<Uint8Array | SliceLeaf> = []): VerifiedSlice {
+export function makeSlice (rollupId: number, height: number, payloads: Array<Uint8Array | ExecutorLeaf> = []): VerifiedSlice {
   const batchHash = new Uint8Array(createHash('sha256').update(`batch-${height}`).digest())
   return {
     rollupId,

@@ -212,6 +212,7 @@ t.test('a throwing executeSlice is retried with backoff and never skipped', asyn
     height: { set: () => {} },
     slicesExecuted: { inc: () => {} },
     leavesExecuted: { inc: () => {} },
+    leavesSkipped: { inc: () => {} },
     failures: { inc: (labels: Record<string, string>) => { failures.push(labels) } },
     executeSeconds: { observe: () => {} }
   }
