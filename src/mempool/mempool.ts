@@ -104,6 +104,8 @@ export class Mempool {
   #bytes = 0
   #seq = 0
   #waiters: Array<() => void> = []
+  /** one promise shared by everyone waiting for the next markProposed */
+  #proposed: PromiseWithResolvers<void> | null = null
 
   constructor (
     private readonly genesis: MempoolGenesis,
@@ -340,6 +342,14 @@ export class Mempool {
       entry.state = 'proposed'
       entry.proposedHeight = height
     }
+    this.#proposed?.resolve()
+    this.#proposed = null
+  }
+
+  /** Resolves at the next markProposed call (the packer's signal that a chunk of ours is in a proposal). */
+  whenProposed (): Promise<void> {
+    this.#proposed ??= Promise.withResolvers<void>()
+    return this.#proposed.promise
   }
 
   /** Forgets txs, by hash, that are now final (wherever they were ordered from). */

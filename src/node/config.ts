@@ -54,6 +54,8 @@ export const NodeConfigSchema = z.object({
     syncIntervalMs: z.number().int().min(10).optional(),
     syncBatchSize: z.number().int().min(1).max(1024).optional(),
     chunkDelayMs: z.number().min(0).max(10_000).optional(),
+    maxChunkDelayMs: z.number().min(0).max(10_000).optional(),
+    packAtTxs: z.number().int().min(1).optional(),
     maxChunkTxs: z.number().int().min(1).optional(),
     maxChunkBytes: z.number().int().min(1024).optional(),
     maxOwnPendingChunks: z.number().int().min(1).optional()
@@ -136,11 +138,11 @@ export function parseNodeConfig (json: unknown, baseDir: string): NodeConfig {
 }
 
 function consensusOptions (c: NodeConfigFile['consensus'], defined: <T extends object>(o: T) => Partial<T>): ConsensusDriverOptions {
-  const { chunkDelayMs, maxChunkTxs, maxChunkBytes, maxOwnPendingChunks, ...driver } = c
+  const { chunkDelayMs, maxChunkDelayMs, packAtTxs, maxChunkTxs, maxChunkBytes, maxOwnPendingChunks, ...driver } = c
   return {
     ...defaultConsensusDriverOptions,
     ...defined(driver),
-    packer: { ...defaultConsensusDriverOptions.packer, ...defined({ chunkDelayMs, maxChunkTxs, maxChunkBytes, maxOwnPendingChunks }) }
+    packer: { ...defaultConsensusDriverOptions.packer, ...defined({ chunkDelayMs, maxChunkDelayMs, packAtTxs, maxChunkTxs, maxChunkBytes, maxOwnPendingChunks }) }
   }
 }
 

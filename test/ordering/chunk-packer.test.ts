@@ -1,0 +1,77 @@
+/**
+ * ChunkPacker pacing: a quiet member packs at once; while its previous chunk is in no
+ * proposal yet it holds, and packs everything waiting when that chunk is proposed, when
+ * `packAtTxs` txs wait, or after `maxChunkDelayMs`. No timing assertions beyond "eventually".
+ */
+import t, { type Test } from 'tap'
+import { join } from 'node:path'
+import { Ed25519Signer, generateKeyPair, sha256 } from '../../src/crypto/index.js'
+import { Mempool, defaultMempoolOptions } from '../../src/mempool/index.js'
+import { ChunkPacker, defaultChunkPackerOptions, type ChunkPackerOptions, type PackedChunk } from '../../src/ordering/chunk-packer.js'
+import { ChainStore } from '../../src/store/index.js'
+import { clusterGenesis } from '../helpers/cluster.js'
+import { makeTempDir } from '../helpers/temp-dir.js'
+import { makeTx } from '../helpers/txs.js'
+
+async function packerOn (t: Test, options: Partial<ChunkPackerOptions>): Promise<{ mempool: Mempool, packed: PackedChunk[] }> {
+  const tmp = await makeTempDir()
+  const store = await ChainStore.open(join(tmp.dir, 'store'), sha256(new TextEncoder().encode('packer test')))
+  const mempool = new Mempool(clusterGenesis, store, defaultMempoolOptions)
+  const packed: PackedChunk[] = []
+  const packer = new ChunkPacker({
+    chainId: clusterGenesis.chainId,
+    self: 0,
+    signer: new Ed25519Signer(generateKeyPair().seed),
+    mempool,
+    onPacked: async (p) => { packed.push(p) },
+    onError: (err) => { t.fail(err.message) }
+  }, { ...defaultChunkPackerOptions, ...options })
+  packer.start()
+  t.teardown(async () => { await packer.stop(); await store.close(); await tmp.remove() })
+  return { mempool, packed }
+}
+
+async function until (what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const txCount = (packed: PackedChunk[]): number => packed.reduce((n, p) => n + p.chunk.txs.length, 0)
+
+t.test('a quiet member packs its first tx at once; later txs wait for the previous chunk to be proposed, then share one chunk', async (t) => {
+  const { mempool, packed } = await packerOn(t, { maxChunkDelayMs: 60_000, packAtTxs: 10_000 })
+  await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  await until('the first chunk', () => packed.length === 1)
+  for (let i = 0; i < 30; i++) {
+    await mempool.admit(makeTx({ rollups: [1] }).bytes)
+    if (i % 10 === 0) await sleep(5)
+  }
+  await sleep(50)
+  t.equal(packed.length, 1, 'nothing packed while the first chunk is in no proposal')
+  mempool.markProposed(packed[0]!.entries.map((e) => e.hashHex), 0)
+  await until('the second chunk', () => txCount(packed) === 31)
+  t.equal(packed.length, 2, 'the 30 waiting txs went out in one chunk')
+  t.equal(packed[1]!.chunk.txs.length, 30)
+})
+
+t.test('packs without a proposal once packAtTxs txs wait', async (t) => {
+  const { mempool, packed } = await packerOn(t, { maxChunkDelayMs: 60_000, packAtTxs: 20 })
+  await mempool.admit(makeTx({ rollups: [2] }).bytes)
+  await until('the first chunk', () => packed.length === 1)
+  for (let i = 0; i < 25; i++) await mempool.admit(makeTx({ rollups: [2] }).bytes)
+  await until('a chunk of the size threshold', () => packed.length >= 2)
+  t.ok(packed[1]!.chunk.txs.length >= 20, `second chunk holds ${packed[1]!.chunk.txs.length} txs (threshold 20)`)
+})
+
+t.test('packs without a proposal after maxChunkDelayMs', async (t) => {
+  const { mempool, packed } = await packerOn(t, { maxChunkDelayMs: 30, packAtTxs: 10_000 })
+  await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  await until('the first chunk', () => packed.length === 1)
+  await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  await until('the held tx, after the delay bound', () => packed.length === 2)
+  t.equal(txCount(packed), 2)
+})
