@@ -13,7 +13,11 @@ import { committeeFromGenesis, SequencerClient } from '../../src/client/index.js
 import { generateKeyPair } from '../../src/crypto/index.js'
 import { FollowerNode } from '../../src/follower/follower-node.js'
 import { signTx } from '../../src/mempool/index.js'
-import { encode, TxSchema } from '../../src/codec/index.js'
+import { decode, encode, SyncRequestSchema, SyncResponseSchema, TxSchema, type SyncItem } from '../../src/codec/index.js'
+import { FinalIntake } from '../../src/follower/final-intake.js'
+import { chainRules } from '../../src/node/data-check.js'
+import { parseGenesis } from '../../src/node/genesis.js'
+import { ChainStore } from '../../src/store/index.js'
 import { Ed25519Signer } from '../../src/crypto/index.js'
 import { loadNodeConfig } from '../../src/node/config.js'
 import { initFollower } from '../../src/node/init-follower.js'
@@ -126,6 +130,26 @@ t.test('a follower relays txs, serves verified final batches and slices, and cat
   t.teardown(async () => rogue.stop())
   rogue.onTx(() => 'ignore')
   await waitFor(() => rogue.connectedPeers().length >= 4, 10_000, 'rogue connected to the members')
+
+  // ---- the intake's rules, on real final batches fetched by sync into a fresh store ----
+  const reply = decode(SyncResponseSchema, await rogue.requestSync(rogue.connectedPeers()[0]!, encode(SyncRequestSchema, { version: 1, fromHeight: 0, maxCount: 20 }), 5000))
+  t.ok(reply.items.length >= 2, `a member served ${reply.items.length} final batches by sync`)
+  const store = await ChainStore.open(join(root, 'intake-store'), parseGenesis(genesisJson).hash)
+  t.teardown(async () => store.close())
+  const intake = new FinalIntake(store, chainRules(parseGenesis(genesisJson)))
+  const [first, second] = reply.items as [SyncItem, SyncItem]
+  const forgedProof = structuredClone(first)
+  forgedProof.finality.certificate.signatures[0]![5]! ^= 1
+  t.same(await intake.accept(forgedProof), { verdict: 'reject', reason: 'BAD_COMMIT_PROOF' }, 'a flipped QC signature bit is refused')
+  const forgedBody = structuredClone(first)
+  // the header (so the proof) stays; the body changes: a chunk taken from another batch
+  const foreign = reply.items.flatMap((item) => item.batch.chunks)[0]!
+  forgedBody.batch.chunks.push(structuredClone(foreign))
+  t.same(await intake.accept(forgedBody), { verdict: 'reject', reason: 'BAD_BODY' }, 'a batch body that does not match its header is refused though its proof is good')
+  t.same(await intake.accept(second), { verdict: 'accept', stored: [] }, 'height 1 before height 0 is held, not stored')
+  t.same(await intake.accept(first), { verdict: 'accept', stored: [0, 1] }, 'height 0 stores both')
+  t.same(await intake.accept(first), { verdict: 'ignore', reason: 'OLD_HEIGHT' })
+  t.equal(store.head()?.height, 1)
   const floodStarted = Date.now()
   let sent = 0
   while (rogue.connectedPeers().length > 0 && Date.now() - floodStarted < 10_000) {

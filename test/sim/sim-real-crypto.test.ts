@@ -9,7 +9,7 @@ import { expectRunOk } from './expect-run.js'
 import { makeCommittee } from './sim-crypto.js'
 import { runSimulation } from './simulation.js'
 
-const REAL_SEEDS = 120
+const REAL_SEEDS = 60
 
 t.test(`real ed25519, n = 4: ${REAL_SEEDS} seeds`, async (t) => {
   for (let seed = 1; seed <= REAL_SEEDS; seed++) {
