@@ -195,6 +195,8 @@ async function main (): Promise<void> {
         txPerSec: (watcher.committed - previous.committed) * 1000 / (now - previous.at),
         p50Ms: watcher.latencyMs.totalCount > 0 ? watcher.latencyMs.getValueAtPercentile(50) : null,
         p99Ms: watcher.latencyMs.totalCount > 0 ? watcher.latencyMs.getValueAtPercentile(99) : null,
+        latencyByRollup: Object.fromEntries([...watcher.latencyByRollup].map(([id, h]) => [rollupName.get(id) ?? String(id), { p50Ms: h.getValueAtPercentile(50), p99Ms: h.getValueAtPercentile(99), count: h.totalCount }])),
+        control: { url: control.url, routes: CONTROL_ROUTES },
         rollupHeights: Object.fromEntries(status.rollups.map((r) => [r.name, watcher.heights.get(r.id) ?? null])),
         external: external === null ? null : { ...external.view, name: token!.name },
         stateRoots: { agree: roots.agree(), compared: roots.compared, conflict: roots.conflict },

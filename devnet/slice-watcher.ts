@@ -11,6 +11,8 @@ interface SliceMessage { height: number, txs: Array<{ txHash: string, actionInde
 export class SliceWatcher {
   readonly latencyMs = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000, numberOfSignificantValueDigits: 3 })
   readonly heights = new Map<number, number>()
+  /** the same latency per rollup: one rollup's flood should not show in another's */
+  readonly latencyByRollup = new Map<number, ReturnType<typeof hdr.build>>()
   committed = 0
   #closed = false
   readonly #sockets = new Set<WebSocket>()
@@ -36,7 +38,9 @@ export class SliceWatcher {
         if (submittedAt === undefined) continue
         this.pending.delete(tx.txHash)
         this.committed++
-        this.latencyMs.recordValue(Math.max(1, Math.round(now - submittedAt)))
+        const ms = Math.max(1, Math.round(now - submittedAt))
+        this.latencyMs.recordValue(ms)
+        this.#rollupHistogram(rollupId).recordValue(ms)
       }
     })
     ws.on('error', () => {})
@@ -44,6 +48,15 @@ export class SliceWatcher {
       this.#sockets.delete(ws)
       if (!this.#closed) setTimeout(() => this.follow(rollupId, next, attempt + 1), 200)
     })
+  }
+
+  #rollupHistogram (rollupId: number): ReturnType<typeof hdr.build> {
+    let histogram = this.latencyByRollup.get(rollupId)
+    if (histogram === undefined) {
+      histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000, numberOfSignificantValueDigits: 3 })
+      this.latencyByRollup.set(rollupId, histogram)
+    }
+    return histogram
   }
 
   close (): void {

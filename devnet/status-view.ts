@@ -45,6 +45,10 @@ export interface DevnetSnapshot {
   txPerSec: number
   p50Ms: number | null
   p99Ms: number | null
+  /** submit -> final slice latency per rollup name */
+  latencyByRollup: Record<string, { p50Ms: number, p99Ms: number, count: number }>
+  /** the dev control endpoint and its routes */
+  control: { url: string, routes: string }
   /** last slice height delivered to the devnet's subscriber, per rollup name */
   rollupHeights: Record<string, number | null>
   /** the external rollup process, null when the genesis has no token rollup */
@@ -78,8 +82,9 @@ export function renderStatus (s: DevnetSnapshot, json: boolean): string {
       : [`  external ${s.external.name} rollup (npm run rollup, pid ${s.external.pid ?? '-'}): ${s.external.running ? '' : 'STOPPED '}@ ${s.external.height ?? '-'} ${short(s.external.stateRoot)}${s.external.failed === null ? '' : `  ${s.external.failed}`}`]),
     `  state roots: ${roots.agree === null ? 'nothing compared yet' : roots.agree ? `agree (${roots.compared} heights compared)` : `DISAGREE: rollup ${roots.conflict!.rollupId} height ${roots.conflict!.height}: ${roots.conflict!.source} ${short(roots.conflict!.stateRoot)} vs ${roots.conflict!.expectedFrom} ${short(roots.conflict!.expected)}`}`,
     `  load: submitted ${s.submitted}  acknowledged ${s.acknowledged}  rejected ${s.rejected}  final ${s.committed}  ${s.txPerSec.toFixed(0)} tx/s`,
-    `  latency submit -> final slice: p50 ${ms(s.p50Ms)}  p99 ${ms(s.p99Ms)}`,
+    `  latency submit -> final slice: p50 ${ms(s.p50Ms)}  p99 ${ms(s.p99Ms)}   by rollup: ${Object.entries(s.latencyByRollup).map(([name, l]) => `${name} p50 ${l.p50Ms} / p99 ${l.p99Ms} ms`).join('   ') || '-'}`,
     `  slices delivered: ${Object.entries(s.rollupHeights).map(([name, h]) => `${name} @ ${h ?? '-'}`).join('  ')}`,
+    `  dev control ${s.control.url}: ${s.control.routes}`,
     '  Ctrl-C stops everything'
   ]
   const tty = process.stdout.isTTY === true
