@@ -18,8 +18,8 @@ export interface NodeMetrics {
 
 /** Tallies read at scrape time (plain increments where the work happens, see costCounters). */
 export interface CostSources {
-  /** synced level writes, by store: chain meta, final batches, mempool WAL, safety state, rollup heights */
-  syncWrites: () => Record<'meta' | 'finalBatch' | 'wal' | 'safety' | 'rollup', number>
+  /** synced level writes, by store: chain meta, mempool WAL, safety state, rollup heights */
+  syncWrites: () => Record<'meta' | 'wal' | 'safety' | 'rollup', number>
   ed25519: () => { signs: number, verifies: number }
 }
 
@@ -65,7 +65,7 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
 function costCounters (registry: Registry, cost: CostSources): void {
   new Counter({
     name: 'seq_fsyncs_total',
-    help: 'Level writes with sync: true (one fsync each), by store: meta, finalBatch, wal, safety, rollup',
+    help: 'Level writes with sync: true (one fsync each), by store: meta, wal, safety, rollup',
     labelNames: ['store'],
     registers: [registry],
     collect () {
