@@ -1,19 +1,27 @@
 # One committee member: `seqnode start` on the member folder that `seqnode init --hosts`
 # wrote, mounted at /member (config.json, key.json, genesis.json; data/ and rollups/ are
 # written there). See docs/DEPLOY.md.
-FROM node:20-bookworm-slim
 
+# Build stage: all dependencies (TypeScript is a dev dependency), then src/ compiled to dist/.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` would build before src/ is copied; the native packages load
+# their prebuilt binaries without their install scripts.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# Runtime: production dependencies and the compiled code only (no TypeScript, no tsx).
+FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
-
-# Dependencies first, so a source change does not reinstall them. The runtime needs tsx
-# (a dependency, not a dev dependency): the node runs its TypeScript sources directly.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
-COPY src ./src
-COPY tsconfig.json ./
+COPY src/polyfills ./src/polyfills
+COPY --from=build /app/dist ./dist
 
 # The member folder must be writable by uid 1000 (the image's `node` user).
 USER node

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// Loads the Promise.withResolvers polyfill before anything else, then runs the TypeScript CLI through tsx.
+// Loads the Promise.withResolvers polyfill before anything else, then the compiled CLI
+// (dist/, built by `npm run build`, which `npm install` runs through `prepare`).
 import '../src/polyfills/register.js'
-import { register } from 'tsx/esm/api'
 
-register()
-await import('../src/node/cli.ts')
+try {
+  await import('../dist/node/cli.js')
+} catch (err) {
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/node/cli.js')) {
+    console.error('seqnode: dist/ is missing; run `npm run build` (npm install does it through `prepare`)')
+    process.exit(1)
+  }
+  throw err
+}

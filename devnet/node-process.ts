@@ -1,10 +1,28 @@
 /**
  * Starts `seqnode start` as a child process and waits for its API URL. A member that does
  * not start (exit, or no URL within `startTimeoutMs`) is killed before the error is thrown.
+ * Members run the compiled CLI (bin/seqnode.js loads dist/; the npm scripts rebuild it
+ * first when a source is newer, scripts/build-if-stale.js).
  */
-import type { ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { spawnManaged, type ManagedChild } from './children.js'
-import { seqnodeEntryArgs } from './node-bundle.js'
+
+const SEQNODE_BIN = fileURLToPath(new URL('../bin/seqnode.js', import.meta.url))
+const BUILD_CHECK = fileURLToPath(new URL('../scripts/build-if-stale.js', import.meta.url))
+let builtChecked = false
+
+/**
+ * bin/seqnode.js runs the compiled dist/: refuse to start it from a build older than the
+ * sources, which would run other code than the tree holds (the npm scripts and `npm test`
+ * build first; a targeted `npx tap ...` after an edit needs `npm run build`).
+ */
+export function assertBuilt (): void {
+  if (builtChecked) return
+  const check = spawnSync(process.execPath, [BUILD_CHECK, '--check'], { encoding: 'utf8' })
+  if (check.status !== 0) throw new Error(check.stderr.trim())
+  builtChecked = true
+}
 
 export interface NodeProcess {
   url: string
@@ -24,7 +42,8 @@ export interface NodeProcessOptions {
 }
 
 export async function startNodeProcess (configFile: string, opts: NodeProcessOptions = {}): Promise<NodeProcess> {
-  const args = [...await seqnodeEntryArgs(), 'start', '--config', configFile, '--api-port', String(opts.apiPort ?? 0), '--log-level', opts.logLevel ?? 'warn', ...(opts.devControl === true ? ['--dev-control'] : [])]
+  assertBuilt()
+  const args = [SEQNODE_BIN, 'start', '--config', configFile, '--api-port', String(opts.apiPort ?? 0), '--log-level', opts.logLevel ?? 'warn', ...(opts.devControl === true ? ['--dev-control'] : [])]
   const managed = spawnManaged(process.execPath, args)
   managed.child.stdout!.on('data', (d: Buffer) => opts.onLog?.(d.toString()))
   const url = await waitForLine(managed, /API listening on (http:\/\/\S+)/, opts.startTimeoutMs ?? 20_000, opts.onLog)

@@ -1,8 +1,5 @@
 /** `seqnode submit`: sign and submit one tx from the command line (a key file or a throwaway key). */
 import type { Command } from 'commander'
-import { encode, TxSchema } from '../codec/index.js'
-import { Ed25519Signer, generateKeyPair, loadKeyFile } from '../crypto/index.js'
-import { signTx } from '../mempool/index.js'
 
 export function submitCommand (program: Command): void {
   program.command('submit')
@@ -13,6 +10,9 @@ export function submitCommand (program: Command): void {
     .option('--key <file>', 'sender key file (default: a throwaway key)')
     .option('--no-wait', 'do not wait for finality')
     .action(async (opts: { rollup: string, data: string, api: string, key?: string, wait: boolean }) => {
+      // Imported here so that `seqnode --help` does not load them (see cli.ts).
+      const [{ encode, TxSchema }, { Ed25519Signer, generateKeyPair, loadKeyFile }, { signTx }] =
+        await Promise.all([import('../codec/index.js'), import('../crypto/index.js'), import('../mempool/index.js')])
       const status = await (await fetch(new URL('/v1/status', opts.api))).json() as { chainId: string, rollups: Array<{ id: number, name: string }> }
       const rollup = status.rollups.find((r) => String(r.id) === opts.rollup || r.name === opts.rollup)
       if (rollup === undefined) throw new Error(`unknown rollup ${opts.rollup}; known: ${status.rollups.map((r) => r.name).join(', ')}`)

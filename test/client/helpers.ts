@@ -4,7 +4,7 @@
  * always asks for a free port, which changes on each start.)
  */
 import { spawn } from 'node:child_process'
-import { repoRoot } from '../helpers/node-process.js'
+import { assertBuilt, repoRoot } from '../helpers/node-process.js'
 
 interface Teardown {
   teardown: (fn: () => unknown) => void
@@ -17,6 +17,7 @@ export interface RunningNode {
 }
 
 export async function startNodeOnPort (t: Teardown, configFile: string, port: number, timeoutMs = 20_000): Promise<RunningNode> {
+  assertBuilt()
   const child = spawn(process.execPath, ['bin/seqnode.js', 'start', '--config', configFile, '--api-port', String(port), '--log-level', 'warn'], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'pipe']

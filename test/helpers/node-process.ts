@@ -13,6 +13,9 @@ import { fileURLToPath } from 'node:url'
 import { decode, type Schema } from '../../src/codec/index.js'
 import { initHome, type InitOptions } from '../../src/node/init-home.js'
 import { parseGenesis, type Genesis } from '../../src/node/genesis.js'
+import { assertBuilt } from '../../devnet/node-process.js'
+
+export { assertBuilt }
 
 /** The repository root, found from this file so tests do not depend on the cwd. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
@@ -125,6 +128,7 @@ export async function startNodeProcess (
   opts: { timeoutMs?: number, logLevel?: string, /** append the child's stdout (pino logs) to this file */ logFile?: string } = {}
 ): Promise<NodeProcess> {
   const timeoutMs = opts.timeoutMs ?? 20_000
+  assertBuilt()
   const child = spawn(process.execPath, [seqnodeBin, 'start', '--config', configFile, '--api-port', '0', '--log-level', opts.logLevel ?? 'warn'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe']
@@ -184,6 +188,7 @@ export interface CliResult extends Exit {
 
 /** Runs `seqnode <args>` to completion (SIGKILLed after `timeoutMs`). */
 export async function runCli (args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+  assertBuilt()
   const child = spawn(process.execPath, [seqnodeBin, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
   const stdout = capture(child.stdout)
   const stderr = capture(child.stderr)

@@ -3,11 +3,28 @@
  * messages `start` gives for bad configs, and `status` / `submit` against a running node.
  */
 import t from 'tap'
+import { spawnSync } from 'node:child_process'
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parseGenesis } from '../../src/node/genesis.js'
 import { parseNodeConfig } from '../../src/node/config.js'
-import { getJson, makeNodeHome, runCli, startNodeProcess, tempDir } from '../helpers/node-process.js'
+import { getJson, makeNodeHome, repoRoot, runCli, startNodeProcess, tempDir } from '../helpers/node-process.js'
+
+/** Module hooks that print every module URL the process loads to stderr: what `seqnode --help` really runs, without timing anything. */
+const LOAD_HOOK = 'export async function load (url, context, next) { process.stderr.write("loaded " + url + "\\n"); return next(url, context) }'
+
+t.test('bin/seqnode.js runs the compiled CLI: --help loads no TypeScript, no tsx and not the node itself', async (t) => {
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'hooks.mjs'), LOAD_HOOK)
+  await writeFile(join(dir, 'record-loads.mjs'), `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)})\n`)
+  const run = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'record-loads.mjs')).href, 'bin/seqnode.js', '--help'], { cwd: repoRoot, encoding: 'utf8' })
+  t.equal(run.status, 0, `--help exits 0 (stderr: ${run.stderr.slice(-2000)})`)
+  const loaded = run.stderr.split('\n').filter((l) => l.startsWith('loaded ')).map((l) => l.slice('loaded '.length))
+  t.ok(loaded.some((url) => url.endsWith('/dist/node/cli.js')), 'dist/node/cli.js is loaded')
+  t.same(loaded.filter((url) => url.endsWith('.ts') || url.includes('/node_modules/tsx/')), [], 'no .ts file and no tsx')
+  t.same(loaded.filter((url) => /\/node_modules\/(libp2p|fastify|level|classic-level|@libp2p)\//.test(url)), [], 'libp2p, fastify and level are left for the commands that use them')
+})
 
 t.test('--help of seqnode and of each command exits 0 and lists its options', async (t) => {
   const cases: Array<[string[], string[]]> = [
