@@ -182,9 +182,15 @@ function checkCommittee (committee: Committee): Committee {
   const { chainId, committeeKeys } = committee ?? {}
   if (typeof chainId !== 'string' || chainId.length === 0) throw new TypeError('committee.chainId must be a non-empty string')
   if (!Array.isArray(committeeKeys) || committeeKeys.length === 0) throw new TypeError('committee.committeeKeys must list at least one key')
+  const seen = new Map<string, number>()
   committeeKeys.forEach((key, i) => {
     const problem = publicKeyProblem(key)
     if (problem !== null) throw new TypeError(`committee key ${i}: ${problem}`)
+    // A repeated key would count one member's signature toward the quorum more than once.
+    const hex = bytesToHex(key)
+    const first = seen.get(hex)
+    if (first !== undefined) throw new TypeError(`committee key ${i} repeats key ${first}: every member needs its own key`)
+    seen.set(hex, i)
   })
   return { chainId, committeeKeys: committeeKeys.map((k) => k.slice()) }
 }

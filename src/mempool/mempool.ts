@@ -77,6 +77,8 @@ export interface MempoolEntry {
   seq: number
   /** logging: WAL write in flight; pending: in its lane; chunked: packed into a chunk; proposed: its chunk is in a proposal */
   state: 'logging' | 'pending' | 'chunked' | 'proposed'
+  /** settles (never rejects) when the WAL write of a 'logging' entry succeeded or failed */
+  logged?: Promise<void>
   proposedHeight?: number
   /** performance.now() when the tx became durable (or was recovered) */
   admittedAt: number
@@ -197,10 +199,9 @@ export class Mempool {
       this.#checkContent(tx)
       // [REJECT] the signature is the sender's over the domain-tagged body
       if (!verifyEd25519(tx.sender, message, tx.signature)) throw new AdmissionError(AdmissionErrorCode.BAD_SIGNATURE, 'signature does not verify for the sender key')
-      // [REJECT] not already pending or final
-      if (this.#byHash.has(hashHex) || await this.#isFinal(hash) || this.#byHash.has(hashHex)) {
-        throw new AdmissionError(AdmissionErrorCode.DUPLICATE, 'tx is already pending or final')
-      }
+      // Looked at again with no await before the entry is made: a copy admitted meanwhile is held.
+      do await this.#refuseIfHeld(hash, hashHex)
+      while (this.#byHash.has(hashHex))
     } catch (err) {
       // A duplicate must not overwrite what the status of the original says.
       if (err instanceof AdmissionError && err.code !== AdmissionErrorCode.DUPLICATE) this.#rejections.record(hashHex, { code: err.code, message: err.message })
@@ -214,8 +215,10 @@ export class Mempool {
     const walValue = new Uint8Array(8 + bytes.length)
     new DataView(walValue.buffer).setBigUint64(0, BigInt(entry.seq))
     walValue.set(bytes, 8)
+    const written = this.#wal.append(hash, walValue)
+    entry.logged = written.then(() => {}, () => {})
     try {
-      await this.#wal.append(hash, walValue)
+      await written
     } catch (err) {
       this.#byHash.delete(hashHex)
       this.#account(lane, entry, -1)
@@ -228,6 +231,20 @@ export class Mempool {
     this.metrics?.admitted.inc({ rollup: lane.name })
     this.#wake()
     return { hash, hashHex }
+  }
+
+  /**
+   * [REJECT] not already pending or final. A copy whose WAL write is still in flight is
+   * waited for: the duplicate answer is given only for a tx durably held, and if that
+   * write fails this copy is admitted (and written) in its place.
+   */
+  async #refuseIfHeld (hash: Uint8Array, hashHex: string): Promise<void> {
+    let held = this.#byHash.get(hashHex)
+    while (held?.state === 'logging') {
+      await held.logged
+      held = this.#byHash.get(hashHex)
+    }
+    if (held !== undefined || await this.#isFinal(hash)) throw new AdmissionError(AdmissionErrorCode.DUPLICATE, 'tx is already pending or final')
   }
 
   async #isFinal (hash: Uint8Array): Promise<boolean> {

@@ -108,6 +108,9 @@ t.test('committee keys are checked when the verifier is made', async (t) => {
   t.throws(() => createVerifier({ chainId: 'c', committeeKeys: [new Uint8Array(31)] }), /32 bytes/)
   t.throws(() => createVerifier({ chainId: 'c', committeeKeys: [] }), /at least one key/)
   t.throws(() => createVerifier({ chainId: '', committeeKeys: fx.committeeKeys }), /chainId/)
+  // audit #13 item 9: with [a, b, a, a] one key's signatures would make a quorum of three
+  const [a, b] = fx.committeeKeys
+  t.throws(() => createVerifier({ chainId: 'c', committeeKeys: [a!, b!, a!.slice(), a!] }), /committee key 2 repeats key 0/, 'a repeated key (even as a copy) is refused')
 })
 
 t.test('committeeFromGenesis reads the chain id and keys in member order', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { encode, TxSchema } from '../../src/codec/index.js'
-import { AdmissionError, AdmissionErrorCode, Mempool, defaultMempoolOptions, type MempoolGenesis } from '../../src/mempool/index.js'
+import { AdmissionError, AdmissionErrorCode, Mempool, defaultMempoolOptions, txHash, type MempoolGenesis } from '../../src/mempool/index.js'
 import { bytesToHex } from '../../src/crypto/index.js'
 import { rejectsWithCode } from '../helpers/assert-error.js'
 import { makeTx, TEST_CHAIN } from '../helpers/txs.js'
@@ -97,6 +97,45 @@ t.test('a failed WAL write rejects the submission and leaves no trace', async (t
   await t.rejects(mempool.admit(makeTx().bytes), /disk full/)
   t.equal(mempool.stats().txs, 0)
   t.equal(mempool.waiting, 0)
+})
+
+t.test('a resubmission while the first copy\'s WAL write fails is not a duplicate: it is written itself (audit #13 item 7)', async (t) => {
+  const { mempool, store } = setup()
+  const append = store.walAppend.bind(store)
+  const failFirst = Promise.withResolvers<void>()
+  let calls = 0
+  store.walAppend = async (entries) => {
+    if (calls++ === 0) { await failFirst.promise; throw new Error('EIO') }
+    await append(entries)
+  }
+  const tx = makeTx()
+  const first = mempool.admit(tx.bytes)
+  const again = mempool.admit(tx.bytes) // while the first write is in flight
+  await new Promise((resolve) => setImmediate(resolve))
+  failFirst.resolve()
+  await t.rejects(first, /EIO/, 'the first copy fails with its write')
+  const result = await again
+  t.equal(result.hashHex, bytesToHex(txHash(TEST_CHAIN, tx.tx)), 'the resubmission is admitted, not answered 409')
+  t.ok(store.wal.has(result.hashHex), 'and it is durably in the WAL')
+  t.equal(mempool.stats().txs, 1)
+  await rejectsWithCode(t, mempool.admit(tx.bytes), AdmissionErrorCode.DUPLICATE, 'once held, a copy is a duplicate')
+})
+
+t.test('a resubmission while the first copy\'s WAL write succeeds is a duplicate, answered once it is durable', async (t) => {
+  const { mempool, store } = setup()
+  const append = store.walAppend.bind(store)
+  const release = Promise.withResolvers<void>()
+  store.walAppend = async (entries) => { await release.promise; await append(entries) }
+  const tx = makeTx()
+  const first = mempool.admit(tx.bytes)
+  let answered = false
+  const again = rejectsWithCode(t, mempool.admit(tx.bytes), AdmissionErrorCode.DUPLICATE, 'duplicate').then(() => { answered = true })
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(answered, false, 'no answer while the first write is in flight')
+  release.resolve()
+  await first
+  await again
+  t.ok(store.wal.has(bytesToHex(txHash(TEST_CHAIN, tx.tx))))
 })
 
 t.test('a flooding rollup gets LANE_FULL (429) but the other keeps its guaranteed share', async (t) => {
