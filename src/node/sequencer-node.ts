@@ -190,11 +190,15 @@ export class SequencerNode {
     }
   }
 
+  /**
+   * The chain first: a tx the member re-admitted from its WAL after a crash took back its
+   * last final batches can sit in the mempool again once those batches are back (it leaves
+   * with its next chunk); final is what it is.
+   */
   async txStatus (hash: Uint8Array): Promise<TxStatus | null> {
-    const pending = this.#mempool?.state(bytesToHex(hash)) ?? null
-    if (pending !== null) return pending
-    const location = await this.#store!.txLocation(hash)
-    return location === null ? null : { status: 'committed', height: location.height, index: location.index }
+    const location = this.#store!.txLocationSync(hash)
+    if (location !== null) return { status: 'committed', height: location.height, index: location.index }
+    return this.#mempool?.state(bytesToHex(hash)) ?? null
   }
 
   resolveRollup (idOrName: string): RollupInfo | null {

@@ -178,6 +178,10 @@ export class ConsensusDriver {
       await this.deps.store.putSafetyState(encode(SafetyStateSchema, { version: 1, ...(lastPersist as Extract<CoreAction, { type: 'persist' }>).safety }))
       persisted = true
     }
+    // Commits wait until the vote (or proposal) has left: a final block changes nothing a
+    // message of this step depends on, and its side effects (mempool, pool, listeners)
+    // need not delay the round. They still run in this task, before the next event.
+    const commits: Array<Extract<CoreAction, { type: 'commit' }>> = []
     for (const action of actions) {
       if (!persisted && (action.type === 'send' || action.type === 'broadcast')) await persist()
       switch (action.type) {
@@ -199,7 +203,7 @@ export class ConsensusDriver {
           void this.#enqueue(() => this.#buildProposal(action))
           break
         case 'commit':
-          await this.#finaliser.commit(action.blocks)
+          commits.push(action)
           break
         case 'fetch':
           this.#fetch.fetchBlock(action.hash, action.from)
@@ -222,6 +226,7 @@ export class ConsensusDriver {
       }
     }
     if (!persisted) await persist()
+    for (const commit of commits) await this.#finaliser.commit(commit.blocks)
   }
 
   #setTimer (round: number, delayMs: number): void {
@@ -300,7 +305,7 @@ export class ConsensusDriver {
       const payload = await this.#payloads.checkHeader(header)
       if (typeof payload === 'string') return this.#refused(from, 'proposal', payload)
       this.#payloads.set(hash, payload)
-      await this.#finaliser.rememberPending(hash, header, proposal.justify, payload)
+      this.#finaliser.rememberPending(hash, header, proposal.justify, payload)
       this.#finaliser.markOwnProposed(payload, header.height)
     }
     await this.#step({ type: 'proposal', from, proposal })
@@ -322,7 +327,7 @@ export class ConsensusDriver {
           break
         }
         this.#payloads.set(hash, payload)
-        await this.#finaliser.rememberPending(hash, bundle.header, bundle.justify, payload)
+        this.#finaliser.rememberPending(hash, bundle.header, bundle.justify, payload)
       }
       const block = { hash, header: bundle.header, justify: bundle.justify }
       accepted.push(block)
@@ -341,7 +346,7 @@ export class ConsensusDriver {
     const { header, payload } = await buildHeader(action, { ...this.deps, payloads: this.#payloads, now: this.#now() })
     const hash = batchHash(header)
     this.#payloads.set(hash, payload)
-    await this.#finaliser.rememberPending(hash, header, action.justify, payload)
+    this.#finaliser.rememberPending(hash, header, action.justify, payload)
     this.#finaliser.markOwnProposed(payload, header.height)
     await this.#step({ type: 'proposalBuilt', round: action.round, header })
   }

@@ -53,12 +53,18 @@ export class Finaliser {
       await this.applyFinal(block.header, block.hash, payload, proof)
       payloads.delete(block.hash)
     }
-    await this.deps.store.deletePendingBlocks(payloads.dropUnheld().map((hex) => hexToBytes(hex)!))
+    void this.deps.store.deletePendingBlocks(payloads.dropUnheld().map((hex) => hexToBytes(hex)!)).catch(() => {}) // a failed write is the store's error from now on
   }
 
+  /**
+   * One block final here. The store records the batch at once (reads and the head see it)
+   * and writes it behind, grouped, without sync: nothing on the consensus path waits for
+   * that write (docs/PROTOCOL.md, "What is durable before a vote").
+   */
   async applyFinal (header: BatchHeader, hash: Uint8Array, payload: BlockPayload, proof: CommitProof): Promise<void> {
     const { store, mempool } = this.deps
-    await store.putFinalBatch({
+    const next = (store.head()?.height ?? -1) + 1
+    const written = store.putFinalBatch({
       height: header.height,
       hash,
       batchBytes: encode(BatchSchema, { version: 1, header, chunks: payload.chunks }),
@@ -66,6 +72,8 @@ export class Finaliser {
       txHashes: payload.counted.map((c) => c.hash),
       rollupCounts: header.namespaces
     })
+    if (header.height !== next) await written // refused (not the next height): the error is the commit's
+    written.catch((err: Error) => this.deps.logger.error({ err, height: header.height }, 'writing a final batch failed'))
     // Final here or earlier: every tx of the chunks that is not expired.
     const expired: string[] = []
     const done: string[] = []
@@ -83,8 +91,9 @@ export class Finaliser {
     this.deps.onFinal({ height: header.height, hash, header, payload, proof, finalEntries })
   }
 
-  async rememberPending (hash: Uint8Array, header: BatchHeader, justify: Certificate, payload: BlockPayload): Promise<void> {
-    await this.deps.store.putPendingBlock(hash, encode(BlockBundleSchema, { version: 1, header, justify, chunks: payload.chunks }))
+  /** Queued in the store; the synced safety write before our vote for it carries it to disk. */
+  rememberPending (hash: Uint8Array, header: BatchHeader, justify: Certificate, payload: BlockPayload): void {
+    void this.deps.store.putPendingBlock(hash, encode(BlockBundleSchema, { version: 1, header, justify, chunks: payload.chunks })).catch(() => {}) // as above
   }
 
   /** After a restart: the stored pending blocks above the committed tip `tipHeight` (the rest are deleted). */

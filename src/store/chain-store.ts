@@ -5,13 +5,21 @@
  * head; so after a crash either all of it is there or none of it is, and a tx is in
  * exactly one of the WAL or the chain.
  *
- * The final batch is written without sync (it was one of two serial fsyncs per round): a
- * process crash loses nothing (the write is in the OS), and the next synced safety-state
- * write, which precedes this member's next vote, flushes it. An OS crash can take back the
- * last final batches; they are final all the same (their commit proofs are held by the
- * other members), and the restarted member gets them back from its pending blocks and the
- * next QCs or through catch-up sync from a peer, byte for byte (test/store/lost-final-batches.test.ts).
- * Safety never depends on them: what a vote needs is the safety state, written with sync.
+ * Final batches and pending blocks are written behind, grouped and without sync: the call
+ * records them in memory at once (every read below sees them, the head moves) and returns
+ * the promise of the level write, which the consensus path does not wait for. All that was
+ * handed in up to then goes to level in one batch at the next turn of the event loop, or
+ * with the next safety state, whichever comes first: the safety state is written with
+ * sync: true together with everything queued before it, so one fsync per vote carries it
+ * all. Writes go to level one group at a time, in the order they were handed in.
+ *
+ * A crash before a group is written (or an OS crash before the next fsync) can take back
+ * the last final batches and pending blocks; they are final all the same (their commit
+ * proofs are held by the other members), and the restarted member gets them back from its
+ * pending blocks and the next QCs or through catch-up sync from a peer, byte for byte
+ * (test/store/lost-final-batches.test.ts, test/ordering/final-write-behind.test.ts).
+ * Safety never depends on them: what a vote needs is the safety state (docs/PROTOCOL.md,
+ * "What is durable before a vote").
  *
  * Nothing read back is trusted blindly: level's own Corruption and I/O errors, values that
  * do not decode or have the wrong size, and a batch whose header or chunks no longer hash
@@ -26,7 +34,7 @@ import { batchHash, chunkDigest } from '../batch/index.js'
 import {
   decode, BatchSchema, CommitProofSchema, type Batch, type CommitProof
 } from '../codec/index.js'
-import { equalBytes } from '../crypto/index.js'
+import { bytesToHex, equalBytes } from '../crypto/index.js'
 import {
   MetaKey, batchHashKey, batchKey, commitProofKey, metaKey, readU64, rollupHeightKey, safetyKey, txLocationKey, u64, walKey, Prefix, key, pendingBlockKey
 } from './keys.js'
@@ -57,6 +65,25 @@ export interface FinalBatchRecord {
 }
 
 type Op = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', key: Uint8Array }
+
+/** Writes handed in since the last level write, and the promise of theirs. */
+interface WriteGroup {
+  ops: Op[]
+  finals: FinalBatchRecord[]
+  written: Promise<void>
+  settle: (err: Error | null) => void
+}
+
+export interface ChainStoreOptions {
+  mustExist?: boolean
+  /**
+   * How long queued final batches and pending blocks may wait for a safety write before
+   * they are written on their own. 0 = the next turn of the event loop (default: nothing
+   * waits long, and a burst of commits still goes as one group). Tests hold them longer to
+   * make a crash land between a vote and the final-batch write.
+   */
+  writeBehindMs?: number
+}
 
 /** Synced (fsynced) level writes of one store, by what they hold; the node's /metrics reads them. */
 export interface StoreSyncWrites { meta: number, wal: number, safety: number }
@@ -108,8 +135,18 @@ export class ChainStore {
   #closed = false
   /** every write with sync: true, counted by a plain increment (the fsync costs ~0.2-0.8 ms) */
   readonly syncWrites: StoreSyncWrites = { meta: 0, wal: 0, safety: 0 }
+  /** the group being filled; null when nothing is queued */
+  #group: WriteGroup | null = null
+  #groupTimer: NodeJS.Timeout | null = null
+  /** the level writes of the groups, one after the other */
+  #writes: Promise<void> = Promise.resolve()
+  #writeError: Error | null = null
+  /** final batches handed in but not yet written, by height, and their indexes (reads go through them) */
+  readonly #unwritten = new Map<number, FinalBatchRecord>()
+  readonly #unwrittenTx = new Map<string, TxLocation>()
+  readonly #unwrittenHash = new Map<string, number>()
 
-  private constructor (db: Level<Uint8Array, Uint8Array>, readonly dir: string) {
+  private constructor (db: Level<Uint8Array, Uint8Array>, readonly dir: string, private readonly writeBehindMs: number) {
     this.#db = db
   }
 
@@ -117,7 +154,7 @@ export class ChainStore {
    * Opens (or creates, unless `mustExist`) the database and checks it belongs to this
    * genesis and that its head is there; integrity.ts checks the rest.
    */
-  static async open (path: string, genesisHash: Uint8Array, opts: { mustExist?: boolean } = {}): Promise<ChainStore> {
+  static async open (path: string, genesisHash: Uint8Array, opts: ChainStoreOptions = {}): Promise<ChainStore> {
     // LevelDB with createIfMissing would silently start an empty database in a folder whose
     // CURRENT file is gone (and later delete the orphaned tables): refuse that instead.
     const state = await folderState(path)
@@ -133,7 +170,7 @@ export class ChainStore {
       const cause = (err as Error & { cause?: { message?: string } }).cause
       throw new StoreError(StoreErrorCode.OPEN_FAILED, `cannot open database at ${path}: ${cause?.message ?? (err as Error).message}`)
     }
-    const store = new ChainStore(db, path)
+    const store = new ChainStore(db, path, opts.writeBehindMs ?? 0)
     try {
       await store.#checkIdentity(genesisHash)
       store.#head = await store.#loadHead()
@@ -185,12 +222,20 @@ export class ChainStore {
     return this.#head
   }
 
-  /** Atomically records a final batch and everything that depends on it (see file header). */
-  async putFinalBatch (record: FinalBatchRecord): Promise<void> {
-    this.#assertOpen()
+  /**
+   * Records a final batch and everything that depends on it, atomically (see the file
+   * header): reads see it and the head moves at once; the promise resolves when it is in
+   * level (written behind, with the group it joined).
+   */
+  putFinalBatch (record: FinalBatchRecord): Promise<void> {
+    try {
+      this.#assertWritable()
+    } catch (err) {
+      return Promise.reject(err)
+    }
     const expected = (this.#head?.height ?? -1) + 1
     if (record.height !== expected) {
-      throw new StoreError(StoreErrorCode.NOT_CONTIGUOUS, `final batch height ${record.height} but the next height is ${expected}`)
+      return Promise.reject(new StoreError(StoreErrorCode.NOT_CONTIGUOUS, `final batch height ${record.height} but the next height is ${expected}`))
     }
     const ops: Op[] = [
       { type: 'put', key: batchKey(record.height), value: record.batchBytes },
@@ -203,6 +248,7 @@ export class ChainStore {
       location.set(u64(index), 8)
       ops.push({ type: 'put', key: txLocationKey(hash), value: location })
       ops.push({ type: 'del', key: walKey(hash) })
+      this.#unwrittenTx.set(bytesToHex(hash), { height: record.height, index })
     })
     for (const { rollupId, count } of record.rollupCounts) {
       ops.push({ type: 'put', key: rollupHeightKey(rollupId, record.height), value: u64(count) })
@@ -212,11 +258,22 @@ export class ChainStore {
     head.set(u64(record.height), 0)
     head.set(record.hash, 8)
     ops.push({ type: 'put', key: metaKey(MetaKey.head), value: head })
-    await this.#db.batch(ops)
+    this.#unwritten.set(record.height, record)
+    this.#unwrittenHash.set(bytesToHex(record.hash), record.height)
     this.#head = { height: record.height, hash: record.hash }
+    return this.#queue(ops, record)
+  }
+
+  /** Resolves when everything handed in so far is in level (rejects if a write failed). */
+  async flushed (): Promise<void> {
+    this.#writeGroup(false)
+    await this.#writes
+    if (this.#writeError !== null) throw this.#writeError
   }
 
   async getBatchBytes (height: number): Promise<Uint8Array | null> {
+    const unwritten = this.#unwritten.get(height)
+    if (unwritten !== undefined) return unwritten.batchBytes
     return (await this.#get(batchKey(height))) ?? null
   }
 
@@ -242,6 +299,8 @@ export class ChainStore {
   }
 
   async getCommitProofBytes (height: number): Promise<Uint8Array | null> {
+    const unwritten = this.#unwritten.get(height)
+    if (unwritten !== undefined) return unwritten.commitProofBytes
     return (await this.#get(commitProofKey(height))) ?? null
   }
 
@@ -252,11 +311,15 @@ export class ChainStore {
   }
 
   async heightOfBatch (hash: Uint8Array): Promise<number | null> {
+    const unwritten = this.#unwrittenHash.get(bytesToHex(hash))
+    if (unwritten !== undefined) return unwritten
     const raw = await this.#get(batchHashKey(hash))
     return raw === undefined ? null : this.#u64Value(raw, 'batch hash index entry')
   }
 
   async txLocation (txHash: Uint8Array): Promise<TxLocation | null> {
+    const unwritten = this.#unwrittenTx.get(bytesToHex(txHash))
+    if (unwritten !== undefined) return unwritten
     const raw = await this.#get(txLocationKey(txHash))
     return raw === undefined ? null : this.#location(raw)
   }
@@ -264,7 +327,12 @@ export class ChainStore {
   async txLocations (txHashes: Uint8Array[]): Promise<Array<TxLocation | null>> {
     if (txHashes.length === 0) return []
     const raws = await this.#read(() => this.#db.getMany(txHashes.map(txLocationKey)))
-    return raws.map((raw) => raw === undefined ? null : this.#location(raw))
+    return raws.map((raw, i) => this.#unwrittenTx.get(bytesToHex(txHashes[i]!)) ?? (raw === undefined ? null : this.#location(raw)))
+  }
+
+  /** txLocations on the calling thread (see txLocationSync): the payload of every proposal. */
+  txLocationsSync (txHashes: Uint8Array[]): Array<TxLocation | null> {
+    return txHashes.map((hash) => this.txLocationSync(hash))
   }
 
   /**
@@ -273,6 +341,8 @@ export class ChainStore {
    * that profiled at ~10 % of an ingress member's time at 1000 tx/s.
    */
   txLocationSync (txHash: Uint8Array): TxLocation | null {
+    const unwritten = this.#unwrittenTx.get(bytesToHex(txHash))
+    if (unwritten !== undefined) return unwritten
     let raw: Uint8Array | undefined
     try {
       raw = this.#db.getSync(txLocationKey(txHash))
@@ -284,6 +354,9 @@ export class ChainStore {
 
   /** Highest final height holding actions of the rollup, or -1. */
   async latestRollupHeight (rollupId: number): Promise<number> {
+    let unwritten = -1
+    for (const [height, record] of this.#unwritten) if (height > unwritten && record.rollupCounts.some((r) => r.rollupId === rollupId)) unwritten = height
+    if (unwritten >= 0) return unwritten
     const keys = await this.#read(() => this.#db.keys({
       gte: rollupHeightKey(rollupId, 0),
       lt: key(Prefix.rollupHeight, u64(rollupId + 1)),
@@ -296,6 +369,8 @@ export class ChainStore {
 
   /** Actions of the rollup at a final height as indexed, or null when the index has none. */
   async rollupCountAt (rollupId: number, height: number): Promise<number | null> {
+    const unwritten = this.#unwritten.get(height)
+    if (unwritten !== undefined) return unwritten.rollupCounts.find((r) => r.rollupId === rollupId)?.count ?? null
     const raw = await this.#get(rollupHeightKey(rollupId, height))
     return raw === undefined ? null : this.#u64Value(raw, 'rollup index entry')
   }
@@ -315,25 +390,27 @@ export class ChainStore {
 
   /** Every tx still in the WAL, in key order (the mempool re-admits them at start). */
   async walEntries (): Promise<Array<{ hash: Uint8Array, bytes: Uint8Array }>> {
+    await this.flushed()
     return await this.entriesOf(Prefix.wal)
   }
 
   /**
    * Blocks this member accepted but that are not final yet (encoded BlockBundles). Without
    * them a committee that restarts as a whole would lose the block its high QC certifies.
-   * Written without sync: the synced safety write that precedes any vote flushes them too.
+   * Written behind like final batches: the synced safety write that precedes any vote
+   * carries them too.
    */
-  async putPendingBlock (hash: Uint8Array, bytes: Uint8Array): Promise<void> {
-    this.#assertOpen()
-    await this.#db.put(pendingBlockKey(hash), bytes)
+  putPendingBlock (hash: Uint8Array, bytes: Uint8Array): Promise<void> {
+    return this.#queueOrReject([{ type: 'put', key: pendingBlockKey(hash), value: bytes }])
   }
 
-  async deletePendingBlocks (hashes: Uint8Array[]): Promise<void> {
-    if (hashes.length === 0) return
-    await this.#db.batch(hashes.map((h) => ({ type: 'del' as const, key: pendingBlockKey(h) })))
+  deletePendingBlocks (hashes: Uint8Array[]): Promise<void> {
+    if (hashes.length === 0) return Promise.resolve()
+    return this.#queueOrReject(hashes.map((h) => ({ type: 'del' as const, key: pendingBlockKey(h) })))
   }
 
   async pendingBlocks (): Promise<Array<{ hash: Uint8Array, bytes: Uint8Array }>> {
+    await this.flushed()
     return await this.entriesOf(Prefix.pendingBlock)
   }
 
@@ -343,8 +420,11 @@ export class ChainStore {
 
   /** Written with sync: true before any vote leaves the node. */
   async putSafetyState (bytes: Uint8Array): Promise<void> {
-    this.#assertOpen()
-    await this.#db.put(safetyKey(), bytes, { sync: true })
+    this.#assertWritable()
+    this.#enqueue({ type: 'put', key: safetyKey(), value: bytes })
+    this.#writeGroup(true)
+    await this.#writes
+    if (this.#writeError !== null) throw this.#writeError
     this.syncWrites.safety++
   }
 
@@ -372,14 +452,96 @@ export class ChainStore {
     return new StoreCorruptError(this.dir, problem)
   }
 
+  /** Writes what is queued, then closes. */
   async close (): Promise<void> {
     if (this.#closed) return
+    await this.flushed().catch(() => {})
     this.#closed = true
     await this.#db.close()
   }
 
+  /**
+   * Closes as a crash would: what is queued and not yet written is dropped (the number of
+   * final batches among it is returned). For crash tests.
+   */
+  async closeDroppingQueued (): Promise<number> {
+    if (this.#closed) return 0
+    this.#closed = true
+    const dropped = this.#group?.finals.length ?? 0
+    this.#group = null
+    if (this.#groupTimer !== null) clearTimeout(this.#groupTimer)
+    await this.#writes
+    await this.#db.close()
+    return dropped
+  }
+
   #assertOpen (): void {
     if (this.#closed) throw new StoreError(StoreErrorCode.CLOSED, 'store is closed')
+  }
+
+  #assertWritable (): void {
+    this.#assertOpen()
+    if (this.#writeError !== null) throw this.#writeError
+  }
+
+  #queueOrReject (ops: Op[]): Promise<void> {
+    try {
+      this.#assertWritable()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.#queue(ops, null)
+  }
+
+  /** Adds ops to the group being filled (written on the next turn, or with the next safety state). */
+  #queue (ops: Op[], final: FinalBatchRecord | null): Promise<void> {
+    const group = this.#enqueue(...ops)
+    if (final !== null) group.finals.push(final)
+    if (this.#groupTimer === null) {
+      this.#groupTimer = setTimeout(() => {
+        this.#groupTimer = null
+        this.#writeGroup(false)
+      }, this.writeBehindMs)
+    }
+    return group.written
+  }
+
+  #enqueue (...ops: Op[]): WriteGroup {
+    if (this.#group === null) {
+      let settle!: (err: Error | null) => void
+      const written = new Promise<void>((resolve, reject) => { settle = (err) => err === null ? resolve() : reject(err) })
+      // Nobody has to wait for a group: a failure also lands in #writeError, which every later write reports.
+      written.catch(() => {})
+      this.#group = { ops: [], finals: [], written, settle }
+    }
+    this.#group.ops.push(...ops)
+    return this.#group
+  }
+
+  /** Hands the group being filled to level, after the groups before it. */
+  #writeGroup (sync: boolean): void {
+    const group = this.#group
+    if (group === null) return
+    this.#group = null
+    if (this.#groupTimer !== null) {
+      clearTimeout(this.#groupTimer)
+      this.#groupTimer = null
+    }
+    this.#writes = this.#writes.then(async () => {
+      if (this.#writeError !== null) return group.settle(this.#writeError)
+      try {
+        await this.#db.batch(group.ops, { sync })
+      } catch (err) {
+        this.#writeError = err as Error
+        return group.settle(this.#writeError)
+      }
+      for (const record of group.finals) {
+        this.#unwritten.delete(record.height)
+        this.#unwrittenHash.delete(bytesToHex(record.hash))
+        for (const hash of record.txHashes) this.#unwrittenTx.delete(bytesToHex(hash))
+      }
+      group.settle(null)
+    })
   }
 
   async #get (k: Uint8Array): Promise<Uint8Array | undefined> {

@@ -1,3 +1,3 @@
-export { ChainStore, type ChainHead, type TxLocation, type FinalBatchRecord, type StoreSyncWrites } from './chain-store.js'
+export { ChainStore, type ChainHead, type ChainStoreOptions, type TxLocation, type FinalBatchRecord, type StoreSyncWrites } from './chain-store.js'
 export { StoreCorruptError, StoreError, StoreErrorCode } from './errors.js'
 export { checkStoreIntegrity, defaultStartCheckHeights, type ChainRules, type IntegrityOptions, type IntegrityReport, type RuleCheck } from './integrity.js'

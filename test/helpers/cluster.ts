@@ -6,9 +6,9 @@ import { pino } from 'pino'
 import { Ed25519Signer, generateKeyPair, sha256 } from '../../src/crypto/index.js'
 import { Mempool, defaultMempoolOptions, type MempoolGenesis } from '../../src/mempool/index.js'
 import { ConsensusDriver, defaultConsensusDriverOptions, type FinalBlockEvent } from '../../src/ordering/index.js'
-import { ChainStore } from '../../src/store/index.js'
+import { ChainStore, type ChainStoreOptions } from '../../src/store/index.js'
 import { MemoryNetwork } from './memory-network.js'
-import { TEST_CHAIN } from './txs.js'
+import { TEST_CHAIN, makeTx } from './txs.js'
 
 export const clusterGenesis: MempoolGenesis & { limits: { maxBatchTxs: number, maxBatchBytes: number } } = {
   chainId: TEST_CHAIN,
@@ -45,10 +45,10 @@ export class Cluster {
     return cluster
   }
 
-  async startMember (index: number): Promise<ClusterMember> {
+  async startMember (index: number, storeOptions: ChainStoreOptions = {}): Promise<ClusterMember> {
     this.net.down.delete(index)
     const transport = this.net.replace(index)
-    const store = await ChainStore.open(join(this.dir, `node-${index}`), GENESIS_HASH)
+    const store = await ChainStore.open(join(this.dir, `node-${index}`), GENESIS_HASH, storeOptions)
     const mempool = new Mempool(clusterGenesis, store, { ...defaultMempoolOptions, ...this.mempoolOptions })
     await mempool.recover()
     const finals: FinalBlockEvent[] = []
@@ -72,14 +72,24 @@ export class Cluster {
     return member
   }
 
-  /** Stops a member as a crash would (its network goes first, then its parts). */
-  async crash (index: number): Promise<void> {
+  /**
+   * Stops a member as a crash would (its network goes first, then its parts). With
+   * `dropQueued`, what its store queued and had not written yet is lost as in a process
+   * crash; returns the number of final batches among it.
+   */
+  async crash (index: number, opts: { dropQueued?: boolean } = {}): Promise<number> {
     const member = this.members[index]
-    if (member === null || member === undefined) return
+    if (member === null || member === undefined) return 0
     this.net.down.add(index)
     this.members[index] = null
+    if (opts.dropQueued === true) {
+      const dropped = await member.store.closeDroppingQueued()
+      await member.driver.stop()
+      return dropped
+    }
     await member.driver.stop()
     await member.store.close()
+    return 0
   }
 
   live (): ClusterMember[] {
@@ -97,6 +107,18 @@ export class Cluster {
         }
       }
     }
+  }
+
+  /** `steps` times: one tx through each live member (rollups 1 and 2 in turn), then wait until all are final; the hashes. */
+  async finaliseInSteps (steps: number): Promise<string[]> {
+    const hashes: string[] = []
+    for (let step = 0; step < steps; step++) {
+      const batch: string[] = []
+      for (const [i, member] of this.live().entries()) batch.push((await member.mempool.admit(makeTx({ rollups: [1 + (i % 2)] }).bytes)).hashHex)
+      await this.waitFinal(batch)
+      hashes.push(...batch)
+    }
+    return hashes
   }
 
   async stop (): Promise<void> {

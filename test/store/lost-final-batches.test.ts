@@ -65,13 +65,7 @@ async function undoFinalBatches (dir: string, head: number, count: number): Prom
 t.test(`a member whose last ${LOST} final-batch writes were lost gets the same batches back, every tx once`, async (t) => {
   const cluster = await Cluster.start(4)
   t.teardown(() => cluster.stop())
-  const hashes: string[] = []
-  for (let round = 0; round < 6; round++) {
-    const batch: string[] = []
-    for (let i = 0; i < 4; i++) batch.push((await cluster.live()[i]!.mempool.admit(makeTx({ rollups: [1 + (i % 2)] }).bytes)).hashHex)
-    await cluster.waitFinal(batch)
-    hashes.push(...batch)
-  }
+  const hashes = await cluster.finaliseInSteps(6)
   const victim = 3
   const head = cluster.members[victim]!.store.head()!.height
   t.ok(head >= LOST + 1, `member ${victim} is at height ${head}`)
