@@ -292,8 +292,8 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
             return { ok: true }
           } catch (err) {
             code = err instanceof SequencerApiError ? err.code : 'CLIENT_ERROR'
-            // a dropped connection (its member killed): resubmitting elsewhere is safe (txs are deduplicated by hash)
-            if (code !== 'CLIENT_ERROR' || down.size === 0) break
+            // no reply (its member killed): resubmitting elsewhere is safe (txs are deduplicated by hash)
+            if ((code !== 'NETWORK_ERROR' && code !== 'CLIENT_ERROR') || !down.has(at)) break
           }
         }
         return { ok: false, code }
