@@ -141,9 +141,9 @@ function scenarioMarkdown (runs: RunResult[]): string[] {
   }
   if (faulty.fault !== undefined && faulty.fault.events.length > 0) {
     L.push(`### Fault events (${faulty.fault.kind}; seconds since the load started, warm-up included)`, '')
-    L.push('| t (s) | action | member | final height seen | subscriber saw a new height after (ms) | restart took (ms) |', '|---:|---|---:|---:|---:|---:|')
+    L.push('| t (s) | action | member | final height at kill (member watched) | height moved on after (ms) | restart took (ms) |', '|---:|---|---:|---:|---:|---:|')
     for (const e of faulty.fault.events) {
-      L.push(`| ${e.t_s.toFixed(2)} | ${e.action} | ${e.member} | ${e.height ?? ''} | ${e.action === 'kill' ? (e.progress_after_ms === null || e.progress_after_ms === undefined ? 'not seen' : String(e.progress_after_ms)) : ''} | ${e.restart_ms ?? ''} |`)
+      L.push(`| ${e.t_s.toFixed(2)} | ${e.action} | ${e.member} | ${e.height ?? ''}${e.watched !== undefined ? ` (${e.watched})` : ''} | ${e.action === 'kill' ? (e.progress_after_ms === null || e.progress_after_ms === undefined ? 'not seen' : String(e.progress_after_ms)) : ''} | ${e.restart_ms ?? ''} |`)
     }
     L.push('')
   }
@@ -279,7 +279,7 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
   row('lost (acked, not final after drain)', (r) => String(r.lost))
   row('rejected', (r) => Object.keys(r.rejected).length === 0 ? '0' : Object.entries(r.rejected).map(([k, v]) => `${k}: ${v}`).join(', '))
   row('RSS max per member (MB)', (r) => Object.values(r.rss_mb_max).map((v) => cell(v, 0)).join(', '))
-  row('CPU cores used, members (sum)', (r) => `${Object.values(r.cpu_cores).map((v) => cell(v, 2)).join(' + ')} = ${cell(sumValues(r.cpu_cores), 2)}`)
+  row(runs.some((r) => (r.paths?.followers ?? 0) > 0) ? 'CPU cores used, members then followers (sum)' : 'CPU cores used, members (sum)', (r) => `${Object.values(r.cpu_cores).map((v) => cell(v, 2)).join(' + ')} = ${cell(sumValues(r.cpu_cores), 2)}`)
   row('client CPU cores / event loop busy', (r) => `${cell(r.client.cpu_cores, 2)} / ${cell(r.client.event_loop_utilization === null ? null : r.client.event_loop_utilization * 100, 0)} %`)
   row('client schedule lag p99 / max (ms)', (r) => `${cell(r.client.schedule_lag_ms.p99)} / ${cell(r.client.schedule_lag_ms.max)}`)
   row('max in flight', (r) => String(r.client.max_in_flight))

@@ -130,6 +130,12 @@ export interface RunResult {
   per_rollup: Record<string, { offered_tps: number | null, committed_tps: number | null, submitted: number, rejected: Record<string, number>, lost: number, latency_ms: Summary }>
   /** which APIs the load went through and whose streams were followed (sequencer runs) */
   paths?: { followers: number, submit_via: 'members' | 'followers', subscribe_via: 'member' | 'follower', ingress: string[], subscriber: string }
+  /**
+   * With followers: every node's counters of the tx path at the end of the run (totals since
+   * its start, warm-up included): relayed by followers, admitted / rejected by the members
+   * (by label), follower messages. Compare relayed with admitted when relayed txs go missing.
+   */
+  relay_counters?: Record<string, Record<string, number>>
   /** the injected fault and what happened, in seconds since the load started (client clock) */
   fault?: { kind: Fault['kind'], events: FaultEvent[] }
   error?: string
@@ -140,10 +146,11 @@ export interface FaultEvent {
   t_s: number
   action: 'kill' | 'restart'
   member: number
-  /** kill: the final height the subscriber had seen */
+  /** kill: the final height of a live member (`watched`) just before the kill */
   height?: number
-  /** kill: ms until the subscriber saw a higher final height (null: not within the run) */
+  /** kill: ms until that member's /v1/status showed a higher final height (null: not within the run) */
   progress_after_ms?: number | null
+  watched?: string
   /** restart: ms until the restarted member's API answered */
   restart_ms?: number
   /** leader-crash: the round's leader by /v1/status of the member asked */
@@ -385,16 +392,19 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     const result = summarizeRecord(spec.label, 'sequencer', n, rec, s, txs, win, loadBefore)
     result.paths = { followers: committee.followers.length, submit_via: s.submitVia, subscribe_via: s.subscribeVia, ingress: ingress.map((m) => m.name), subscriber: subMember.name }
     if (spec.fault !== undefined) result.fault = { kind: spec.fault.kind, events: faultEvents }
+    if (committee.followers.length > 0) result.relay_counters = relayCounters(finalSnap)
     result.startup_ms = Math.round(committee.startMs)
     result.rss_mb_max = sampler.rssMbMax()
     result.eventloop_lag_p99_ms_max = sampler.lagMsMax(rec.measureStart, rec.loadEnd + 1000)
     result.mempool_txs_max = sampler.mempoolMax(rec.t0, rec.loadEnd + s.drain * 1000)
     result.cpu_cores = cpuCores(win, s.duration, 'seq_')
     result.machine = machineUse(win, result)
-    result.node_metrics = nodeMetrics(win, finalSnap, committee.members.map((m) => m.name), subMember.name, s.duration)
+    // rounds, chunks and batches are members' figures: a follower subscriber has none of them
+    const measuredMember = committee.members.includes(subMember) ? subMember.name : committee.members[0]!.name
+    result.node_metrics = nodeMetrics(win, finalSnap, committee.members.map((m) => m.name), measuredMember, s.duration)
     // a restarted member's counters start again from 0: window deltas would be meaningless
     if (spec.fault?.kind !== 'leader-crash') {
-      result.efficiency = computeEfficiency(win.metrics0, win.metrics1, committee.members.map((m) => m.name), committee.members.includes(subMember) ? subMember.name : committee.members[0]!.name, s.duration)
+      result.efficiency = computeEfficiency(win.metrics0, win.metrics1, committee.members.map((m) => m.name), measuredMember, s.duration)
     }
     const verifySeconds = ((win.verify1 ?? 0) - (win.verify0 ?? 0)) / 1000
     result.client = {
@@ -418,13 +428,25 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
   }
 }
 
+const RELAY_METRICS = ['seq_follower_txs_relayed_total', 'seq_follower_messages_total', 'seq_txs_admitted_total', 'seq_txs_rejected_total']
+
+function relayCounters (snap: Map<string, MetricMap | null>): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {}
+  for (const [node, m] of snap) {
+    const mine: Record<string, number> = {}
+    for (const [key, value] of m ?? []) if (RELAY_METRICS.some((name) => key === name || key.startsWith(`${name}{`))) mine[key] = value
+    out[node] = mine
+  }
+  return out
+}
+
 interface FaultContext {
   rec: LoadRecord
   committee: Committee
   /** ingress indices the senders avoid (the members' own indices when submitting via members) */
   down: Set<number>
   events: FaultEvent[]
-  /** highest final height the subscriber has seen */
+  /** highest final height the subscriber has seen (if a member's status does not answer) */
   height: () => number
   statusOf: (member: number) => Promise<{ leader: number, height: number }>
   deadline: () => number
@@ -437,25 +459,36 @@ const sleepMs = async (ms: number): Promise<void> => { await new Promise((resolv
  * The fault of a scenario run, from the start of the measured window (after the warm-up):
  * `member-down` SIGKILLs one member and leaves it down; `leader-crash` asks a live member
  * for the round's leader every `everyS` s, SIGKILLs it and restarts it at once from its
- * folder (same ports). Each kill records how long until the subscriber saw a new final height.
+ * folder (same ports). Each kill records how long until a live member's final height moved on.
  */
 async function injectFault (fault: Fault, c: FaultContext): Promise<void> {
   const since = (): number => Math.round((performance.now() - c.rec.t0) / 10) / 100
   const n = c.committee.members.length
-  const watchProgress = (ev: FaultEvent, killedAt: number): void => {
+  const liveOther = (): number => [...Array(n).keys()].find((i) => !c.down.has(i)) ?? 0
+  const heightAt = async (member: number): Promise<number | null> => {
+    try { return (await c.statusOf(member)).height } catch { return null }
+  }
+  // progress = a live member's final height passes the one it had when the kill was sent
+  const watchProgress = (ev: FaultEvent, killedAt: number, member: number): void => {
     const h = ev.height ?? -1
     void (async () => {
-      while (c.height() <= h && performance.now() < c.deadline() && !c.signal.aborted) await sleepMs(10)
-      ev.progress_after_ms = c.height() > h ? Math.round(performance.now() - killedAt) : null
+      for (;;) {
+        const now = await heightAt(member)
+        if (now !== null && now > h) { ev.progress_after_ms = Math.round(performance.now() - killedAt); return }
+        if (performance.now() >= c.deadline() || c.signal.aborted) return
+        await sleepMs(20)
+      }
     })()
   }
   const kill = async (member: number, asked?: string): Promise<void> => {
     c.down.add(member)
+    const watcher = liveOther()
+    const height = await heightAt(watcher) ?? c.height()
     const killedAt = performance.now()
-    const ev: FaultEvent = { t_s: since(), action: 'kill', member, height: c.height(), progress_after_ms: null, ...(asked !== undefined ? { asked } : {}) }
+    const ev: FaultEvent = { t_s: since(), action: 'kill', member, height, progress_after_ms: null, watched: c.committee.members[watcher]!.name, ...(asked !== undefined ? { asked } : {}) }
     c.events.push(ev)
     await c.committee.kill(member)
-    watchProgress(ev, killedAt)
+    watchProgress(ev, killedAt, watcher)
   }
   await sleepMs(c.rec.measureStart - performance.now())
   if (c.signal.aborted) return
@@ -466,7 +499,7 @@ async function injectFault (fault: Fault, c: FaultContext): Promise<void> {
   for (let k = 0; ; k++) {
     await sleepMs(c.rec.measureStart + k * fault.everyS * 1000 - performance.now())
     if (c.signal.aborted || performance.now() >= c.rec.loadEnd) return
-    const ask = [...Array(n).keys()].find((i) => !c.down.has(i)) ?? 0
+    const ask = liveOther()
     let leader: number
     try {
       leader = (await c.statusOf(ask)).leader
