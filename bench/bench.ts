@@ -15,7 +15,7 @@ import { installSignalHandlers, runCleanups, wasInterrupted } from './lib/cleanu
 import { ETCD_INSTALL_HINT, etcdVersion } from './lib/etcd.js'
 import { rerender, writeOutput, type BenchOutput } from './lib/report.js'
 import { CHAIN_ID, loadavg, runOne, type RunSettings, type RunSpec } from './lib/run.js'
-import { presignTxs } from './lib/txgen.js'
+import { presignTxs, weightedPattern } from './lib/txgen.js'
 
 const int = (min: number) => (v: string): number => {
   const n = Number(v)
@@ -65,6 +65,14 @@ const program = new Command()
   .addOption(new Option('--verifier <kind>', 'slice verification in the client: node (the node\'s checks with node:crypto) or noble (the SDK\'s createVerifier)').choices(['node', 'noble']).default('node'))
   .option('--poll-sample <tps>', 'txs per second whose node-side stages (proposed, final) are polled via GET /v1/txs/:hash; 0 = off', num(0), 5)
   .option('--subscribe-member <i>', 'member whose slice streams (and tx status) are followed', int(0), 0)
+  .option('--followers <k>', 'followers (non-voting nodes on the members\' public network) started next to the committee', int(0), 0)
+  .addOption(new Option('--submit-via <path>', 'send the load through the members\' APIs or the followers\' (senders round-robin over them)').choices(['members', 'followers']).default('members'))
+  .addOption(new Option('--subscribe-via <path>', 'follow the slice streams of a member (--subscribe-member) or of follower 0').choices(['member', 'follower']).default('member'))
+  .addOption(new Option('--scenario <name>', 'a healthy run, then the same load with a fault: member-down (SIGKILL one member after the warm-up), leader-crash (kill -9 the leader every --crash-every s, restart it at once), flood (first rollup offered --flood-factor x its share, the others at --flood-rate tx/s)').choices(['member-down', 'leader-crash', 'flood']))
+  .option('--fault-member <i>', 'member-down: the member stopped (not the subscriber\'s)', int(0), 1)
+  .option('--crash-every <s>', 'leader-crash: seconds between kills', num(1), 10)
+  .option('--flood-rate <tps>', 'flood: offered tx/s of every rollup but the first (its fair share; the healthy run offers this to every rollup)', num(0.1), 100)
+  .option('--flood-factor <x>', 'flood: the first rollup is offered this many times its fair share', int(1), 10)
   .option('--cpu-prof <member>', 'run this member under node --cpu-prof (profile in DIR/profiles/)', int(0))
   .option('--node-config <json>', 'JSON merged into every member\'s config.json, e.g. \'{"consensus":{"chunkDelayMs":10}}\'', parseJsonObject)
   .option('--keep', 'keep the temp data folders of nodes and etcd', false)
@@ -78,7 +86,10 @@ Examples:
   npm run bench -- --rate 1000 --duration 20 --baseline etcd
   npm run bench -- --sweep 250,500,1000,2000 --duration 10
   npm run bench -- --nodes 4 --rate 50 --duration 3 --warmup 1 --out /tmp/b
-  npm run bench -- --ab main --repeat 2 --rate 1000 --duration 15`)
+  npm run bench -- --ab main --repeat 2 --rate 1000 --duration 15
+  npm run bench -- --followers 2 --submit-via followers --subscribe-via follower --rate 500
+  npm run bench -- --scenario member-down --rate 200 --duration 15
+  npm run bench -- --scenario flood --flood-rate 100 --flood-factor 10 --duration 15`)
 
 interface Opts {
   nodes: number, rate: number, duration: number, warmup: number, drain: number, actions: number, payload: number, rollups: string
@@ -86,7 +97,12 @@ interface Opts {
   sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, batch: number, verifier: 'node' | 'noble', pollSample: number
   subscribeMember: number, cpuProf?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
   ab?: string, abB?: string, repeat: number, nodeTree?: string
+  followers: number, submitVia: 'members' | 'followers', subscribeVia: 'member' | 'follower'
+  scenario?: 'member-down' | 'leader-crash' | 'flood', faultMember: number, crashEvery: number, floodRate: number, floodFactor: number
 }
+
+/** One run of the plan: what it targets, at which rate, with which mix of rollups. */
+interface Planned { spec: RunSpec, rate: number, weights?: number[] }
 
 /** The command line without the given options (and their values), for the A/B child runs. */
 function argsWithout (argv: string[], options: string[]): string[] {
@@ -127,6 +143,7 @@ async function main (): Promise<number> {
   const sweep = o.sweep !== undefined
   const notes: string[] = []
   let etcd: string | null = etcdVersion()
+  if ((o.submitVia === 'followers' || o.subscribeVia === 'follower') && o.followers === 0) throw new Error('--submit-via followers / --subscribe-via follower need --followers K (K >= 1)')
   const specs: RunSpec[] = [{ kind: 'sequencer', nodes: o.nodes, label: `sequencer-${o.nodes}` }]
   if (o.baseline === 'single') specs.push({ kind: 'sequencer', nodes: 1, label: 'single-1' })
   if (o.baseline === 'etcd') {
@@ -138,10 +155,33 @@ async function main (): Promise<number> {
     }
   }
   if (o.baseline !== 'etcd') etcd = null
+  let plan: Planned[] = rates.flatMap((rate) => specs.map((spec) => ({ spec, rate })))
+  if (o.scenario !== undefined) {
+    if (sweep || o.baseline !== 'none') throw new Error('--scenario runs a healthy run and the scenario: it does not combine with --sweep or --baseline')
+    const healthy: RunSpec = { kind: 'sequencer', nodes: o.nodes, label: 'healthy' }
+    if (o.scenario === 'flood') {
+      if (rollups.length < 2) throw new Error('--scenario flood needs two rollups or more (--rollups A,B)')
+      const fair = rollups.map(() => 1)
+      const flood = rollups.map((_, i) => i === 0 ? o.floodFactor : 1)
+      plan = [
+        { spec: healthy, rate: o.floodRate * rollups.length, weights: fair },
+        { spec: { kind: 'sequencer', nodes: o.nodes, label: 'flood' }, rate: o.floodRate * (o.floodFactor + rollups.length - 1), weights: flood }
+      ]
+      notes.push(`flood: ${rollups[0]} is offered ${o.floodFactor}x its fair share (${o.floodRate * o.floodFactor} tx/s) while ${rollups.slice(1).join(', ')} run at ${o.floodRate} tx/s each; the healthy run offers ${o.floodRate} tx/s to every rollup (--rate is not used)`)
+    } else {
+      if (o.scenario === 'member-down' && (o.faultMember >= o.nodes || (o.subscribeVia === 'member' && o.faultMember === o.subscribeMember))) throw new Error(`--fault-member ${o.faultMember}: must be a member (< ${o.nodes}) other than the subscriber's`)
+      if (o.nodes < 4) notes.push(`${o.scenario} with ${o.nodes} members: a quorum may not survive the fault`)
+      const fault = o.scenario === 'member-down' ? { kind: 'member-down' as const, member: o.faultMember } : { kind: 'leader-crash' as const, everyS: o.crashEvery }
+      plan = [{ spec: healthy, rate: o.rate }, { spec: { kind: 'sequencer', nodes: o.nodes, label: o.scenario, fault }, rate: o.rate }]
+      notes.push(o.scenario === 'member-down'
+        ? `member-down: member ${o.faultMember} gets SIGKILL when the measured window starts (after the ${o.warmup} s warm-up) and stays down; senders of that member post to the next live one`
+        : `leader-crash: every ${o.crashEvery} s from the start of the measured window, the leader named by a live member's /v1/status gets SIGKILL and is restarted at once from its folder (same ports); its senders post to the next live member meanwhile; efficiency figures are left out (restarted counters)`)
+    }
+  }
   const output: BenchOutput = {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
-    config: { nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, node_tree: o.nodeTree ?? null, out: outDir },
+    config: { followers: o.followers, submit_via: o.submitVia, subscribe_via: o.subscribeVia, scenario: o.scenario ?? null, ...(o.scenario === 'member-down' ? { fault_member: o.faultMember } : {}), ...(o.scenario === 'leader-crash' ? { crash_every_s: o.crashEvery } : {}), ...(o.scenario === 'flood' ? { flood_rate: o.floodRate, flood_factor: o.floodFactor } : {}), nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, node_tree: o.nodeTree ?? null, out: outDir },
     host: { cpu_model: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${release()}`, etcd },
     load_average_before: loadavg(),
     runs: [],
@@ -151,22 +191,33 @@ async function main (): Promise<number> {
   process.stderr.write(`bench: results in ${outDir}; load average ${output.load_average_before.join(' ')}\n`)
   let failed = false
   try {
-    for (const rate of rates) {
-      const total = Math.round(rate * (o.warmup + o.duration))
-      const t0 = performance.now()
-      const txs = presignTxs({
-        chainId: CHAIN_ID,
-        count: total,
-        senders: o.senders,
-        rollups: rollups.map((name, i) => ({ id: i + 1, name })),
-        actions: o.actions,
-        payloadBytes: o.payload,
-        payloadKind: o.payloadKind
-      })
-      const hashIndex = new Map<string, number>()
-      txs.hashes.forEach((h, i) => hashIndex.set(h, i))
-      process.stderr.write(`bench: signed ${total} txs (mean ${txs.meanTxBytes.toFixed(0)} B) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)
-      for (const spec of specs) {
+    const signedSets = new Map<string, { txs: ReturnType<typeof presignTxs>, hashIndex: Map<string, number> }>()
+    for (const { spec, rate, weights } of plan) {
+      // the same txs for every run at the same rate and rollup mix (signed once)
+      const key = `${rate}/${weights?.join(',') ?? ''}`
+      let signed = signedSets.get(key)
+      if (signed === undefined) {
+        signedSets.clear() // one set in memory at a time
+        const total = Math.round(rate * (o.warmup + o.duration))
+        const t0 = performance.now()
+        const txs = presignTxs({
+          chainId: CHAIN_ID,
+          count: total,
+          senders: o.senders,
+          rollups: rollups.map((name, i) => ({ id: i + 1, name })),
+          actions: o.actions,
+          payloadBytes: o.payload,
+          payloadKind: o.payloadKind,
+          ...(weights !== undefined ? { rollupOf: weightedPattern(weights) } : {})
+        })
+        const hashIndex = new Map<string, number>()
+        txs.hashes.forEach((h, i) => hashIndex.set(h, i))
+        process.stderr.write(`bench: signed ${total} txs (mean ${txs.meanTxBytes.toFixed(0)} B) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)
+        signed = { txs, hashIndex }
+        signedSets.set(key, signed)
+      }
+      const { txs, hashIndex } = signed
+      {
         if (wasInterrupted()) throw new Error('interrupted')
         const ac = new AbortController()
         // a hard bound on one run: start-up, load, drain and stopping
@@ -174,8 +225,11 @@ async function main (): Promise<number> {
         const watchdog = setTimeout(() => ac.abort(), boundMs)
         const settings: RunSettings = {
           rate, duration: o.duration, warmup: o.warmup, drain: o.drain, senders: o.senders, batch: o.batch, actions: o.actions, payloadBytes: o.payload,
+          followers: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.followers : 0,
+          submitVia: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.submitVia : 'members',
+          subscribeVia: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.subscribeVia : 'member',
           rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', nodeConfig: o.nodeConfig, pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
-          cpuProfMember: spec.kind === 'sequencer' && spec.label === specs[0]!.label ? o.cpuProf : undefined,
+          cpuProfMember: spec.kind === 'sequencer' && spec.label === plan[0]!.spec.label ? o.cpuProf : undefined,
           ...(o.nodeTree !== undefined ? { nodeTree: resolve(o.nodeTree) } : {}),
           signal: ac.signal
         }
@@ -184,12 +238,12 @@ async function main (): Promise<number> {
           const result = await runOne(spec, txs, hashIndex, settings)
           output.runs.push(result)
           process.stderr.write(`bench: ${spec.label} at ${rate} tx/s: committed ${result.committed_tps} tx/s, p50 ${result.latency_ms.p50} ms, p99 ${result.latency_ms.p99} ms, lost ${result.lost}${result.error === undefined ? '' : `, ${result.error}`}\n`)
-          if (result.error !== undefined || result.lost > 0) failed = failed || spec === specs[0]
+          if (result.error !== undefined || result.lost > 0) failed = failed || spec === plan[0]!.spec
         } catch (err) {
           const message = ac.signal.aborted && !wasInterrupted() ? `run exceeded its time bound of ${boundMs / 1000} s` : (err as Error).message
           process.stderr.write(`bench: ${spec.label} at ${rate} tx/s failed: ${message}\n`)
           notes.push(`${spec.label} at ${rate} tx/s failed: ${message}`)
-          if (spec === specs[0]) failed = true
+          if (spec === plan[0]!.spec) failed = true
           if (wasInterrupted()) throw err
         } finally {
           clearTimeout(watchdog)

@@ -17,11 +17,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pathToFileURL } from 'node:url'
 import { startNodeProcess, type NodeProcess } from '../../devnet/node-process.js'
+import { initFollower } from '../../src/node/init-follower.js'
 import { initHome } from '../../src/node/init-home.js'
 import { onCleanup, trackChild, trackTempDir } from './cleanup.js'
 import { keepAliveAgent, rawRequest } from './http.js'
 
-export interface Member { name: string, url: string, proc: NodeProcess }
+export interface Member { name: string, url: string, proc: NodeProcess, configFile: string }
 
 export interface Committee {
   members: Member[]
@@ -30,6 +31,12 @@ export interface Committee {
   rollups: Array<{ id: number, name: string }>
   home: string
   startMs: number
+  /** non-voting nodes on the members' public network (`role: follower`), `follower-i` */
+  followers: Member[]
+  /** SIGKILL of member i (no grace); resolves once it exited */
+  kill: (i: number) => Promise<void>
+  /** starts member i again from its folder, on the same API port (so its URL stays valid) */
+  restart: (i: number) => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -54,16 +61,23 @@ export interface CommitteeOptions {
    * generator and the measurements stay this tree's.
    */
   nodeTree?: string
+  /**
+   * Followers to start next to the members (the members get public ports at init; each
+   * follower dials them and the followers made before it, like the devnet's).
+   */
+  followers?: number
 }
 
-interface NodeCode { initHome: typeof initHome, startNodeProcess: typeof startNodeProcess, bin: string }
+interface NodeCode { initHome: typeof initHome, initFollower: typeof initFollower, startNodeProcess: typeof startNodeProcess, bin: string }
 
 async function nodeCode (tree: string | undefined): Promise<NodeCode> {
-  if (tree === undefined) return { initHome, startNodeProcess, bin: BIN }
+  if (tree === undefined) return { initHome, initFollower, startNodeProcess, bin: BIN }
   const url = (path: string): string => pathToFileURL(join(tree, path)).href
   const home = await import(url('src/node/init-home.ts')) as { initHome: typeof initHome }
   const proc = await import(url('devnet/node-process.ts')) as { startNodeProcess: typeof startNodeProcess }
-  return { initHome: home.initHome, startNodeProcess: proc.startNodeProcess, bin: join(tree, 'bin/seqnode.js') }
+  const follower = await import(url('src/node/init-follower.ts')).catch(() => ({ initFollower: undefined })) as { initFollower?: typeof initFollower }
+  const noFollowers = async (): Promise<never> => { throw new Error(`${tree} has no src/node/init-follower.ts: --followers needs a node with followers`) }
+  return { initHome: home.initHome, initFollower: follower.initFollower ?? noFollowers, startNodeProcess: proc.startNodeProcess, bin: join(tree, 'bin/seqnode.js') }
 }
 
 export async function startCommittee (opts: CommitteeOptions): Promise<Committee> {
@@ -71,8 +85,12 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
   const code = await nodeCode(opts.nodeTree)
   const home = await mkdtemp(join(tmpdir(), 'seq-bench-'))
   const untrackHome = opts.keepHome ? () => {} : trackTempDir(home)
-  const p2pPorts = await freePorts(opts.nodes)
-  const init = await code.initHome({ dir: home, chainId: opts.chainId, nodes: opts.nodes, rollups: opts.rollups, basePort: 0, p2pPorts, ...(opts.genesisLimits !== undefined ? { limits: opts.genesisLimits } : {}) })
+  const followerCount = opts.followers ?? 0
+  const ports = await freePorts(followerCount > 0 ? 2 * opts.nodes + followerCount : opts.nodes)
+  const p2pPorts = ports.slice(0, opts.nodes)
+  const publicPorts = followerCount > 0 ? ports.slice(opts.nodes, 2 * opts.nodes) : undefined
+  const followerPorts = ports.slice(2 * opts.nodes)
+  const init = await code.initHome({ dir: home, chainId: opts.chainId, nodes: opts.nodes, rollups: opts.rollups, basePort: 0, p2pPorts, ...(publicPorts !== undefined ? { publicPorts } : {}), ...(opts.genesisLimits !== undefined ? { limits: opts.genesisLimits } : {}) })
   if (!opts.rollupExec || opts.nodeConfig !== undefined) {
     for (const n of init.nodes) {
       let config = JSON.parse(await readFile(n.configFile, 'utf8')) as Record<string, unknown>
@@ -83,12 +101,18 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
   }
   await mkdir(opts.logDir, { recursive: true })
   const members: Array<Member | null> = new Array(opts.nodes).fill(null)
+  const followers: Member[] = []
   const logs: WriteStream[] = []
+  const logFor = (name: string): (line: string) => void => {
+    const log = createWriteStream(join(opts.logDir, `${name}.log`), { flags: 'a' })
+    logs.push(log)
+    return (line: string): void => { log.write(line) }
+  }
   let stopped = false
   const stop = async (): Promise<void> => {
     if (stopped) return
     stopped = true
-    await Promise.all(members.map((m) => m?.proc.stop(8000)))
+    await Promise.all([...followers, ...members].map((m) => m?.proc.stop(8000)))
     await Promise.all(logs.map((l) => new Promise((resolve) => l.end(resolve))))
     if (!opts.keepHome) {
       await rm(home, { recursive: true, force: true, maxRetries: 3 })
@@ -98,17 +122,27 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
   const unregister = onCleanup(`committee of ${opts.nodes}`, stop)
   try {
     await Promise.all(init.nodes.map(async (n, i) => {
-      const log = createWriteStream(join(opts.logDir, `${n.name}.log`), { flags: 'a' })
-      logs.push(log)
-      const onLog = (line: string): void => { log.write(line) }
+      const onLog = logFor(n.name)
       const proc = i === opts.cpuProfMember
         ? await startProfiledNodeProcess(code.bin, n.configFile, opts.profileDir ?? opts.logDir, onLog, opts.startTimeoutMs ?? 60_000)
         : await code.startNodeProcess(n.configFile, { apiPort: 0, logLevel: 'warn', onLog })
       trackChild(proc.child)
-      members[i] = { name: n.name, url: proc.url, proc }
+      members[i] = { name: n.name, url: proc.url, proc, configFile: n.configFile }
     }))
     const live = members as Member[]
     await waitForPeers(live, opts.nodes - 1, opts.startTimeoutMs ?? 60_000)
+    // followers one by one, each bootstrapping from the members and the followers before it
+    const followerAddrs: string[] = []
+    for (let k = 0; k < followerCount; k++) {
+      const name = `follower-${k}`
+      const made = await code.initFollower({ home, dir: join(home, name), apiPort: 0, publicPort: followerPorts[k]!, extraBootstrap: [...followerAddrs], ...(!opts.rollupExec ? { rollups: [] } : {}) })
+      followerAddrs.push(made.publicAddr)
+      const proc = await code.startNodeProcess(made.configFile, { apiPort: 0, logLevel: 'warn', onLog: logFor(name) })
+      trackChild(proc.child)
+      followers.push({ name, url: proc.url, proc, configFile: made.configFile })
+    }
+    // a follower sees every member on the public network (and relays txs only once it does)
+    if (followers.length > 0) await waitForPeers(followers, opts.nodes, opts.startTimeoutMs ?? 60_000)
     const genesisText = await readFile(init.genesisFile, 'utf8')
     const genesis = JSON.parse(genesisText) as { rollups: Array<{ id: number, name: string }> }
     return {
@@ -118,6 +152,15 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
       rollups: genesis.rollups.map((r) => ({ id: r.id, name: r.name })),
       home,
       startMs: performance.now() - t0,
+      followers,
+      kill: async (i: number) => { await live[i]!.proc.stop(0) },
+      restart: async (i: number) => {
+        const m = live[i]!
+        const proc = await code.startNodeProcess(m.configFile, { apiPort: Number(new URL(m.url).port), logLevel: 'warn', onLog: logFor(`${m.name}.restarted`) })
+        trackChild(proc.child)
+        live[i] = { ...m, proc }
+        if (stopped) await proc.stop(2000)
+      },
       stop: async () => { unregister(); await stop() }
     }
   } catch (err) {
@@ -144,7 +187,7 @@ async function waitForPeers (members: Member[], peers: number, timeoutMs: number
     if (counts.every((c) => c >= peers)) return
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`members do not see each other after ${timeoutMs} ms (peers: ${counts.join(', ')})`)
+  throw new Error(`${members.map((m) => m.name).join(', ')} do not see ${peers} peers each after ${timeoutMs} ms (peers: ${counts.join(', ')})`)
 }
 
 const BIN = fileURLToPath(new URL('../../bin/seqnode.js', import.meta.url))

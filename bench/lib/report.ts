@@ -53,7 +53,8 @@ export async function writeOutput (dir: string, out: BenchOutput): Promise<void>
   const runs = out.runs
   const primary = runs.find((r) => r.target === 'sequencer' && r.error === undefined) ?? runs[0]
   const comparisons: Array<Record<string, unknown>> = []
-  const rates = [...new Set(runs.map((r) => r.rate))]
+  const scenario = scenarioComparison(runs)
+  const rates = scenario !== null ? [] : [...new Set(runs.map((r) => r.rate))]
   for (const rate of rates) {
     const main = runs.find((r) => r.rate === rate && r.label === mainLabel(runs))
     if (main === undefined) continue
@@ -71,6 +72,7 @@ export async function writeOutput (dir: string, out: BenchOutput): Promise<void>
     // the headline fields are those of the first sequencer run (the only one unless --sweep/--baseline)
     ...(primary === undefined ? {} : headline(primary)),
     comparisons,
+    ...(scenario !== null ? { scenario } : {}),
     sweep: out.sweep ? runs.map((r) => ({ label: r.label, rate: r.rate, offered_tps: r.offered_tps, committed_tps: r.committed_tps, p50: r.latency_ms.p50, p90: r.latency_ms.p90, p99: r.latency_ms.p99, max: r.latency_ms.max, lost: r.lost })) : undefined,
     runs,
     notes: out.notes
@@ -80,6 +82,72 @@ export async function writeOutput (dir: string, out: BenchOutput): Promise<void>
   await writeFile(join(dir, 'result.json'), text + '\n')
   const plots = await writePlots(dir, out)
   await writeFile(join(dir, 'report.md'), markdown(out, comparisons, plots))
+}
+
+/** `--scenario`: the run labelled `healthy` and the scenario's, with ratios scenario / healthy. */
+export function scenarioComparison (runs: RunResult[]): Record<string, unknown> | null {
+  const healthy = runs.find((r) => r.label === 'healthy')
+  const faulty = runs.find((r) => r !== healthy && r.target === 'sequencer')
+  if (healthy === undefined || faulty === undefined) return null
+  const q = (a: number | null | undefined, b: number | null | undefined): number | null => a === null || a === undefined || b === null || b === undefined || b === 0 ? null : r2(a / b)
+  const perRollup: Record<string, Record<string, number | null>> = {}
+  for (const [rollup, h] of Object.entries(healthy.per_rollup ?? {})) {
+    const f = faulty.per_rollup?.[rollup]
+    perRollup[rollup] = { committed_tps: q(f?.committed_tps, h.committed_tps), p50: q(f?.latency_ms.p50, h.latency_ms.p50), p99: q(f?.latency_ms.p99, h.latency_ms.p99) }
+  }
+  return {
+    name: faulty.label,
+    healthy: healthy.label,
+    ratio_scenario_over_healthy: { committed_tps: q(faulty.committed_tps, healthy.committed_tps), p50: q(faulty.latency_ms.p50, healthy.latency_ms.p50), p99: q(faulty.latency_ms.p99, healthy.latency_ms.p99), max: q(faulty.latency_ms.max, healthy.latency_ms.max) },
+    per_rollup: perRollup
+  }
+}
+
+function scenarioMarkdown (runs: RunResult[]): string[] {
+  const cmp = scenarioComparison(runs)
+  if (cmp === null) return []
+  const healthy = runs.find((r) => r.label === 'healthy')!
+  const faulty = runs.find((r) => r.label === cmp.name)!
+  const q = (a: number | null | undefined, b: number | null | undefined): string => a === null || a === undefined || b === null || b === undefined || b === 0 ? '–' : (a / b).toFixed(2)
+  const L: string[] = [`## Scenario \`${faulty.label}\` against the healthy run`, '']
+  L.push(`| | healthy | ${faulty.label} | ${faulty.label} / healthy |`, '|---|---:|---:|---:|')
+  const row = (label: string, f: (r: RunResult) => number | null | undefined, digits = 1): void => {
+    L.push(`| ${label} | ${cell(f(healthy), digits)} | ${cell(f(faulty), digits)} | ${q(f(faulty), f(healthy))} |`)
+  }
+  row('offered tx/s', (r) => r.offered_tps)
+  row('committed tx/s', (r) => r.committed_tps)
+  row('submit → final p50 (ms)', (r) => r.latency_ms.p50)
+  row('submit → final p99 (ms)', (r) => r.latency_ms.p99)
+  row('submit → final max (ms)', (r) => r.latency_ms.max)
+  row('lost (acked, never final)', (r) => r.lost, 0)
+  row('refused', (r) => Object.values(r.rejected).reduce((a, b) => a + b, 0), 0)
+  L.push('')
+  const rollups = Object.keys(healthy.per_rollup ?? {})
+  if (rollups.length > 0) {
+    L.push('### Per rollup', '')
+    L.push(`| rollup | run | offered tx/s | committed tx/s | refused (by code) | lost | p50 / p99 (ms) |`, '|---|---|---:|---:|---|---:|---:|')
+    for (const rollup of rollups) {
+      for (const r of [healthy, faulty]) {
+        const p = r.per_rollup?.[rollup]
+        if (p === undefined) continue
+        const rej = Object.entries(p.rejected)
+        L.push(`| ${rollup} | ${r.label} | ${cell(p.offered_tps)} | ${cell(p.committed_tps)} | ${rej.length === 0 ? '0' : rej.map(([k, v]) => `${k}: ${v}`).join(', ')} | ${p.lost} | ${cell(p.latency_ms.p50)} / ${cell(p.latency_ms.p99)} |`)
+      }
+      const h = healthy.per_rollup?.[rollup]
+      const f = faulty.per_rollup?.[rollup]
+      L.push(`| ${rollup} | *${faulty.label} / healthy* | ${q(f?.offered_tps, h?.offered_tps)} | ${q(f?.committed_tps, h?.committed_tps)} | | | ${q(f?.latency_ms.p50, h?.latency_ms.p50)} / ${q(f?.latency_ms.p99, h?.latency_ms.p99)} |`)
+    }
+    L.push('')
+  }
+  if (faulty.fault !== undefined && faulty.fault.events.length > 0) {
+    L.push(`### Fault events (${faulty.fault.kind}; seconds since the load started, warm-up included)`, '')
+    L.push('| t (s) | action | member | final height at kill (member watched) | height moved on after (ms) | restart took (ms) |', '|---:|---|---:|---:|---:|---:|')
+    for (const e of faulty.fault.events) {
+      L.push(`| ${e.t_s.toFixed(2)} | ${e.action} | ${e.member} | ${e.height ?? ''}${e.watched !== undefined ? ` (${e.watched})` : ''} | ${e.action === 'kill' ? (e.progress_after_ms === null || e.progress_after_ms === undefined ? 'not seen' : String(e.progress_after_ms)) : ''} | ${e.restart_ms ?? ''} |`)
+    }
+    L.push('')
+  }
+  return L
 }
 
 function mainLabel (runs: RunResult[]): string {
@@ -102,6 +170,8 @@ function headline (r: RunResult): Record<string, unknown> {
     rss_mb_max: r.rss_mb_max,
     cpu_cores: r.cpu_cores,
     efficiency: r.efficiency,
+    per_rollup: r.per_rollup,
+    paths: r.paths,
     client: r.client
   }
 }
@@ -190,12 +260,15 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
   L.push(`- load average before (1/5/15 min): ${out.load_average_before.join(' / ')} (other work on the machine shares these cores)`)
   const c = out.config
   L.push(`- load: open loop, ${String(c.actions)} payload(s) of ${String(c.payload)} B (${String(c.payload_kind)}) per signed tx, rollups ${String(c.rollups)} (in-process execution ${String(c.rollup_exec)}), ${String(c.senders)} senders (keys = keep-alive connections), warmup ${String(c.warmup)} s, measured ${String(c.duration)} s, drain ≤ ${String(c.drain)} s${c.node_config === null || c.node_config === undefined ? '' : `, member config overrides \`${JSON.stringify(c.node_config)}\``}`, '')
+  const paths = runs.find((r) => r.paths !== undefined)?.paths
+  if (paths !== undefined) L.push(`- paths: ${paths.followers} follower(s); load submitted via ${paths.submit_via} (${paths.ingress.join(', ')}), slices followed at ${paths.subscribe_via} ${paths.subscriber}`, '')
   L.push('## Results', '')
   const cols = runs.map((r) => name(r, out.sweep))
   L.push(`| | ${cols.join(' | ')} |`)
   L.push(`|---|${cols.map(() => '---:').join('|')}|`)
   const row = (label: string, f: (r: RunResult) => string): void => { L.push(`| ${label} | ${runs.map(f).join(' | ')} |`) }
   row('members', (r) => `${r.members} (${r.target})`)
+  if (runs.some((r) => r.paths !== undefined)) row('submit via → subscribe at', (r) => r.paths === undefined ? '–' : `${r.paths.submit_via} (${r.paths.ingress.length}) → ${r.paths.subscriber}`)
   row('offered tx/s', (r) => cell(r.offered_tps))
   row('committed tx/s (final in window)', (r) => cell(r.committed_tps))
   row('payloads/s', (r) => cell(r.payloads_per_s))
@@ -206,7 +279,7 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
   row('lost (acked, not final after drain)', (r) => String(r.lost))
   row('rejected', (r) => Object.keys(r.rejected).length === 0 ? '0' : Object.entries(r.rejected).map(([k, v]) => `${k}: ${v}`).join(', '))
   row('RSS max per member (MB)', (r) => Object.values(r.rss_mb_max).map((v) => cell(v, 0)).join(', '))
-  row('CPU cores used, members (sum)', (r) => `${Object.values(r.cpu_cores).map((v) => cell(v, 2)).join(' + ')} = ${cell(sumValues(r.cpu_cores), 2)}`)
+  row(runs.some((r) => (r.paths?.followers ?? 0) > 0) ? 'CPU cores used, members then followers (sum)' : 'CPU cores used, members (sum)', (r) => `${Object.values(r.cpu_cores).map((v) => cell(v, 2)).join(' + ')} = ${cell(sumValues(r.cpu_cores), 2)}`)
   row('client CPU cores / event loop busy', (r) => `${cell(r.client.cpu_cores, 2)} / ${cell(r.client.event_loop_utilization === null ? null : r.client.event_loop_utilization * 100, 0)} %`)
   row('client schedule lag p99 / max (ms)', (r) => `${cell(r.client.schedule_lag_ms.p99)} / ${cell(r.client.schedule_lag_ms.max)}`)
   row('max in flight', (r) => String(r.client.max_in_flight))
@@ -227,6 +300,7 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
     }
     L.push('')
   }
+  L.push(...scenarioMarkdown(runs))
   const seqRuns = runs.filter((r) => r.target === 'sequencer')
   if (seqRuns.length > 0) {
     L.push('## Stages (sequencer), p50 / p90 / p99 / max in ms, from the scheduled submit instant', '')
@@ -236,7 +310,7 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
       L.push(`| ${title} | ${seqRuns.map((r) => { const s = (r.stages_ms as unknown as Record<string, Summary | undefined>)[key]; return s === undefined ? '–' : `${lat(s)} (n=${s.count})` }).join(' | ')} |`)
     }
     L.push('')
-    L.push('- *acknowledged*: the 202 reply (the tx is in the ingress member\'s synced write-ahead log).')
+    L.push('- *acknowledged*: the 202 reply (at a member: the tx is in the ingress member\'s synced write-ahead log; at a follower: `relayed`, checked and gossiped toward the members).')
     L.push('- *proposed / final at node* (sampled): for txs the subscriber\'s member admitted itself (only the ingress member reports `proposed`), `GET /v1/txs/:hash` on that member, polled every 5 ms (longer for slow txs, about 5 % of the elapsed time) for a few txs a second; the instant is the midpoint between the last poll that did not see the state and the reply that did, so these carry ± half a poll interval plus a round trip.')
     L.push('- *final slice delivered*: the tx hash in a slice from `subscribeSlices` on one member, after the client verified the slice (commit proof, quorum signatures, NMT completeness). The node pushes a slice as soon as the batch is final, so this is *final at the node* plus slice building, the WebSocket hop and verification; the sampled *final at node → slice delivered* row shows that difference directly.')
     L.push('')

@@ -10,7 +10,7 @@ import { cpus, loadavg as osLoadavg } from 'node:os'
 import { join } from 'node:path'
 import WebSocket from 'ws'
 import { committeeFromGenesis, SequencerApiError, SequencerClient, type VerifiedSlice } from '../../src/client/index.js'
-import { startCommittee } from './committee.js'
+import { startCommittee, type Committee } from './committee.js'
 import { computeEfficiency, type Efficiency } from './efficiency.js'
 import { startEtcdCluster } from './etcd.js'
 import { batchTarget } from './batch-target.js'
@@ -46,11 +46,22 @@ export interface RunSettings {
   cpuProfMember?: number
   /** members from another checkout (A/B runs), see CommitteeOptions.nodeTree */
   nodeTree?: string
+  /** followers started next to the members (their public network is on only then) */
+  followers: number
+  /** where the senders post: the members' APIs, or the followers' (round-robin over senders) */
+  submitVia: 'members' | 'followers'
+  /** whose slice streams (and tx status) are followed: member `subscribeMember`, or follower 0 */
+  subscribeVia: 'member' | 'follower'
   signal: AbortSignal
 }
 
+/** A fault injected during the measured window of a sequencer run (`--scenario`). */
+export type Fault =
+  | { kind: 'member-down', member: number }
+  | { kind: 'leader-crash', everyS: number }
+
 export type RunSpec =
-  | { kind: 'sequencer', nodes: number, label: string }
+  | { kind: 'sequencer', nodes: number, label: string, fault?: Fault }
   | { kind: 'etcd', members: number, label: string }
 
 export interface StageSet {
@@ -115,7 +126,35 @@ export interface RunResult {
   load_average_after: number[]
   /** per stage, about 300 points [latency ms, fraction] of the empirical CDF (for the plots) */
   cdf: Record<string, Array<[number, number]>>
+  /** per genesis rollup (by name), over the measured window: offered and final tx/s, refusals by code, submit -> final */
+  per_rollup: Record<string, { offered_tps: number | null, committed_tps: number | null, submitted: number, rejected: Record<string, number>, lost: number, latency_ms: Summary }>
+  /** which APIs the load went through and whose streams were followed (sequencer runs) */
+  paths?: { followers: number, submit_via: 'members' | 'followers', subscribe_via: 'member' | 'follower', ingress: string[], subscriber: string }
+  /**
+   * With followers: every node's counters of the tx path at the end of the run (totals since
+   * its start, warm-up included): relayed by followers, admitted / rejected by the members
+   * (by label), follower messages. Compare relayed with admitted when relayed txs go missing.
+   */
+  relay_counters?: Record<string, Record<string, number>>
+  /** the injected fault and what happened, in seconds since the load started (client clock) */
+  fault?: { kind: Fault['kind'], events: FaultEvent[] }
   error?: string
+}
+
+export interface FaultEvent {
+  /** seconds since the load started */
+  t_s: number
+  action: 'kill' | 'restart'
+  member: number
+  /** kill: the final height of a live member (`watched`) just before the kill */
+  height?: number
+  /** kill: ms until that member's /v1/status showed a higher final height (null: not within the run) */
+  progress_after_ms?: number | null
+  watched?: string
+  /** restart: ms until the restarted member's API answered */
+  restart_ms?: number
+  /** leader-crash: the round's leader by /v1/status of the member asked */
+  asked?: string
 }
 
 export async function runOne (spec: RunSpec, txs: TxSet, hashIndex: Map<string, number>, s: RunSettings): Promise<RunResult> {
@@ -184,6 +223,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     cpuProfMember: s.cpuProfMember,
     ...(s.nodeTree !== undefined ? { nodeTree: s.nodeTree } : {}),
     profileDir: join(s.runDir, 'profiles', spec.label),
+    followers: s.followers,
     ...(s.actions > 16 ? { genesisLimits: { maxActionsPerTx: s.actions } } : {})
   })
   const agents: http.Agent[] = []
@@ -194,8 +234,13 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     const n = committee.members.length
     const senderAgents = Array.from({ length: s.senders }, () => keepAliveAgent(1))
     agents.push(...senderAgents)
-    const clients = senderAgents.map((agent, k) => new SequencerClient({ url: committee.members[k % n]!.url, fetch: agentFetch(agent), requestTimeoutMs: 30_000 }))
-    const subMember = committee.members[Math.min(s.subscribeMember, n - 1)]!
+    if ((s.submitVia === 'followers' || s.subscribeVia === 'follower') && committee.followers.length === 0) throw new Error('--submit-via followers and --subscribe-via follower need --followers >= 1')
+    // ingress nodes (by index into `ingress`); a sender k posts to ingress k mod count, and
+    // to the next live one while that is down (a killed member), once more on a dropped connection
+    const ingress = s.submitVia === 'followers' ? committee.followers : committee.members
+    const down = new Set<number>()
+    const clients = senderAgents.map((agent) => ingress.map((node) => new SequencerClient({ url: node.url, fetch: agentFetch(agent), requestTimeoutMs: 30_000 })))
+    const subMember = s.subscribeVia === 'follower' ? committee.followers[0]! : committee.members[Math.min(s.subscribeMember, n - 1)]!
     const sideAgent = keepAliveAgent(16)
     agents.push(sideAgent)
     const verifier = createBenchVerifier(committeeFromGenesis(committee.genesisText), s.verifier)
@@ -228,31 +273,45 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
         rollup: r.id,
         from,
         onSlice,
+        reconnect: { maxDelayMs: 500 },
         onError: (err) => { const code = (err as { code?: string }).code ?? 'ERROR'; streamErrors[code] = (streamErrors[code] ?? 0) + 1 }
       })
       sub.done.catch((err: Error) => { streamFailure = `${(err as { code?: string }).code ?? 'ERROR'}: ${err.message}` })
       subs.push(sub)
     }
 
-    sampler = new MetricsSampler(committee.members.map((m) => ({ name: m.name, url: m.url })), sideAgent, 'seq_')
+    sampler = new MetricsSampler([...committee.members, ...committee.followers].map((m) => ({ name: m.name, url: m.url })), sideAgent, 'seq_')
     sampler.start()
 
-    const target: Target = s.batch > 0 ? batchTarget({ urls: committee.members.map((m) => m.url), agents: senderAgents, txBytes: txs.bytes, batch: s.batch, signal: s.signal }) : {
+    const ingressOf = (k: number): number => {
+      const base = k % ingress.length
+      for (let d = 0; d < ingress.length; d++) if (!down.has((base + d) % ingress.length)) return (base + d) % ingress.length
+      return base
+    }
+    const target: Target = s.batch > 0 ? batchTarget({ urls: ingress.map((m) => m.url), agents: senderAgents, txBytes: txs.bytes, batch: s.batch, signal: s.signal }) : {
       submit: async (i): Promise<SubmitOutcome> => {
-        try {
-          await clients[i % s.senders]!.submit(txs.bytes[i]!)
-          return { ok: true }
-        } catch (err) {
-          return { ok: false, code: err instanceof SequencerApiError ? err.code : 'CLIENT_ERROR' }
+        const k = i % s.senders
+        let code = 'CLIENT_ERROR'
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const at = ingressOf(k)
+          try {
+            await clients[k]![at]!.submit(txs.bytes[i]!)
+            return { ok: true }
+          } catch (err) {
+            code = err instanceof SequencerApiError ? err.code : 'CLIENT_ERROR'
+            // no reply (its member killed): resubmitting elsewhere is safe (txs are deduplicated by hash)
+            if ((code !== 'NETWORK_ERROR' && code !== 'CLIENT_ERROR') || !down.has(at)) break
+          }
         }
+        return { ok: false, code }
       }
     }
 
     // Node-side stages of a sample: poll GET /v1/txs/:hash on the subscriber's member, for
     // txs that member admitted (only the ingress member reports `proposed`; the others
     // know a tx only once it is final).
-    const subIndex = Math.min(s.subscribeMember, n - 1)
-    const sampleEvery = s.pollSample > 0 ? Math.max(1, Math.round(s.rate / n / s.pollSample)) : 0
+    const subIngress = ingress.indexOf(subMember)
+    const sampleEvery = s.pollSample > 0 && subIngress >= 0 ? Math.max(1, Math.round(s.rate / ingress.length / s.pollSample)) : 0
     let eligible = 0
     let polling = 0
     let polled = 0
@@ -275,9 +334,9 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
           }
           const got = performance.now()
           const state = st?.status ?? 'pending'
-          if (state === 'pending') lastPendingSent = sentAt
+          if (state === 'pending' || state === 'relayed') lastPendingSent = sentAt
           if (state === 'proposed' && Number.isNaN(rec.proposedAtNode[i]!)) rec.proposedAtNode[i] = (lastPendingSent + got) / 2
-          if (state === 'pending' || state === 'proposed') lastNotFinalSent = sentAt
+          if (state === 'pending' || state === 'relayed' || state === 'proposed') lastNotFinalSent = sentAt
           if (state === 'committed') {
             rec.finalAtNode[i] = (lastNotFinalSent + got) / 2
             if (Number.isNaN(rec.proposedAtNode[i]!)) rec.proposedAtNode[i] = (lastPendingSent + got) / 2
@@ -293,7 +352,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
       }
     }
     const onAck = (i: number, outcome: SubmitOutcome): void => {
-      if (!outcome.ok || sampleEvery === 0 || !rec.isMeasured(i) || (i % s.senders) % n !== subIndex) return
+      if (!outcome.ok || sampleEvery === 0 || !rec.isMeasured(i) || (i % s.senders) % ingress.length !== subIngress) return
       if (eligible++ % sampleEvery !== 0 || polling >= 8) return
       void poll(i)
     }
@@ -304,8 +363,20 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     progress = startProgress(spec.label, rec, s, recent, () => `height ${lastHeight}`)
     const loop = runOpenLoop(rec, target, { onAck, signal: ac.signal })
     const { win, ended } = watchWindow(rec, sampler, verifier)
+    const faultEvents: FaultEvent[] = []
+    const faultDone = spec.fault === undefined ? Promise.resolve() : injectFault(spec.fault, {
+      rec,
+      committee,
+      down,
+      events: faultEvents,
+      height: () => lastHeight,
+      statusOf: async (i) => await new SequencerClient({ url: committee.members[i]!.url, fetch: agentFetch(sideAgent), requestTimeoutMs: 2000 }).status(),
+      deadline: () => rec.loadEnd + s.drain * 1000,
+      signal: ac.signal
+    })
     await loop
     await ended
+    await faultDone
     // drain: every answered submit, every acknowledged tx final, or the drain deadline
     const deadline = rec.loadEnd + s.drain * 1000
     await waitUntil(() => rec.inFlight === 0 && rec.finalCount >= rec.ackedCount && polling === 0, deadline, s.signal)
@@ -319,14 +390,22 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     await Promise.allSettled(subs.map((x) => x.done))
 
     const result = summarizeRecord(spec.label, 'sequencer', n, rec, s, txs, win, loadBefore)
+    result.paths = { followers: committee.followers.length, submit_via: s.submitVia, subscribe_via: s.subscribeVia, ingress: ingress.map((m) => m.name), subscriber: subMember.name }
+    if (spec.fault !== undefined) result.fault = { kind: spec.fault.kind, events: faultEvents }
+    if (committee.followers.length > 0) result.relay_counters = relayCounters(finalSnap)
     result.startup_ms = Math.round(committee.startMs)
     result.rss_mb_max = sampler.rssMbMax()
     result.eventloop_lag_p99_ms_max = sampler.lagMsMax(rec.measureStart, rec.loadEnd + 1000)
     result.mempool_txs_max = sampler.mempoolMax(rec.t0, rec.loadEnd + s.drain * 1000)
     result.cpu_cores = cpuCores(win, s.duration, 'seq_')
     result.machine = machineUse(win, result)
-    result.node_metrics = nodeMetrics(win, finalSnap, committee.members.map((m) => m.name), subMember.name, s.duration)
-    result.efficiency = computeEfficiency(win.metrics0, win.metrics1, committee.members.map((m) => m.name), subMember.name, s.duration)
+    // rounds, chunks and batches are members' figures: a follower subscriber has none of them
+    const measuredMember = committee.members.includes(subMember) ? subMember.name : committee.members[0]!.name
+    result.node_metrics = nodeMetrics(win, finalSnap, committee.members.map((m) => m.name), measuredMember, s.duration)
+    // a restarted member's counters start again from 0: window deltas would be meaningless
+    if (spec.fault?.kind !== 'leader-crash') {
+      result.efficiency = computeEfficiency(win.metrics0, win.metrics1, committee.members.map((m) => m.name), measuredMember, s.duration)
+    }
     const verifySeconds = ((win.verify1 ?? 0) - (win.verify0 ?? 0)) / 1000
     result.client = {
       ...result.client,
@@ -346,6 +425,93 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     for (const sub of subs) sub.close()
     for (const a of agents) a.destroy()
     await committee.stop()
+  }
+}
+
+const RELAY_METRICS = ['seq_follower_txs_relayed_total', 'seq_follower_messages_total', 'seq_txs_admitted_total', 'seq_txs_rejected_total']
+
+function relayCounters (snap: Map<string, MetricMap | null>): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {}
+  for (const [node, m] of snap) {
+    const mine: Record<string, number> = {}
+    for (const [key, value] of m ?? []) if (RELAY_METRICS.some((name) => key === name || key.startsWith(`${name}{`))) mine[key] = value
+    out[node] = mine
+  }
+  return out
+}
+
+interface FaultContext {
+  rec: LoadRecord
+  committee: Committee
+  /** ingress indices the senders avoid (the members' own indices when submitting via members) */
+  down: Set<number>
+  events: FaultEvent[]
+  /** highest final height the subscriber has seen (if a member's status does not answer) */
+  height: () => number
+  statusOf: (member: number) => Promise<{ leader: number, height: number }>
+  deadline: () => number
+  signal: AbortSignal
+}
+
+const sleepMs = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))) }
+
+/**
+ * The fault of a scenario run, from the start of the measured window (after the warm-up):
+ * `member-down` SIGKILLs one member and leaves it down; `leader-crash` asks a live member
+ * for the round's leader every `everyS` s, SIGKILLs it and restarts it at once from its
+ * folder (same ports). Each kill records how long until a live member's final height moved on.
+ */
+async function injectFault (fault: Fault, c: FaultContext): Promise<void> {
+  const since = (): number => Math.round((performance.now() - c.rec.t0) / 10) / 100
+  const n = c.committee.members.length
+  const liveOther = (): number => [...Array(n).keys()].find((i) => !c.down.has(i)) ?? 0
+  const heightAt = async (member: number): Promise<number | null> => {
+    try { return (await c.statusOf(member)).height } catch { return null }
+  }
+  // progress = a live member's final height passes the one it had when the kill was sent
+  const watchProgress = (ev: FaultEvent, killedAt: number, member: number): void => {
+    const h = ev.height ?? -1
+    void (async () => {
+      for (;;) {
+        const now = await heightAt(member)
+        if (now !== null && now > h) { ev.progress_after_ms = Math.round(performance.now() - killedAt); return }
+        if (performance.now() >= c.deadline() || c.signal.aborted) return
+        await sleepMs(20)
+      }
+    })()
+  }
+  const kill = async (member: number, asked?: string): Promise<void> => {
+    c.down.add(member)
+    const watcher = liveOther()
+    const height = await heightAt(watcher) ?? c.height()
+    const killedAt = performance.now()
+    const ev: FaultEvent = { t_s: since(), action: 'kill', member, height, progress_after_ms: null, watched: c.committee.members[watcher]!.name, ...(asked !== undefined ? { asked } : {}) }
+    c.events.push(ev)
+    await c.committee.kill(member)
+    watchProgress(ev, killedAt, watcher)
+  }
+  await sleepMs(c.rec.measureStart - performance.now())
+  if (c.signal.aborted) return
+  if (fault.kind === 'member-down') {
+    await kill(fault.member)
+    return
+  }
+  for (let k = 0; ; k++) {
+    await sleepMs(c.rec.measureStart + k * fault.everyS * 1000 - performance.now())
+    if (c.signal.aborted || performance.now() >= c.rec.loadEnd) return
+    const ask = liveOther()
+    let leader: number
+    try {
+      leader = (await c.statusOf(ask)).leader
+    } catch {
+      continue
+    }
+    if (!Number.isInteger(leader) || leader < 0 || leader >= n) continue
+    await kill(leader, c.committee.members[ask]!.name)
+    const t0 = performance.now()
+    await c.committee.restart(leader)
+    c.down.delete(leader)
+    c.events.push({ t_s: since(), action: 'restart', member: leader, restart_ms: Math.round(performance.now() - t0) })
   }
 }
 
@@ -579,6 +745,26 @@ function summarizeRecord (label: string, target: 'sequencer' | 'etcd', members: 
     if (Number.isFinite(v)) lag.push(v)
   }
   const committedTps = finalsInWindow / s.duration
+  const perRollup: RunResult['per_rollup'] = {}
+  for (const [ri, rname] of s.rollups.entries()) {
+    const id = ri + 1
+    const latencies: number[] = []
+    let sub = 0; let fin = 0; let lostR = 0
+    const rej: Record<string, number> = {}
+    for (let i = 0; i < rec.total; i++) {
+      if (txs.rollupIds[i] !== id) continue
+      const f = rec.final[i]!
+      if (f >= rec.measureStart && f < rec.loadEnd) fin++
+      if (!measured(i) || rec.state[i] === TxState.idle) continue
+      sub++
+      if (rec.state[i] === TxState.acked && Number.isNaN(f)) lostR++
+      const v = f - rec.scheduled[i]!
+      if (Number.isFinite(v)) latencies.push(v)
+      const code = rec.refusedCode.get(i)
+      if (code !== undefined) rej[code] = (rej[code] ?? 0) + 1
+    }
+    perRollup[rname] = { offered_tps: r1(sub / s.duration), committed_tps: r1(fin / s.duration), submitted: sub, rejected: rej, lost: lostR, latency_ms: summarize(latencies) }
+  }
   return {
     label,
     target,
@@ -611,6 +797,7 @@ function summarizeRecord (label: string, target: 'sequencer' | 'etcd', members: 
       senders: s.senders
     },
     timeline: timeline(rec, s),
+    per_rollup: perRollup,
     startup_ms: 0,
     load_average_before: loadBefore,
     load_average_after: loadavg(),

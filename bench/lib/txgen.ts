@@ -38,6 +38,8 @@ export interface TxGenOptions {
   payloadBytes: number
   /** random bytes for every rollup, or valid kv sets for kv (random for the others) */
   payloadKind: 'random' | 'valid'
+  /** index into `rollups` of tx i (default i mod rollups), e.g. weightedPattern for a flood */
+  rollupOf?: (i: number) => number
   /** unix ms; default now + 50 min (genesis allows up to 60 min) */
   expiry?: number
   onProgress?: (done: number) => void
@@ -55,7 +57,7 @@ export function presignTxs (opts: TxGenOptions): TxSet {
   let totalBytes = 0
   for (let i = 0; i < opts.count; i++) {
     const s = i % opts.senders
-    const r = i % opts.rollups.length
+    const r = opts.rollupOf?.(i) ?? i % opts.rollups.length
     const rollupId = opts.rollups[r]!.id
     const actions = Array.from({ length: opts.actions }, () => ({ rollupId, payload: payloadFor[r]!() }))
     const body = { actions, nonce: nonces[s]!++, expiry }
@@ -79,4 +81,26 @@ function kvPayloadMaker (size: number): () => Uint8Array {
     valueLen += size - got
   }
   return () => randomBytes(size) // too small or too large for a kv set: random bytes
+}
+
+/**
+ * A repeating rollup pattern with the given weights, evenly interleaved (smooth weighted
+ * round robin): weights [10, 1] give 10 txs of rollup 0 for each one of rollup 1, the
+ * rollup-1 txs evenly spaced, so an open loop at rate R offers R*10/11 and R/11 tx/s.
+ */
+export function weightedPattern (weights: number[]): (i: number) => number {
+  const total = weights.reduce((a, b) => a + b, 0)
+  if (weights.length === 0 || total <= 0 || weights.some((w) => !Number.isInteger(w) || w < 0)) throw new Error(`bad weights ${weights.join(',')}`)
+  const current = weights.map(() => 0)
+  const pattern: number[] = []
+  for (let k = 0; k < total; k++) {
+    let best = 0
+    for (let j = 0; j < weights.length; j++) {
+      current[j]! += weights[j]!
+      if (current[j]! > current[best]!) best = j
+    }
+    current[best]! -= total
+    pattern.push(best)
+  }
+  return (i) => pattern[i % total]!
 }

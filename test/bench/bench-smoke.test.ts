@@ -8,23 +8,13 @@ import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-
-const root = fileURLToPath(new URL('../..', import.meta.url))
+import { root, runBench } from './run-bench.js'
 
 t.test('npm run bench -- --nodes 4 --rate 50 --duration 3 --warmup 1: result.json complete, nothing lost', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'seq-bench-smoke-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const out = join(dir, 'out')
-  const args = ['--import', './src/polyfills/register.js', '--import', 'tsx', 'bench/bench.ts',
-    '--nodes', '4', '--rate', '50', '--duration', '3', '--warmup', '1', '--out', out]
-  const { code, stderr } = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
-    let stderrText = ''
-    const child = execFile(process.execPath, args, { cwd: root, timeout: 90_000, maxBuffer: 64 * 1024 * 1024 }, (err) => {
-      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : null), stderr: stderrText })
-    })
-    child.stderr?.on('data', (d: Buffer) => { stderrText += d.toString() })
-  })
+  const { code, stderr } = await runBench(['--nodes', '4', '--rate', '50', '--duration', '3', '--warmup', '1', '--out', out], 90_000)
   t.equal(code, 0, `bench exits 0 (stderr: ${stderr.slice(-800)})`)
   const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as Record<string, any>
   for (const field of ['config', 'offered_tps', 'committed_tps', 'payloads_per_s', 'latency_ms', 'stages_ms', 'submitted', 'committed', 'rejected', 'lost', 'rss_mb_max', 'cpu_model', 'load_average_before', 'runs']) {
@@ -58,15 +48,7 @@ t.test('npm run bench -- --ab HEAD (A/B, one pair, tiny load): ab.json with medi
   const dir = await mkdtemp(join(tmpdir(), 'seq-bench-ab-smoke-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const out = join(dir, 'out')
-  const args = ['--import', './src/polyfills/register.js', '--import', 'tsx', 'bench/bench.ts',
-    '--ab', 'HEAD', '--nodes', '4', '--rate', '40', '--duration', '2', '--warmup', '1', '--drain', '5', '--poll-sample', '0', '--out', out]
-  const { code, stderr } = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
-    let stderrText = ''
-    const child = execFile(process.execPath, args, { cwd: root, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 }, (err) => {
-      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : null), stderr: stderrText })
-    })
-    child.stderr?.on('data', (d: Buffer) => { stderrText += d.toString() })
-  })
+  const { code, stderr } = await runBench(['--ab', 'HEAD', '--nodes', '4', '--rate', '40', '--duration', '2', '--warmup', '1', '--drain', '5', '--poll-sample', '0', '--out', out], 180_000)
   t.equal(code, 0, `bench --ab exits 0 (stderr: ${stderr.slice(-800)})`)
   const ab = JSON.parse(await readFile(join(out, 'ab.json'), 'utf8')) as Record<string, any>
   t.same(ab.order, ['A1', 'B1'], 'A then B')
