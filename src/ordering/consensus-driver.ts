@@ -343,6 +343,8 @@ export class ConsensusDriver {
       await this.#execute(this.#core.step({ type: 'proposalDeclined', round: action.round }))
       return
     }
+    // Our own waiting txs ride in this proposal rather than the next (errors are the packer's).
+    await this.#packer.packDue().catch((err: Error) => this.deps.logger.error({ err }, 'packing a chunk failed'))
     const { header, payload } = buildHeader(action, { ...this.deps, payloads: this.#payloads, now: this.#now() })
     const hash = batchHash(header)
     this.#payloads.set(hash, payload)
