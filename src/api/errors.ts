@@ -64,7 +64,8 @@ export const admissionHttpStatus: Readonly<Record<AdmissionErrorCode, number>> =
   [AdmissionErrorCode.TOO_LARGE]: 413,
   [AdmissionErrorCode.DUPLICATE]: 409,
   [AdmissionErrorCode.LANE_FULL]: 429,
-  [AdmissionErrorCode.MEMPOOL_FULL]: 503
+  [AdmissionErrorCode.MEMPOOL_FULL]: 503,
+  [AdmissionErrorCode.OVERLOADED]: 503
 }
 
 /** Used when a retryable admission error carries no hint of its own. */

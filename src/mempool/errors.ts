@@ -8,12 +8,14 @@ export const AdmissionErrorCode = {
   EXPIRED: 'TX_EXPIRED',
   EXPIRY_TOO_FAR: 'TX_EXPIRY_TOO_FAR',
   LANE_FULL: 'TX_LANE_FULL',
-  MEMPOOL_FULL: 'TX_MEMPOOL_FULL'
+  MEMPOOL_FULL: 'TX_MEMPOOL_FULL',
+  /** the committee is behind (consensus lag): not about this tx, so not TX_ */
+  OVERLOADED: 'OVERLOADED'
 } as const
 export type AdmissionErrorCode = (typeof AdmissionErrorCode)[keyof typeof AdmissionErrorCode]
 
 /** Codes that mean "try again later" rather than "this tx is wrong". */
-export const RETRYABLE_CODES: ReadonlySet<AdmissionErrorCode> = new Set([AdmissionErrorCode.LANE_FULL, AdmissionErrorCode.MEMPOOL_FULL])
+export const RETRYABLE_CODES: ReadonlySet<AdmissionErrorCode> = new Set([AdmissionErrorCode.LANE_FULL, AdmissionErrorCode.MEMPOOL_FULL, AdmissionErrorCode.OVERLOADED])
 
 export class AdmissionError extends Error {
   constructor (

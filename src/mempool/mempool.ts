@@ -17,6 +17,7 @@ import { Fifo } from './fifo.js'
 import { FairSelector, type SelectableLane } from './fair-selector.js'
 import { RejectionLog, type Rejection } from './rejection-log.js'
 import { txSigningMessage } from './tx.js'
+import { LagGuard, defaultLagGuardOptions } from './lag-guard.js'
 import { WalWriter } from './wal-writer.js'
 import { checkTxContent, decodeTx } from './tx-check.js'
 
@@ -33,6 +34,10 @@ export interface MempoolOptions {
   retryAfterSeconds: number
   /** part of the capacity reserved for lanes by weight; the rest is shared */
   reservedFraction: number
+  /** expected wait for finality above which submissions get 503 OVERLOADED (lag-guard.ts) */
+  maxLagMs: number
+  /** backlog (own txs not final) below which nothing is refused for lag */
+  overloadMinBacklogTxs: number
 }
 
 export const defaultMempoolOptions: MempoolOptions = {
@@ -41,7 +46,9 @@ export const defaultMempoolOptions: MempoolOptions = {
   quantumBytes: 512, // about one small tx
   rejectionMemory: 100_000, // a few MB; enough to explain recent rejects
   retryAfterSeconds: 1, // one second is several batch intervals
-  reservedFraction: 0.5 // half guarantees every rollup room, half absorbs one rollup's burst
+  reservedFraction: 0.5, // half guarantees every rollup room, half absorbs one rollup's burst
+  maxLagMs: defaultLagGuardOptions.maxLagMs,
+  overloadMinBacklogTxs: defaultLagGuardOptions.minBacklogTxs
 }
 
 export interface MempoolGenesis {
@@ -102,6 +109,8 @@ export class Mempool {
   readonly #rejections: RejectionLog
   readonly #wal: WalWriter
   readonly #selector: FairSelector<MempoolEntry>
+  readonly #lag: LagGuard
+  readonly #totalWeight: number
   #txs = 0
   #bytes = 0
   #seq = 0
@@ -117,6 +126,8 @@ export class Mempool {
     private readonly now: () => number = Date.now
   ) {
     const totalWeight = genesis.rollups.reduce((sum, r) => sum + r.weight, 0)
+    this.#totalWeight = totalWeight
+    this.#lag = new LagGuard({ maxLagMs: options.maxLagMs, minBacklogTxs: options.overloadMinBacklogTxs, windowMs: defaultLagGuardOptions.windowMs }, now())
     this.#laneList = genesis.rollups.map((r) => ({
       id: r.id,
       name: r.name,
@@ -191,7 +202,10 @@ export class Mempool {
     // A lane over its share is refused before hashing and the signature check, so a flood
     // into one rollup costs a decode per tx, not a verify (checked again below, after awaits).
     const earlyLane = this.#lanes.get(tx.actions[0]?.rollupId ?? -1)
-    if (earlyLane !== undefined) this.#checkCapacity(earlyLane, bytes.length)
+    if (earlyLane !== undefined) {
+      this.#checkCapacity(earlyLane, bytes.length)
+      this.#checkLag(earlyLane)
+    }
     const message = txSigningMessage(chainId, tx)
     const hash = sha256(message)
     const hashHex = bytesToHex(hash)
@@ -254,6 +268,14 @@ export class Mempool {
 
   #checkContent (tx: Tx): void {
     checkTxContent(this.genesis, tx, this.now(), (id) => this.#lanes.has(id))
+  }
+
+  /** [503 OVERLOADED] the committee is behind: own txs would wait longer than maxLagMs to be final (lag-guard.ts) */
+  #checkLag (lane: Lane): void {
+    const overload = this.#lag.check(this.#txs, lane.txs, lane.weight / this.#totalWeight, this.now())
+    if (overload === null) return
+    const wait = Number.isFinite(overload.expectedWaitMs) ? `~${Math.round(overload.expectedWaitMs)} ms` : 'nothing became final lately'
+    throw new AdmissionError(AdmissionErrorCode.OVERLOADED, `the committee is behind: new txs would wait ${wait} to be final`, overload.retryAfterSeconds)
   }
 
   #checkCapacity (lane: Lane, size: number): void {
@@ -378,6 +400,7 @@ export class Mempool {
       this.#remove(entry)
       done.push(entry)
     }
+    this.#lag.recordFinal(done.length, this.now())
     return done
   }
 

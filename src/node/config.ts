@@ -44,7 +44,9 @@ export const NodeConfigSchema = z.object({
     quantumBytes: z.number().int().min(1).optional(),
     rejectionMemory: z.number().int().min(0).optional(),
     retryAfterSeconds: z.number().int().min(1).optional(),
-    reservedFraction: z.number().min(0).max(1).optional()
+    reservedFraction: z.number().min(0).max(1).optional(),
+    maxLagMs: z.number().int().min(1).optional(),
+    overloadMinBacklogTxs: z.number().int().min(0).optional()
   }).strict().default({}),
   consensus: z.object({
     baseTimeoutMs: z.number().int().min(10).max(600_000).optional(),

@@ -141,7 +141,7 @@ export class BlockSync {
         logger.warn({ height: header.height }, 'catch-up batch chunks do not match the header')
         break
       }
-      const payload = await payloads.payloadFor(batch.chunks, hexes, header.parentHash, header.timestamp)
+      const payload = payloads.payloadFor(batch.chunks, hexes, header.parentHash, header.timestamp)
       const mismatch = payloadMismatch(header, payload)
       if (mismatch !== null) {
         logger.warn({ height: header.height, reason: mismatch }, 'catch-up batch payload does not match')

@@ -12,7 +12,9 @@
  * delay the packer holds while its previous chunk is not in a proposal yet (the mempool
  * marks its txs proposed; a quiet member packs at once), and packs anyway once `packAtTxs`
  * txs wait or the first waiting tx has waited `maxChunkDelayMs`. That self-clocks to about
- * one chunk per member per round, carrying everything admitted in that round.
+ * one chunk per member per round, carrying everything admitted in that round. The leader
+ * also packs what waits when its proposal is due (`packDue`), so its own txs ride in that
+ * proposal instead of the next one.
  */
 import { ChunkSchema, encode, type Chunk, type ChunkBody } from '../codec/index.js'
 import { sha256, type Ed25519Signer } from '../crypto/index.js'
@@ -56,6 +58,8 @@ export class ChunkPacker {
   #roomWaiters: Array<() => void> = []
   /** one entry of each chunk of the last pack: in a proposal once none is still 'chunked' */
   #lastPacked: MempoolEntry[] = []
+  /** packs run one after the other (the loop's and packDue's) */
+  #packing: Promise<void> = Promise.resolve()
 
   constructor (
     private readonly deps: {
@@ -111,18 +115,35 @@ export class ChunkPacker {
       await this.#holdUntilPays(firstWaiting)
       if (!this.#running) break
       try {
-        const entries = await mempool.select({ maxTxs: this.options.maxChunkTxs, maxBytes: this.options.maxChunkBytes }, -1, Date.now())
-        const packs = this.#pack(entries)
-        if (packs.length > 0) this.#lastPacked = packs.map((p) => p.entries[0]!)
-        for (const packed of packs) {
-          this.#ownPending++
-          await this.deps.onPacked(packed)
-        }
+        await this.#packWaiting()
       } catch (err) {
         this.deps.onError(err as Error)
         await sleep(100)
       }
     }
+  }
+
+  /**
+   * This member's proposal is due: packs what waits now, without the hold (the chunk is in
+   * the pool and published when this resolves, so the proposal takes it and peers have it).
+   */
+  async packDue (): Promise<void> {
+    if (!this.#running || this.deps.mempool.waiting === 0 || this.#ownPending >= this.options.maxOwnPendingChunks) return
+    await this.#packWaiting()
+  }
+
+  #packWaiting (): Promise<void> {
+    const run = this.#packing.then(async () => {
+      const entries = await this.deps.mempool.select({ maxTxs: this.options.maxChunkTxs, maxBytes: this.options.maxChunkBytes }, -1, Date.now())
+      const packs = this.#pack(entries)
+      if (packs.length > 0) this.#lastPacked = packs.map((p) => p.entries[0]!)
+      for (const packed of packs) {
+        this.#ownPending++
+        await this.deps.onPacked(packed)
+      }
+    })
+    this.#packing = run.catch(() => {})
+    return run
   }
 
   /** True while the last chunks packed are not in any proposal yet (their txs still 'chunked'). */

@@ -232,6 +232,7 @@ export class ConsensusCore {
       tc: tc === null ? [] : [tc],
       signature: this.crypto.sign(proposalMessage(this.config.chainId, hash))
     }
+    this.#proposals.rememberOwn(hash, proposal.signature)
     this.#safety.recordProposal(round)
     this.#persist()
     this.#emit({ type: 'broadcast', message: { kind: 'proposal', proposal } })
@@ -346,8 +347,8 @@ export class ConsensusCore {
     // [REJECT] one vote per voter and round
     if (verdict === 'equivocation') return this.#reject('vote', from, C.EQUIVOCATION)
     if (verdict === 'repeat') return
-    // [REJECT] signed by the voter
-    if (!this.crypto.verify(this.config.committeeKeys[from]!, voteMessage(this.config.chainId, vote), vote.signature)) {
+    // [REJECT] signed by the voter (our own vote was signed here: nothing to verify)
+    if (from !== this.config.self && !this.crypto.verify(this.config.committeeKeys[from]!, voteMessage(this.config.chainId, vote), vote.signature)) {
       return this.#reject('vote', from, C.BAD_SIGNATURE)
     }
     const qc = this.#votes.addVote(vote)

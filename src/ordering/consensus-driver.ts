@@ -302,7 +302,7 @@ export class ConsensusDriver {
     const { header } = proposal
     const hash = batchHash(header)
     if (this.#payloads.get(hash) === undefined && this.#core.knowsBlock(header.parentHash)) {
-      const payload = await this.#payloads.checkHeader(header)
+      const payload = this.#payloads.checkHeader(header)
       if (typeof payload === 'string') return this.#refused(from, 'proposal', payload)
       this.#payloads.set(hash, payload)
       this.#finaliser.rememberPending(hash, header, proposal.justify, payload)
@@ -321,7 +321,7 @@ export class ConsensusDriver {
         if (!parentHere) continue
         for (const chunk of bundle.chunks) this.#payloads.acceptFetchedChunk(chunk)
         // The ancestors must be in the core for the dedup walk: insert block by block.
-        const payload = await this.#payloads.checkHeader(bundle.header)
+        const payload = this.#payloads.checkHeader(bundle.header)
         if (typeof payload === 'string') {
           this.deps.logger.warn({ height: bundle.header.height, code: payload }, 'fetched block refused')
           break
@@ -343,7 +343,9 @@ export class ConsensusDriver {
       await this.#execute(this.#core.step({ type: 'proposalDeclined', round: action.round }))
       return
     }
-    const { header, payload } = await buildHeader(action, { ...this.deps, payloads: this.#payloads, now: this.#now() })
+    // Our own waiting txs ride in this proposal rather than the next (errors are the packer's).
+    await this.#packer.packDue().catch((err: Error) => this.deps.logger.error({ err }, 'packing a chunk failed'))
+    const { header, payload } = buildHeader(action, { ...this.deps, payloads: this.#payloads, now: this.#now() })
     const hash = batchHash(header)
     this.#payloads.set(hash, payload)
     this.#finaliser.rememberPending(hash, header, action.justify, payload)

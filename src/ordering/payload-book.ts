@@ -79,19 +79,20 @@ export class PayloadBook {
   }
 
   /** The payload of a header from pooled chunks, or the payload rule it breaks. */
-  async checkHeader (header: BatchHeader): Promise<BlockPayload | ConsensusRejectCode> {
+  checkHeader (header: BatchHeader): BlockPayload | ConsensusRejectCode {
     const chunkRule = checkPayloadChunks(header, (hex) => this.pool.has(hex))
     if (chunkRule !== null) return chunkRule
     const hexes = header.chunkDigests.map(bytesToHex)
-    const payload = await this.payloadFor(hexes.map((hex) => this.pool.get(hex)!.chunk), hexes, header.parentHash, header.timestamp)
+    const payload = this.payloadFor(hexes.map((hex) => this.pool.get(hex)!.chunk), hexes, header.parentHash, header.timestamp)
     return checkPayloadMatches(header, payload) ?? payload
   }
 
-  async payloadFor (chunks: Chunk[], hexes: string[], parentHash: Uint8Array, timestamp: number): Promise<BlockPayload> {
+  /** Final txs are looked up on the calling thread (a bloom-filter probe for each new tx, no thread-pool round trip). */
+  payloadFor (chunks: Chunk[], hexes: string[], parentHash: Uint8Array, timestamp: number): BlockPayload {
     const ancestors = this.ancestorTxs(parentHash)
     const hashes = hexes.map((hex) => this.#chunkHashes.get(hex)!)
     const flat = hashes.flat()
-    const locations = await this.store.txLocations(flat)
+    const locations = this.store.txLocationsSync(flat)
     const final = new Set<string>()
     locations.forEach((loc, i) => { if (loc !== null) final.add(bytesToHex(flat[i]!)) })
     return computePayload(chunks, hexes, (i) => hashes[i]!, timestamp, (hex) => final.has(hex) || ancestors.has(hex))

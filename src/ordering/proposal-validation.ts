@@ -48,9 +48,18 @@ export class ProposalScreen {
     if (!this.rules.verify(this.rules.committeeKeys[leader]!, proposalMessage(this.rules.chainId, hash), proposal.signature)) {
       return { ok: false, code: C.BAD_SIGNATURE }
     }
-    if (this.#verified.size >= MAX_REMEMBERED) this.#verified.delete(this.#verified.keys().next().value!)
-    this.#verified.set(key, proposal.signature)
+    this.#remember(key, proposal.signature)
     return { ok: true, hash }
+  }
+
+  /** The leader's own proposal, signed here: nothing to verify. */
+  rememberOwn (hash: Uint8Array, signature: Uint8Array): void {
+    this.#remember(bytesToHex(hash), signature)
+  }
+
+  #remember (key: string, signature: Uint8Array): void {
+    if (this.#verified.size >= MAX_REMEMBERED) this.#verified.delete(this.#verified.keys().next().value!)
+    this.#verified.set(key, signature)
   }
 }
 

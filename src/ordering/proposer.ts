@@ -11,16 +11,16 @@ import type { PayloadBook } from './payload-book.js'
 /** Chunks per batch at the most (each is one digest in the header). */
 const MAX_CHUNKS_PER_BATCH = 4096
 
-export async function buildHeader (
+export function buildHeader (
   action: Extract<CoreAction, { type: 'buildProposal' }>,
   deps: { chainId: string, self: number, payloads: PayloadBook, limits: { maxBatchTxs: number, maxBatchBytes: number }, now: number }
-): Promise<{ header: BatchHeader, payload: BlockPayload }> {
+): { header: BatchHeader, payload: BlockPayload } {
   const { payloads, limits } = deps
   const excluded = payloads.ancestorChunks(action.parent.hash)
   const picked = payloads.pool.select(excluded, { maxTxs: limits.maxBatchTxs, maxBytes: limits.maxBatchBytes, maxChunks: MAX_CHUNKS_PER_BATCH })
   const timestamp = Math.max(deps.now, action.parent.timestamp)
   const hexes = picked.map((p) => p.digestHex)
-  const payload = await payloads.payloadFor(picked.map((p) => p.chunk), hexes, action.parent.hash, timestamp)
+  const payload = payloads.payloadFor(picked.map((p) => p.chunk), hexes, action.parent.hash, timestamp)
   const header: BatchHeader = {
     version: 1,
     chainId: deps.chainId,

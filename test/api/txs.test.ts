@@ -60,7 +60,8 @@ t.test('admission errors map to HTTP statuses, with Retry-After when retryable',
     [new AdmissionError(AdmissionErrorCode.DUPLICATE, 'x'), 409, null],
     [new AdmissionError(AdmissionErrorCode.LANE_FULL, 'x', 7), 429, '7'],
     [new AdmissionError(AdmissionErrorCode.MEMPOOL_FULL, 'x', 2.2), 503, '3'],
-    [new AdmissionError(AdmissionErrorCode.MEMPOOL_FULL, 'x'), 503, '1']
+    [new AdmissionError(AdmissionErrorCode.MEMPOOL_FULL, 'x'), 503, '1'],
+    [new AdmissionError(AdmissionErrorCode.OVERLOADED, 'x', 4), 503, '4']
   ]
   for (const [i, [err, status, retryAfter]] of cases.entries()) {
     const nonce = 100 + i

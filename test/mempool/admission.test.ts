@@ -207,3 +207,24 @@ t.test('requeued txs go back to the front of their lanes in order', async (t) =>
   const again = await mempool.select({ maxTxs: 10, maxBytes: 1e6 }, 0, Date.now())
   t.same(again.map((e) => e.hashHex), hashes, 'original order restored')
 })
+
+t.test('a committee behind its bound: 503 OVERLOADED at once, counted, not recorded against the tx; admitted again once txs become final', async (t) => {
+  let clock = Date.now() + 1000 // a little ahead, so that makeTx expiries (real clock + 60 s) stay within the window
+  const store = new FakeMempoolStore()
+  const rejected: string[] = []
+  const mempool = new Mempool(genesis, store, { ...defaultMempoolOptions, overloadMinBacklogTxs: 4, maxLagMs: 1000 }, {
+    admitted: { inc: () => {} },
+    rejected: { inc: (labels) => { rejected.push(labels.code!) } }
+  }, () => clock)
+  const admitted: string[] = []
+  for (let i = 0; i < 6; i++) admitted.push((await mempool.admit(makeTx({ rollups: [1 + (i % 2)] }).bytes)).hashHex)
+  t.pass('just started: no pace measured yet, nothing refused')
+  clock += 2500
+  const late = makeTx({ rollups: [1] })
+  const err = await rejectsWithCode(t, mempool.admit(late.bytes), AdmissionErrorCode.OVERLOADED)
+  t.equal((err as AdmissionError).retryAfterSeconds, 1, 'with a Retry-After')
+  t.same(rejected, [AdmissionErrorCode.OVERLOADED], 'counted by code')
+  await mempool.select({ maxTxs: 10, maxBytes: 1 << 20 }, -1, clock)
+  mempool.finalizeHashes(admitted.slice(0, 4))
+  t.ok((await mempool.admit(late.bytes)).hashHex, 'the backlog went under the bound: admitted')
+})

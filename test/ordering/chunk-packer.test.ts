@@ -13,7 +13,7 @@ import { clusterGenesis } from '../helpers/cluster.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { makeTx } from '../helpers/txs.js'
 
-async function packerOn (t: Test, options: Partial<ChunkPackerOptions>): Promise<{ mempool: Mempool, packed: PackedChunk[] }> {
+async function packerOn (t: Test, options: Partial<ChunkPackerOptions>): Promise<{ mempool: Mempool, packed: PackedChunk[], packer: ChunkPacker }> {
   const tmp = await makeTempDir()
   const store = await ChainStore.open(join(tmp.dir, 'store'), sha256(new TextEncoder().encode('packer test')))
   const mempool = new Mempool(clusterGenesis, store, defaultMempoolOptions)
@@ -28,7 +28,7 @@ async function packerOn (t: Test, options: Partial<ChunkPackerOptions>): Promise
   }, { ...defaultChunkPackerOptions, ...options })
   packer.start()
   t.teardown(async () => { await packer.stop(); await store.close(); await tmp.remove() })
-  return { mempool, packed }
+  return { mempool, packed, packer }
 }
 
 async function until (what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -74,4 +74,17 @@ t.test('packs without a proposal after maxChunkDelayMs', async (t) => {
   await mempool.admit(makeTx({ rollups: [1] }).bytes)
   await until('the held tx, after the delay bound', () => packed.length === 2)
   t.equal(txCount(packed), 2)
+})
+
+t.test('a proposal due packs what waits at once, without the hold', async (t) => {
+  const { mempool, packed, packer } = await packerOn(t, { maxChunkDelayMs: 60_000, packAtTxs: 10_000 })
+  await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  await until('the first chunk', () => packed.length === 1)
+  for (let i = 0; i < 5; i++) await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  await sleep(30)
+  t.equal(packed.length, 1, 'held while the first chunk is in no proposal')
+  await packer.packDue()
+  t.equal(txCount(packed), 6, 'packDue resolved with the 5 waiting txs packed')
+  await packer.packDue()
+  t.equal(packed.length, 2, 'nothing waiting: nothing packed')
 })

@@ -1,0 +1,72 @@
+/**
+ * Admission backpressure from consensus lag (issue #11): when this member's own txs wait
+ * longer for finality than `maxLagMs` would allow, new ones are refused at once with 503
+ * OVERLOADED and a Retry-After, before their signature is checked, instead of queueing
+ * seconds of backlog in a mempool sized for memory. The lag is estimated, not waited for:
+ * the backlog (own txs admitted and not final yet) divided by the pace at which the
+ * committee made own txs final over the last `windowMs`. A stalled committee has pace 0.
+ *
+ * Fair to rollups: the backlog the bound allows (pace x maxLagMs) is shared by lane
+ * weight, and only a lane holding at least its share is refused, so a flood in one rollup
+ * does not shut out the others (a lane over its share of the mempool still gets its 429).
+ */
+
+export interface LagGuardOptions {
+  /** the longest expected wait behind the backlog before admission refuses */
+  maxLagMs: number
+  /** below this backlog nothing is refused (an idle or cold member has no pace to measure) */
+  minBacklogTxs: number
+  /** how far back the pace is measured */
+  windowMs: number
+}
+
+export const defaultLagGuardOptions: LagGuardOptions = {
+  maxLagMs: 1000, // issue #11 goal 4: accepted txs keep p99 <= 1 s under overload
+  minBacklogTxs: 256, // a few rounds of own txs at any rate the committee keeps up with
+  windowMs: 2000 // a few rounds even at ~1 round/s, short enough to follow a slowdown
+}
+
+/** Longest Retry-After the guard gives (the client caps its own wait too). */
+const MAX_RETRY_AFTER_SECONDS = 30
+
+export interface Overload {
+  /** expected wait of a new tx behind the backlog, ms (Infinity when nothing becomes final) */
+  expectedWaitMs: number
+  retryAfterSeconds: number
+}
+
+export class LagGuard {
+  /** own txs made final, per arrival: [time ms, count] */
+  readonly #finals: Array<[number, number]> = []
+  #inWindow = 0
+
+  /** `startedAt`: no pace is trusted before a whole window has passed since (a node just started has measured nothing) */
+  constructor (readonly options: LagGuardOptions = defaultLagGuardOptions, private readonly startedAt = 0) {}
+
+  recordFinal (count: number, now: number): void {
+    if (count <= 0) return
+    this.#finals.push([now, count])
+    this.#inWindow += count
+  }
+
+  /** Own txs made final per ms over the window. */
+  pace (now: number): number {
+    while (this.#finals.length > 0 && this.#finals[0]![0] <= now - this.options.windowMs) this.#inWindow -= this.#finals.shift()![1]
+    return this.#inWindow / this.options.windowMs
+  }
+
+  /**
+   * Null when a tx of a lane with `laneTxs` of the `backlog` (and `laneShare` of the
+   * weights) may be admitted; else how overloaded the member is.
+   */
+  check (backlog: number, laneTxs: number, laneShare: number, now: number): Overload | null {
+    if (backlog < this.options.minBacklogTxs || now - this.startedAt < this.options.windowMs) return null
+    const pace = this.pace(now)
+    const expectedWaitMs = pace === 0 ? Infinity : backlog / pace
+    if (expectedWaitMs <= this.options.maxLagMs) return null
+    if (laneTxs < pace * this.options.maxLagMs * laneShare) return null
+    const overMs = expectedWaitMs - this.options.maxLagMs
+    const retryAfterSeconds = Number.isFinite(overMs) ? Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(overMs / 1000))) : 1
+    return { expectedWaitMs, retryAfterSeconds }
+  }
+}

@@ -1,0 +1,39 @@
+import t from 'tap'
+import { LagGuard } from '../../src/mempool/lag-guard.js'
+
+const options = { maxLagMs: 1000, minBacklogTxs: 100, windowMs: 2000 }
+
+t.test('a backlog the pace drains within the bound is admitted; a larger one is refused with a Retry-After', async (t) => {
+  const guard = new LagGuard(options)
+  for (let ms = 10; ms <= 2000; ms += 10) guard.recordFinal(1, ms) // 100 txs/s
+  t.equal(guard.pace(2000), 200 / 2000)
+  t.equal(guard.check(90, 90, 1, 2000), null, 'under minBacklogTxs: never refused')
+  t.equal(guard.check(100, 100, 1, 2000), null, '100 txs at 100/s: 1 s, within the bound')
+  const over = guard.check(350, 350, 1, 2000)
+  t.ok(over !== null, '350 txs at 100/s: 3.5 s, refused')
+  t.equal(over!.expectedWaitMs, 3500)
+  t.equal(over!.retryAfterSeconds, 3, 'Retry-After: the 2.5 s over the bound, rounded up')
+})
+
+t.test('nothing final in the window (a stalled committee) refuses once the backlog is there', async (t) => {
+  const guard = new LagGuard(options)
+  guard.recordFinal(500, 0)
+  t.equal(guard.check(150, 150, 1, 1000), null, 'the last 2 s made 500 final: 0.6 s of backlog')
+  const stalled = guard.check(150, 150, 1, 2500)
+  t.ok(stalled !== null && stalled.expectedWaitMs === Infinity, 'nothing final in the last 2 s')
+  t.equal(stalled!.retryAfterSeconds, 1)
+})
+
+t.test('nothing is refused before a whole window has been measured since the start', async (t) => {
+  const guard = new LagGuard(options, 10_000)
+  t.equal(guard.check(1000, 1000, 1, 11_000), null, '1 s after the start: no pace yet')
+  t.ok(guard.check(1000, 1000, 1, 12_000) !== null, 'a window later, nothing final: refused')
+})
+
+t.test('only a lane holding its weighted share of the allowed backlog is refused', async (t) => {
+  const guard = new LagGuard(options)
+  for (let ms = 10; ms <= 2000; ms += 10) guard.recordFinal(1, ms) // 100 txs/s: 100 txs of backlog allowed
+  t.ok(guard.check(400, 390, 0.5, 2000) !== null, 'the flooding lane (390 of 400) is refused')
+  t.equal(guard.check(400, 10, 0.5, 2000), null, 'a quiet lane under its half of the 100 allowed is admitted')
+  t.ok(guard.check(400, 50, 0.5, 2000) !== null, 'and refused once it holds its half')
+})

@@ -1,0 +1,46 @@
+/**
+ * Issue #11: a member verifies no signature it made itself (its own proposal, its own
+ * vote), and each QC once, however often it arrives.
+ */
+import t from 'tap'
+import { batchHash } from '../../src/batch/index.js'
+import { verifyEd25519 } from '../../src/crypto/index.js'
+import { ConsensusCore } from '../../src/ordering/consensus-core.js'
+import { CHAIN, committeeKeys, header, proposal, signers, vote } from './consensus-fixtures.js'
+
+function countingCore (self: number): { core: ConsensusCore, verifies: () => number } {
+  let verifies = 0
+  const core = new ConsensusCore(
+    { chainId: CHAIN, committeeKeys, self, baseTimeoutMs: 1000, maxTimeoutMs: 10_000 },
+    { sign: (m) => signers[self]!.sign(m), verify: (k, m, s) => { verifies++; return verifyEd25519(k, m, s) }, batchHash },
+    { safety: null, tip: null }
+  )
+  return { core, verifies: () => verifies }
+}
+
+t.test('the leader does not verify its own proposal', async (t) => {
+  const { core, verifies } = countingCore(1)
+  core.step({ type: 'start' })
+  const asked = core.step({ type: 'work', pending: true }).find((a) => a.type === 'buildProposal')
+  t.ok(asked !== undefined, 'member 1 is asked to build the proposal of round 1')
+  const actions = core.step({ type: 'proposalBuilt', round: 1, header: header({ round: 1, proposer: 1 }) })
+  t.ok(actions.some((a) => a.type === 'broadcast' && a.message.kind === 'proposal'), 'it proposes')
+  t.ok(actions.some((a) => a.type === 'send' && a.message.kind === 'vote'), 'and votes for it')
+  t.equal(verifies(), 0, 'without verifying a signature')
+})
+
+t.test('the next leader does not verify its own vote, and a QC it formed is not verified again', async (t) => {
+  const { core, verifies } = countingCore(2)
+  core.step({ type: 'start' })
+  const h = header({ round: 1, proposer: 1 })
+  core.step({ type: 'proposal', from: 1, proposal: proposal(h) })
+  t.equal(verifies(), 1, 'the proposal: one verify (its genesis QC needs none; our vote goes to ourselves unverified)')
+  const hash = batchHash(h)
+  const formed = [0, 1].flatMap((v) => core.step({ type: 'vote', from: v, vote: vote(v, 1, { batchHash: hash, height: 0 }) }))
+  t.equal(verifies(), 3, 'the votes of members 0 and 1 verified; with ours they make a quorum')
+  t.equal(core.highQc.round, 1, 'the QC of round 1 formed')
+  const broadcast = formed.find((a) => a.type === 'broadcast' && a.message.kind === 'certificate')
+  const qc = broadcast?.type === 'broadcast' && broadcast.message.kind === 'certificate' ? broadcast.message.certificate : core.highQc
+  core.step({ type: 'certificate', from: 3, certificate: qc })
+  t.equal(verifies(), 3, 'the same QC arriving again costs no verify')
+})
