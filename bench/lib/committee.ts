@@ -125,7 +125,7 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
       const onLog = logFor(n.name)
       const proc = i === opts.cpuProfMember
         ? await startProfiledNodeProcess(code.bin, n.configFile, opts.profileDir ?? opts.logDir, onLog, opts.startTimeoutMs ?? 60_000)
-        : await code.startNodeProcess(n.configFile, { apiPort: 0, logLevel: 'warn', onLog })
+        : await code.startNodeProcess(n.configFile, { apiPort: 0, logLevel: 'warn', onLog, startTimeoutMs: opts.startTimeoutMs ?? 60_000 })
       trackChild(proc.child)
       members[i] = { name: n.name, url: proc.url, proc, configFile: n.configFile }
     }))
@@ -137,7 +137,7 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
       const name = `follower-${k}`
       const made = await code.initFollower({ home, dir: join(home, name), apiPort: 0, publicPort: followerPorts[k]!, extraBootstrap: [...followerAddrs], ...(!opts.rollupExec ? { rollups: [] } : {}) })
       followerAddrs.push(made.publicAddr)
-      const proc = await code.startNodeProcess(made.configFile, { apiPort: 0, logLevel: 'warn', onLog: logFor(name) })
+      const proc = await code.startNodeProcess(made.configFile, { apiPort: 0, logLevel: 'warn', onLog: logFor(name), startTimeoutMs: opts.startTimeoutMs ?? 60_000 })
       trackChild(proc.child)
       followers.push({ name, url: proc.url, proc, configFile: made.configFile })
     }
@@ -156,7 +156,7 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
       kill: async (i: number) => { await live[i]!.proc.stop(0) },
       restart: async (i: number) => {
         const m = live[i]!
-        const proc = await code.startNodeProcess(m.configFile, { apiPort: Number(new URL(m.url).port), logLevel: 'warn', onLog: logFor(`${m.name}.restarted`) })
+        const proc = await code.startNodeProcess(m.configFile, { apiPort: Number(new URL(m.url).port), logLevel: 'warn', onLog: logFor(`${m.name}.restarted`), startTimeoutMs: opts.startTimeoutMs ?? 60_000 })
         trackChild(proc.child)
         live[i] = { ...m, proc }
         if (stopped) await proc.stop(2000)

@@ -1,7 +1,11 @@
 /**
  * The benchmark end to end, small: `npm run bench` with a 4-member committee at 50 tx/s
- * for 3 s. Checks that result.json has the documented fields and that no acknowledged
- * tx was lost. No timing assertions: this machine is shared.
+ * for 3 s (result.json has the documented fields, no acknowledged tx lost); an A/B pair;
+ * the load through a follower (`--followers 1 --submit-via followers --subscribe-via
+ * follower`: result.json says which path, every relayed tx final); and `--scenario
+ * member-down` (healthy and member-down runs side by side; what the fault costs is measured,
+ * not asserted). One file, so the runs (5-10 processes each) do not overlap. No timing
+ * assertions: this machine is shared.
  */
 import t from 'tap'
 import { execFile } from 'node:child_process'
@@ -61,4 +65,62 @@ t.test('npm run bench -- --ab HEAD (A/B, one pair, tiny load): ab.json with medi
   for (const f of ['A1', 'B1', 'report.md', 'ab.json']) t.ok(files.includes(f), `${f} written`)
   const worktrees = await new Promise<string>((resolve) => execFile('git', ['worktree', 'list', '--porcelain'], { cwd: root }, (_err, stdout) => resolve(stdout)))
   t.notMatch(worktrees, /seq-bench-ab-/, 'the temp worktree is removed')
+})
+
+t.test('npm run bench -- --followers 1 --submit-via followers --subscribe-via follower: txs relayed by the follower end final', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'seq-bench-followers-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const out = join(dir, 'out')
+  const { code, stderr } = await runBench(['--followers', '1', '--submit-via', 'followers', '--subscribe-via', 'follower',
+    '--nodes', '4', '--rate', '30', '--duration', '3', '--warmup', '2', '--drain', '15', '--senders', '16', '--out', out], 120_000)
+  t.equal(code, 0, `bench exits 0 (stderr: ${stderr.slice(-800)})`)
+  const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as Record<string, any>
+  t.match(result.config, { followers: 1, submit_via: 'followers', subscribe_via: 'follower' }, 'config records the paths')
+  t.same(result.paths, { followers: 1, submit_via: 'followers', subscribe_via: 'follower', ingress: ['follower-0'], subscriber: 'follower-0' }, 'result.json says which path was used')
+  t.ok(result.submitted > 0, `${result.submitted} submitted via the follower`)
+  t.equal(result.acknowledged, result.submitted, 'the follower relayed every tx')
+  t.equal(result.lost, 0, 'no relayed tx lost')
+  t.equal(result.committed, result.submitted, 'every tx sent via the follower is final at the follower\'s streams')
+  t.same(Object.keys(result.per_rollup).sort(), ['kv', 'token'], 'per-rollup figures')
+  t.ok('follower-0' in result.rss_mb_max, 'the follower is sampled too')
+  const report = await readFile(join(out, 'report.md'), 'utf8')
+  t.match(report, /submitted via followers \(follower-0\), slices followed at follower follower-0/, 'report.md shows the path')
+  t.comment(`p50 ${result.latency_ms.p50} ms, p99 ${result.latency_ms.p99} ms`)
+})
+
+t.test('npm run bench -- --scenario member-down: healthy and member-down runs side by side', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'seq-bench-scenario-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const out = join(dir, 'out')
+  const { code, stderr } = await runBench(['--scenario', 'member-down', '--nodes', '4', '--rate', '30', '--duration', '3', '--warmup', '1', '--drain', '10',
+    '--senders', '16', '--poll-sample', '0', '--out', out], 150_000)
+  t.equal(code, 0, `bench exits 0 (stderr: ${stderr.slice(-800)})`)
+  const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as Record<string, any>
+  t.equal(result.config.scenario, 'member-down')
+  t.same(result.runs.map((r: { label: string }) => r.label), ['healthy', 'member-down'], 'runs labelled healthy and member-down')
+  for (const r of result.runs as Array<Record<string, any>>) {
+    t.type(r.committed_tps, 'number', `${r.label}: committed_tps`)
+    t.type(r.latency_ms.p50, 'number', `${r.label}: latency p50`)
+    t.type(r.latency_ms.p99, 'number', `${r.label}: latency p99`)
+    t.type(r.lost, 'number', `${r.label}: lost`)
+    t.same(Object.keys(r.per_rollup).sort(), ['kv', 'token'], `${r.label}: per_rollup`)
+    for (const p of Object.values(r.per_rollup) as Array<Record<string, any>>) {
+      t.type(p.offered_tps, 'number')
+      t.type(p.committed_tps, 'number')
+      t.type(p.rejected, 'object')
+      t.type(p.latency_ms.p50, 'number')
+    }
+  }
+  t.equal(result.runs[0].lost, 0, 'the healthy run lost nothing')
+  t.equal(result.runs[0].fault, undefined, 'no fault in the healthy run')
+  const events = result.runs[1].fault.events as Array<Record<string, any>>
+  t.match(events, [{ action: 'kill', member: 1 }], 'member 1 was killed once')
+  t.equal(events.length, 1)
+  t.ok(result.runs[1].committed > 0, 'the three others kept committing')
+  t.equal(result.scenario.name, 'member-down')
+  t.type(result.scenario.ratio_scenario_over_healthy.committed_tps, 'number', 'ratio of committed tx/s')
+  const report = await readFile(join(out, 'report.md'), 'utf8')
+  t.match(report, /## Scenario `member-down` against the healthy run/, 'report.md compares the runs')
+  t.match(report, /### Per rollup/)
+  t.comment(`committed ${result.runs[0].committed_tps} -> ${result.runs[1].committed_tps} tx/s, p99 ${result.runs[0].latency_ms.p99} -> ${result.runs[1].latency_ms.p99} ms`)
 })
