@@ -1,10 +1,15 @@
 /**
  * Admission backpressure from consensus lag (issue #11): when this member's own txs wait
- * longer for finality than `maxLagMs` would allow, new ones are refused at once with 503
+ * in the queue longer than `maxLagMs` would allow, new ones are refused at once with 503
  * OVERLOADED and a Retry-After, before their signature is checked, instead of queueing
  * seconds of backlog in a mempool sized for memory. The lag is estimated, not waited for:
- * the backlog (own txs admitted and not final yet) divided by the pace at which the
- * committee made own txs final over the last `windowMs`. A stalled committee has pace 0.
+ * the backlog (own txs admitted and not packed into a chunk yet) divided by the pace at
+ * which the committee made own txs final over the last `windowMs`. A stalled committee has
+ * pace 0. Txs already in chunks or proposals are not counted: they are in the pipeline,
+ * whose own latency (a few rounds) is no sign of falling behind, and counting them made the
+ * bound cut throughput whenever rounds were slower than the bound (measured: half the
+ * committed rate at ~1 round/s). The unpacked backlog grows only when the rounds cannot
+ * carry what is admitted (the packer stops at maxOwnPendingChunks, or batches are full).
  *
  * Fair to rollups: the backlog the bound allows (pace x maxLagMs) is shared by lane
  * weight, and only a lane holding at least its share is refused, so a flood in one rollup
@@ -21,8 +26,8 @@ export interface LagGuardOptions {
 }
 
 export const defaultLagGuardOptions: LagGuardOptions = {
-  maxLagMs: 1000, // issue #11 goal 4: accepted txs keep p99 <= 1 s under overload
-  minBacklogTxs: 256, // a few rounds of own txs at any rate the committee keeps up with
+  maxLagMs: 2000, // queueing beyond the pipeline: ~2 rounds of a slow (1 round/s) committee, far above a fast one
+  minBacklogTxs: 256, // below a chunk's packAtTxs (512): what one round takes anyway
   windowMs: 2000 // a few rounds even at ~1 round/s, short enough to follow a slowdown
 }
 

@@ -36,7 +36,7 @@ export interface MempoolOptions {
   reservedFraction: number
   /** expected wait for finality above which submissions get 503 OVERLOADED (lag-guard.ts) */
   maxLagMs: number
-  /** backlog (own txs not final) below which nothing is refused for lag */
+  /** backlog (own txs not packed yet) below which nothing is refused for lag */
   overloadMinBacklogTxs: number
 }
 
@@ -272,7 +272,7 @@ export class Mempool {
 
   /** [503 OVERLOADED] the committee is behind: own txs would wait longer than maxLagMs to be final (lag-guard.ts) */
   #checkLag (lane: Lane): void {
-    const overload = this.#lag.check(this.#txs, lane.txs, lane.weight / this.#totalWeight, this.now())
+    const overload = this.#lag.check(this.waiting, lane.queue.length, lane.weight / this.#totalWeight, this.now())
     if (overload === null) return
     const wait = Number.isFinite(overload.expectedWaitMs) ? `~${Math.round(overload.expectedWaitMs)} ms` : 'nothing became final lately'
     throw new AdmissionError(AdmissionErrorCode.OVERLOADED, `the committee is behind: new txs would wait ${wait} to be final`, overload.retryAfterSeconds)

@@ -208,7 +208,7 @@ t.test('requeued txs go back to the front of their lanes in order', async (t) =>
   t.same(again.map((e) => e.hashHex), hashes, 'original order restored')
 })
 
-t.test('a committee behind its bound: 503 OVERLOADED at once, counted, not recorded against the tx; admitted again once txs become final', async (t) => {
+t.test('a committee behind its bound: 503 OVERLOADED at once, counted, not recorded against the tx; admitted again once the backlog is packed', async (t) => {
   let clock = Date.now() + 1000 // a little ahead, so that makeTx expiries (real clock + 60 s) stay within the window
   const store = new FakeMempoolStore()
   const rejected: string[] = []
@@ -226,5 +226,5 @@ t.test('a committee behind its bound: 503 OVERLOADED at once, counted, not recor
   t.same(rejected, [AdmissionErrorCode.OVERLOADED], 'counted by code')
   await mempool.select({ maxTxs: 10, maxBytes: 1 << 20 }, -1, clock)
   mempool.finalizeHashes(admitted.slice(0, 4))
-  t.ok((await mempool.admit(late.bytes)).hashHex, 'the backlog went under the bound: admitted')
+  t.ok((await mempool.admit(late.bytes)).hashHex, 'the waiting txs were packed (and some became final): admitted')
 })
