@@ -13,7 +13,7 @@
  * DIR/A1, DIR/B1, ... (each a normal bench folder) and DIR/ab.json + DIR/report.md with
  * the medians per side and the ratios B/A.
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -99,6 +99,11 @@ async function checkout (commit: string): Promise<string> {
   const modules = existsSync(join(ROOT, 'node_modules')) ? resolve(ROOT, 'node_modules') : null
   if (modules === null) throw new Error('--ab: this tree has no node_modules to share with the checkout')
   await symlink(modules, join(tree, 'node_modules'))
+  // Commits since the build step run compiled code (bin/seqnode.js -> dist/): build it there.
+  if (existsSync(join(tree, 'scripts', 'build-if-stale.js'))) {
+    const built = spawnSync(process.execPath, ['scripts/build-if-stale.js'], { cwd: tree, stdio: ['ignore', 'ignore', 'inherit'] })
+    if (built.status !== 0) throw new Error(`--ab: building ${commit} in ${tree} failed`)
+  }
   return tree
 }
 

@@ -12,8 +12,8 @@ import { Counter, Gauge } from 'prom-client'
 import { createApiMetrics, createApiServer, type ApiServer } from '../api/index.js'
 import type { ApiBackend, NodeStatus, TxStatus } from '../api/types.js'
 import { bytesToHex, equalBytes, loadKeyFile } from '../crypto/index.js'
-import { AdmissionError, AdmissionErrorCode, type MempoolGenesis } from '../mempool/index.js'
-import { checkTxStateless } from '../mempool/tx-check.js'
+import type { MempoolGenesis } from '../mempool/index.js'
+import { judgeRelayedTx } from './relayed-tx.js'
 import { PublicNetwork } from '../p2p/public-network.js'
 import { createRollupMetrics, startBuiltinRollups, type RollupAdapters } from '../rollup-adapters/index.js'
 import type { ChainStore } from '../store/index.js'
@@ -229,18 +229,5 @@ export class FollowerNode {
     ], this.logger)
     this.#finalListeners.clear()
     this.logger.info('follower closed')
-  }
-}
-
-/** A tx another peer gossiped: the stateless rules decide; a final one is old news, not an offence. */
-export function judgeRelayedTx (genesis: MempoolGenesis, bytes: Uint8Array, isFinal: (hash: Uint8Array) => boolean): 'accept' | 'ignore' | 'reject' {
-  try {
-    const { hash } = checkTxStateless(genesis, bytes, Date.now())
-    // [IGNORE] already final
-    return isFinal(hash) ? 'ignore' : 'accept'
-  } catch (err) {
-    if (!(err instanceof AdmissionError)) throw err
-    // [IGNORE] expired on the way (clocks differ by a little); [REJECT] anything else
-    return err.code === AdmissionErrorCode.EXPIRED ? 'ignore' : 'reject'
   }
 }

@@ -1,11 +1,15 @@
 /**
  * A member's side of the public network (src/p2p/public-network.ts): txs gossiped in by
- * followers are admitted exactly like API submissions (same mempool, same dedup), each
+ * followers are admitted exactly like API submissions (same mempool, same dedup) by one
+ * member only, the tx hash's home (`relayHome`), or by every member that has lost its link
+ * to that home (so a down home costs duplicates, not the tx); each
  * final batch goes out once on the final topic (by its proposer; a follower that misses
  * one, because that proposer is down, fills the gap by sync), and final ranges are served.
  */
 import type { Logger } from 'pino'
-import { AdmissionError, AdmissionErrorCode, RETRYABLE_CODES, type Mempool } from '../mempool/index.js'
+import { AdmissionError, AdmissionErrorCode, RETRYABLE_CODES, type Mempool, type MempoolGenesis } from '../mempool/index.js'
+import { sha256 } from '../crypto/index.js'
+import { judgeRelayedTx } from '../follower/relayed-tx.js'
 import { PublicNetwork } from '../p2p/public-network.js'
 import type { ChainStore } from '../store/index.js'
 import { serveFinalRange } from '../follower/final-sync.js'
@@ -15,11 +19,20 @@ import type { NodeConfig } from './config.js'
 export interface PublicGatewayDeps {
   config: Required<Pick<NodeConfig, 'public'>> & Pick<NodeConfig, 'p2p'>
   chainId: string
+  genesis: MempoolGenesis
   seed: Uint8Array
   selfIndex: number
+  committeeSize: number
+  /** whether this member's committee link to member `index` is up */
+  isMemberConnected: (index: number) => boolean
   store: ChainStore
   mempool: Mempool
   logger: Logger
+}
+
+/** The member that admits a relayed tx: one per tx, spread evenly by the hash of its bytes. */
+export function relayHome (bytesHash: Uint8Array, committeeSize: number): number {
+  return new DataView(bytesHash.buffer, bytesHash.byteOffset, 4).getUint32(0) % committeeSize
 }
 
 export class PublicGateway {
@@ -63,6 +76,11 @@ export class PublicGateway {
   }
 
   async #admit (bytes: Uint8Array): Promise<'accept' | 'ignore' | 'reject'> {
+    const home = relayHome(sha256(bytes), this.deps.committeeSize)
+    if (home !== this.deps.selfIndex && this.deps.isMemberConnected(home)) {
+      // [ACCEPT] its home admits it; this member only checks it (gossip needs a verdict) and forwards
+      return judgeRelayedTx(this.deps.genesis, bytes, (hash) => this.deps.store.txLocationSync(hash) !== null)
+    }
     try {
       await this.deps.mempool.admit(bytes)
       return 'accept'

@@ -115,7 +115,19 @@ export class SequencerNode {
     }, config.consensus)
     this.#driver.start()
     if (config.public !== undefined) {
-      this.#gateway = await PublicGateway.start({ config: { public: config.public, p2p: config.p2p }, chainId: genesis.chainId, seed: this.seed, selfIndex: this.nodeIndex, store, mempool: this.#mempool, logger })
+      const connected = (index: number): boolean => this.#transport?.transport.connectedMembers().includes(index) ?? false
+      this.#gateway = await PublicGateway.start({
+        config: { public: config.public, p2p: config.p2p },
+        chainId: genesis.chainId,
+        genesis: { chainId: genesis.chainId, rollups: genesis.rollups, limits: genesis.limits },
+        seed: this.seed,
+        selfIndex: this.nodeIndex,
+        committeeSize: genesis.committee.length,
+        isMemberConnected: connected,
+        store,
+        mempool: this.#mempool,
+        logger
+      })
     }
     for (const r of config.rollups) {
       if (!genesis.rollups.some((g) => g.id === r.rollupId)) throw new NodeStartError(`config runs rollup ${r.rollupId}, which genesis does not list`)

@@ -23,9 +23,13 @@ import { loadNodeConfig } from '../../src/node/config.js'
 import { initFollower } from '../../src/node/init-follower.js'
 import { initHome } from '../../src/node/init-home.js'
 import { PublicNetwork } from '../../src/p2p/public-network.js'
-import { freePorts, getJson, patchJsonFile, startNodeProcess, submitTxBytes, tempDir, type NodeProcess } from '../helpers/node-process.js'
+import { freePorts, getJson, getMetricsText, patchJsonFile, startNodeProcess, submitTxBytes, tempDir, type NodeProcess } from '../helpers/node-process.js'
 
 const CHAIN_ID = 'follower-e2e'
+
+function sumOf (metricsText: string, name: string): number {
+  return metricsText.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `)).reduce((sum, line) => sum + Number(line.split(' ').pop()), 0)
+}
 const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function waitFor (condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -75,6 +79,9 @@ t.test('a follower relays txs, serves verified final batches and slices, and cat
     return statuses.every((s) => s?.status === 'committed')
   }, 30_000, 'every relayed tx committed, as seen from the follower')
   t.pass('every tx sent to the follower is final, and the follower reports it')
+  // Each relayed tx reaches every member, but only its home member admits it (public-gateway.ts).
+  const admitted = await Promise.all(members.map(async (m) => sumOf(await getMetricsText(m.url), 'seq_txs_admitted_total')))
+  t.equal(admitted.reduce((a, b) => a + b, 0), hashes.length, `each relayed tx admitted once in the committee (by member: ${admitted.join(', ')})`)
 
   // ---- bad input at the follower: the members' codes ----
   const bad = kvTx(999)
