@@ -2,9 +2,11 @@
  * The devnet's dev control endpoint (127.0.0.1 only, off outside the devnet): list the
  * members, stop one (SIGKILL, like a crash) and start it again from its data folder, or
  * isolate one from every other member (both ways) and heal it, so a user can watch the
- * committee lose and regain a member.
+ * committee lose and regain a member. Like the nodes' dev routes, it refuses requests
+ * carrying an Origin header, so a web page cannot drive it (CSRF); curl and scripts can.
  */
 import Fastify from 'fastify'
+import { refuseBrowserOrigin } from '../src/api/index.js'
 
 export interface ControlledNode {
   index: number
@@ -27,6 +29,7 @@ export const CONTROL_ROUTES = 'GET /nodes, POST /nodes/:i/stop (kill -9), /nodes
 
 export async function startControlServer (target: ControlTarget, port: number): Promise<{ url: string, close: () => Promise<void> }> {
   const app = Fastify({ logger: false })
+  app.addHook('onRequest', refuseBrowserOrigin)
   const index = (raw: string): number => {
     const i = Number(raw)
     if (!/^\d+$/.test(raw) || i >= target.list().length) throw Object.assign(new Error(`no node ${raw}`), { statusCode: 404 })

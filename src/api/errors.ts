@@ -23,6 +23,8 @@ export const ApiErrorCode = {
   TOO_MANY_SUBSCRIBERS: 'TOO_MANY_SUBSCRIBERS',
   /** stream closed: the subscriber read nothing for the stall timeout (close 4408) */
   STREAM_STALLED: 'STREAM_STALLED',
+  /** a dev control request came from a web page (it carried an Origin header; 403) */
+  CROSS_ORIGIN_REFUSED: 'CROSS_ORIGIN_REFUSED',
   INTERNAL: 'INTERNAL'
 } as const
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]

@@ -9,6 +9,7 @@ export {
   type NamespaceProofJson, type RollupLatestJson, type SliceJson, type SliceRangeJson, type SliceTxJson,
   type TxJson, type TxStatusJson
 } from './json-views.js'
+export { refuseBrowserOrigin, type DevControl, type IsolationJson } from './routes-dev.js'
 export { runSliceStream, type StreamFormat, type StreamSink } from './slice-stream.js'
 export type {
   ApiBackend, NodeStatus, RollupInfo, SliceWithLeaves, StoredBatch, SubmitResult, TxStatus

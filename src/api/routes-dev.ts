@@ -3,8 +3,14 @@
  * turns it on; otherwise these paths are 404 like any unknown route). They cut this member
  * off from the rest of the committee and restore it. Never enable on a node whose API
  * is reachable by others: anyone who can reach it can partition the member.
+ *
+ * A request carrying an `Origin` header is refused (403 CROSS_ORIGIN_REFUSED): browsers
+ * send it with every cross-site POST (and fetch), so a web page open on the developer's
+ * machine cannot drive these routes (CSRF), while curl, the CLI and the devnet (Node's
+ * fetch sends no Origin) still can.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { ApiError, ApiErrorCode } from './errors.js'
 
 /** `GET /v1/dev/isolation`, and the reply of isolate and heal. */
 export interface IsolationJson {
@@ -20,8 +26,15 @@ export interface DevControl {
   heal: () => IsolationJson
 }
 
+/** [REFUSE] a dev control request comes from no web page (it has no Origin header) */
+export async function refuseBrowserOrigin (request: FastifyRequest): Promise<void> {
+  const origin = request.headers.origin
+  if (origin !== undefined) throw new ApiError(403, ApiErrorCode.CROSS_ORIGIN_REFUSED, `dev control refuses requests from web pages (Origin: ${origin.slice(0, 100)})`)
+}
+
 export function registerDevRoutes (app: FastifyInstance, { control }: { control: DevControl }): void {
-  app.get('/v1/dev/isolation', async (): Promise<IsolationJson> => control.state())
-  app.post('/v1/dev/isolate', async (): Promise<IsolationJson> => control.isolate())
-  app.post('/v1/dev/heal', async (): Promise<IsolationJson> => control.heal())
+  const onRequest = refuseBrowserOrigin
+  app.get('/v1/dev/isolation', { onRequest }, async (): Promise<IsolationJson> => control.state())
+  app.post('/v1/dev/isolate', { onRequest }, async (): Promise<IsolationJson> => control.isolate())
+  app.post('/v1/dev/heal', { onRequest }, async (): Promise<IsolationJson> => control.heal())
 }
