@@ -77,9 +77,10 @@ export class LevelRollup<V> implements RollupExecutor {
       throw new RollupError(RollupErrorCode.WRONG_SLICE, `got rollup ${slice.rollupId} height ${slice.height}, expected rollup ${this.rollupId} height ${current.height + 1}`)
     }
     if (slice.txs.length === 0) {
-      // Same state, same root: only the height moves, written with the next height's batch.
+      // Same state, same root: only the height moves. Still written (without sync, like every
+      // height), so a killed process reopens at the height it reported: exactly once.
       const commitment = { height: slice.height, stateRoot: current.stateRoot }
-      db.advanceEmpty(commitment)
+      await db.writeHeight({ commitment, state: [], receipts: [] })
       return commitment
     }
     this.#needsReopen = true

@@ -42,7 +42,7 @@ t.test('a failure after the state changed in memory: refused until re-opened, th
   t.same(rollup.entries().map((e) => e.value), [2, 1])
 })
 
-t.test('heights are not fsynced one by one: after a process kill the folder holds the last written height, empty heights are executed again to the same root', async (t) => {
+t.test('heights are not fsynced one by one: after a process kill the folder holds the last height it reported, empty ones included (exactly once)', async (t) => {
   const tmp = await makeTempDir()
   t.teardown(tmp.remove)
   const dir = join(tmp.dir, 'kv')
@@ -58,11 +58,10 @@ t.test('heights are not fsynced one by one: after a process kill the folder hold
   const kv = new KvRollup({ rollupId: 2, dir, chainId: CHAIN })
   t.teardown(() => kv.close())
   const c = await kv.open()
-  t.equal(c.height, 2, 'the last height with txs survived the kill (written, not synced); the empty ones after it did not need to')
-  for (let h = 3; h < 5; h++) await kv.executeSlice(makeSlice(2, h, []))
-  t.equal(bytesToHex(kv.commitment().stateRoot), rootAt4, 'executing the empty heights again gives the same root')
+  t.equal(c.height, 4, 'every reported height survived the kill (written, not synced), the empty ones too: nothing runs twice')
+  t.equal(bytesToHex(kv.commitment().stateRoot), rootAt4, 'the root it reported')
   t.same(kv.entries().map((e) => [hex(e.key), hex(e.value.value)]), [['00', '01'], ['02', '03']], 'heights 0 and 2 applied once each')
   await kv.close()
   const again = await kv.open()
-  t.equal(again.height, 4, 'close writes the commitment the empty heights moved')
+  t.equal(again.height, 4)
 })
