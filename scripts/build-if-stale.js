@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/ (`npm run build`) when dist/ is missing or older than a source
+// Compiles src/ to dist/ and bundles the explorer page (`npm run build`) when dist/ is missing or older than a source
 // file, so that what runs bin/seqnode.js (tests, devnet, bench, chaos) runs the code in
 // the working tree, not a stale build. `--check` builds nothing: it exits 1 with a message
 // when dist/ is stale (the test and devnet helpers use it, since several of them may run
@@ -35,6 +35,8 @@ if (mtimeOf(stamp) < inputs) {
   const tsc = join(root, 'node_modules/typescript/bin/tsc')
   const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
   if (result.status !== 0) process.exit(result.status ?? 1)
+  const page = spawnSync(process.execPath, [join(root, 'scripts/build-explorer.js')], { stdio: 'inherit' })
+  if (page.status !== 0) process.exit(page.status ?? 1)
   // tsc leaves the stamp alone when its output did not change (say, a comment was edited)
   const now = new Date()
   utimesSync(stamp, now, now)

@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import type { WebSocketServer } from 'ws'
 import { ConnectionGuard, makeClientErrorHandler } from './connection-guard.js'
 import { ApiError, ApiErrorCode, toHttpError } from './errors.js'
+import { registerExplorer } from '../explorer/index.js'
 import type { ApiMetrics } from './metrics.js'
 import { registerChainRoutes } from './routes-chain.js'
 import { registerDevRoutes, type DevControl } from './routes-dev.js'
@@ -35,6 +36,8 @@ export interface ApiServerOptions {
   metrics?: ApiMetrics | null
   /** dev control routes (/v1/dev/*); absent = not registered (404) */
   dev?: DevControl
+  /** serve the explorer page at `/` (src/explorer); off unless set */
+  explorer?: boolean
 }
 
 /** What one client may hold, and for how long; see docs/API.md, "Limits". */
@@ -197,6 +200,7 @@ function buildApp (opts: ApiServerOptions): FastifyInstance {
     registerTxRoutes(api, { backend })
     registerRollupRoutes(api, { backend, maxRangeHeights: opts.maxRangeHeights ?? defaultApiServerOptions.maxRangeHeights })
     registerStreamRoutes(api, { backend, streams, metrics })
+    if (opts.explorer === true) registerExplorer(api)
   })
   return app
 }

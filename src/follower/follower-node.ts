@@ -139,12 +139,13 @@ export class FollowerNode {
       logger: logger.child({ module: 'rollups' }),
       metrics: createRollupMetrics(metrics.registry)
     }, config.rollups.map((r) => ({ kind: r.kind, rollupId: r.rollupId, ...(r.genesis !== undefined ? { genesis: r.genesis } : {}) })))
-    const { host, port, ...apiLimits } = config.api
+    const { host, port, explorer, ...apiLimits } = config.api
     this.#api = createApiServer({
       backend,
       host,
       port,
       limits: apiLimits,
+      explorer: explorer !== false,
       metrics: createApiMetrics(metrics.registry),
       bodyLimitBytes: Math.ceil(genesis.limits.maxTxBytes * 1.5) + 4096,
       logger: logger.child({ module: 'api' })

@@ -96,16 +96,19 @@ program.command('start')
   .option('--api-port <port>', 'override the API port (0 picks a free one)', port)
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
   .option('--dev-control', 'enable the dev control routes POST /v1/dev/isolate and /v1/dev/heal (the devnet uses it; never on a reachable API)')
-  .action(async (opts: { config: string, apiPort?: number, logLevel?: string, devControl?: boolean }) => {
+  .option('--no-explorer', 'do not serve the explorer page at / of the API (config: api.explorer)')
+  .action(async (opts: { config: string, apiPort?: number, logLevel?: string, devControl?: boolean, explorer: boolean }) => {
     const { loadNodeConfig } = await import('./config.js')
     const config = await loadNodeConfig(opts.config)
     if (opts.apiPort !== undefined) config.api.port = opts.apiPort
     if (opts.devControl === true) config.dev.control = true
+    if (!opts.explorer) config.api.explorer = false
     if (opts.logLevel !== undefined) config.logLevel = opts.logLevel as typeof config.logLevel
     const node = config.role === 'follower'
       ? await (await import('../follower/follower-node.js')).FollowerNode.create(config)
       : await (await import('./sequencer-node.js')).SequencerNode.create(config)
     console.error(`seqnode: API listening on ${node.apiUrl} (${config.role})`)
+    if (config.api.explorer !== false) console.error(`seqnode: explorer at ${node.apiUrl}/`)
     const stop = (signal: string): void => {
       node.logger.info({ signal }, 'stopping')
       void node.close().then(() => process.exit(0))

@@ -26,6 +26,8 @@ export const NodeConfigSchema = z.object({
   api: z.object({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(7300),
+    /** the explorer page at `/` (src/explorer): on unless set to false */
+    explorer: z.boolean().optional(),
     // abuse limits (ApiLimits in src/api/server.ts; defaults there)
     maxConnections: z.number().int().min(1).optional(),
     maxConnectionsPerIp: z.number().int().min(1).optional(),
@@ -94,7 +96,7 @@ export interface NodeConfig {
   genesisFile: string
   keyFile: string
   dataDir: string
-  api: { host: string, port: number } & Partial<ApiLimits>
+  api: { host: string, port: number, explorer?: boolean } & Partial<ApiLimits>
   mempool: MempoolOptions
   consensus: ConsensusDriverOptions
   p2p: NodeConfigFile['p2p']

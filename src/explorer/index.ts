@@ -1,0 +1,1 @@
+export { registerExplorer, explorerAssetsDir, EXPLORER_NOT_BUILT } from './plugin.js'

@@ -1,0 +1,67 @@
+/**
+ * The node's read routes the page uses (docs/API.md), with the JSON shapes it reads.
+ * Paths are relative, so the page also works behind a reverse proxy under a prefix.
+ */
+
+export interface StatusJson {
+  chainId: string
+  nodeId: string
+  nodeIndex: number
+  role?: 'member' | 'follower'
+  height: number
+  round: number
+  leader: number
+  committee: Array<{ index: number, name: string, publicKey: string }>
+  peers: number
+  mempool: { txs: number, bytes: number }
+  rollups: Array<{ id: number, name: string, weight: number }>
+}
+
+export interface HeaderJson {
+  height: number
+  round: number
+  proposer: number
+  timestamp: number
+  namespaces: Array<{ rollupId: number, count: number }>
+  txCount: number
+}
+
+export interface CommitProofJson {
+  headers: HeaderJson[]
+  certificate: { height: number, round: number, batchHash: string, signers: string, signatures: string[] }
+}
+
+export interface BatchJson {
+  height: number
+  hash: string
+  header: HeaderJson
+  finality: CommitProofJson
+}
+
+/** Only `encoded` is used: the page shows what the SDK verified, not the node's JSON view. */
+export interface SliceRangeJson {
+  slices: Array<{ encoded: string }>
+  next: number
+}
+
+export class HttpError extends Error {
+  constructor (readonly status: number, readonly code: string, message: string) {
+    super(message)
+  }
+}
+
+export async function getJson<T> (path: string): Promise<T> {
+  const res = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' })
+  if (!res.ok) {
+    const body = await res.json().catch(() => null) as { error?: { code?: string, message?: string } } | null
+    throw new HttpError(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? res.statusText)
+  }
+  return await res.json() as T
+}
+
+export function base64ToBytes (text: string): Uint8Array {
+  const binary = atob(text)
+  const out = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
+  return out
+}
