@@ -76,7 +76,7 @@ export class FollowerNode {
     this.#store = await openCheckedStore(config.dataDir, genesis)
     const store = this.#store
     const rules = chainRules(genesis)
-    this.metrics = createNodeMetrics({ mempool: () => ({ txs: 0, bytes: 0 }) })
+    this.metrics = createNodeMetrics({ mempool: () => ({ txs: 0, bytes: 0 }), peers: () => this.#network?.connectedPeers().length ?? 0 })
     const metrics = this.metrics
     const verdicts = new Counter({ name: 'seq_follower_messages_total', help: 'Public-network messages a follower judged, by kind and verdict', labelNames: ['kind', 'verdict'], registers: [metrics.registry] })
     const relayed = new Counter({ name: 'seq_follower_txs_relayed_total', help: 'Txs a follower checked and gossiped toward the committee', registers: [metrics.registry] })

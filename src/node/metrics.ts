@@ -23,9 +23,12 @@ export interface CostSources {
   ed25519: () => { signs: number, verifies: number }
 }
 
-export function createNodeMetrics (sources: { mempool: () => { txs: number, bytes: number }, cost?: CostSources }): NodeMetrics {
+export function createNodeMetrics (sources: { mempool: () => { txs: number, bytes: number }, peers?: () => number, cost?: CostSources }): NodeMetrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'seq_' })
+  // prom-client names these gauges `_total`, which Prometheus reserves for counters
+  // (`promtool check metrics` refuses them); the per-type gauges without it stay.
+  for (const kind of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`seq_nodejs_active_${kind}_total`)
   const m: NodeMetrics = {
     registry,
     txsAdmitted: new Counter({ name: 'seq_txs_admitted_total', help: 'Transactions admitted to the mempool (durable in the WAL)', labelNames: ['rollup'], registers: [registry] }),
@@ -53,6 +56,8 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
   }
   new Gauge({ name: 'seq_mempool_txs', help: 'Transactions held by the mempool', registers: [registry], collect () { this.set(sources.mempool().txs) } })
   new Gauge({ name: 'seq_mempool_bytes', help: 'Bytes held by the mempool', registers: [registry], collect () { this.set(sources.mempool().bytes) } })
+  const peers = sources.peers
+  if (peers !== undefined) new Gauge({ name: 'seq_peers', help: 'Connected peers: committee members on a member, public-network peers on a follower', registers: [registry], collect () { this.set(peers()) } })
   if (sources.cost !== undefined) costCounters(registry, sources.cost)
   return m
 }

@@ -80,6 +80,7 @@ export class SequencerNode {
     const store = this.#store
     this.metrics = createNodeMetrics({
       mempool: () => this.#mempool?.stats() ?? { txs: 0, bytes: 0 },
+      peers: () => this.#transport?.transport.connectedMembers().length ?? 0,
       cost: {
         syncWrites: () => ({ ...store.syncWrites, rollup: rollupSyncWrites.count }),
         ed25519: () => ed25519Ops
