@@ -2,7 +2,8 @@
 # wrote, mounted at /member (config.json, key.json, genesis.json; data/ and rollups/ are
 # written there). See docs/DEPLOY.md.
 
-# Build stage: all dependencies (TypeScript is a dev dependency), then src/ compiled to dist/.
+# Build stage: all dependencies (TypeScript and esbuild are dev dependencies), then src/
+# compiled to dist/ and the explorer page bundled.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -10,6 +11,7 @@ COPY package.json package-lock.json ./
 # their prebuilt binaries without their install scripts.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build-explorer.js ./scripts/
 COPY src ./src
 RUN npm run build
 
