@@ -2,20 +2,10 @@
  * The node's read routes the page uses (docs/API.md), with the JSON shapes it reads.
  * Paths are relative, so the page also works behind a reverse proxy under a prefix.
  */
+import type { NodeStatus } from 'shared-sequencer-node/sdk'
 
-export interface StatusJson {
-  chainId: string
-  nodeId: string
-  nodeIndex: number
-  role?: 'member' | 'follower'
-  height: number
-  round: number
-  leader: number
-  committee: Array<{ index: number, name: string, publicKey: string }>
-  peers: number
-  mempool: { txs: number, bytes: number }
-  rollups: Array<{ id: number, name: string, weight: number }>
-}
+/** `GET /v1/status`, as the SDK types it. */
+export type StatusJson = NodeStatus
 
 export interface HeaderJson {
   height: number

@@ -13,6 +13,8 @@ const POLL_MS = 1000
 /** heights of slices fetched when a rollup is first shown, and kept */
 const SLICE_HISTORY = 50
 const SLICE_ROWS = 12
+/** bounds one poll's work (each slice costs a few signature checks, more with many txs) */
+const SLICES_PER_TICK = 20
 const BATCH_ROWS = 8
 
 const $ = (id: string): HTMLElement => document.getElementById(id)!
@@ -53,11 +55,12 @@ function pickRollup (s: StatusJson): void {
 
 async function updateSlices (final: number): Promise<void> {
   if (rollupId === null || trust === null || final < 0) return
-  if (nextSlice < 0) nextSlice = Math.max(0, final - SLICE_HISTORY + 1)
+  // A window, not a ledger: after a pause (or on a busy chain) skip to the recent heights.
+  if (nextSlice < 0 || final - nextSlice >= SLICE_HISTORY) nextSlice = Math.max(0, final - SLICE_HISTORY + 1)
   if (nextSlice > final) return
   const asked = rollupId
   const root = trust
-  const fresh = await fetchSlices(root.verifier, asked, nextSlice, final)
+  const fresh = await fetchSlices(root.verifier, asked, nextSlice, Math.min(final, nextSlice + SLICES_PER_TICK - 1))
   if (asked !== rollupId || root !== trust) return // the user switched rollups or loaded a genesis meanwhile
   slices = [...slices, ...fresh].slice(-SLICE_HISTORY)
   nextSlice += fresh.length
