@@ -20,5 +20,5 @@ export {
   type ConsensusVerdict, type ConsensusMessageKind, type RejectPolicy
 } from './reject-codes.js'
 export { defaultChunkPackerOptions, type ChunkPackerOptions } from './chunk-packer.js'
-export { SoleMemberTransport, Protocols, type ConsensusTransport, type ChunkVerdict } from './transport.js'
+export { SoleMemberTransport, Protocols, type ConsensusTransport, type ChunkVerdict } from './member-network.js'
 export { computePayload, checkChunk, type BlockPayload } from './block-payload.js'

@@ -1,4 +1,5 @@
-export { createCommitteeTransport, defaultCommitteeTransportOptions } from './transport.js'
+export { createCommitteeTransport } from './committee-network.js'
+export { defaultCommitteeTransportOptions } from './committee-options.js'
 export { P2PError, P2PErrorCode } from './errors.js'
 export { createMemoryP2PMetrics, MemoryCounter, type MemoryP2PMetrics } from './metrics.js'
 export { CHUNK_ID_BYTES } from './chunks.js'
