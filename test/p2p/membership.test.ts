@@ -20,7 +20,7 @@ import {
   createCommitteeTransport, P2PErrorCode, type CommitteeTransportOptions, type MemoryP2PMetrics
 } from '../../src/p2p/index.js'
 import { encodeFrame } from '../../src/p2p/framing.js'
-import { bytes, CHAIN_ID, chunkId, memberOptions, plainNode, sleep, startCommittee, text, waitFor } from './helpers.js'
+import { bytes, CHAIN_ID, chunkId, memberOptions, plainNode, startCommittee, text, waitFor } from './helpers.js'
 
 const TOPIC = '/seq/p2p-test/chunks/1'
 
