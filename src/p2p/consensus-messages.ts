@@ -3,17 +3,13 @@
  * (`/seq/<chain>/consensus/1`) with length-prefixed frames and a bounded drop-oldest
  * queue, reopened on failure; inbound frames go to the one message handler.
  */
-import type { Libp2p } from '@libp2p/interface'
 import { MAX_INBOUND_STREAMS } from './committee-options.js'
 import { encodeFrame } from './framing.js'
-import { inboundFrameHandler, outboundFrameChannel, type FrameStreamComponents } from './frame-streams.js'
+import { inboundFrameHandler, outboundFrameChannel, type FrameServiceComponents } from './frame-streams.js'
 import type { OutboundChannel } from './outbound-channel.js'
 import type { MessageHandler } from './types.js'
 
-export interface ConsensusMessagesComponents extends FrameStreamComponents {
-  node: Pick<Libp2p, 'handle' | 'addEventListener'>
-  protocol: string
-  maxMessageBytes: number
+export interface ConsensusMessagesComponents extends FrameServiceComponents {
   maxQueuedMessages: number
   /** the handler registered now (it may change after start) */
   handler: () => MessageHandler | undefined

@@ -4,19 +4,15 @@
  * publisher backpressure per member (a member stalled past `chunkStallMs` misses the chunk
  * and fetches it by digest later). See bench/results/p2p-chunk-throughput.md for the choice.
  */
-import type { Libp2p } from '@libp2p/interface'
 import { MAX_INBOUND_STREAMS } from './committee-options.js'
 import { CHUNK_ID_BYTES, judgeChunk, recordChunkJudgement, type ChunkJudgementSink } from './chunks.js'
 import { P2PError, P2PErrorCode } from './errors.js'
 import { encodeFrame } from './framing.js'
-import { inboundFrameHandler, outboundFrameChannel, type FrameStreamComponents } from './frame-streams.js'
+import { inboundFrameHandler, outboundFrameChannel, type FrameServiceComponents } from './frame-streams.js'
 import type { OutboundChannel } from './outbound-channel.js'
 import type { ChunkValidator } from './types.js'
 
-export interface DirectChunksComponents extends FrameStreamComponents {
-  node: Pick<Libp2p, 'handle' | 'addEventListener'>
-  protocol: string
-  maxMessageBytes: number
+export interface DirectChunksComponents extends FrameServiceComponents {
   maxQueuedChunkBytes: number
   /** the validator registered now (it may change after start) */
   validator: () => ChunkValidator | undefined

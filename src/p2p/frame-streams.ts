@@ -3,7 +3,7 @@
  * and direct chunks: one outbound channel per member (outbound-channel.ts) and a handler
  * for inbound streams that checks membership and charges each frame to the sender's budget.
  */
-import type { StreamHandler } from '@libp2p/interface'
+import type { Libp2p, StreamHandler } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { CONNECT_TIMEOUT_MS } from './committee-options.js'
 import { P2PError, P2PErrorCode } from './errors.js'
@@ -24,6 +24,13 @@ export interface FrameStreamComponents {
   chunkStallMs: number
   redialMinMs: number
   redialMaxMs: number
+}
+
+/** What a service carried on frame streams gets: the above, its libp2p node, protocol and size limit. */
+export interface FrameServiceComponents extends FrameStreamComponents {
+  node: Pick<Libp2p, 'handle' | 'addEventListener'>
+  protocol: string
+  maxMessageBytes: number
 }
 
 /** The outbound channel of one kind to one member, bounded in frames or bytes. */
