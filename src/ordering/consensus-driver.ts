@@ -285,7 +285,7 @@ export class ConsensusDriver {
     const check = checkChunk(this.#payloads.rules, bytes, this.deps.limits.maxBatchBytes)
     if (!check.ok) {
       this.deps.metrics?.chunksReceived.inc({ verdict: check.verdict })
-      this.deps.logger.debug({ from, reason: check.reason }, 'chunk refused')
+      this.deps.logger.debug({ from, code: check.code, detail: check.detail }, 'chunk refused')
       return check.verdict
     }
     const added = this.#payloads.addChunk(check.chunk, check.digest, check.hashes, bytes.length)

@@ -8,7 +8,7 @@ import type { BlockPayload } from './block-payload.js'
 import { defaultChunkPackerOptions, type ChunkPackerOptions } from './chunk-packer.js'
 import { defaultOwnChunkResendOptions, type OwnChunkResendOptions } from './own-chunk-resender.js'
 import type { ConsensusRejectCode } from './reject-codes.js'
-import type { ConsensusTransport } from './transport.js'
+import type { ConsensusTransport } from './member-network.js'
 
 export interface ConsensusDriverOptions {
   /** first round timeout on an active chain; doubles per consecutive timeout */
