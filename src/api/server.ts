@@ -59,6 +59,8 @@ export interface ApiLimits {
   streamStallTimeoutMs: number
   /** largest WebSocket message a client may send; a larger one closes the socket with 1009 */
   wsMaxPayloadBytes: number
+  /** heartbeat interval of slice streams that ask for heartbeats (`heartbeat=1`) */
+  streamHeartbeatMs: number
 }
 
 export const defaultApiLimits: ApiLimits = {
@@ -71,7 +73,8 @@ export const defaultApiLimits: ApiLimits = {
   maxStreamSubscribers: 1024, // one per rollup client and a few explorers, with room to spare
   streamBufferBudgetBytes: 128 * 1024 * 1024, // bounds stream memory whatever the subscribers do
   streamStallTimeoutMs: 30_000, // a reader may pause (GC, a restart of its consumer) but not forever
-  wsMaxPayloadBytes: 4096 // streams only push; clients send nothing but control frames (<= 125 bytes)
+  wsMaxPayloadBytes: 4096, // streams push; a client sends control frames and tx-stream watch lists (~60 hashes)
+  streamHeartbeatMs: 2000 // a reader notices a dead stream within 3 intervals (6 s) at a few bytes per second
 }
 
 export interface ApiServer {
@@ -187,7 +190,8 @@ function buildApp (opts: ApiServerOptions): FastifyInstance {
     highWaterBytes: opts.streamHighWaterBytes ?? defaultApiServerOptions.streamHighWaterBytes,
     maxSubscribers: limits.maxStreamSubscribers,
     bufferBudgetBytes: limits.streamBufferBudgetBytes,
-    stallTimeoutMs: limits.streamStallTimeoutMs
+    stallTimeoutMs: limits.streamStallTimeoutMs,
+    heartbeatMs: limits.streamHeartbeatMs
   })
   metrics?.watch({ connections: () => guard.open, subscribers: () => streams.size, streamBufferedBytes: () => streams.bufferedBytes() })
   // Routes go in a plugin so they are added after @fastify/websocket has loaded.

@@ -228,7 +228,7 @@ export class SequencerClient {
     const WebSocket = this.#WebSocket
     if (WebSocket === undefined) throw new TypeError('no global WebSocket: pass one in options.WebSocket (in Node 20, the `ws` package)')
     const base = this.url.replace(/^http/, 'ws')
-    return { verifier, WebSocket, streamUrl: (rollup, from) => `${base}/v1/rollups/${rollup}/stream?from=${from}&format=msgpack` }
+    return { verifier, WebSocket, streamUrl: (rollup, from) => `${base}/v1/rollups/${rollup}/stream?from=${from}&format=msgpack&heartbeat=1` }
   }
 
   #requireVerifier (): SliceVerifier {

@@ -92,6 +92,8 @@ export const StreamErrorCode = {
   REPEAT: 'STREAM_REPEAT',
   /** the connection dropped or failed; the stream reconnects */
   DISCONNECTED: 'STREAM_DISCONNECTED',
+  /** nothing, not even a heartbeat, came for 3 heartbeat intervals; the stream reconnects */
+  STALE: 'STREAM_STALE',
   /** the server refused the subscription (close 1008: unknown rollup, bad parameters) */
   REFUSED: 'STREAM_REFUSED',
   /** reconnecting failed `maxAttempts` times in a row */

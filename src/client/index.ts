@@ -21,8 +21,8 @@ export {
   type SubmitRetryOptions, type TxPosition, type TxStatusReply, type WaitFinalOptions
 } from './client.js'
 export {
-  DEFAULT_MAX_BUFFERED_BYTES, defaultReconnectOptions,
-  type ReconnectOptions, type SliceSubscription, type StreamOptions, type SubscribeOptions, type WebSocketConstructor, type WebSocketLike
+  DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_HEARTBEAT_MS, STALE_AFTER_HEARTBEATS, defaultReconnectOptions,
+  type ReconnectOptions, type StaleInfo, type StreamHeartbeat, type SliceSubscription, type StreamOptions, type SubscribeOptions, type WebSocketConstructor, type WebSocketLike
 } from './stream.js'
 export {
   ClientError, SequencerApiError, TxRejectedError, WaitTimeoutError, SliceVerificationError, SliceStreamError,
