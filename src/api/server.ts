@@ -16,6 +16,9 @@ import { registerDevRoutes, type DevControl } from './routes-dev.js'
 import { registerRollupRoutes } from './routes-rollups.js'
 import { registerStreamRoutes, StreamRegistry } from './routes-stream.js'
 import { BINARY_TX_CONTENT_TYPES, registerTxRoutes } from './routes-txs.js'
+import { registerTxWaitRoutes } from './routes-tx-wait.js'
+import { registerTxStreamRoute } from './tx-stream.js'
+import { TxWatcher } from './tx-watch.js'
 import type { ApiBackend } from './types.js'
 
 export interface ApiServerOptions {
@@ -61,6 +64,12 @@ export interface ApiLimits {
   wsMaxPayloadBytes: number
   /** heartbeat interval of slice streams that ask for heartbeats (`heartbeat=1`) */
   streamHeartbeatMs: number
+  /** requests waiting in `GET /v1/txs/:hash/wait`; more get 503 TOO_MANY_WAITERS */
+  maxTxWaiters: number
+  /** open `WS /v1/txs/stream` connections; more are closed with 1013 TOO_MANY_SUBSCRIBERS */
+  maxTxStreams: number
+  /** txs one tx stream watches at a time; more are refused with TOO_MANY_WATCHED */
+  maxWatchedPerTxStream: number
 }
 
 export const defaultApiLimits: ApiLimits = {
@@ -74,7 +83,10 @@ export const defaultApiLimits: ApiLimits = {
   streamBufferBudgetBytes: 128 * 1024 * 1024, // bounds stream memory whatever the subscribers do
   streamStallTimeoutMs: 30_000, // a reader may pause (GC, a restart of its consumer) but not forever
   wsMaxPayloadBytes: 4096, // streams push; a client sends control frames and tx-stream watch lists (~60 hashes)
-  streamHeartbeatMs: 2000 // a reader notices a dead stream within 3 intervals (6 s) at a few bytes per second
+  streamHeartbeatMs: 2000, // a reader notices a dead stream within 3 intervals (6 s) at a few bytes per second
+  maxTxWaiters: 1024, // each holds a socket and a watch; status reads per pass stay cheap
+  maxTxStreams: 256, // with maxWatchedPerTxStream: at most 64k watched txs, one status read each per pass
+  maxWatchedPerTxStream: 256 // a submitter's txs in flight; settled ones leave the list
 }
 
 export interface ApiServer {
@@ -194,11 +206,15 @@ function buildApp (opts: ApiServerOptions): FastifyInstance {
     heartbeatMs: limits.streamHeartbeatMs
   })
   metrics?.watch({ connections: () => guard.open, subscribers: () => streams.size, streamBufferedBytes: () => streams.bufferedBytes() })
+  const watcher = new TxWatcher(backend)
+  app.addHook('onClose', async () => { watcher.close() })
   // Routes go in a plugin so they are added after @fastify/websocket has loaded.
   void app.register(async (api) => {
     registerChainRoutes(api, { backend })
     if (opts.dev !== undefined) registerDevRoutes(api, { control: opts.dev })
     registerTxRoutes(api, { backend })
+    registerTxWaitRoutes(api, { watcher, maxWaiters: limits.maxTxWaiters })
+    registerTxStreamRoute(api, { watcher, metrics, limits: { maxStreams: limits.maxTxStreams, maxWatched: limits.maxWatchedPerTxStream } })
     registerRollupRoutes(api, { backend, maxRangeHeights: opts.maxRangeHeights ?? defaultApiServerOptions.maxRangeHeights })
     registerStreamRoutes(api, { backend, streams, metrics })
   })
