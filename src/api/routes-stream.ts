@@ -17,6 +17,7 @@ import { ApiErrorCode } from './errors.js'
 import type { ApiMetrics } from './metrics.js'
 import { parseUint } from './request-params.js'
 import { runSliceStream, type StreamFormat } from './slice-stream.js'
+import { routeSchemas } from './route-schemas.js'
 import type { ApiBackend } from './types.js'
 
 export interface StreamRoutesDeps {
@@ -116,6 +117,7 @@ export function registerStreamRoutes (app: FastifyInstance, deps: StreamRoutesDe
   app.route<StreamRequest>({
     method: 'GET',
     url: '/v1/rollups/:id/stream',
+    schema: routeSchemas.sliceStream,
     handler: async (_request, reply: FastifyReply) => await reply.code(426).header('upgrade', 'websocket').send({
       error: { code: ApiErrorCode.UPGRADE_REQUIRED, message: 'this route is a WebSocket stream' }
     }),

@@ -11,12 +11,10 @@ import { bytesToHex } from '../crypto/index.js'
 import { ApiError, ApiErrorCode } from './errors.js'
 import { txStatusToJson, type TxStatusJson } from './json-views.js'
 import { parseUint, requireTxHash } from './request-params.js'
+import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, routeSchemas } from './route-schemas.js'
 import { isSettled, type TxWatcher } from './tx-watch.js'
 import type { TxStatus } from './types.js'
 
-export const DEFAULT_WAIT_SECONDS = 20
-/** below the API's idle socket timeout (60 s) with room to spare */
-export const MAX_WAIT_SECONDS = 30
 /** what a refused waiter is told to wait before asking again */
 const WAITERS_RETRY_AFTER_SECONDS = 1
 
@@ -32,7 +30,7 @@ interface WaitRequest {
 
 export function registerTxWaitRoutes (app: FastifyInstance, { watcher, maxWaiters }: TxWaitRoutesDeps): void {
   let waiters = 0
-  app.get<WaitRequest>('/v1/txs/:hash/wait', { schema: txWaitSchema }, async (request, reply): Promise<TxStatusJson> => {
+  app.get<WaitRequest>('/v1/txs/:hash/wait', { schema: routeSchemas.txWait }, async (request, reply): Promise<TxStatusJson> => {
     const hash = requireTxHash(request.params.hash)
     if (request.query.until !== undefined && request.query.until !== 'final') throw new ApiError(400, ApiErrorCode.BAD_REQUEST, 'until must be final')
     const timeout = request.query.timeout === undefined ? DEFAULT_WAIT_SECONDS : parseUint(request.query.timeout)
@@ -75,21 +73,3 @@ async function waitSettled (watcher: TxWatcher, hashHex: string, hash: Uint8Arra
     stop()
   }
 }
-
-/** The route's schema: validation of the parameters and the OpenAPI description. */
-const txWaitSchema = {
-  summary: 'Wait until a tx is final or dropped (long poll)',
-  tags: ['txs'],
-  params: {
-    type: 'object',
-    properties: { hash: { type: 'string', description: 'tx hash, 64 hex characters' } },
-    required: ['hash']
-  },
-  querystring: {
-    type: 'object',
-    properties: {
-      until: { type: 'string', enum: ['final'], description: 'final: committed, or rejected (refused or dropped with a reason)' },
-      timeout: { type: 'string', pattern: '^[0-9]+$', description: `seconds to wait, 0..${MAX_WAIT_SECONDS} (default ${DEFAULT_WAIT_SECONDS}); on timeout the current status is returned` }
-    }
-  }
-} as const

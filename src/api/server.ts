@@ -5,6 +5,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Server } from 'node:http'
+import fastifySwagger from '@fastify/swagger'
 import fastifyWebsocket from '@fastify/websocket'
 import type { Logger } from 'pino'
 import type { WebSocketServer } from 'ws'
@@ -17,6 +18,7 @@ import { registerRollupRoutes } from './routes-rollups.js'
 import { registerStreamRoutes, StreamRegistry } from './routes-stream.js'
 import { BINARY_TX_CONTENT_TYPES, registerTxRoutes } from './routes-txs.js'
 import { registerTxWaitRoutes } from './routes-tx-wait.js'
+import { routeSchemas } from './route-schemas.js'
 import { registerTxStreamRoute } from './tx-stream.js'
 import { TxWatcher } from './tx-watch.js'
 import type { ApiBackend } from './types.js'
@@ -208,8 +210,16 @@ function buildApp (opts: ApiServerOptions): FastifyInstance {
   metrics?.watch({ connections: () => guard.open, subscribers: () => streams.size, streamBufferedBytes: () => streams.bufferedBytes() })
   const watcher = new TxWatcher(backend)
   app.addHook('onClose', async () => { watcher.close() })
+  // Before the routes: it collects their schemas as they are added.
+  void app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'seqnode API', version: '1', description: 'A shared sequencer node: docs/API.md has every shape and code' }
+    }
+  })
   // Routes go in a plugin so they are added after @fastify/websocket has loaded.
   void app.register(async (api) => {
+    api.get('/v1/openapi.json', { schema: routeSchemas.openapi }, async () => app.swagger())
     registerChainRoutes(api, { backend })
     if (opts.dev !== undefined) registerDevRoutes(api, { control: opts.dev })
     registerTxRoutes(api, { backend })

@@ -19,6 +19,7 @@ import { ApiErrorCode } from './errors.js'
 import { txStatusToJson } from './json-views.js'
 import type { ApiMetrics } from './metrics.js'
 import { isSettled, type TxWatcher } from './tx-watch.js'
+import { routeSchemas } from './route-schemas.js'
 import type { TxStatus } from './types.js'
 
 export interface TxStreamLimits {
@@ -47,7 +48,7 @@ export function registerTxStreamRoute (app: FastifyInstance, deps: TxStreamDeps)
   app.route({
     method: 'GET',
     url: '/v1/txs/stream',
-    schema: { summary: 'Follow the status of txs (WebSocket)', tags: ['txs'], 'x-websocket': true } as Record<string, unknown>,
+    schema: routeSchemas.txStream,
     handler: async (_request, reply) => await reply.code(426).header('upgrade', 'websocket').send({
       error: { code: ApiErrorCode.UPGRADE_REQUIRED, message: 'this route is a WebSocket stream' }
     }),
