@@ -10,9 +10,10 @@ import { readFile } from 'node:fs/promises'
 import { WebSocket } from 'ws'
 import {
   committeeFromGenesis, createTxBuilder, generateSigningKey, SequencerClient, SliceStreamError, StreamErrorCode,
-  type BuiltTx, type StaleInfo, type StreamHeartbeat, type VerifiedSlice
+  type StaleInfo, type StreamHeartbeat, type VerifiedSlice
 } from '../../src/client/index.js'
 import { makeNodeHome, patchJsonFile, startNodeProcess } from '../helpers/node-process.js'
+import { startLoad } from './helpers.js'
 
 const HEARTBEAT_MS = 300
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -57,21 +58,8 @@ t.test('SIGSTOP mid-stream: stale, reconnects, and after SIGCONT every height ex
   const submitter = new SequencerClient({ url: node.url, requestTimeoutMs: 1000 })
   const builder = createTxBuilder({ chainId: committee.chainId, signer: generateSigningKey() })
 
-  const acked: BuiltTx[] = []
-  let loading = true
-  const load = (async () => {
-    for (let i = 0; loading; i++) {
-      const payload = new TextEncoder().encode(`tx-${i}`)
-      const tx = i % 2 === 0 ? builder.single(1, payload) : builder.bundle([{ rollupId: 1, payload }, { rollupId: 2, payload }])
-      try {
-        await submitter.submit(tx)
-        acked.push(tx)
-      } catch {
-        // frozen node: this tx may or may not be ordered
-      }
-      await sleep(20)
-    }
-  })()
+  const load = startLoad(async (tx) => await submitter.submit(tx), (i, payload) =>
+    i % 2 === 0 ? builder.single(1, payload) : builder.bundle([{ rollupId: 1, payload }, { rollupId: 2, payload }]), 20)
 
   const delivered: VerifiedSlice[] = []
   const stale: Array<StaleInfo & { at: number }> = []
@@ -96,8 +84,7 @@ t.test('SIGSTOP mid-stream: stale, reconnects, and after SIGCONT every height ex
   node.child.kill('SIGCONT')
 
   await until(() => delivered.length > deliveredAtFreeze + 10, () => `slices after SIGCONT: ${delivered.length} (had ${deliveredAtFreeze})`)
-  loading = false
-  await load
+  const acked = await load.stop()
   const finals = await Promise.all(acked.map(async (tx) => await client.waitFinal(tx.hash, { timeoutMs: 20_000 })))
   const top = Math.max(...finals.map((f) => f.height))
   await until(() => sub.nextHeight > top, () => `the stream to pass height ${top}: at ${sub.nextHeight}`)
