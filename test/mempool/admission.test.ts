@@ -70,7 +70,7 @@ t.test('duplicates are refused while pending, while proposed and once final', as
   t.same(mempool.state(hashHex), { status: 'pending' }, 'a duplicate does not change the status')
   const [entry] = await mempool.select({ maxTxs: 10, maxBytes: 1e6 }, 0, Date.now())
   await rejectsWithCode(t, mempool.admit(a.bytes), AdmissionErrorCode.DUPLICATE, 'proposed duplicate')
-  mempool.markFinal([entry!])
+  mempool.finalizeHashes([entry!.hashHex])
   store.final.add(hashHex)
   await rejectsWithCode(t, mempool.admit(a.bytes), AdmissionErrorCode.DUPLICATE, 'final duplicate (replay)')
   const both = await Promise.allSettled([mempool.admit(makeTx({ nonce: 777_777 }).bytes), mempool.admit(makeTx({ nonce: 777_777 }).bytes)])
@@ -213,18 +213,6 @@ t.test('every way an acknowledged tx is dropped records its reason, and refusals
   t.match(restarted.state(inWal.hashHex), { status: 'rejected', code: AdmissionErrorCode.EXPIRED, reason: 'expired' }, 'expired in the WAL: expired')
   for (let i = 0; i < 10; i++) await rejectsWithCode(t, restarted.admit(makeTx({ rollups: [9] }).bytes), AdmissionErrorCode.UNKNOWN_ROLLUP)
   t.match(restarted.state(inWal.hashHex), { reason: 'expired' }, 'ten refusals later (memory 4) the drop is still known')
-})
-
-t.test('requeued txs go back to the front of their lanes in order', async (t) => {
-  const { mempool } = setup()
-  const hashes: string[] = []
-  for (let i = 0; i < 6; i++) hashes.push((await mempool.admit(makeTx({ rollups: [1] }).bytes)).hashHex)
-  const first = await mempool.select({ maxTxs: 3, maxBytes: 1e6 }, 0, Date.now())
-  t.same(first.map((e) => e.hashHex), hashes.slice(0, 3))
-  t.same(mempool.state(hashes[0]!), { status: 'proposed', height: 0 })
-  mempool.requeue(first)
-  const again = await mempool.select({ maxTxs: 10, maxBytes: 1e6 }, 0, Date.now())
-  t.same(again.map((e) => e.hashHex), hashes, 'original order restored')
 })
 
 t.test('a committee behind its bound: 503 OVERLOADED at once, counted, not recorded against the tx; admitted again once the backlog is packed', async (t) => {
