@@ -23,6 +23,10 @@ export const ApiErrorCode = {
   TOO_MANY_SUBSCRIBERS: 'TOO_MANY_SUBSCRIBERS',
   /** stream closed: the subscriber read nothing for the stall timeout (close 4408) */
   STREAM_STALLED: 'STREAM_STALLED',
+  /** `GET /v1/txs/:hash/wait` refused: the node holds its maximum of waiting requests (503 + Retry-After) */
+  TOO_MANY_WAITERS: 'TOO_MANY_WAITERS',
+  /** tx stream: a watch over the connection's maximum of watched txs (a `refused` message) */
+  TOO_MANY_WATCHED: 'TOO_MANY_WATCHED',
   /** a dev control request came from a web page (it carried an Origin header; 403) */
   CROSS_ORIGIN_REFUSED: 'CROSS_ORIGIN_REFUSED',
   INTERNAL: 'INTERNAL'

@@ -7,6 +7,7 @@ import { BatchSchema, encode } from '../codec/index.js'
 import { ApiError, ApiErrorCode } from './errors.js'
 import { batchToJson } from './json-views.js'
 import { asBuffer, MSGPACK_CONTENT_TYPE, requireUint, wantsMsgpack } from './request-params.js'
+import { routeSchemas } from './route-schemas.js'
 import type { ApiBackend, NodeStatus } from './types.js'
 
 export interface ChainRoutesDeps {
@@ -14,11 +15,11 @@ export interface ChainRoutesDeps {
 }
 
 export function registerChainRoutes (app: FastifyInstance, { backend }: ChainRoutesDeps): void {
-  app.get('/healthz', async () => ({ ok: true }))
+  app.get('/healthz', { schema: routeSchemas.health }, async () => ({ ok: true }))
 
-  app.get('/v1/status', async (): Promise<NodeStatus> => backend.status())
+  app.get('/v1/status', { schema: routeSchemas.status }, async (): Promise<NodeStatus> => backend.status())
 
-  app.get<{ Params: { height: string } }>('/v1/blocks/:height', async (request, reply) => {
+  app.get<{ Params: { height: string } }>('/v1/blocks/:height', { schema: routeSchemas.block }, async (request, reply) => {
     const height = requireUint(request.params.height, 'height')
     const stored = await backend.getBatch(height)
     if (stored === null) throw new ApiError(404, ApiErrorCode.NOT_FOUND, `no final block at height ${height}`)
@@ -29,7 +30,7 @@ export function registerChainRoutes (app: FastifyInstance, { backend }: ChainRou
     return batchToJson(stored)
   })
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: routeSchemas.metrics }, async (_request, reply) => {
     const text = await backend.metricsText()
     return await reply.type(backend.metricsContentType).send(text)
   })

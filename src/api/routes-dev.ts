@@ -11,6 +11,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError, ApiErrorCode } from './errors.js'
+import { routeSchemas } from './route-schemas.js'
 
 /** `GET /v1/dev/isolation`, and the reply of isolate and heal. */
 export interface IsolationJson {
@@ -34,7 +35,7 @@ export async function refuseBrowserOrigin (request: FastifyRequest): Promise<voi
 
 export function registerDevRoutes (app: FastifyInstance, { control }: { control: DevControl }): void {
   const onRequest = refuseBrowserOrigin
-  app.get('/v1/dev/isolation', { onRequest }, async (): Promise<IsolationJson> => control.state())
-  app.post('/v1/dev/isolate', { onRequest }, async (): Promise<IsolationJson> => control.isolate())
-  app.post('/v1/dev/heal', { onRequest }, async (): Promise<IsolationJson> => control.heal())
+  app.get('/v1/dev/isolation', { onRequest, schema: routeSchemas.devIsolation }, async (): Promise<IsolationJson> => control.state())
+  app.post('/v1/dev/isolate', { onRequest, schema: routeSchemas.devIsolate }, async (): Promise<IsolationJson> => control.isolate())
+  app.post('/v1/dev/heal', { onRequest, schema: routeSchemas.devHeal }, async (): Promise<IsolationJson> => control.heal())
 }

@@ -1,8 +1,10 @@
 /**
- * `WS /v1/rollups/:id/stream?from=H&format=json|msgpack`: one message per final height
- * from H on (a JSON text message shaped like the slice route's reply, or a binary
- * message holding the encoded Slice), then live. Bad parameters close the socket with
- * 1008 and a reason; a backend failure closes it with 1011. A plain GET gets 426.
+ * `WS /v1/rollups/:id/stream?from=H&format=json|msgpack&heartbeat=1`: one message per final
+ * height from H on (a JSON text message shaped like the slice route's reply, or a binary
+ * message holding the encoded Slice), then live; with `heartbeat=1` also a heartbeat text
+ * message every `heartbeatMs` (slice-stream.ts). Heartbeats are asked for, not sent to
+ * everyone, so readers written before them keep working. Bad parameters close the socket
+ * with 1008 and a reason; a backend failure closes it with 1011. A plain GET gets 426.
  *
  * Abuse limits (StreamRegistry): a cap on subscribers (1013 TOO_MANY_SUBSCRIBERS), a
  * budget of queued bytes shared equally by all subscribers, and a subscriber that stops
@@ -15,6 +17,7 @@ import { ApiErrorCode } from './errors.js'
 import type { ApiMetrics } from './metrics.js'
 import { parseUint } from './request-params.js'
 import { runSliceStream, type StreamFormat } from './slice-stream.js'
+import { routeSchemas } from './route-schemas.js'
 import type { ApiBackend } from './types.js'
 
 export interface StreamRoutesDeps {
@@ -30,6 +33,8 @@ export interface StreamLimits {
   /** queued bytes of all subscribers together */
   bufferBudgetBytes: number
   stallTimeoutMs: number
+  /** heartbeat interval of streams that ask for heartbeats */
+  heartbeatMs: number
 }
 
 /** how stale the summed queue size may be (drains only: sends are added as they happen) */
@@ -96,7 +101,7 @@ export class StreamRegistry {
 
 interface StreamRequest {
   Params: { id: string }
-  Querystring: { from?: string, format?: string }
+  Querystring: { from?: string, format?: string, heartbeat?: string }
 }
 
 /** WebSocket close codes (RFC 6455 section 7.4.1). */
@@ -112,6 +117,7 @@ export function registerStreamRoutes (app: FastifyInstance, deps: StreamRoutesDe
   app.route<StreamRequest>({
     method: 'GET',
     url: '/v1/rollups/:id/stream',
+    schema: routeSchemas.sliceStream,
     handler: async (_request, reply: FastifyReply) => await reply.code(426).header('upgrade', 'websocket').send({
       error: { code: ApiErrorCode.UPGRADE_REQUIRED, message: 'this route is a WebSocket stream' }
     }),
@@ -138,6 +144,8 @@ function serveSliceStream (
   if (from === null) return refuse(CLOSE_POLICY_VIOLATION, ApiErrorCode.BAD_REQUEST, 'from must be a non-negative integer')
   const format = query.format ?? 'json'
   if (!isStreamFormat(format)) return refuse(CLOSE_POLICY_VIOLATION, ApiErrorCode.BAD_REQUEST, 'format must be json or msgpack')
+  const heartbeat = parseFlag(query.heartbeat)
+  if (heartbeat === null) return refuse(CLOSE_POLICY_VIOLATION, ApiErrorCode.BAD_REQUEST, 'heartbeat must be 1, true, 0 or false')
   if (!streams.add(socket)) return refuse(CLOSE_TRY_AGAIN_LATER, ApiErrorCode.TOO_MANY_SUBSCRIBERS)
 
   const stop = new AbortController()
@@ -145,7 +153,7 @@ function serveSliceStream (
     streams.delete(socket)
     stop.abort()
   })
-  const { stallTimeoutMs } = streams.limits
+  const { stallTimeoutMs, heartbeatMs } = streams.limits
   const sink = {
     get bufferedAmount () { return socket.bufferedAmount },
     send: (data: string | Uint8Array) => {
@@ -153,7 +161,10 @@ function serveSliceStream (
       socket.send(data)
     }
   }
-  runSliceStream({ backend, rollupId: rollup.id, from, format, sink, highWaterBytes: () => streams.share(), stallTimeoutMs, signal: stop.signal })
+  runSliceStream({
+    backend, rollupId: rollup.id, from, format, sink, highWaterBytes: () => streams.share(), stallTimeoutMs, signal: stop.signal,
+    ...(heartbeat ? { heartbeatMs } : {})
+  })
     .then((outcome) => {
       if (outcome !== 'stalled') return
       refuse(CLOSE_STALLED, ApiErrorCode.STREAM_STALLED)
@@ -163,6 +174,13 @@ function serveSliceStream (
       log.error({ err, rollupId: rollup.id }, 'slice stream failed')
       socket.close(CLOSE_INTERNAL_ERROR, 'internal error')
     })
+}
+
+/** An optional boolean query flag; null when it is neither. */
+function parseFlag (value: string | undefined): boolean | null {
+  if (value === undefined || value === '0' || value === 'false') return false
+  if (value === '1' || value === 'true') return true
+  return null
 }
 
 function isStreamFormat (value: string): value is StreamFormat {

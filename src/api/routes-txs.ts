@@ -19,6 +19,7 @@ import { AdmissionErrorCode } from '../mempool/errors.js'
 import { ApiError, ApiErrorCode, toHttpError } from './errors.js'
 import { txBytesFromJsonBody, txStatusToJson, type TxStatusJson } from './json-views.js'
 import { MSGPACK_CONTENT_TYPE, requireTxHash } from './request-params.js'
+import { routeSchemas } from './route-schemas.js'
 import type { ApiBackend, SubmitResult } from './types.js'
 
 export const BINARY_TX_CONTENT_TYPES = ['application/octet-stream', MSGPACK_CONTENT_TYPE]
@@ -35,14 +36,14 @@ export interface TxRoutesDeps {
 }
 
 export function registerTxRoutes (app: FastifyInstance, { backend }: TxRoutesDeps): void {
-  app.post('/v1/txs', async (request, reply) => {
+  app.post('/v1/txs', { schema: routeSchemas.submitTx }, async (request, reply) => {
     const bytes = submittedTxBytes(request.body)
     const result = await backend.submitTx(bytes)
     const body: SubmitResult = { hash: result.hash, status: result.status }
     return await reply.code(202).send(body)
   })
 
-  app.post('/v1/txs/batch', { bodyLimit: MAX_BATCH_BODY_BYTES }, async (request, reply) => {
+  app.post('/v1/txs/batch', { bodyLimit: MAX_BATCH_BODY_BYTES, schema: routeSchemas.submitBatch }, async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) throw new ApiError(400, AdmissionErrorCode.MALFORMED, 'a batch body is a msgpack array of encoded txs (application/octet-stream or application/msgpack)')
     const txs = decode(TxBatchSchema, submittedTxBytes(request.body), MAX_BATCH_BODY_BYTES)
     const results = await Promise.all(txs.map(async (bytes): Promise<BatchSubmitItem> => {
@@ -60,7 +61,7 @@ export function registerTxRoutes (app: FastifyInstance, { backend }: TxRoutesDep
     return await reply.code(200).send({ results })
   })
 
-  app.get<{ Params: { hash: string } }>('/v1/txs/:hash', async (request): Promise<TxStatusJson> => {
+  app.get<{ Params: { hash: string } }>('/v1/txs/:hash', { schema: routeSchemas.txStatus }, async (request): Promise<TxStatusJson> => {
     const hash = requireTxHash(request.params.hash)
     const status = await backend.txStatus(hash)
     if (status === null) throw new ApiError(404, ApiErrorCode.NOT_FOUND, 'unknown tx')

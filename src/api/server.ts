@@ -5,6 +5,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Server } from 'node:http'
+import fastifySwagger from '@fastify/swagger'
 import fastifyWebsocket from '@fastify/websocket'
 import type { Logger } from 'pino'
 import type { WebSocketServer } from 'ws'
@@ -17,6 +18,10 @@ import { registerDevRoutes, type DevControl } from './routes-dev.js'
 import { registerRollupRoutes } from './routes-rollups.js'
 import { registerStreamRoutes, StreamRegistry } from './routes-stream.js'
 import { BINARY_TX_CONTENT_TYPES, registerTxRoutes } from './routes-txs.js'
+import { registerTxWaitRoutes } from './routes-tx-wait.js'
+import { routeSchemas } from './route-schemas.js'
+import { registerTxStreamRoute } from './tx-stream.js'
+import { TxWatcher } from './tx-watch.js'
 import type { ApiBackend } from './types.js'
 
 export interface ApiServerOptions {
@@ -62,6 +67,14 @@ export interface ApiLimits {
   streamStallTimeoutMs: number
   /** largest WebSocket message a client may send; a larger one closes the socket with 1009 */
   wsMaxPayloadBytes: number
+  /** heartbeat interval of slice streams that ask for heartbeats (`heartbeat=1`) */
+  streamHeartbeatMs: number
+  /** requests waiting in `GET /v1/txs/:hash/wait`; more get 503 TOO_MANY_WAITERS */
+  maxTxWaiters: number
+  /** open `WS /v1/txs/stream` connections; more are closed with 1013 TOO_MANY_SUBSCRIBERS */
+  maxTxStreams: number
+  /** txs one tx stream watches at a time; more are refused with TOO_MANY_WATCHED */
+  maxWatchedPerTxStream: number
 }
 
 export const defaultApiLimits: ApiLimits = {
@@ -74,7 +87,11 @@ export const defaultApiLimits: ApiLimits = {
   maxStreamSubscribers: 1024, // one per rollup client and a few explorers, with room to spare
   streamBufferBudgetBytes: 128 * 1024 * 1024, // bounds stream memory whatever the subscribers do
   streamStallTimeoutMs: 30_000, // a reader may pause (GC, a restart of its consumer) but not forever
-  wsMaxPayloadBytes: 4096 // streams only push; clients send nothing but control frames (<= 125 bytes)
+  wsMaxPayloadBytes: 4096, // streams push; a client sends control frames and tx-stream watch lists (~60 hashes)
+  streamHeartbeatMs: 2000, // a reader notices a dead stream within 3 intervals (6 s) at a few bytes per second
+  maxTxWaiters: 1024, // each holds a socket and a watch; status reads per pass stay cheap
+  maxTxStreams: 256, // with maxWatchedPerTxStream: at most 64k watched txs, one status read each per pass
+  maxWatchedPerTxStream: 256 // a submitter's txs in flight; settled ones leave the list
 }
 
 export interface ApiServer {
@@ -190,14 +207,27 @@ function buildApp (opts: ApiServerOptions): FastifyInstance {
     highWaterBytes: opts.streamHighWaterBytes ?? defaultApiServerOptions.streamHighWaterBytes,
     maxSubscribers: limits.maxStreamSubscribers,
     bufferBudgetBytes: limits.streamBufferBudgetBytes,
-    stallTimeoutMs: limits.streamStallTimeoutMs
+    stallTimeoutMs: limits.streamStallTimeoutMs,
+    heartbeatMs: limits.streamHeartbeatMs
   })
   metrics?.watch({ connections: () => guard.open, subscribers: () => streams.size, streamBufferedBytes: () => streams.bufferedBytes() })
+  const watcher = new TxWatcher(backend)
+  app.addHook('onClose', async () => { watcher.close() })
+  // Before the routes: it collects their schemas as they are added.
+  void app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'seqnode API', version: '1', description: 'A shared sequencer node: docs/API.md has every shape and code' }
+    }
+  })
   // Routes go in a plugin so they are added after @fastify/websocket has loaded.
   void app.register(async (api) => {
+    api.get('/v1/openapi.json', { schema: routeSchemas.openapi }, async () => app.swagger())
     registerChainRoutes(api, { backend })
     if (opts.dev !== undefined) registerDevRoutes(api, { control: opts.dev })
     registerTxRoutes(api, { backend })
+    registerTxWaitRoutes(api, { watcher, maxWaiters: limits.maxTxWaiters })
+    registerTxStreamRoute(api, { watcher, metrics, limits: { maxStreams: limits.maxTxStreams, maxWatched: limits.maxWatchedPerTxStream } })
     registerRollupRoutes(api, { backend, maxRangeHeights: opts.maxRangeHeights ?? defaultApiServerOptions.maxRangeHeights })
     registerStreamRoutes(api, { backend, streams, metrics })
     if (opts.explorer === true) registerExplorer(api)

@@ -7,6 +7,11 @@
  * costs at most about one high-water mark of memory here and simply stops advancing.
  * Nothing is ever dropped or reordered. One that stays stuck past `stallTimeoutMs` ends
  * the pump, so the caller can close it.
+ *
+ * Heartbeats (when asked for): a text message `{"kind":"heartbeat", finalHeight, serverTime,
+ * intervalMs}` at the start and every `heartbeatMs` after, whatever the rollup does, so a
+ * reader can tell a quiet rollup from a dead stream. Then JSON slices carry `"kind":"slice"`
+ * too. Skipped while the sink is over its mark: a reader with bytes queued is not idle.
  */
 import { encode, SliceSchema } from '../codec/index.js'
 import { sliceToJson } from './json-views.js'
@@ -34,6 +39,19 @@ export interface SliceStreamOptions {
   signal: AbortSignal
   drainPollMs?: number
   finalPollMs?: number
+  /** send a heartbeat at the start and then this often; none when absent */
+  heartbeatMs?: number
+}
+
+/** The stream's text messages in heartbeat mode: each carries its kind. */
+export interface HeartbeatMessage {
+  kind: 'heartbeat'
+  /** highest final height on the server, -1 before any */
+  finalHeight: number
+  /** the server's clock, unix ms */
+  serverTime: number
+  /** the next heartbeat comes within this */
+  intervalMs: number
 }
 
 export const defaultSliceStreamTimings = {
@@ -55,6 +73,17 @@ export async function runSliceStream (opts: SliceStreamOptions): Promise<'stoppe
   const highWater = typeof mark === 'number' ? () => mark : mark
   const finals = new FinalNotifier()
   const unsubscribe = backend.onFinal(() => finals.notify())
+  const heartbeatMs = opts.heartbeatMs
+  let heartbeats: ReturnType<typeof setInterval> | undefined
+  if (heartbeatMs !== undefined) {
+    const beat = (): void => {
+      if (signal.aborted || sink.bufferedAmount >= highWater()) return
+      const message: HeartbeatMessage = { kind: 'heartbeat', finalHeight: backend.finalHeight(), serverTime: Date.now(), intervalMs: heartbeatMs }
+      sink.send(JSON.stringify(message))
+    }
+    beat()
+    heartbeats = setInterval(beat, heartbeatMs)
+  }
   // While over the mark: since when the queue has not shrunk, and its size then.
   let stuckSince = -1
   let stuckAt = 0
@@ -85,10 +114,12 @@ export async function runSliceStream (opts: SliceStreamOptions): Promise<'stoppe
         continue
       }
       const encoded = encode(SliceSchema, found.slice)
-      sink.send(opts.format === 'json' ? JSON.stringify(sliceToJson(found, encoded)) : encoded)
+      if (opts.format === 'msgpack') sink.send(encoded)
+      else sink.send(JSON.stringify(heartbeatMs === undefined ? sliceToJson(found, encoded) : { kind: 'slice', ...sliceToJson(found, encoded) }))
       height++
     }
   } finally {
+    clearInterval(heartbeats)
     unsubscribe()
   }
   return 'stopped'

@@ -3,6 +3,9 @@
  * against a fake, and so the node is free to change how it is wired.
  */
 import type { Batch, BatchHeader, CommitProof, Slice, SliceLeaf, NamespaceProofWire } from '../codec/index.js'
+import type { DropReason } from '../mempool/rejection-log.js'
+
+export type { DropReason }
 
 export interface RollupInfo {
   id: number
@@ -15,8 +18,10 @@ export type TxStatus =
   /** a follower checked it and gossiped it toward the committee; no member's durable ack yet */
   | { status: 'relayed' }
   | { status: 'proposed', height: number }
+  /** final: in the batch at `height`, at `index` of its tx order */
   | { status: 'committed', height: number, index: number }
-  | { status: 'rejected', code: string, message: string }
+  /** refused at admission, or (with `reason`) acknowledged and then dropped: final in neither case */
+  | { status: 'rejected', code: string, message: string, reason?: DropReason }
 
 export interface SubmitResult {
   /** hex tx hash */

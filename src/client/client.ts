@@ -5,6 +5,7 @@
  */
 import type { NodeStatus, SubmitResult, TxStatus } from '../api/types.js'
 import { ApiFailureCode, ClientError, SequencerApiError, TxRejectedError, WaitTimeoutError } from './errors.js'
+import { checkTxInSlices, txRollups } from './tx-proof.js'
 import {
   sliceIterator, subscribeSlices,
   type SliceSubscription, type StreamDeps, type StreamOptions, type SubscribeOptions, type WebSocketConstructor
@@ -64,6 +65,23 @@ export interface TxPosition {
   index: number
 }
 
+export interface WaitTxOptions {
+  /** default 60 s (a tx's default lifetime, so it settles within) */
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+export type SubmitAndWaitOptions = WaitTxOptions & Omit<SubmitRetryOptions, 'signal'>
+
+/** A tx proven final: its position, and the verified slices that hold its actions (one per rollup it touches). */
+export interface FinalTx extends TxPosition {
+  hash: string
+  slices: VerifiedSlice[]
+}
+
+/** committed, or rejected (refused at admission, or with `reason`: acknowledged and dropped) */
+export type SettledTxStatus = Extract<TxStatusReply, { status: 'committed' | 'rejected' }>
+
 export const NO_COMMITTEE = 'NO_COMMITTEE'
 const MSGPACK = 'application/msgpack'
 const HASH_HEX = /^[0-9a-f]{64}$/
@@ -71,6 +89,10 @@ const HASH_HEX = /^[0-9a-f]{64}$/
 const DEFAULT_RETRY_AFTER_SECONDS = 1
 /** Heights per range request: the API's maximum. */
 const RANGE_HEIGHTS = 100
+/** The API's longest long poll (`GET /v1/txs/:hash/wait?timeout=`), in seconds. */
+const MAX_WAIT_SECONDS = 30
+/** Pause before asking again after a failed or refused long poll. */
+const WAIT_RETRY_MS = 500
 
 export class SequencerClient {
   readonly url: string
@@ -157,12 +179,77 @@ export class SequencerClient {
       if (status !== null) {
         last = status.status
         if (status.status === 'committed') return { height: status.height, index: status.index }
-        if (status.status === 'rejected') throw new TxRejectedError(status.code, status.message, hash)
+        if (status.status === 'rejected') throw new TxRejectedError(status.code, status.message, hash, status.reason)
       }
       const left = deadline - Date.now()
       if (left <= 0) throw new WaitTimeoutError(hash, last, timeoutMs)
       await sleep(Math.min(pause, left), opts.signal)
     }
+  }
+
+  /**
+   * Waits for the tx's fate with the node's long poll (`GET /v1/txs/:hash/wait`): resolves
+   * with its status once committed or rejected (with `reason` when it was acknowledged and
+   * then dropped); WaitTimeoutError after `timeoutMs`. Network failures, 5xx, a refused
+   * wait (503 TOO_MANY_WAITERS) and an unknown hash (a node restarting, a follower that has
+   * not heard of it) count as "not yet". The status is the node's word: see submitAndWait.
+   */
+  async waitTx (hash: string, opts: WaitTxOptions = {}): Promise<SettledTxStatus> {
+    checkHash(hash)
+    const timeoutMs = opts.timeoutMs ?? 60_000
+    const deadline = Date.now() + timeoutMs
+    let last: string | null = null
+    const aborted = (): boolean => opts.signal?.aborted === true
+    for (;;) {
+      if (aborted()) throw abortError(opts.signal!)
+      const left = deadline - Date.now()
+      if (left <= 0) throw new WaitTimeoutError(hash, last, timeoutMs)
+      const seconds = Math.min(MAX_WAIT_SECONDS, Math.floor(left / 1000))
+      let pause = 0
+      try {
+        const res = await this.#request(`/v1/txs/${hash}/wait?until=final&timeout=${seconds}`, {}, seconds * 1000 + this.#timeoutMs, opts.signal)
+        if (res.status === 200) {
+          const status = await readJson<TxStatusReply>(res)
+          last = status.status
+          if (status.status === 'committed' || status.status === 'rejected') return status
+          if (seconds === 0) pause = Math.min(WAIT_RETRY_MS, left)
+        } else if (res.status === 404 || res.status === 429 || res.status >= 500) {
+          const err = await apiError(res)
+          if (res.status === 404 && err.code !== 'NOT_FOUND') throw err
+          if (res.status === 404) last = null
+          pause = err.retryAfterSeconds !== undefined ? 1000 * err.retryAfterSeconds : WAIT_RETRY_MS
+        } else {
+          throw await apiError(res)
+        }
+      } catch (err) {
+        if (!(err instanceof SequencerApiError) || err.status !== 0) throw err
+        if (aborted()) throw abortError(opts.signal!)
+        pause = WAIT_RETRY_MS
+      }
+      if (pause > 0) await sleep(Math.min(pause, Math.max(0, deadline - Date.now())), opts.signal)
+    }
+  }
+
+  /**
+   * Submits the tx (retrying 429/503 like submitWithRetry; a TX_DUPLICATE means it is held
+   * already, so the wait goes on), waits for its fate, and proves it: resolves only once
+   * every action of the tx is found, as signed, in its rollup's slice at the height the node
+   * named, each slice verified against the committee (so a lying node cannot make a tx look
+   * final). Throws TxRejectedError when it was refused or dropped (`reason`), TxProofError
+   * (TX_NOT_IN_SLICE) when the node's claim does not hold, WaitTimeoutError after `timeoutMs`.
+   */
+  async submitAndWait (tx: BuiltTx, opts: SubmitAndWaitOptions = {}): Promise<FinalTx> {
+    this.#requireVerifier()
+    try {
+      await this.submitWithRetry(tx, opts)
+    } catch (err) {
+      if (!(err instanceof SequencerApiError) || err.code !== 'TX_DUPLICATE') throw err
+    }
+    const status = await this.waitTx(tx.hash, opts)
+    if (status.status === 'rejected') throw new TxRejectedError(status.code, status.message, tx.hash, status.reason)
+    const slices = await Promise.all(txRollups(tx).map(async (rollupId) => await this.getSlice(rollupId, status.height)))
+    checkTxInSlices(tx, status.height, slices)
+    return { hash: tx.hash, height: status.height, index: status.index, slices }
   }
 
   /** `GET /v1/rollups/:id/latest` */
@@ -228,7 +315,7 @@ export class SequencerClient {
     const WebSocket = this.#WebSocket
     if (WebSocket === undefined) throw new TypeError('no global WebSocket: pass one in options.WebSocket (in Node 20, the `ws` package)')
     const base = this.url.replace(/^http/, 'ws')
-    return { verifier, WebSocket, streamUrl: (rollup, from) => `${base}/v1/rollups/${rollup}/stream?from=${from}&format=msgpack` }
+    return { verifier, WebSocket, streamUrl: (rollup, from) => `${base}/v1/rollups/${rollup}/stream?from=${from}&format=msgpack&heartbeat=1` }
   }
 
   #requireVerifier (): SliceVerifier {
@@ -243,9 +330,10 @@ export class SequencerClient {
   }
 
   /** fetch with a timeout; a failure without a reply becomes SequencerApiError NETWORK_ERROR. */
-  async #request (path: string, init: RequestInit = {}): Promise<Response> {
+  async #request (path: string, init: RequestInit = {}, timeoutMs = this.#timeoutMs, signal?: AbortSignal): Promise<Response> {
+    const timeout = AbortSignal.timeout(timeoutMs)
     try {
-      return await this.#fetch(`${this.url}${path}`, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) })
+      return await this.#fetch(`${this.url}${path}`, { ...init, signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]) })
     } catch (err) {
       throw new SequencerApiError(ApiFailureCode.NETWORK_ERROR, `${init.method ?? 'GET'} ${path}: ${(err as Error)?.message ?? String(err)}`, 0)
     }

@@ -39,11 +39,27 @@ export class SequencerApiError extends ClientError {
   }
 }
 
-/** A tx the node rejected after accepting it (or at admission); `code` is the node's reason. */
+/**
+ * A tx the node refused at admission, or (with `reason`) acknowledged and then dropped;
+ * `code` is the node's (e.g. TX_EXPIRED). Either way it is not and will not be final.
+ */
 export class TxRejectedError extends ClientError {
-  constructor (code: string, message: string, readonly hash: string) {
+  constructor (code: string, message: string, readonly hash: string, readonly reason?: 'expired' | 'invalid') {
     super(code, message)
     this.name = 'TxRejectedError'
+  }
+}
+
+export const TX_NOT_IN_SLICE = 'TX_NOT_IN_SLICE'
+
+/**
+ * The node says the tx is final at a height, but that height's verified slices do not hold
+ * its actions as signed: the node's status reply is wrong (faulty, or lying).
+ */
+export class TxProofError extends ClientError {
+  constructor (readonly hash: string, readonly height: number, reason: string) {
+    super(TX_NOT_IN_SLICE, `tx ${hash} is said final at height ${height}, but ${reason}`)
+    this.name = 'TxProofError'
   }
 }
 
@@ -92,6 +108,8 @@ export const StreamErrorCode = {
   REPEAT: 'STREAM_REPEAT',
   /** the connection dropped or failed; the stream reconnects */
   DISCONNECTED: 'STREAM_DISCONNECTED',
+  /** nothing, not even a heartbeat, came for 3 heartbeat intervals; the stream reconnects */
+  STALE: 'STREAM_STALE',
   /** the server refused the subscription (close 1008: unknown rollup, bad parameters) */
   REFUSED: 'STREAM_REFUSED',
   /** reconnecting failed `maxAttempts` times in a row */

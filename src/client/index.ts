@@ -18,14 +18,16 @@ export { committeeFromGenesis, GENESIS_INVALID } from './genesis.js'
 export {
   SequencerClient, parseRetryAfter, NO_COMMITTEE,
   type FetchLike, type NodeStatus, type RollupLatest, type SequencerClientOptions, type SubmitResult,
-  type SubmitRetryOptions, type TxPosition, type TxStatusReply, type WaitFinalOptions
+  type SubmitRetryOptions, type TxPosition, type TxStatusReply, type WaitFinalOptions,
+  type FinalTx, type SettledTxStatus, type SubmitAndWaitOptions, type WaitTxOptions
 } from './client.js'
+export { checkTxInSlices, txRollups } from './tx-proof.js'
 export {
-  DEFAULT_MAX_BUFFERED_BYTES, defaultReconnectOptions,
-  type ReconnectOptions, type SliceSubscription, type StreamOptions, type SubscribeOptions, type WebSocketConstructor, type WebSocketLike
+  DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_HEARTBEAT_MS, STALE_AFTER_HEARTBEATS, defaultReconnectOptions,
+  type ReconnectOptions, type StaleInfo, type StreamHeartbeat, type SliceSubscription, type StreamOptions, type SubscribeOptions, type WebSocketConstructor, type WebSocketLike
 } from './stream.js'
 export {
-  ClientError, SequencerApiError, TxRejectedError, WaitTimeoutError, SliceVerificationError, SliceStreamError,
+  ClientError, SequencerApiError, TxRejectedError, TxProofError, WaitTimeoutError, TX_NOT_IN_SLICE, SliceVerificationError, SliceStreamError,
   ApiFailureCode, SliceErrorCode, StreamErrorCode, WAIT_TIMEOUT
 } from './errors.js'
 export { encode, decode } from './codec.js'

@@ -8,6 +8,10 @@
  * reading: received but undelivered slices are buffered up to `maxBufferedBytes`; past
  * that the socket is closed and reopened from the next undelivered height once the
  * buffer is drained. Nothing is lost, because the server resumes from any height.
+ *
+ * Liveness: the stream asks the server for heartbeats (`heartbeat=1`), so a connection that
+ * carries nothing at all for 3 heartbeat intervals is dead, not quiet: the stream reports
+ * `stale`, drops it and reconnects from the next height like after a disconnect.
  */
 import { decodeSlice, type SliceVerifier, type VerifiedSlice } from './verify.js'
 import { SliceStreamError, StreamErrorCode } from './errors.js'
@@ -18,6 +22,8 @@ export interface WebSocketLike {
   binaryType: string
   addEventListener (type: 'open' | 'message' | 'close' | 'error', listener: (event: any) => void): void
   close (code?: number, reason?: string): void
+  /** the `ws` package's: drops the socket without a close handshake (a frozen peer never answers one) */
+  terminate?: () => void
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike
 
@@ -40,6 +46,27 @@ export const defaultReconnectOptions: ReconnectOptions = {
 /** Buffered undelivered slices before pausing: a few large slices, bounded memory. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024
 
+/** A connection is stale after this many heartbeat intervals without any message. */
+export const STALE_AFTER_HEARTBEATS = 3
+/** The node's default heartbeat interval, assumed until a server announces its own. */
+export const DEFAULT_HEARTBEAT_MS = 2000
+
+/** A server heartbeat (`{"kind":"heartbeat"}` text message of the slice stream). */
+export interface StreamHeartbeat {
+  /** the server's highest final height, -1 before any */
+  finalHeight: number
+  /** the server's clock, unix ms */
+  serverTime: number
+  intervalMs: number
+}
+
+export interface StaleInfo {
+  /** the height the stream was waiting for (it resumes from there) */
+  nextHeight: number
+  /** how long nothing came */
+  silentMs: number
+}
+
 export interface StreamOptions {
   /** called for every problem, including the ones the stream recovers from (disconnects) */
   onError?: (err: Error) => void
@@ -47,6 +74,12 @@ export interface StreamOptions {
   signal?: AbortSignal
   reconnect?: Partial<ReconnectOptions>
   maxBufferedBytes?: number
+  /** a connection silent this long is stale; default 3 x the server's announced heartbeat interval (3 x 2 s before the first) */
+  staleAfterMs?: number
+  /** called when a connection went stale (it is dropped and the stream reconnects); also reported to onError as STREAM_STALE */
+  onStale?: (info: StaleInfo) => void
+  /** every server heartbeat, as it arrives */
+  onHeartbeat?: (heartbeat: StreamHeartbeat) => void
 }
 
 export interface SubscribeOptions extends StreamOptions {
@@ -99,11 +132,23 @@ export function subscribeSlices (deps: StreamDeps, opts: SubscribeOptions): Slic
       // a failing error handler must not end the stream
     }
   }
+  const liveness: Liveness = {
+    staleAfterMs: opts.staleAfterMs ?? STALE_AFTER_HEARTBEATS * DEFAULT_HEARTBEAT_MS,
+    fixed: opts.staleAfterMs !== undefined,
+    onHeartbeat: (heartbeat) => {
+      if (!liveness.fixed) liveness.staleAfterMs = STALE_AFTER_HEARTBEATS * heartbeat.intervalMs
+      try {
+        opts.onHeartbeat?.(heartbeat)
+      } catch {
+        // as above
+      }
+    }
+  }
 
   async function run (): Promise<void> {
     let failures = 0
     while (!stop.signal.aborted) {
-      const conn = new Connection(deps.WebSocket, deps.streamUrl(rollup, next), maxBuffered, stop.signal)
+      const conn = new Connection(deps.WebSocket, deps.streamUrl(rollup, next), maxBuffered, stop.signal, liveness)
       try {
         for (let bytes = await conn.next(); bytes !== null && !stop.signal.aborted; bytes = await conn.next()) {
           if (typeof bytes === 'string') throw new SliceStreamError(StreamErrorCode.BAD_MESSAGE, `expected a binary slice, got ${bytes}`, next)
@@ -125,7 +170,16 @@ export function subscribeSlices (deps: StreamDeps, opts: SubscribeOptions): Slic
         throw new SliceStreamError(StreamErrorCode.REFUSED, `the server refused the stream: ${conn.closeReason || 'no reason given'}`, next)
       }
       failures++
-      const lost = new SliceStreamError(StreamErrorCode.DISCONNECTED, `stream closed (${conn.describeEnd()}); resuming from height ${next}`, next)
+      const lost = conn.staleAfterMs !== null
+        ? new SliceStreamError(StreamErrorCode.STALE, `nothing received for ${conn.staleAfterMs} ms; resuming from height ${next}`, next)
+        : new SliceStreamError(StreamErrorCode.DISCONNECTED, `stream closed (${conn.describeEnd()}); resuming from height ${next}`, next)
+      if (conn.staleAfterMs !== null) {
+        try {
+          opts.onStale?.({ nextHeight: next, silentMs: conn.staleAfterMs })
+        } catch {
+          // as above
+        }
+      }
       if (failures > reconnect.maxAttempts) {
         throw new SliceStreamError(StreamErrorCode.GAVE_UP, `${failures} connections in a row failed; last: ${lost.message}`, next)
       }
@@ -150,9 +204,18 @@ export function subscribeSlices (deps: StreamDeps, opts: SubscribeOptions): Slic
   }
 }
 
+/** Shared by a subscription's connections: what silence means, learnt from heartbeats. */
+interface Liveness {
+  staleAfterMs: number
+  /** set by the caller: heartbeats do not change it */
+  fixed: boolean
+  onHeartbeat: (heartbeat: StreamHeartbeat) => void
+}
+
 /**
  * One WebSocket, read as a queue of messages. `next()` resolves with the next message,
- * or null once the socket closed and the queue is empty (or the stream stops).
+ * or null once the socket closed (or went stale) and the queue is empty, or the stream
+ * stops. Heartbeats are taken at arrival, not queued: they say the link lives.
  */
 class Connection {
   readonly #ws: WebSocketLike
@@ -165,11 +228,27 @@ class Connection {
   closeReason = ''
   /** closed by us because the buffer was full */
   paused = false
+  /** set when dropped by us for silence: how long it was silent */
+  staleAfterMs: number | null = null
+  #heardAt = Date.now()
+  #staleTimer: ReturnType<typeof setTimeout> | undefined
 
-  constructor (WebSocket: WebSocketConstructor, url: string, readonly maxBuffered: number, readonly signal: AbortSignal) {
+  constructor (WebSocket: WebSocketConstructor, url: string, readonly maxBuffered: number, readonly signal: AbortSignal, readonly liveness: Liveness) {
     this.#ws = new WebSocket(url)
     this.#ws.binaryType = 'arraybuffer'
+    this.#armStaleTimer()
     this.#ws.addEventListener('message', (event: { data: unknown }) => {
+      this.#heardAt = Date.now()
+      const heartbeat = asHeartbeat(event.data)
+      if (heartbeat !== null) {
+        const before = this.liveness.staleAfterMs
+        this.liveness.onHeartbeat(heartbeat)
+        if (this.liveness.staleAfterMs < before) {
+          clearTimeout(this.#staleTimer)
+          this.#armStaleTimer()
+        }
+        return
+      }
       const item = asMessage(event.data)
       this.#queue.push(item)
       this.#queuedBytes += item.length
@@ -183,6 +262,7 @@ class Connection {
       this.#error = String(event.message ?? (event.error as Error | undefined)?.message ?? 'connection error')
     })
     this.#ws.addEventListener('close', (event: { code?: number, reason?: string }) => {
+      clearTimeout(this.#staleTimer)
       this.#closed = true
       this.closeCode = event.code ?? 0
       this.closeReason = event.reason ?? ''
@@ -192,6 +272,32 @@ class Connection {
   }
 
   readonly #onAbort = (): void => { this.#notify() }
+
+  /** Checks for silence when it could first have lasted long enough, then again from the last message. */
+  #armStaleTimer (): void {
+    const left = this.#heardAt + this.liveness.staleAfterMs - Date.now()
+    this.#staleTimer = setTimeout(() => {
+      if (this.#closed || this.signal.aborted) return
+      if (Date.now() - this.#heardAt < this.liveness.staleAfterMs) {
+        this.#armStaleTimer()
+        return
+      }
+      this.staleAfterMs = this.liveness.staleAfterMs
+      this.#closed = true
+      this.#drop()
+      this.#notify()
+    }, Math.max(0, left))
+  }
+
+  /** Ends the socket without waiting for the peer: a frozen one never answers a close. */
+  #drop (): void {
+    try {
+      if (this.#ws.terminate !== undefined) this.#ws.terminate()
+      else this.#ws.close(CLOSE_NORMAL, 'stale')
+    } catch {
+      // closing a socket that never opened may throw in some implementations
+    }
+  }
 
   #notify (): void {
     const wake = this.#wake
@@ -213,6 +319,7 @@ class Connection {
   }
 
   close (): void {
+    clearTimeout(this.#staleTimer)
     this.signal.removeEventListener('abort', this.#onAbort)
     if (!this.#closed) {
       try {
@@ -229,6 +336,24 @@ class Connection {
     if (this.#error !== null) parts.push(this.#error)
     return parts.join(', ')
   }
+}
+
+/** far above a heartbeat's size: longer text is not parsed */
+const MAX_HEARTBEAT_CHARS = 1024
+
+/** A heartbeat text message, or null for anything else (a slice, or a bad message to report). */
+function asHeartbeat (data: unknown): StreamHeartbeat | null {
+  if (typeof data !== 'string' || data.length > MAX_HEARTBEAT_CHARS) return null
+  let value: unknown
+  try {
+    value = JSON.parse(data)
+  } catch {
+    return null
+  }
+  if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'heartbeat') return null
+  const { finalHeight, serverTime, intervalMs } = value as Record<string, unknown>
+  if (!Number.isSafeInteger(finalHeight) || !Number.isSafeInteger(serverTime) || !Number.isSafeInteger(intervalMs) || (intervalMs as number) <= 0) return null
+  return { finalHeight: finalHeight as number, serverTime: serverTime as number, intervalMs: intervalMs as number }
 }
 
 function asMessage (data: unknown): Uint8Array | string {

@@ -27,7 +27,7 @@ export const MAX_AHEAD_HEIGHTS = 256
 
 export class FinalIntake {
   readonly #ahead = new Map<number, SyncItem>()
-  readonly #listeners = new Set<(height: number) => void>()
+  readonly #listeners = new Set<(height: number, timestamp: number) => void>()
   #tail: Promise<unknown> = Promise.resolve()
 
   constructor (private readonly store: ChainStore, private readonly rules: ChainRules) {}
@@ -42,7 +42,8 @@ export class FinalIntake {
     return Math.max(this.nextHeight - 1, ...this.#ahead.keys())
   }
 
-  onStored (listener: (height: number) => void): () => void {
+  /** `timestamp`: the stored batch's header timestamp (batch timestamps never go down) */
+  onStored (listener: (height: number, timestamp: number) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }
@@ -106,7 +107,7 @@ export class FinalIntake {
     })
     for (const listener of this.#listeners) {
       try {
-        listener(batch.header.height)
+        listener(batch.header.height, batch.header.timestamp)
       } catch {
         // a listener's failure is its own
       }

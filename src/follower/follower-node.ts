@@ -48,6 +48,8 @@ export class FollowerNode {
   #api: ApiServer | null = null
   #apiUrl = ''
   #closed = false
+  /** timestamp of the highest stored final batch: settles relayed txs that expired (tx-relay.ts) */
+  #finalTimestamp = -1
   readonly #finalListeners = new Set<(height: number) => void>()
   metrics: NodeMetrics | null = null
 
@@ -108,8 +110,16 @@ export class FollowerNode {
       return outcome.verdict
     })
     network.handleSync(async (bytes) => serveFinalRange(store, bytes, config.p2p.maxMessageBytes))
-    this.#relay = new TxRelay({ genesis: mempoolGenesis, publish: async (bytes) => network.publishTx(bytes), isFinal: (hash) => store.txLocationSync(hash) !== null })
-    intake.onStored((height) => {
+    const head = store.head()
+    this.#finalTimestamp = head === null ? -1 : (await store.getBatch(head.height))?.header.timestamp ?? -1
+    this.#relay = new TxRelay({
+      genesis: mempoolGenesis,
+      publish: async (bytes) => network.publishTx(bytes),
+      isFinal: (hash) => store.txLocationSync(hash) !== null,
+      finalTimestamp: () => this.#finalTimestamp
+    })
+    intake.onStored((height, timestamp) => {
+      this.#finalTimestamp = timestamp
       metrics.batchesFinal.inc()
       metrics.finalHeight.set(height)
       behind.set(Math.max(0, (this.#sync?.peerHeight ?? -1) - height))
@@ -187,7 +197,7 @@ export class FollowerNode {
     if (location !== null) return { status: 'committed', height: location.height, index: location.index }
     const relayed = this.#relay?.status(bytesToHex(hash)) ?? null
     if (relayed === null) return null
-    return relayed.status === 'relayed' ? { status: 'relayed' } : { status: 'rejected', code: relayed.code, message: relayed.message }
+    return relayed.status === 'relayed' ? { status: 'relayed' } : { status: 'rejected', code: relayed.code, message: relayed.message, reason: relayed.reason }
   }
 
   onFinal (listener: (height: number) => void): () => void {

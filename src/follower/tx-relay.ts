@@ -5,7 +5,10 @@
  * member that admits it gives the durable ack to the network, not to this client.
  *
  * The follower remembers what it relayed (bounded), so the sender can ask it for the tx's
- * fate: relayed until a final batch holds it, or dropped with a reason when it expires.
+ * fate: relayed until a final batch holds it, or dropped (expired) once no batch can: a
+ * final batch's timestamp reached its expiry (batch timestamps never go down, and a batch
+ * counts only txs that expire after its timestamp), or, on a chain with no new batch, the
+ * expiry passed `RELAY_DROP_GRACE_MS` ago.
  */
 import { AdmissionError, AdmissionErrorCode, type MempoolGenesis } from '../mempool/index.js'
 import { checkTxStateless } from '../mempool/tx-check.js'
@@ -13,17 +16,25 @@ import { bytesToHex } from '../crypto/index.js'
 
 export type RelayedStatus =
   | { status: 'relayed' }
-  | { status: 'dropped', code: 'TX_EXPIRED', message: string }
+  | { status: 'dropped', reason: 'expired', code: 'TX_EXPIRED', message: string }
 
 export interface TxRelayDeps {
   genesis: MempoolGenesis
   publish: (bytes: Uint8Array) => Promise<void>
   isFinal: (hash: Uint8Array) => boolean
+  /** the timestamp of the highest final batch stored here (-1 before any) */
+  finalTimestamp: () => number
   now?: () => number
 }
 
 /** txs remembered for status queries; the oldest are forgotten first */
 export const MAX_RELAYED_TXS = 100_000
+
+/**
+ * An idle chain makes no batch to settle an expired tx: past its expiry by this much, with
+ * no batch since, it is reported dropped. Far above a round, a catch-up and clock drift.
+ */
+export const RELAY_DROP_GRACE_MS = 60_000
 
 export class TxRelay {
   readonly #relayed = new Map<string, { expiry: number }>()
@@ -52,8 +63,9 @@ export class TxRelay {
   status (hashHex: string): RelayedStatus | null {
     const entry = this.#relayed.get(hashHex)
     if (entry === undefined) return null
-    if (entry.expiry <= this.#now()) return { status: 'dropped', code: 'TX_EXPIRED', message: `expired at ${entry.expiry} before any final batch held it` }
-    return { status: 'relayed' }
+    const settled = entry.expiry <= this.deps.finalTimestamp() || entry.expiry + RELAY_DROP_GRACE_MS <= this.#now()
+    if (!settled) return { status: 'relayed' }
+    return { status: 'dropped', reason: 'expired', code: 'TX_EXPIRED', message: `expired at ${entry.expiry} before any final batch held it` }
   }
 
   forget (hashHex: string): void {

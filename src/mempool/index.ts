@@ -2,3 +2,4 @@ export { Mempool, defaultMempoolOptions, type MempoolOptions, type MempoolEntry,
 export { AdmissionError, AdmissionErrorCode, admissionVerdicts, RETRYABLE_CODES } from './errors.js'
 export { txHash, txSigningMessage, signTx, verifyTx } from './tx.js'
 export { FairSelector } from './fair-selector.js'
+export type { DropReason, Rejection } from './rejection-log.js'

@@ -15,7 +15,7 @@ import { sha256, verifyEd25519, bytesToHex } from '../crypto/index.js'
 import { AdmissionError, AdmissionErrorCode } from './errors.js'
 import { Fifo } from './fifo.js'
 import { FairSelector, type SelectableLane } from './fair-selector.js'
-import { RejectionLog, type Rejection } from './rejection-log.js'
+import { RejectionLog, type DropReason, type Rejection } from './rejection-log.js'
 import { txSigningMessage } from './tx.js'
 import { LagGuard, defaultLagGuardOptions } from './lag-guard.js'
 import { WalWriter } from './wal-writer.js'
@@ -28,7 +28,7 @@ export interface MempoolOptions {
   maxBytes: number
   /** DRR quantum per unit of weight; about one typical tx so lanes interleave finely */
   quantumBytes: number
-  /** recently rejected hashes kept for status queries */
+  /** recently refused hashes kept for status queries, and as many dropped ones (kept apart) */
   rejectionMemory: number
   /** seconds a client is told to wait when its lane or the pool is full */
   retryAfterSeconds: number
@@ -100,13 +100,19 @@ interface Lane extends SelectableLane<MempoolEntry> {
   guaranteedBytes: number
 }
 
-export type MempoolTxState = { status: 'pending' } | { status: 'proposed', height: number } | { status: 'rejected', code: string, message: string }
+export type MempoolTxState =
+  | { status: 'pending' }
+  | { status: 'proposed', height: number }
+  /** `reason` is set when the tx was acknowledged and then dropped */
+  | { status: 'rejected', code: string, message: string, reason?: DropReason }
 
 export class Mempool {
   readonly #lanes = new Map<number, Lane>()
   readonly #laneList: Lane[]
   readonly #byHash = new Map<string, MempoolEntry>()
   readonly #rejections: RejectionLog
+  /** acknowledged txs dropped later: apart, so a flood of refused submissions cannot push them out */
+  readonly #drops: RejectionLog
   readonly #wal: WalWriter
   readonly #selector: FairSelector<MempoolEntry>
   readonly #lag: LagGuard
@@ -141,6 +147,7 @@ export class Mempool {
     }))
     for (const lane of this.#laneList) this.#lanes.set(lane.id, lane)
     this.#rejections = new RejectionLog(options.rejectionMemory)
+    this.#drops = new RejectionLog(options.rejectionMemory)
     this.#wal = new WalWriter(store)
     this.#selector = new FairSelector(this.#laneList, options.quantumBytes)
   }
@@ -165,7 +172,7 @@ export class Mempool {
       if (tx.expiry <= this.now()) {
         remove.push(hash)
         expired++
-        this.#reject(hashHex, AdmissionErrorCode.EXPIRED, 'expired in the mempool before it was ordered')
+        this.#drop(hashHex, 'expired', 'expired in the mempool before it was ordered')
         continue
       }
       restored.push({ hash, hashHex, tx, bytes: txBytes, size: txBytes.length, lane: tx.actions[0]!.rollupId, seq, state: 'pending', admittedAt: performance.now() })
@@ -304,8 +311,10 @@ export class Mempool {
     this.#bytes += sign * entry.size
   }
 
-  #reject (hashHex: string, code: string, message: string): void {
-    this.#rejections.record(hashHex, { code, message })
+  /** An acknowledged tx leaves without becoming final: its status says why, from now on. */
+  #drop (hashHex: string, reason: DropReason, message: string): void {
+    const code = AdmissionErrorCode.EXPIRED
+    this.#drops.record(hashHex, { code, message, reason })
     this.metrics?.rejected.inc({ code })
   }
 
@@ -326,7 +335,7 @@ export class Mempool {
       await this.store.walRemove(expired.map((e) => e.hash))
       for (const entry of expired) {
         this.#remove(entry)
-        this.#reject(entry.hashHex, AdmissionErrorCode.EXPIRED, 'expired in the mempool before it was ordered')
+        this.#drop(entry.hashHex, 'expired', 'expired in the mempool before it was ordered')
       }
     }
     return kept
@@ -392,7 +401,7 @@ export class Mempool {
     await this.store.walRemove(entries.map((e) => e.hash))
     for (const entry of entries) {
       this.#remove(entry)
-      this.#reject(entry.hashHex, AdmissionErrorCode.EXPIRED, 'expired before its batch was ordered')
+      this.#drop(entry.hashHex, 'invalid', 'a final batch included it, but it had expired at that batch\'s timestamp')
     }
   }
 
@@ -403,7 +412,7 @@ export class Mempool {
         ? { status: 'proposed', height: entry.proposedHeight }
         : { status: 'pending' }
     }
-    const rejection: Rejection | undefined = this.#rejections.get(hashHex)
+    const rejection: Rejection | undefined = this.#drops.get(hashHex) ?? this.#rejections.get(hashHex)
     return rejection === undefined ? null : { status: 'rejected', ...rejection }
   }
 

@@ -1,7 +1,17 @@
-/** Bounded memory of recently rejected tx hashes, so GET /v1/txs/:hash can say why. */
+/** Bounded memory of recently rejected or dropped tx hashes, so GET /v1/txs/:hash can say why. */
+
+/**
+ * Why an acknowledged tx left the mempool without becoming final (docs/API.md, "Transaction
+ * lifecycle"): `expired` before any batch took it, or `invalid` in the final batch that
+ * included it (it did not count there: expired at that batch's timestamp).
+ */
+export type DropReason = 'expired' | 'invalid'
+
 export interface Rejection {
   code: string
   message: string
+  /** set only for a tx that was acknowledged and then dropped */
+  reason?: DropReason
 }
 
 export class RejectionLog {

@@ -38,7 +38,11 @@ export const NodeConfigSchema = z.object({
     maxStreamSubscribers: z.number().int().min(1).optional(),
     streamBufferBudgetBytes: z.number().int().min(64 * 1024).optional(),
     streamStallTimeoutMs: z.number().int().min(100).optional(),
-    wsMaxPayloadBytes: z.number().int().min(125).optional()
+    wsMaxPayloadBytes: z.number().int().min(125).optional(),
+    streamHeartbeatMs: z.number().int().min(50).max(60_000).optional(),
+    maxTxWaiters: z.number().int().min(1).optional(),
+    maxTxStreams: z.number().int().min(1).optional(),
+    maxWatchedPerTxStream: z.number().int().min(1).optional()
   }).strict().default({ host: '127.0.0.1', port: 7300 }),
   mempool: z.object({
     maxTxs: z.number().int().min(1).optional(),

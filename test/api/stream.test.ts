@@ -105,7 +105,7 @@ t.test('msgpack stream sends encoded slices, empty ones included', async (t) => 
 
 t.test('bad parameters close with 1008', async (t) => {
   const { url } = await startServer(t)
-  for (const path of ['alpha/stream?from=x', 'alpha/stream?from=-2', 'alpha/stream?format=xml', 'nope/stream']) {
+  for (const path of ['alpha/stream?from=x', 'alpha/stream?from=-2', 'alpha/stream?format=xml', 'alpha/stream?heartbeat=2', 'nope/stream']) {
     const client = new StreamClient(t, `${url}/v1/rollups/${path}`)
     const { code, reason } = await client.closed
     t.equal(code, 1008, path)
@@ -113,6 +113,31 @@ t.test('bad parameters close with 1008', async (t) => {
   }
   const plain = await fetch(`${url}/v1/rollups/alpha/stream`)
   t.equal(plain.status, 426, 'a plain GET is told to upgrade')
+})
+
+t.test('heartbeat=1: a typed heartbeat at once and every interval, slices typed too; none without it', async (t) => {
+  const { url, backend } = await startServer(t, undefined, { limits: { streamHeartbeatMs: 100 } })
+  const plain = new StreamClient(t, `${url}/v1/rollups/alpha/stream?from=9`)
+  await plain.opened()
+  const client = new StreamClient(t, `${url}/v1/rollups/alpha/stream?from=9&heartbeat=1`)
+  const kinds: string[] = []
+  const heartbeats: Array<Record<string, unknown>> = []
+  while (heartbeats.length < 3) {
+    const message = JSON.parse(String(await client.next())) as Record<string, unknown>
+    kinds.push(String(message.kind))
+    if (message.kind === 'heartbeat') heartbeats.push(message)
+    else t.equal(message.height, 9, 'the one final slice, typed')
+  }
+  t.ok(kinds.includes('slice'), 'the slice came as kind slice')
+  t.match(heartbeats[0], { kind: 'heartbeat', finalHeight: 9, intervalMs: 100, serverTime: Number }, 'heartbeat: final height, interval, clock')
+  backend.advance()
+  let live = JSON.parse(String(await client.next())) as Record<string, unknown>
+  while (live.kind === 'heartbeat') live = JSON.parse(String(await client.next())) as Record<string, unknown>
+  t.match(live, { kind: 'slice', height: 10 })
+  // the other stream, open all along (3+ intervals): its slices only, untyped as before
+  const old = [await plain.nextJson(), await plain.nextJson()]
+  t.same(old.map((m) => [m.height, 'kind' in m]), [[9, false], [10, false]], 'without heartbeat=1: the slices as before')
+  t.equal(plain.pending, 0, 'and no heartbeat')
 })
 
 t.test('a backend failure closes the stream with 1011', async (t) => {

@@ -4,6 +4,7 @@
  * always asks for a free port, which changes on each start.)
  */
 import { spawn } from 'node:child_process'
+import type { BuiltTx } from '../../src/client/index.js'
 import { assertBuilt, repoRoot } from '../helpers/node-process.js'
 
 interface Teardown {
@@ -39,4 +40,31 @@ export async function startNodeOnPort (t: Teardown, configFile: string, port: nu
     child.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`seqnode exited (${code ?? signal}) before listening:\n${stderr}`)) })
   })
   return { url: `http://127.0.0.1:${port}`, kill }
+}
+
+/**
+ * Submits `makeTx(i)` every `everyMs` until `stop()`, keeping the txs the node acknowledged;
+ * a failed submit (the node is down or frozen) is not counted: that tx may or may not be
+ * ordered. `stop()` resolves with the acknowledged txs once the loop has ended.
+ */
+export function startLoad (
+  submit: (tx: BuiltTx) => Promise<unknown>,
+  makeTx: (i: number, payload: Uint8Array) => BuiltTx,
+  everyMs: number
+): { acked: BuiltTx[], stop: () => Promise<BuiltTx[]> } {
+  const acked: BuiltTx[] = []
+  let loading = true
+  const loop = (async () => {
+    for (let i = 0; loading; i++) {
+      const tx = makeTx(i, new TextEncoder().encode(`tx-${i}`))
+      try {
+        await submit(tx)
+        acked.push(tx)
+      } catch {
+        // not acknowledged: not counted
+      }
+      await new Promise((resolve) => setTimeout(resolve, everyMs))
+    }
+  })()
+  return { acked, stop: async () => { loading = false; await loop; return acked } }
 }

@@ -8,10 +8,10 @@ import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { WebSocket } from 'ws'
 import {
-  committeeFromGenesis, createTxBuilder, generateSigningKey, SequencerClient, SliceStreamError, StreamErrorCode, type BuiltTx, type VerifiedSlice
+  committeeFromGenesis, createTxBuilder, generateSigningKey, SequencerClient, SliceStreamError, StreamErrorCode, type VerifiedSlice
 } from '../../src/client/index.js'
 import { freePorts, makeNodeHome } from '../helpers/node-process.js'
-import { startNodeOnPort } from './helpers.js'
+import { startLoad, startNodeOnPort } from './helpers.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -30,21 +30,8 @@ t.test('followers resume across a SIGKILL restart without gaps or repeats', asyn
   const builder = createTxBuilder({ chainId: committee.chainId, signer: generateSigningKey() })
 
   // Load: a tx every 30 ms, for rollup 1, rollup 2, or both; remember what was acknowledged.
-  const acked: BuiltTx[] = []
-  let loading = true
-  const load = (async () => {
-    for (let i = 0; loading; i++) {
-      const payload = new TextEncoder().encode(`tx-${i}`)
-      const tx = i % 3 === 0 ? builder.single(1, payload) : i % 3 === 1 ? builder.single(2, payload) : builder.bundle([{ rollupId: 1, payload }, { rollupId: 2, payload }])
-      try {
-        await client.submit(tx)
-        acked.push(tx)
-      } catch {
-        // the node is down: this tx may or may not be ordered, it is not counted
-      }
-      await sleep(30)
-    }
-  })()
+  const load = startLoad(async (tx) => await client.submit(tx), (i, payload) =>
+    i % 3 === 0 ? builder.single(1, payload) : i % 3 === 1 ? builder.single(2, payload) : builder.bundle([{ rollupId: 1, payload }, { rollupId: 2, payload }]), 30)
 
   // Follower 1: subscribeSlices on rollup 1, 5 ms per slice.
   const delivered1: VerifiedSlice[] = []
@@ -74,8 +61,7 @@ t.test('followers resume across a SIGKILL restart without gaps or repeats', asyn
   await sleep(300)
   node = await startNodeOnPort(t, home.configFile, port!)
   await until(() => delivered1.length > heightBefore + 10 && delivered2.length > heightBefore + 10, () => `slices after the restart: ${delivered1.length} / ${delivered2.length}, errors ${errors.map((e) => e.message).join('; ')}`)
-  loading = false
-  await load
+  const acked = await load.stop()
 
   const finals = await Promise.all(acked.map((tx) => client.waitFinal(tx.hash, { timeoutMs: 15_000 })))
   const top = Math.max(...finals.map((f) => f.height))

@@ -192,8 +192,27 @@ t.test('txs that expire while waiting are rejected explicitly and leave the WAL'
   now += 2000
   const selected = await mempool.select({ maxTxs: 10, maxBytes: 1e6 }, 0, now)
   t.equal(selected.length, 1, 'only the live tx is proposed')
-  t.same(mempool.state(s.hashHex), { status: 'rejected', code: AdmissionErrorCode.EXPIRED, message: 'expired in the mempool before it was ordered' })
+  t.same(mempool.state(s.hashHex), { status: 'rejected', code: AdmissionErrorCode.EXPIRED, message: 'expired in the mempool before it was ordered', reason: 'expired' })
   t.notOk(store.wal.has(s.hashHex), 'removed from the WAL')
+})
+
+t.test('every way an acknowledged tx is dropped records its reason, and refusals cannot push those records out', async (t) => {
+  let now = Date.now()
+  const store = new FakeMempoolStore()
+  const mempool = new Mempool(genesis, store, { ...defaultMempoolOptions, rejectionMemory: 4 }, null, () => now)
+  const atInclusion = await mempool.admit(makeTx({ expiry: now + 1000 }).bytes)
+  const inWal = await mempool.admit(makeTx({ expiry: now + 1000 }).bytes)
+  // in a chunk of a batch that becomes final after its expiry: included, but it does not count
+  await mempool.select({ maxTxs: 1, maxBytes: 1e6 }, -1, now)
+  await mempool.rejectExpired([atInclusion.hashHex])
+  t.match(mempool.state(atInclusion.hashHex), { status: 'rejected', code: AdmissionErrorCode.EXPIRED, reason: 'invalid' }, 'included but not counted: invalid')
+  // the node restarts after the other one expired in its WAL
+  now += 2000
+  const restarted = new Mempool(genesis, store, { ...defaultMempoolOptions, rejectionMemory: 4 }, null, () => now)
+  t.match(await restarted.recover(), { expired: 1 })
+  t.match(restarted.state(inWal.hashHex), { status: 'rejected', code: AdmissionErrorCode.EXPIRED, reason: 'expired' }, 'expired in the WAL: expired')
+  for (let i = 0; i < 10; i++) await rejectsWithCode(t, restarted.admit(makeTx({ rollups: [9] }).bytes), AdmissionErrorCode.UNKNOWN_ROLLUP)
+  t.match(restarted.state(inWal.hashHex), { reason: 'expired' }, 'ten refusals later (memory 4) the drop is still known')
 })
 
 t.test('a committee behind its bound: 503 OVERLOADED at once, counted, not recorded against the tx; admitted again once the backlog is packed', async (t) => {
