@@ -323,11 +323,11 @@ export class Mempool {
       else if (height >= 0) { entry.state = 'proposed'; entry.proposedHeight = height; kept.push(entry) } else { entry.state = 'chunked'; kept.push(entry) }
     }
     if (expired.length > 0) {
-      await this.store.walRemove(expired.map((e) => e.hash))
       for (const entry of expired) {
         this.#remove(entry)
         this.#reject(entry.hashHex, AdmissionErrorCode.EXPIRED, 'expired in the mempool before it was ordered')
       }
+      await this.#forgetInWal(expired)
     }
     return kept
   }
@@ -408,11 +408,20 @@ export class Mempool {
   async rejectExpired (hashHexes: string[]): Promise<void> {
     const entries = hashHexes.map((h) => this.#byHash.get(h)).filter((e): e is MempoolEntry => e !== undefined && e.state !== 'logging' && e.state !== 'pending')
     if (entries.length === 0) return
-    await this.store.walRemove(entries.map((e) => e.hash))
     for (const entry of entries) {
       this.#remove(entry)
       this.#reject(entry.hashHex, AdmissionErrorCode.EXPIRED, 'expired before its batch was ordered')
     }
+    await this.#forgetInWal(entries)
+  }
+
+  /**
+   * Removes expired txs from the WAL. If that write fails (the store reports it: fault(),
+   * its counters) they stay there and recovery rejects them again as expired at restart;
+   * the selection or commit that found them must not fail with it.
+   */
+  async #forgetInWal (entries: MempoolEntry[]): Promise<void> {
+    await this.store.walRemove(entries.map((e) => e.hash)).catch(() => {})
   }
 
   state (hashHex: string): MempoolTxState | null {
