@@ -10,6 +10,7 @@
  * unused reserve stays free, so a flood fills the shared part and then gets LANE_FULL while
  * the others still get in.
  */
+import { expiredAt } from '../batch/index.js'
 import { decode, TxSchema, type Tx } from '../codec/index.js'
 import { sha256, verifyEd25519, bytesToHex } from '../crypto/index.js'
 import { AdmissionError, AdmissionErrorCode } from './errors.js'
@@ -162,7 +163,7 @@ export class Mempool {
       const tx = decode(TxSchema, txBytes) // the WAL only holds txs that passed admission: a failure here is corruption and must stop the node
       const hashHex = bytesToHex(hash)
       if (await this.store.txLocation(hash) !== null) { remove.push(hash); alreadyFinal++; continue }
-      if (tx.expiry <= this.now()) {
+      if (expiredAt(tx.expiry, this.now())) {
         remove.push(hash)
         expired++
         this.#reject(hashHex, AdmissionErrorCode.EXPIRED, 'expired in the mempool before it was ordered')
@@ -319,7 +320,7 @@ export class Mempool {
     const kept: MempoolEntry[] = []
     const expired: MempoolEntry[] = []
     for (const entry of chosen) {
-      if (entry.tx.expiry <= batchTime) expired.push(entry)
+      if (expiredAt(entry.tx.expiry, batchTime)) expired.push(entry)
       else if (height >= 0) { entry.state = 'proposed'; entry.proposedHeight = height; kept.push(entry) } else { entry.state = 'chunked'; kept.push(entry) }
     }
     if (expired.length > 0) {

@@ -54,6 +54,7 @@ export const NodeConfigSchema = z.object({
     maxTimeoutMs: z.number().int().min(10).max(3_600_000).optional(),
     requestTimeoutMs: z.number().int().min(10).optional(),
     maxClockDriftMs: z.number().int().min(0).optional(),
+    maxClockOffsetMs: z.number().int().min(0).max(3_600_000).optional(),
     syncIntervalMs: z.number().int().min(10).optional(),
     syncBatchSize: z.number().int().min(1).max(1024).optional(),
     chunkDelayMs: z.number().min(0).max(10_000).optional(),
