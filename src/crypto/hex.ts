@@ -1,19 +1,16 @@
-/** Hex helpers with no node imports (shared with browser-side code). */
-const HEX = /^(?:[0-9a-fA-F]{2})*$/
+/** Hex helpers with no node imports (shared with browser-side code): noble's, plus our null-on-garbage parse. */
+import { bytesToHex, hexToBytes as nobleHexToBytes } from '@noble/hashes/utils.js'
 
-export function bytesToHex (bytes: Uint8Array): string {
-  let out = ''
-  for (const b of bytes) out += b.toString(16).padStart(2, '0')
-  return out
-}
+export { bytesToHex }
 
-/** Null when the string is not even-length hex. */
+/** Null when the string is not even-length hex (an optional 0x prefix is allowed). */
 export function hexToBytes (hex: string): Uint8Array | null {
   const clean = hex.startsWith('0x') ? hex.slice(2) : hex
-  if (!HEX.test(clean)) return null
-  const out = new Uint8Array(clean.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16)
-  return out
+  try {
+    return nobleHexToBytes(clean)
+  } catch {
+    return null
+  }
 }
 
 export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {

@@ -17,6 +17,24 @@ export type AdmissionErrorCode = (typeof AdmissionErrorCode)[keyof typeof Admiss
 /** Codes that mean "try again later" rather than "this tx is wrong". */
 export const RETRYABLE_CODES: ReadonlySet<AdmissionErrorCode> = new Set([AdmissionErrorCode.LANE_FULL, AdmissionErrorCode.MEMPOOL_FULL, AdmissionErrorCode.OVERLOADED])
 
+/**
+ * What a refused tx says about the peer that relayed it (follower/relayed-tx.ts scores
+ * gossip by it): REJECT, the tx is wrong wherever it comes from; IGNORE, an honest relay
+ * can hand it over (it expired on the way, it is already known, or we are full).
+ */
+export const admissionVerdicts: Readonly<Record<AdmissionErrorCode, 'REJECT' | 'IGNORE'>> = {
+  [AdmissionErrorCode.MALFORMED]: 'REJECT',
+  [AdmissionErrorCode.TOO_LARGE]: 'REJECT',
+  [AdmissionErrorCode.UNKNOWN_ROLLUP]: 'REJECT',
+  [AdmissionErrorCode.BAD_SIGNATURE]: 'REJECT',
+  [AdmissionErrorCode.EXPIRY_TOO_FAR]: 'REJECT',
+  [AdmissionErrorCode.EXPIRED]: 'IGNORE',
+  [AdmissionErrorCode.DUPLICATE]: 'IGNORE',
+  [AdmissionErrorCode.LANE_FULL]: 'IGNORE',
+  [AdmissionErrorCode.MEMPOOL_FULL]: 'IGNORE',
+  [AdmissionErrorCode.OVERLOADED]: 'IGNORE'
+}
+
 export class AdmissionError extends Error {
   constructor (
     readonly code: AdmissionErrorCode,

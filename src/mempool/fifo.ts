@@ -26,12 +26,6 @@ export class Fifo<T> {
     return item
   }
 
-  /** Puts items back at the front, keeping their order (used when a proposal is abandoned). */
-  unshiftAll (items: T[]): void {
-    this.#items = [...items, ...this.#items.slice(this.#head)]
-    this.#head = 0
-  }
-
   /** Removes the items for which `pred` is true, keeping the order of the rest (O(n)). */
   removeWhere (pred: (item: T) => boolean): T[] {
     const removed: T[] = []

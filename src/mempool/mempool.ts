@@ -333,25 +333,6 @@ export class Mempool {
     return kept
   }
 
-  /** Returns proposed txs whose batch did not become final to the front of their lanes. */
-  requeue (entries: MempoolEntry[]): void {
-    const perLane = new Map<number, MempoolEntry[]>()
-    for (const entry of entries) {
-      entry.state = 'pending'
-      delete entry.proposedHeight
-      const list = perLane.get(entry.lane) ?? []
-      list.push(entry)
-      perLane.set(entry.lane, list)
-    }
-    for (const [laneId, list] of perLane) this.#lanes.get(laneId)!.queue.unshiftAll(list)
-    this.#wake()
-  }
-
-  /** Forgets txs that are now final (the store removed them from the WAL atomically). */
-  markFinal (entries: MempoolEntry[]): void {
-    for (const entry of entries) this.#remove(entry)
-  }
-
   #remove (entry: MempoolEntry): void {
     if (this.#byHash.get(entry.hashHex) !== entry) return
     this.#byHash.delete(entry.hashHex)

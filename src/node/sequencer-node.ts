@@ -9,7 +9,7 @@ import type { ApiBackend, NodeStatus, RollupInfo, TxStatus } from '../api/types.
 import { bytesToHex, Ed25519Signer, ed25519Ops, equalBytes, loadKeyFile } from '../crypto/index.js'
 import { Mempool } from '../mempool/index.js'
 import { ConsensusDriver, SoleMemberTransport, type ConsensusTransport, type FinalBlockEvent } from '../ordering/index.js'
-import { startCommitteeTransport, type StartedTransport } from './committee-transport.js'
+import { startCommitteeTransport, type StartedTransport } from './p2p-startup.js'
 import { NetworkIsolation } from '../p2p/index.js'
 import { createRollupMetrics, rollupSyncWrites, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
 import { hexToBytes } from '../crypto/index.js'

@@ -11,7 +11,7 @@ import { bytesToHex } from '../crypto/index.js'
 import type { ConsensusCore } from './consensus-core.js'
 import type { ConsensusDriverOptions, ConsensusMetrics } from './driver-options.js'
 import type { PayloadBook } from './payload-book.js'
-import { Protocols, type ConsensusTransport } from './transport.js'
+import { Protocols, type ConsensusTransport } from './member-network.js'
 
 /** Blocks per answer at the most: a chain of uncommitted blocks is a few long. */
 const MAX_SERVED_BLOCKS = 64

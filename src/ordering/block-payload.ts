@@ -8,6 +8,7 @@ import { buildPayload, countedTxs, chunkSigningMessage, nodeNmt, type HashedTx, 
 import { decode, ChunkSchema, type Chunk, type NamespaceCount } from '../codec/index.js'
 import { bytesToHex, sha256, verifyEd25519 } from '../crypto/index.js'
 import { txHash } from '../mempool/index.js'
+import { ChunkRejectCode } from './reject-codes.js'
 
 export interface BlockPayload {
   chunks: Chunk[]
@@ -32,7 +33,11 @@ export interface ChunkRules {
   maxTxsPerChunk: number
 }
 
-export type ChunkCheck = { ok: true, chunk: Chunk, digest: Uint8Array, hashes: Uint8Array[] } | { ok: false, verdict: 'reject' | 'ignore', reason: string }
+export type ChunkCheck =
+  | { ok: true, chunk: Chunk, digest: Uint8Array, hashes: Uint8Array[] }
+  | { ok: false, verdict: 'reject', code: ChunkRejectCode, detail?: string }
+
+const refuse = (code: ChunkRejectCode, detail?: string): ChunkCheck => detail === undefined ? { ok: false, verdict: 'reject', code } : { ok: false, verdict: 'reject', code, detail }
 
 /** Gossip-time checks of a chunk (ingress already checked each tx signature; see PROTOCOL.md). */
 export function checkChunk (rules: ChunkRules, bytes: Uint8Array, maxBytes: number): ChunkCheck {
@@ -41,24 +46,24 @@ export function checkChunk (rules: ChunkRules, bytes: Uint8Array, maxBytes: numb
     chunk = decode(ChunkSchema, bytes, maxBytes)
   } catch (err) {
     // [REJECT] a chunk decodes strictly
-    return { ok: false, verdict: 'reject', reason: `malformed: ${(err as Error).message}` }
+    return refuse(ChunkRejectCode.MALFORMED, (err as Error).message)
   }
   const key = rules.committeeKeys[chunk.origin]
   // [REJECT] the origin is a committee member
-  if (key === undefined) return { ok: false, verdict: 'reject', reason: 'origin is not a committee member' }
+  if (key === undefined) return refuse(ChunkRejectCode.UNKNOWN_ORIGIN)
   // [REJECT] the lane and every action's rollup are in genesis, within the genesis limits
-  if (!rules.rollupIds.has(chunk.lane)) return { ok: false, verdict: 'reject', reason: 'unknown lane' }
-  if (chunk.txs.length > rules.maxTxsPerChunk) return { ok: false, verdict: 'reject', reason: 'too many txs' }
+  if (!rules.rollupIds.has(chunk.lane)) return refuse(ChunkRejectCode.UNKNOWN_LANE)
+  if (chunk.txs.length > rules.maxTxsPerChunk) return refuse(ChunkRejectCode.TOO_MANY_TXS)
   for (const tx of chunk.txs) {
-    if (tx.actions.length > rules.maxActionsPerTx) return { ok: false, verdict: 'reject', reason: 'too many actions in a tx' }
+    if (tx.actions.length > rules.maxActionsPerTx) return refuse(ChunkRejectCode.TOO_MANY_ACTIONS)
     for (const a of tx.actions) {
-      if (!rules.rollupIds.has(a.rollupId)) return { ok: false, verdict: 'reject', reason: 'unknown rollup in a tx' }
-      if (a.payload.length > rules.maxPayloadBytes) return { ok: false, verdict: 'reject', reason: 'payload over the limit' }
+      if (!rules.rollupIds.has(a.rollupId)) return refuse(ChunkRejectCode.UNKNOWN_ROLLUP)
+      if (a.payload.length > rules.maxPayloadBytes) return refuse(ChunkRejectCode.PAYLOAD_TOO_LARGE)
     }
   }
   const message = chunkSigningMessage(rules.chainId, chunk)
   // [REJECT] signed by its origin
-  if (!verifyEd25519(key, message, chunk.signature)) return { ok: false, verdict: 'reject', reason: 'bad chunk signature' }
+  if (!verifyEd25519(key, message, chunk.signature)) return refuse(ChunkRejectCode.BAD_SIGNATURE)
   return { ok: true, chunk, digest: sha256(message), hashes: chunk.txs.map((tx) => txHash(rules.chainId, tx)) }
 }
 

@@ -18,7 +18,7 @@ import type { ConsensusDriverOptions, ConsensusMetrics } from './driver-options.
 import type { Finaliser } from './finaliser.js'
 import type { PayloadBook } from './payload-book.js'
 import { payloadMismatch } from './proposal-validation.js'
-import { Protocols, type ConsensusTransport } from './transport.js'
+import { Protocols, type ConsensusTransport } from './member-network.js'
 
 /** Room for the response's own fields and the list header, and each item's tuple header. */
 const RESPONSE_OVERHEAD_BYTES = 64

@@ -20,6 +20,7 @@ import { ChunkSchema, encode, type Chunk, type ChunkBody } from '../codec/index.
 import { sha256, type Ed25519Signer } from '../crypto/index.js'
 import { chunkSigningMessage } from '../batch/index.js'
 import type { Mempool, MempoolEntry } from '../mempool/index.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface ChunkPackerOptions {
   /** coalescing delay after the first waiting tx */
@@ -182,9 +183,3 @@ export class ChunkPacker {
     })
   }
 }
-
-
-function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-

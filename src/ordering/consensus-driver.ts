@@ -22,6 +22,7 @@ import { ConsensusCore, type CoreAction, type CoreBlock, type CoreEvent, type Co
 import { defaultConsensusDriverOptions, type ConsensusDriverDeps, type ConsensusDriverOptions } from './driver-options.js'
 import { decodeMessage, encodeMessage } from './envelope-codec.js'
 import { Finaliser } from './finaliser.js'
+import { OwnChunkResender } from './own-chunk-resender.js'
 import { PayloadBook } from './payload-book.js'
 import { checkProposalClock } from './proposal-validation.js'
 import { buildHeader } from './proposer.js'
@@ -34,6 +35,8 @@ export class ConsensusDriver {
   readonly #finaliser: Finaliser
   readonly #fetch: BlockFetch
   readonly #sync: BlockSync
+  readonly #resender: OwnChunkResender
+  #resendTimer: NodeJS.Timeout | null = null
   #queue: Promise<void> = Promise.resolve()
   #timer: NodeJS.Timeout | null = null
   #pendingWork = false
@@ -64,6 +67,7 @@ export class ConsensusDriver {
     }
     const core = (): ConsensusCore => this.#core
     this.#payloads = new PayloadBook(rules, deps.store, core)
+    this.#resender = new OwnChunkResender(options.resend)
     this.#packer = new ChunkPacker({
       chainId: deps.chainId,
       self: deps.self,
@@ -78,7 +82,10 @@ export class ConsensusDriver {
       mempool: deps.mempool,
       payloads: this.#payloads,
       logger: deps.logger,
-      onFinal: deps.onFinal,
+      onFinal: (event) => {
+        this.#resender.forget(event.payload.chunkDigestHexes)
+        deps.onFinal(event)
+      },
       onOwnChunksFinal: (count) => this.#packer.ownChunksFinal(count)
     })
     const enqueue = (task: () => Promise<void>): Promise<void> => this.#enqueue(task)
@@ -130,12 +137,23 @@ export class ConsensusDriver {
       this.#packer.start()
     })
     this.#sync.start()
+    this.#resendTimer = setInterval(() => this.#resendDue(), Math.max(50, this.options.resend.firstResendMs / 2))
+    this.#resendTimer.unref()
+  }
+
+  /** Own chunks that no proposal took are sent again (own-chunk-resender.ts). */
+  #resendDue (): void {
+    for (const { bytes, digest } of this.#resender.due(performance.now())) {
+      this.deps.metrics?.chunksResent?.inc({})
+      this.deps.transport.publishChunk(bytes, digest).catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'sending an own chunk again failed'))
+    }
   }
 
   async stop (): Promise<void> {
     if (!this.#running) return
     this.#running = false
     await this.#packer.stop()
+    if (this.#resendTimer !== null) clearInterval(this.#resendTimer)
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#sync.stop()
     await this.#queue
@@ -271,7 +289,7 @@ export class ConsensusDriver {
     const check = checkChunk(this.#payloads.rules, bytes, this.deps.limits.maxBatchBytes)
     if (!check.ok) {
       this.deps.metrics?.chunksReceived.inc({ verdict: check.verdict })
-      this.deps.logger.debug({ from, reason: check.reason }, 'chunk refused')
+      this.deps.logger.debug({ from, code: check.code, detail: check.detail }, 'chunk refused')
       return check.verdict
     }
     const added = this.#payloads.addChunk(check.chunk, check.digest, check.hashes, bytes.length)
@@ -281,7 +299,9 @@ export class ConsensusDriver {
   }
 
   async #onPacked (packed: PackedChunk): Promise<void> {
-    this.#finaliser.trackOwnChunk(bytesToHex(packed.digest), packed.entries)
+    const digestHex = bytesToHex(packed.digest)
+    this.#finaliser.trackOwnChunk(digestHex, packed.entries)
+    this.#resender.track(digestHex, packed.digest, packed.bytes, performance.now())
     this.#payloads.addChunk(packed.chunk, packed.digest, packed.entries.map((e) => e.hash), packed.bytes.length)
     void this.#enqueue(() => this.#refreshWork())
     await this.deps.transport.publishChunk(packed.bytes, packed.digest)

@@ -6,8 +6,9 @@ import type { Mempool, MempoolEntry } from '../mempool/index.js'
 import type { ChainStore } from '../store/index.js'
 import type { BlockPayload } from './block-payload.js'
 import { defaultChunkPackerOptions, type ChunkPackerOptions } from './chunk-packer.js'
+import { defaultOwnChunkResendOptions, type OwnChunkResendOptions } from './own-chunk-resender.js'
 import type { ConsensusRejectCode } from './reject-codes.js'
-import type { ConsensusTransport } from './transport.js'
+import type { ConsensusTransport } from './member-network.js'
 
 export interface ConsensusDriverOptions {
   /** first round timeout on an active chain; doubles per consecutive timeout */
@@ -26,6 +27,8 @@ export interface ConsensusDriverOptions {
   /** bytes per catch-up response at the most */
   syncPageBytes: number
   packer: ChunkPackerOptions
+  /** own chunks no proposal took yet are sent again (own-chunk-resender.ts) */
+  resend: OwnChunkResendOptions
 }
 
 export const defaultConsensusDriverOptions: ConsensusDriverOptions = {
@@ -37,7 +40,8 @@ export const defaultConsensusDriverOptions: ConsensusDriverOptions = {
   syncIntervalMs: 1000,
   syncBatchSize: 256,
   syncPageBytes: MAX_MESSAGE_BYTES, // the requester decodes no more than this (codec/msgpack.ts)
-  packer: defaultChunkPackerOptions
+  packer: defaultChunkPackerOptions,
+  resend: defaultOwnChunkResendOptions
 }
 
 interface CounterLike { inc (labels: Record<string, string>): void }
@@ -53,6 +57,8 @@ export interface ConsensusMetrics {
   rejected: CounterLike
   chunkFetches: CounterLike
   chunksReceived: CounterLike
+  /** own chunks sent again because no proposal took them */
+  chunksResent?: CounterLike
   syncedBatches: CounterLike
 }
 

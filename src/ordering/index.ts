@@ -16,9 +16,9 @@ export {
 export { encodeMessage, decodeMessage } from './envelope-codec.js'
 export { FUTURE_ROUND_WINDOW } from './pacemaker.js'
 export {
-  ConsensusRejectCode, consensusRejectPolicies, rejectPolicyOf,
+  ConsensusRejectCode, ChunkRejectCode, consensusRejectPolicies, rejectPolicyOf,
   type ConsensusVerdict, type ConsensusMessageKind, type RejectPolicy
 } from './reject-codes.js'
 export { defaultChunkPackerOptions, type ChunkPackerOptions } from './chunk-packer.js'
-export { SoleMemberTransport, Protocols, type ConsensusTransport, type ChunkVerdict } from './transport.js'
+export { SoleMemberTransport, Protocols, type ConsensusTransport, type ChunkVerdict } from './member-network.js'
 export { computePayload, checkChunk, type BlockPayload } from './block-payload.js'

@@ -78,3 +78,20 @@ export const consensusRejectPolicies: Readonly<Record<ConsensusRejectCode, Rejec
 export function rejectPolicyOf (code: ConsensusRejectCode): RejectPolicy {
   return consensusRejectPolicies[code]
 }
+
+/**
+ * Every rule that refuses a chunk (block-payload.ts `checkChunk`). All are REJECT: a chunk
+ * is signed by its origin, and an honest member packs only what passes these rules, so the
+ * member that hands one over (the origin, or a gossip forwarder that skipped the checks) is at fault.
+ */
+export const ChunkRejectCode = {
+  MALFORMED: 'CHUNK_MALFORMED',
+  UNKNOWN_ORIGIN: 'CHUNK_UNKNOWN_ORIGIN',
+  UNKNOWN_LANE: 'CHUNK_UNKNOWN_LANE',
+  TOO_MANY_TXS: 'CHUNK_TOO_MANY_TXS',
+  TOO_MANY_ACTIONS: 'CHUNK_TOO_MANY_ACTIONS',
+  UNKNOWN_ROLLUP: 'CHUNK_UNKNOWN_ROLLUP',
+  PAYLOAD_TOO_LARGE: 'CHUNK_PAYLOAD_TOO_LARGE',
+  BAD_SIGNATURE: 'CHUNK_BAD_SIGNATURE'
+} as const
+export type ChunkRejectCode = (typeof ChunkRejectCode)[keyof typeof ChunkRejectCode]

@@ -7,8 +7,9 @@
  */
 import type { RPC } from '@libp2p/gossipsub/message'
 import type { Message } from '@libp2p/gossipsub'
+import type { Logger } from 'pino'
 import { P2PErrorCode } from './errors.js'
-import type { ChunkValidator, ChunkVerdict } from './types.js'
+import type { ChunkValidator, ChunkVerdict, P2PMetrics } from './types.js'
 
 export const CHUNK_ID_BYTES = 32
 
@@ -33,7 +34,7 @@ export function fastChunkMessageId (msg: RPC.Message): string {
 export interface ChunkJudgement {
   verdict: ChunkVerdict
   /** 'validator' when the validator decided, else why we decided for it */
-  reason: string
+  reason: 'validator' | 'no_validator' | 'error' | P2PErrorCode
   /** what a failing validator threw, for the log */
   error?: unknown
 }
@@ -58,4 +59,18 @@ export function judgeChunk (
   } catch (error) {
     return { verdict: 'ignore', reason: 'error', error }
   }
+}
+
+export interface ChunkJudgementSink {
+  metrics: P2PMetrics | null
+  log: Logger | null
+  /** scores a rejected chunk against the peer that handed it to us */
+  reject: (peer: string, code: P2PErrorCode) => void
+}
+
+/** Counts a judgement under its topic (gossip topic or direct protocol id); a REJECT is scored against `peer`. */
+export function recordChunkJudgement (sink: ChunkJudgementSink, topic: string, peer: string, { verdict, reason, error }: ChunkJudgement): void {
+  sink.metrics?.chunkVerdicts.inc({ topic, verdict, reason })
+  if (verdict === 'reject') sink.reject(peer, reason === 'validator' ? P2PErrorCode.CHUNK_INVALID : reason as P2PErrorCode)
+  if (error !== undefined) sink.log?.error({ err: error }, 'the chunk validator threw; chunk ignored')
 }

@@ -110,16 +110,40 @@ export const defaultPeerGuardOptions: PeerGuardOptions = {
   maxTrackedPeers: 4096
 }
 
-/** What one reject costs, by reason code; a reason not listed costs `DEFAULT_PENALTY`. */
-export const p2pRejectPenalties: Readonly<Record<string, number>> = {
-  [P2PErrorCode.MALFORMED]: 20, // framing is ours and simple: a broken frame is never an accident
-  [P2PErrorCode.TOO_LARGE]: 50,
-  [P2PErrorCode.NOT_MEMBER]: 25, // four attempts, then ten minutes of silence
-  [P2PErrorCode.CHUNK_INVALID]: 10,
-  [P2PErrorCode.RATE_LIMITED]: 1, // per dropped frame: 100 of them within seconds is a flood
-  [P2PErrorCode.BANNED]: 0
+/** What a refusal says about the peer (as in Lodestar's gossip validation). */
+export type PeerVerdict = 'REJECT' | 'IGNORE'
+
+export interface P2PRejectPolicy {
+  /** REJECT: only a faulty or hostile peer causes it; IGNORE: an honest one can, under load or in a race */
+  verdict: PeerVerdict
+  /** subtracted from the peer's score */
+  penalty: number
 }
-const DEFAULT_PENALTY = 10
+
+/** The P2P codes inbound traffic is refused with; each is the `rejected{reason}` label and the log field. */
+export type P2PRejectCode =
+  | typeof P2PErrorCode.MALFORMED | typeof P2PErrorCode.TOO_LARGE | typeof P2PErrorCode.NOT_MEMBER
+  | typeof P2PErrorCode.CHUNK_INVALID | typeof P2PErrorCode.RATE_LIMITED | typeof P2PErrorCode.BANNED
+
+export const p2pRejectPolicies: Readonly<Record<P2PRejectCode, P2PRejectPolicy>> = {
+  // framing is ours and simple: a broken frame is never an accident
+  [P2PErrorCode.MALFORMED]: { verdict: 'REJECT', penalty: 20 },
+  [P2PErrorCode.TOO_LARGE]: { verdict: 'REJECT', penalty: 50 },
+  // four attempts, then ten minutes of silence
+  [P2PErrorCode.NOT_MEMBER]: { verdict: 'REJECT', penalty: 25 },
+  [P2PErrorCode.CHUNK_INVALID]: { verdict: 'REJECT', penalty: 10 },
+  // per dropped frame: an honest burst costs a few, 100 of them within seconds is a flood
+  [P2PErrorCode.RATE_LIMITED]: { verdict: 'IGNORE', penalty: 1 },
+  // already banned: counted, not scored again
+  [P2PErrorCode.BANNED]: { verdict: 'IGNORE', penalty: 0 }
+}
+
+/** The penalty of a code: its policy's, or `DEFAULT_PENALTY` for a code from another layer (e.g. the public network's). */
+export function p2pPenaltyOf (code: string): number {
+  return (p2pRejectPolicies as Readonly<Record<string, P2PRejectPolicy>>)[code]?.penalty ?? DEFAULT_PENALTY
+}
+/** a code without a policy of its own */
+export const DEFAULT_PENALTY = 10
 
 export interface PeerGuardMetrics {
   rejected: P2PCounter<'reason' | 'peer'>
@@ -168,7 +192,7 @@ export class PeerGuard {
    * Counts a rejected message or connection of `peerId` under `reason` and lowers its score
    * by `penalty` (by default the reason's). Returns true when the peer is banned now.
    */
-  reject (peerId: string, reason: string, penalty = p2pRejectPenalties[reason] ?? DEFAULT_PENALTY): boolean {
+  reject (peerId: string, reason: string, penalty = p2pPenaltyOf(reason)): boolean {
     const member = this.#deps.memberIndex(peerId)
     this.#deps.metrics?.rejected.inc({ reason, peer: peerLabel(member) })
     const record = this.#record(peerId)

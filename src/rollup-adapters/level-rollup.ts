@@ -9,7 +9,7 @@
  */
 import { bytesToHex, equalBytes } from '../crypto/index.js'
 import { RollupError, RollupErrorCode } from './errors.js'
-import { hexOf, MerkleTable } from './merkle.js'
+import { MerkleTable } from './merkle.js'
 import { RollupDb } from './rollup-db.js'
 import type { Commitment, ExecutorLeaf, Receipt, RollupExecutor, VerifiedSlice } from './types.js'
 
@@ -88,8 +88,8 @@ export class LevelRollup<V> implements RollupExecutor {
     const table = this.#table
     const access: StateAccess<V> = {
       get: (key) => table.get(key),
-      set: (key, value) => { table.set(key, value); changed.set(hexOf(key), { key, value }) },
-      delete: (key) => { if (table.delete(key)) changed.set(hexOf(key), { key, value: null }) }
+      set: (key, value) => { table.set(key, value); changed.set(bytesToHex(key), { key, value }) },
+      delete: (key) => { if (table.delete(key)) changed.set(bytesToHex(key), { key, value: null }) }
     }
     const receipts: Receipt[] = slice.txs.map((leaf) => ({ txHash: leaf.txHash, actionIndex: leaf.actionIndex, code: this.machine.apply(access, leaf) }))
     const commitment = { height: slice.height, stateRoot: table.root() }

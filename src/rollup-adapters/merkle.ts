@@ -13,7 +13,7 @@
  * values of existing keys (the common case) only their paths are re-hashed; inserts and
  * deletes re-hash from the first leaf that moved.
  */
-import { sha256 } from '../crypto/index.js'
+import { bytesToHex, sha256 } from '../crypto/index.js'
 
 const LEAF_PREFIX = Uint8Array.of(0x00)
 const NODE_PREFIX = Uint8Array.of(0x01)
@@ -46,10 +46,6 @@ export function merkleRoot (leafHashes: Uint8Array[]): Uint8Array {
   let level = leafHashes
   while (level.length > 1) level = parentLevel(level)
   return level[0]!
-}
-
-export function hexOf (bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
 
 interface Entry<V> {
@@ -90,11 +86,11 @@ export class MerkleTable<V> {
   }
 
   get (key: Uint8Array): V | undefined {
-    return this.#entries.get(hexOf(key))?.value
+    return this.#entries.get(bytesToHex(key))?.value
   }
 
   set (key: Uint8Array, value: V): void {
-    const id = hexOf(key)
+    const id = bytesToHex(key)
     const existing = this.#entries.get(id)
     const leafHash = merkleLeafHash(this.entryBytes(key, value))
     if (existing !== undefined) {
@@ -110,7 +106,7 @@ export class MerkleTable<V> {
   }
 
   delete (key: Uint8Array): boolean {
-    const id = hexOf(key)
+    const id = bytesToHex(key)
     if (!this.#entries.delete(id)) return false
     if (!this.#added.delete(id)) {
       this.#dirty.delete(id)

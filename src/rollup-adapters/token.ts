@@ -10,7 +10,7 @@ import { bytes, list, literal, record, uint, type Infer } from '../codec/schema.
 import { hexToBytes, verifyEd25519 } from '../crypto/index.js'
 import { hasV1TupleHeader, rollupDomainMessage, RollupDomainTag } from './domain.js'
 import { RollupError, RollupErrorCode } from './errors.js'
-import { hexOf } from './merkle.js'
+import { bytesToHex } from '../crypto/index.js'
 import { LevelRollup, type StateAccess, type StateMachine } from './level-rollup.js'
 import { rollupIdentity } from './rollup-db.js'
 import type { ExecutorLeaf } from './types.js'
@@ -99,7 +99,7 @@ export function parseTokenGenesis (json: unknown): TokenAllocation[] {
     const key = typeof account === 'string' ? hexToBytes(account) : null
     if (key === null || key.length !== 32) return bad(`[${i}].account: expected a 32-byte public key as hex`)
     if (typeof balance !== 'number' || !Number.isSafeInteger(balance) || balance < 0) return bad(`[${i}].balance: expected a non-negative integer`)
-    const id = hexOf(key)
+    const id = bytesToHex(key)
     if (seen.has(id)) bad(`[${i}].account: listed twice`)
     seen.add(id)
     total += balance

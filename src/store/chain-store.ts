@@ -374,8 +374,12 @@ export class ChainStore {
 
   async txLocations (txHashes: Uint8Array[]): Promise<Array<TxLocation | null>> {
     if (txHashes.length === 0) return []
+    // Looked up before the read as well as after it: a group written while getMany runs
+    // leaves this map before the read can see it, and the tx would seem to be nowhere.
+    const hexes = txHashes.map(bytesToHex)
+    const before = hexes.map((hex) => this.#unwrittenTx.get(hex))
     const raws = await this.#read(() => this.#db.getMany(txHashes.map(txLocationKey)))
-    return raws.map((raw, i) => this.#unwrittenTx.get(bytesToHex(txHashes[i]!)) ?? (raw === undefined ? null : this.#location(raw)))
+    return raws.map((raw, i) => before[i] ?? this.#unwrittenTx.get(hexes[i]!) ?? (raw === undefined ? null : this.#location(raw)))
   }
 
   /** txLocations on the calling thread (see txLocationSync): the payload of every proposal. */

@@ -31,7 +31,7 @@ export function orderedPayload (chainId: string, committeeKeys: Uint8Array[], ro
   const rules = { chainId, committeeKeys, rollupIds: new Set(rollupIds), maxActionsPerTx: 16, maxPayloadBytes: 64 * 1024, maxTxsPerChunk: 1000 }
   const checked = chunks.map((chunk) => {
     const check = checkChunk(rules, encode(ChunkSchema, chunk), 16 * 1024 * 1024)
-    if (!check.ok) throw new Error(`a member would refuse the chunk: ${check.reason}`)
+    if (!check.ok) throw new Error(`a member would refuse the chunk: ${check.code}`)
     return check
   })
   return computePayload(checked.map((c) => c.chunk), checked.map((c) => Buffer.from(c.digest).toString('hex')), (i) => checked[i]!.hashes, timestamp, () => false)

@@ -7,13 +7,16 @@ import type { ChunkVerdict, ConsensusTransport } from '../../src/ordering/index.
 export class MemoryNetwork {
   readonly members: MemoryTransport[] = []
   readonly down = new Set<number>()
+  /** when set, a delivery it answers false for is lost (kind: consensus message or chunk) */
+  lose: ((from: number, to: number, kind: 'message' | 'chunk') => boolean) | null = null
 
   constructor (n: number) {
     for (let i = 0; i < n; i++) this.members.push(new MemoryTransport(this, i))
   }
 
-  deliver (from: number, to: number, fn: (t: MemoryTransport) => void): void {
+  deliver (from: number, to: number, fn: (t: MemoryTransport) => void, kind: 'message' | 'chunk' = 'message'): void {
     if (this.down.has(from) || this.down.has(to)) return
+    if (this.lose?.(from, to, kind) === true) return
     setImmediate(() => { if (!this.down.has(from) && !this.down.has(to)) fn(this.members[to]!) })
   }
 
@@ -44,7 +47,7 @@ export class MemoryTransport implements ConsensusTransport {
 
   async publishChunk (bytes: Uint8Array): Promise<void> {
     for (let i = 0; i < this.net.members.length; i++) {
-      if (i !== this.index) this.net.deliver(this.index, i, (t) => t.chunkValidator?.(this.index, bytes))
+      if (i !== this.index) this.net.deliver(this.index, i, (t) => t.chunkValidator?.(this.index, bytes), 'chunk')
     }
   }
 

@@ -71,7 +71,7 @@ t.test('duplicates are refused while pending, while proposed and once final', as
   t.same(mempool.state(hashHex), { status: 'pending' }, 'a duplicate does not change the status')
   const [entry] = await mempool.select({ maxTxs: 10, maxBytes: 1e6 }, 0, Date.now())
   await rejectsWithCode(t, mempool.admit(a.bytes), AdmissionErrorCode.DUPLICATE, 'proposed duplicate')
-  mempool.markFinal([entry!])
+  mempool.finalizeHashes([entry!.hashHex])
   store.final.add(hashHex)
   await rejectsWithCode(t, mempool.admit(a.bytes), AdmissionErrorCode.DUPLICATE, 'final duplicate (replay)')
   const both = await Promise.allSettled([mempool.admit(makeTx({ nonce: 777_777 }).bytes), mempool.admit(makeTx({ nonce: 777_777 }).bytes)])
@@ -195,18 +195,6 @@ t.test('txs that expire while waiting are rejected explicitly and leave the WAL'
   t.equal(selected.length, 1, 'only the live tx is proposed')
   t.same(mempool.state(s.hashHex), { status: 'rejected', code: AdmissionErrorCode.EXPIRED, message: 'expired in the mempool before it was ordered' })
   t.notOk(store.wal.has(s.hashHex), 'removed from the WAL')
-})
-
-t.test('requeued txs go back to the front of their lanes in order', async (t) => {
-  const { mempool } = setup()
-  const hashes: string[] = []
-  for (let i = 0; i < 6; i++) hashes.push((await mempool.admit(makeTx({ rollups: [1] }).bytes)).hashHex)
-  const first = await mempool.select({ maxTxs: 3, maxBytes: 1e6 }, 0, Date.now())
-  t.same(first.map((e) => e.hashHex), hashes.slice(0, 3))
-  t.same(mempool.state(hashes[0]!), { status: 'proposed', height: 0 })
-  mempool.requeue(first)
-  const again = await mempool.select({ maxTxs: 10, maxBytes: 1e6 }, 0, Date.now())
-  t.same(again.map((e) => e.hashHex), hashes, 'original order restored')
 })
 
 t.test('a committee behind its bound: 503 OVERLOADED at once, counted, not recorded against the tx; admitted again once the backlog is packed', async (t) => {

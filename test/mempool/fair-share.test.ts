@@ -39,7 +39,7 @@ async function run (weights: [number, number], ratePerTick: [number, number], ti
       committed.set(entry.lane, committed.get(entry.lane)! + 1)
       if (entry.lane === 2) maxWaitTicksB = Math.max(maxWaitTicksB, tick - submittedAt.get(entry.hashHex)!)
     }
-    mempool.markFinal(batch)
+    mempool.finalizeHashes(batch.map((e) => e.hashHex))
   }
   return { committed, maxWaitTicksB, rejectedA }
 }

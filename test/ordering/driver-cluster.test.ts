@@ -89,3 +89,21 @@ t.test('a backlog larger than a batch is packed into chunks that fit a batch, an
   for (let h = 0; h <= head; h++) largest = Math.max(largest, (await member.store.getBatch(h))!.chunks.reduce((n, c) => Math.max(n, c.txs.length), 0))
   t.ok(largest <= 500, `largest chunk ${largest} txs, batch limit 500`)
 })
+
+t.test('a chunk lost on its way to every member is sent again, so the txs of a member that never leads become final', async (t) => {
+  const cluster = await Cluster.start(4)
+  t.teardown(() => cluster.stop())
+  // Member 3 never gets a consensus message out (its proposals and votes are lost: it never
+  // leads a round), and its chunks are lost until `chunksLost` is cleared.
+  let chunksLost = true
+  cluster.net.lose = (from, _to, kind) => from === 3 && (kind === 'message' || chunksLost)
+  const member = cluster.live()[3]!
+  const admitted = await Promise.all(Array.from({ length: 5 }, async () => await member.mempool.admit(makeTx({ rollups: [1] }).bytes)))
+  // Its chunk is packed and sent (and lost) at once; the others go on with their own txs.
+  await cluster.waitFinal([(await cluster.live()[0]!.mempool.admit(makeTx({ rollups: [2] }).bytes)).hashHex])
+  t.ok(admitted.every((a) => cluster.live()[0]!.store.txLocationSync(Buffer.from(a.hashHex, 'hex')) === null), "member 3's txs are not final while its chunk is lost")
+  chunksLost = false
+  await cluster.waitFinal(admitted.map((a) => a.hashHex), 20_000)
+  t.pass('after the link heals, the chunk sent again makes them final on every member')
+  await assertSameChain(t, cluster)
+})

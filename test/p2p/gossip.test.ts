@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import type { ChunkVerdict } from '../../src/p2p/index.js'
-import { chunkId, startCommittee, sleep, waitFor } from './helpers.js'
+import { chunkId, startCommittee, waitFor } from './helpers.js'
 
 const TOPIC = '/seq/p2p-test/chunks/1'
 
@@ -53,8 +53,10 @@ t.test('gossipsub chunks: delivery, dedup by id, verdict counters', async (t) =>
   }
 
   // Publishing the same id again is a duplicate: nobody sees it twice.
+  // A chunk published after it is the barrier: once that arrived, the duplicate would have too.
   await members[0]!.transport.publishChunk(new Uint8Array(10).fill(0), chunkId(0))
-  await sleep(200)
+  await members[0]!.transport.publishChunk(new Uint8Array(10).fill(0), chunkId(4999))
+  await waitFor(() => seen[1]!.some((s) => s.id === 4999), 5000, 'the chunk published after the duplicate')
   t.equal(seen[1]!.filter((s) => s.id === 0).length, 1, 'a re-published id is not delivered again')
 
   // ignore, reject and a throwing validator, from member 3
@@ -93,17 +95,16 @@ t.test('gossipsub: REJECT verdicts cut the sender off, IGNORE verdicts do not', 
     void publish(1)
     return delivered[2]![0]! > 0 && delivered[2]![1]! > 0
   }, 5000, 'first deliveries')
-  // Keep both publishing; member 2 must stop hearing member 0 within a few heartbeats.
+  // Keep both publishing; member 2 must stop hearing member 0 within a few heartbeats. A
+  // round ends when member 2 has the chunks member 1 published after member 0's: member 0
+  // is cut off once a whole round of its chunks stays out while member 1's come in.
   let cutOff = false
   for (let round = 0; round < 60 && !cutOff; round++) {
-    const before = delivered[2]![0]!
-    for (let i = 0; i < 5; i++) {
-      await publish(0)
-      await publish(1)
-      await sleep(20)
-    }
-    await sleep(100)
-    cutOff = delivered[2]![0] === before
+    const before = delivered[2]!.slice()
+    for (let i = 0; i < 5; i++) await publish(0)
+    for (let i = 0; i < 5; i++) await publish(1)
+    await waitFor(() => delivered[2]![1]! >= before[1]! + 5, 5000, 'member 1\'s chunks of this round')
+    cutOff = delivered[2]![0] === before[0]
   }
   t.ok(cutOff, `member 2 stopped taking chunks from the member it rejected (after ${delivered[2]![0]} rejects)`)
   const ignoredBefore = delivered[2]![1]!

@@ -81,6 +81,9 @@ export async function waitFor (condition: () => boolean, timeoutMs: number, what
 
 export const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Lets pending I/O callbacks and microtasks run once: a barrier, not a delay. */
+export const nextTurn = async (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 export function bytes (text: string): Uint8Array {
   return new TextEncoder().encode(text)
 }

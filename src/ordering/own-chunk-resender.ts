@@ -1,0 +1,71 @@
+/**
+ * Sends this member's chunks again while no proposal has taken them. A chunk is sent once
+ * when packed, best effort: a member not connected at that moment (a restart, a redial, a
+ * full queue) never gets it, and a leader proposes only chunks it holds. Before this, such
+ * a chunk waited for its origin to lead, and an origin that does not lead (down-weighted
+ * by leader choice, or its proposals lost) kept its txs pending for good.
+ *
+ * A chunk is due again `firstResendMs` after it was packed, then at doubling intervals up
+ * to `maxResendMs`, until it is final or `maxAgeMs` old. Being proposed is not enough to
+ * stop: a proposal can be lost with its round (the origin's own, above all), and only a
+ * final chunk is sure to be somewhere else. A healthy committee finalises a chunk long
+ * before its first resend; a slow one pays one more check of it per member per interval.
+ */
+export interface OwnChunkResendOptions {
+  firstResendMs: number
+  maxResendMs: number
+  /** after this the chunk is left to its txs' expiry (the mempool reports them) */
+  maxAgeMs: number
+  /** chunks tracked at the most; the oldest go first */
+  maxTracked: number
+}
+
+export const defaultOwnChunkResendOptions: OwnChunkResendOptions = {
+  firstResendMs: 500, // many rounds of a healthy committee: only a chunk that was lost waits this long
+  maxResendMs: 8000, // an unreachable committee is not flooded with copies
+  maxAgeMs: 120_000, // past a long partition; tx expiries are minutes
+  maxTracked: 256 // more than the packer's own pending chunks (maxOwnPendingChunks 64)
+}
+
+interface Tracked {
+  bytes: Uint8Array
+  digest: Uint8Array
+  packedAt: number
+  dueAt: number
+  intervalMs: number
+}
+
+export class OwnChunkResender {
+  readonly #chunks = new Map<string, Tracked>()
+
+  constructor (private readonly options: OwnChunkResendOptions = defaultOwnChunkResendOptions) {}
+
+  track (digestHex: string, digest: Uint8Array, bytes: Uint8Array, now: number): void {
+    this.#chunks.set(digestHex, { bytes, digest, packedAt: now, dueAt: now + this.options.firstResendMs, intervalMs: this.options.firstResendMs })
+    if (this.#chunks.size > this.options.maxTracked) this.#chunks.delete(this.#chunks.keys().next().value as string)
+  }
+
+  forget (digestHexes: Iterable<string>): void {
+    for (const hex of digestHexes) this.#chunks.delete(hex)
+  }
+
+  get size (): number {
+    return this.#chunks.size
+  }
+
+  /** The chunks to send again now. */
+  due (now: number): Array<{ bytes: Uint8Array, digest: Uint8Array }> {
+    const out: Array<{ bytes: Uint8Array, digest: Uint8Array }> = []
+    for (const [hex, tracked] of this.#chunks) {
+      if (now - tracked.packedAt > this.options.maxAgeMs) {
+        this.#chunks.delete(hex)
+        continue
+      }
+      if (now < tracked.dueAt) continue
+      tracked.intervalMs = Math.min(tracked.intervalMs * 2, this.options.maxResendMs)
+      tracked.dueAt = now + tracked.intervalMs
+      out.push({ bytes: tracked.bytes, digest: tracked.digest })
+    }
+    return out
+  }
+}

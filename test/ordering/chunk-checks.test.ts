@@ -1,0 +1,71 @@
+/**
+ * The per-chunk rules every member applies to a chunk it receives (`checkChunk`, each
+ * refusal a code), and the leader's chunk selection (`ChunkPool.select`: lanes in turn,
+ * oldest first within a lane, within the limits). Expected codes and orders are written
+ * out by hand.
+ */
+import t from 'tap'
+import { chunkSigningMessage } from '../../src/batch/index.js'
+import { ChunkSchema, encode, type Chunk } from '../../src/codec/index.js'
+import { sha256 } from '../../src/crypto/index.js'
+import { checkChunk } from '../../src/ordering/block-payload.js'
+import { ChunkPool } from '../../src/ordering/chunk-pool.js'
+import { txHash } from '../../src/mempool/index.js'
+import { CHAIN, committeeKeys, signers } from './consensus-fixtures.js'
+import { memberChunk } from '../helpers/forged.js'
+import { makeTx } from '../helpers/txs.js'
+
+const rules = { chainId: CHAIN, committeeKeys, rollupIds: new Set([1, 2]), maxActionsPerTx: 2, maxPayloadBytes: 64, maxTxsPerChunk: 3 }
+const tx = (rollups = [1], payloadBytes = 8): ReturnType<typeof makeTx>['tx'] => makeTx({ chainId: CHAIN, rollups, payloadBytes }).tx
+const codeOf = (chunk: Chunk | Uint8Array): string => {
+  const check = checkChunk(rules, chunk instanceof Uint8Array ? chunk : encode(ChunkSchema, chunk), 1 << 20)
+  return check.ok ? 'ok' : check.code
+}
+
+t.test('checkChunk: a good chunk, and each rule refusing with its code', async (t) => {
+  const good = memberChunk(CHAIN, signers[1]!, 1, 1, [tx(), tx([1, 2])])
+  const check = checkChunk(rules, encode(ChunkSchema, good), 1 << 20)
+  t.ok(check.ok)
+  if (check.ok) {
+    t.same(check.digest, sha256(chunkSigningMessage(CHAIN, good)), 'the digest is the hash of the signed message')
+    t.same(check.hashes, good.txs.map((x) => txHash(CHAIN, x)), 'the tx hashes, in order')
+  }
+  t.equal(codeOf(Uint8Array.of(0x93, 1, 2)), 'CHUNK_MALFORMED')
+  t.equal(codeOf(memberChunk(CHAIN, signers[1]!, 7, 1, [tx()])), 'CHUNK_UNKNOWN_ORIGIN')
+  t.equal(codeOf(memberChunk(CHAIN, signers[1]!, 1, 3, [tx([3])])), 'CHUNK_UNKNOWN_LANE')
+  t.equal(codeOf(memberChunk(CHAIN, signers[1]!, 1, 1, [tx(), tx(), tx(), tx()])), 'CHUNK_TOO_MANY_TXS')
+  t.equal(codeOf(memberChunk(CHAIN, signers[1]!, 1, 1, [tx([1, 2, 1])])), 'CHUNK_TOO_MANY_ACTIONS')
+  t.equal(codeOf(memberChunk(CHAIN, signers[1]!, 1, 1, [tx([1, 9])])), 'CHUNK_UNKNOWN_ROLLUP')
+  t.equal(codeOf(memberChunk(CHAIN, signers[1]!, 1, 1, [tx([1], 65)])), 'CHUNK_PAYLOAD_TOO_LARGE')
+  t.equal(codeOf(memberChunk(CHAIN, signers[1]!, 1, 1, [tx([1], 64)])), 'ok', 'a payload exactly at the limit')
+  t.equal(codeOf(memberChunk(CHAIN, signers[2]!, 1, 1, [tx()])), 'CHUNK_BAD_SIGNATURE', 'signed by another member than its origin')
+  t.equal(codeOf(memberChunk('other-chain', signers[1]!, 1, 1, [tx()])), 'CHUNK_BAD_SIGNATURE', 'signed for another chain')
+})
+
+t.test('ChunkPool.select: lanes in turn, oldest first in a lane, within the limits', async (t) => {
+  const pool = new ChunkPool()
+  // name -> [lane, txs]; added in this order (arrival order)
+  const plan: Array<[string, number, number]> = [['a1', 2, 1], ['b1', 1, 2], ['a2', 2, 1], ['a3', 2, 1], ['b2', 1, 1], ['c1', 5, 3]]
+  const names = new Map<string, string>()
+  plan.forEach(([name, lane, txs], seq) => {
+    const chunk = memberChunk(CHAIN, signers[0]!, 0, lane, Array.from({ length: txs }, () => tx()), seq)
+    const digest = sha256(chunkSigningMessage(CHAIN, chunk))
+    names.set(Buffer.from(digest).toString('hex'), name)
+    t.ok(pool.add(chunk, digest, 100))
+  })
+  const pick = (excluded: Set<string>, limits: { maxTxs: number, maxBytes: number, maxChunks: number }): string[] =>
+    pool.select(excluded, limits).map((p) => names.get(p.digestHex)!)
+  const wide = { maxTxs: 1000, maxBytes: 1 << 20, maxChunks: 100 }
+  // rounds over lanes 1, 2, 5 (ascending): b1 a1 c1 | b2 a2 | a3
+  t.same(pick(new Set(), wide), ['b1', 'a1', 'c1', 'b2', 'a2', 'a3'])
+  t.same(pick(new Set(), { ...wide, maxChunks: 4 }), ['b1', 'a1', 'c1', 'b2'], 'stops at maxChunks')
+  // b1 (2) + a1 (1) = 3 txs; c1 (3) does not fit 4 and closes lane 5; b2 (1) fits; a2 would make 5
+  t.same(pick(new Set(), { ...wide, maxTxs: 4 }), ['b1', 'a1', 'b2'], 'a lane whose next chunk does not fit is closed')
+  t.same(pick(new Set(), { ...wide, maxBytes: 250 }), ['b1', 'a1'], '100 bytes a chunk')
+  const b1 = [...names].find(([, n]) => n === 'b1')![0]
+  t.same(pick(new Set([b1]), wide), ['b2', 'a1', 'c1', 'a2', 'a3'], 'chunks already in the chain are skipped')
+  const tight = new ChunkPool({ maxChunksPerOrigin: 1, maxBytesPerOrigin: 1 << 20 })
+  t.ok(tight.add(memberChunk(CHAIN, signers[0]!, 0, 1, [tx()], 1), new Uint8Array(32).fill(1), 10))
+  t.notOk(tight.add(memberChunk(CHAIN, signers[0]!, 0, 1, [tx()], 2), new Uint8Array(32).fill(2), 10), 'an origin over its bound is refused')
+  t.ok(tight.add(memberChunk(CHAIN, signers[1]!, 1, 1, [tx()], 1), new Uint8Array(32).fill(3), 10), 'another origin is not')
+})
