@@ -58,6 +58,12 @@ export interface NodeStatus {
   peers: number
   mempool: { txs: number, bytes: number }
   rollups: RollupInfo[]
+  /**
+   * The oldest store write path that is failing (a full disk, an I/O error), or null; while
+   * the safety, final or pending path fails a member does not vote (docs/PROTOCOL.md,
+   * "When a write fails"). Absent on nodes that do not report it.
+   */
+  storeFault?: { code: string, path: string, since: string, message: string } | null
 }
 
 export interface StoredBatch {

@@ -32,7 +32,7 @@ const MAX_LEAVES = 2 ** 32 - 1
  * Namespace proof as in the spec: the Merkle range proof of leaves [start, end).
  * Inclusion: leafHash undefined. Absence: end = start + 1 and leafHash is the hash of the
  * leaf with the smallest namespace greater than the queried one. Empty (namespace outside
- * the tree's range, or empty tree): start = end = 0, no nodes.
+ * the root's range, or empty tree): start = end = 0, no nodes.
  */
 export interface NamespaceProof {
   start: number
@@ -57,7 +57,12 @@ export class NmtError extends Error {
 export interface Nmt {
   /** Root (NODE_SIZE bytes) of the tree over sorted leaves; throws NmtError on bad input. */
   root (leaves: Uint8Array[]): Uint8Array
-  /** Inclusion, absence or empty proof for `namespace`, as Go's ProveNamespace; throws NmtError on bad input. */
+  /**
+   * Inclusion, absence or empty proof for `namespace`, as Go's ProveNamespace (nmt.go, since
+   * celestiaorg/nmt#194): empty for a namespace outside the root's [minNs, maxNs], which
+   * with IgnoreMaxNamespace leaves out max-namespace leaves unless all leaves have it, so
+   * the max namespace of a mixed tree gets the empty proof. Throws NmtError on bad input.
+   */
   proveNamespace (leaves: Uint8Array[], namespace: Uint8Array): NamespaceProof
   /**
    * True iff `leaves` (full ns || data inputs) are exactly the leaves of `namespace` under
@@ -145,6 +150,20 @@ function validateNamespace (namespace: Uint8Array): void {
   if (!(namespace instanceof Uint8Array) || namespace.length !== NAMESPACE_SIZE) {
     throw new NmtError('NMT_BAD_NAMESPACE', `namespace must be a Uint8Array of ${NAMESPACE_SIZE} bytes`)
   }
+}
+
+/**
+ * The root's namespace range of sorted, non-empty leaves without hashing: minNs is the first
+ * leaf's; maxNs, by HashNode's IgnoreMaxNamespace rule, the largest namespace below the
+ * maximum one, or the maximum one when every leaf has it (a node holding any other
+ * namespace never reports the maximum one as its maxNs).
+ */
+function rootRange (leaves: Uint8Array[]): { min: Uint8Array, max: Uint8Array } {
+  const min = leaves[0]!
+  const last = leaves[leaves.length - 1]!
+  if (!isMaxNs(last, 0)) return { min, max: last }
+  const firstMax = searchNs(leaves, last.subarray(0, NAMESPACE_SIZE), false)
+  return { min, max: firstMax === 0 ? last : leaves[firstMax - 1]! }
 }
 
 /** First index in sorted `leaves` whose namespace is >= ns (or > ns when `strict`). */
@@ -245,7 +264,10 @@ export function createNmt (sha256: Sha256): Nmt {
   function proveValidated (leaves: Uint8Array[], namespace: Uint8Array, memo?: Map<number, Uint8Array>): NamespaceProof {
     validateNamespace(namespace)
     const n = leaves.length
-    if (n === 0 || compareNs(namespace, 0, leaves[0], 0) < 0 || compareNs(namespace, 0, leaves[n - 1], 0) > 0) {
+    if (n === 0) return { start: 0, end: 0, nodes: [] }
+    // [Go ProveNamespace, case 1] outside the root's range (not the leaves'): the empty proof
+    const range = rootRange(leaves)
+    if (compareNs(namespace, 0, range.min, 0) < 0 || compareNs(namespace, 0, range.max, 0) > 0) {
       return { start: 0, end: 0, nodes: [] }
     }
     const start = searchNs(leaves, namespace, false)
@@ -255,7 +277,7 @@ export function createNmt (sha256: Sha256): Nmt {
       collectProofNodes(leaves, 0, n, start, end, nodes, memo)
       return { start, end, nodes }
     }
-    // Absent but inside [min, max]: start > 0 is the first leaf with a greater namespace.
+    // Absent but inside the root's range: start > 0 is the first leaf with a greater namespace (never a max-namespace one).
     collectProofNodes(leaves, 0, n, start, start + 1, nodes, memo)
     return { start, end: start + 1, nodes, leafHash: leafHash(leaves[start]) }
   }

@@ -27,10 +27,25 @@ export function batchTxs (batch: Batch): Tx[] {
 }
 
 /**
+ * How long after its expiry a tx still counts in a batch, measured on the batch timestamp
+ * (the committee's time: the leader's clock, accepted by a quorum). It equals the clock
+ * drift members accept by default (`maxClockDriftMs`), so a leader whose clock is that far
+ * ahead does not expire a valid tx; the price is that a tx may be ordered up to this long
+ * after its expiry. A protocol constant, not node config: every member must count the same
+ * txs (docs/PROTOCOL.md, "Time").
+ */
+export const EXPIRY_GRACE_MS = 5_000
+
+/** Whether a tx with `expiry` no longer counts at committee time `time` (see EXPIRY_GRACE_MS). */
+export function expiredAt (expiry: number, time: number): boolean {
+  return expiry + EXPIRY_GRACE_MS <= time
+}
+
+/**
  * The txs that count in a batch, in order (chunks in header order, txs in chunk order),
  * skipping, deterministically: a repeat of a tx earlier in the batch, a tx `seenBefore`
- * (final at a lower height or in an uncommitted ancestor), and a tx whose expiry is not
- * after the batch timestamp. Two ingress nodes may chunk the same tx; it counts once.
+ * (final at a lower height or in an uncommitted ancestor), and a tx expired at the batch
+ * timestamp (`expiredAt`). Two ingress nodes may chunk the same tx; it counts once.
  */
 export function countedTxs (txs: HashedTx[], timestamp: number, seenBefore: (hashHex: string) => boolean): HashedTx[] {
   const seen = new Set<string>()
@@ -39,7 +54,7 @@ export function countedTxs (txs: HashedTx[], timestamp: number, seenBefore: (has
     const key = bytesToHex(entry.hash)
     if (seen.has(key)) continue
     seen.add(key)
-    if (entry.tx.expiry <= timestamp || seenBefore(key)) continue
+    if (expiredAt(entry.tx.expiry, timestamp) || seenBefore(key)) continue
     out.push(entry)
   }
   return out

@@ -10,6 +10,7 @@
  * unused reserve stays free, so a flood fills the shared part and then gets LANE_FULL while
  * the others still get in.
  */
+import { expiredAt } from '../batch/index.js'
 import { decode, TxSchema, type Tx } from '../codec/index.js'
 import { sha256, verifyEd25519, bytesToHex } from '../crypto/index.js'
 import { AdmissionError, AdmissionErrorCode } from './errors.js'
@@ -169,7 +170,7 @@ export class Mempool {
       const tx = decode(TxSchema, txBytes) // the WAL only holds txs that passed admission: a failure here is corruption and must stop the node
       const hashHex = bytesToHex(hash)
       if (await this.store.txLocation(hash) !== null) { remove.push(hash); alreadyFinal++; continue }
-      if (tx.expiry <= this.now()) {
+      if (expiredAt(tx.expiry, this.now())) {
         remove.push(hash)
         expired++
         this.#drop(hashHex, 'expired', 'expired in the mempool before it was ordered')
@@ -328,15 +329,15 @@ export class Mempool {
     const kept: MempoolEntry[] = []
     const expired: MempoolEntry[] = []
     for (const entry of chosen) {
-      if (entry.tx.expiry <= batchTime) expired.push(entry)
+      if (expiredAt(entry.tx.expiry, batchTime)) expired.push(entry)
       else if (height >= 0) { entry.state = 'proposed'; entry.proposedHeight = height; kept.push(entry) } else { entry.state = 'chunked'; kept.push(entry) }
     }
     if (expired.length > 0) {
-      await this.store.walRemove(expired.map((e) => e.hash))
       for (const entry of expired) {
         this.#remove(entry)
         this.#drop(entry.hashHex, 'expired', 'expired in the mempool before it was ordered')
       }
+      await this.#forgetInWal(expired)
     }
     return kept
   }
@@ -398,11 +399,20 @@ export class Mempool {
   async rejectExpired (hashHexes: string[]): Promise<void> {
     const entries = hashHexes.map((h) => this.#byHash.get(h)).filter((e): e is MempoolEntry => e !== undefined && e.state !== 'logging' && e.state !== 'pending')
     if (entries.length === 0) return
-    await this.store.walRemove(entries.map((e) => e.hash))
     for (const entry of entries) {
       this.#remove(entry)
       this.#drop(entry.hashHex, 'invalid', 'a final batch included it, but it had expired at that batch\'s timestamp')
     }
+    await this.#forgetInWal(entries)
+  }
+
+  /**
+   * Removes expired txs from the WAL. If that write fails (the store reports it: fault(),
+   * its counters) they stay there and recovery rejects them again as expired at restart;
+   * the selection or commit that found them must not fail with it.
+   */
+  async #forgetInWal (entries: MempoolEntry[]): Promise<void> {
+    await this.store.walRemove(entries.map((e) => e.hash)).catch(() => {})
   }
 
   state (hashHex: string): MempoolTxState | null {

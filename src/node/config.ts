@@ -8,6 +8,7 @@ import { z } from 'zod'
 import type { ApiLimits } from '../api/index.js'
 import { defaultMempoolOptions, type MempoolOptions } from '../mempool/index.js'
 import { defaultConsensusDriverOptions, type ConsensusDriverOptions } from '../ordering/index.js'
+import { INJECTABLE_FAULT_CODES, STORE_WRITE_PATHS, type StoreFaultOptions } from '../store/index.js'
 
 export const PublicNetworkConfigSchema = z.object({
   /** where the public libp2p host (txs and final batches for followers) binds */
@@ -59,6 +60,7 @@ export const NodeConfigSchema = z.object({
     maxTimeoutMs: z.number().int().min(10).max(3_600_000).optional(),
     requestTimeoutMs: z.number().int().min(10).optional(),
     maxClockDriftMs: z.number().int().min(0).optional(),
+    maxClockOffsetMs: z.number().int().min(0).max(3_600_000).optional(),
     syncIntervalMs: z.number().int().min(10).optional(),
     syncBatchSize: z.number().int().min(1).max(1024).optional(),
     chunkDelayMs: z.number().min(0).max(10_000).optional(),
@@ -88,6 +90,17 @@ export const NodeConfigSchema = z.object({
   rollupsDir: z.string().default('rollups'),
   /** the public network (docs/ARCHITECTURE.md, followers); a member without it serves no followers */
   public: PublicNetworkConfigSchema.optional(),
+  /** storage; `faults` makes writes fail or wait on purpose (tests and dev runs only: src/store/fault-injection.ts) */
+  store: z.object({
+    faults: z.object({
+      failPaths: z.array(z.enum(STORE_WRITE_PATHS)).default([]),
+      code: z.enum(INJECTABLE_FAULT_CODES).default('ENOSPC'),
+      failAfter: z.number().int().min(0).default(0),
+      failCount: z.number().int().min(1).nullable().default(null),
+      delayMs: z.number().int().min(0).max(600_000).default(0),
+      delayPaths: z.array(z.enum(STORE_WRITE_PATHS)).default([...STORE_WRITE_PATHS])
+    }).strict().optional()
+  }).strict().optional(),
   /** dev control routes (/v1/dev/isolate, /v1/dev/heal): off unless the devnet turns them on */
   dev: z.object({ control: z.boolean().default(false) }).strict().default({ control: false }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
@@ -106,6 +119,7 @@ export interface NodeConfig {
   p2p: NodeConfigFile['p2p']
   rollups: NodeConfigFile['rollups']
   rollupsDir: string
+  store: { faults?: StoreFaultOptions }
   dev: { control: boolean }
   logLevel: NodeConfigFile['logLevel']
   public?: z.infer<typeof PublicNetworkConfigSchema>
@@ -140,6 +154,7 @@ export function parseNodeConfig (json: unknown, baseDir: string): NodeConfig {
     p2p: c.p2p,
     rollups: c.rollups,
     rollupsDir: resolve(baseDir, c.rollupsDir),
+    store: c.store?.faults === undefined ? {} : { faults: c.store.faults },
     dev: c.dev,
     logLevel: c.logLevel
   }

@@ -23,7 +23,10 @@ export interface CostSources {
   ed25519: () => { signs: number, verifies: number }
 }
 
-export function createNodeMetrics (sources: { mempool: () => { txs: number, bytes: number }, peers?: () => number, cost?: CostSources }): NodeMetrics {
+/** The store's failed writes per write path and the paths failing now (chain-store.ts). */
+export type StoreFaultSource = () => { failures: Record<string, number>, faulted: string[] }
+
+export function createNodeMetrics (sources: { mempool: () => { txs: number, bytes: number }, peers?: () => number, cost?: CostSources, store?: StoreFaultSource }): NodeMetrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'seq_' })
   // prom-client names these gauges `_total`, which Prometheus reserves for counters
@@ -60,7 +63,31 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
   const peers = sources.peers
   if (peers !== undefined) new Gauge({ name: 'seq_peers', help: 'Connected peers: committee members on a member, public-network peers on a follower', registers: [registry], collect () { this.set(peers()) } })
   if (sources.cost !== undefined) costCounters(registry, sources.cost)
+  if (sources.store !== undefined) storeFaultMetrics(registry, sources.store)
   return m
+}
+
+function storeFaultMetrics (registry: Registry, store: StoreFaultSource): void {
+  new Counter({
+    name: 'seq_store_write_failures_total',
+    help: 'Failed level writes (ENOSPC, EIO, ...), by the write path they held: safety, final, rollupHeights, pending, wal',
+    labelNames: ['path'],
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const [path, count] of Object.entries(store().failures)) this.inc({ path }, count)
+    }
+  })
+  new Gauge({
+    name: 'seq_store_fault',
+    help: '1 while writes of this path are failing (the member does not vote while safety, final or pending writes fail), else 0',
+    labelNames: ['path'],
+    registers: [registry],
+    collect () {
+      const { failures, faulted } = store()
+      for (const path of Object.keys(failures)) this.set({ path }, faulted.includes(path) ? 1 : 0)
+    }
+  })
 }
 
 /**

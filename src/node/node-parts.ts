@@ -6,16 +6,22 @@
  */
 import { mkdir } from 'node:fs/promises'
 import type { Logger } from 'pino'
-import type { ApiBackend, RollupInfo } from '../api/types.js'
-import { ChainStore, checkStoreIntegrity, defaultStartCheckHeights } from '../store/index.js'
+import type { ApiBackend, NodeStatus, RollupInfo } from '../api/types.js'
+import { ChainStore, checkStoreIntegrity, defaultStartCheckHeights, type ChainStoreOptions } from '../store/index.js'
 import { chainRules } from './data-check.js'
 import type { Genesis } from './genesis.js'
 import type { SliceService } from './slice-service.js'
 
+/** What /v1/status shows of a failing store (null when every write goes through). */
+export function storeFaultView (store: ChainStore | null): NodeStatus['storeFault'] {
+  const fault = store?.fault() ?? null
+  return fault === null ? null : { code: fault.code, path: fault.path, since: new Date(fault.since).toISOString(), message: fault.message }
+}
+
 /** Opens (creating if needed) the data folder's store and checks its recent heights. */
-export async function openCheckedStore (dataDir: string, genesis: Genesis): Promise<ChainStore> {
+export async function openCheckedStore (dataDir: string, genesis: Genesis, opts: ChainStoreOptions = {}): Promise<ChainStore> {
   await mkdir(dataDir, { recursive: true })
-  const store = await ChainStore.open(dataDir, genesis.hash)
+  const store = await ChainStore.open(dataDir, genesis.hash, opts)
   try {
     // Recent heights, head, meta and indexes at every start; `seqnode check` does all of it.
     await checkStoreIntegrity(store, chainRules(genesis), { recentHeights: defaultStartCheckHeights })

@@ -13,14 +13,14 @@ import { startCommitteeTransport, type StartedTransport } from './p2p-startup.js
 import { NetworkIsolation } from '../p2p/index.js'
 import { createRollupMetrics, rollupSyncWrites, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
 import { hexToBytes } from '../crypto/index.js'
-import type { ChainStore } from '../store/index.js'
+import { StoreFaults, type ChainStore } from '../store/index.js'
 import { CodecError } from '../codec/index.js'
 import type { NodeConfig } from './config.js'
 import { loadGenesis, type Genesis } from './genesis.js'
 import { createNodeMetrics, type NodeMetrics } from './metrics.js'
 import { SliceService } from './slice-service.js'
 import { PublicGateway } from './public-gateway.js'
-import { finalReads, openCheckedStore, resolveRollup, stopParts } from './node-parts.js'
+import { finalReads, openCheckedStore, resolveRollup, stopParts, storeFaultView } from './node-parts.js'
 
 type NodeState = 'starting' | 'started' | 'closing' | 'closed'
 
@@ -76,11 +76,16 @@ export class SequencerNode {
 
   async #start (): Promise<void> {
     const { config, genesis, logger } = this
-    this.#store = await openCheckedStore(config.dataDir, genesis)
+    if (config.store.faults !== undefined) logger.warn({ faults: config.store.faults }, 'store fault injection is on (store.faults): writes fail or wait on purpose')
+    this.#store = await openCheckedStore(config.dataDir, genesis, {
+      logger: logger.child({ module: 'store' }),
+      ...(config.store.faults !== undefined ? { faults: new StoreFaults(config.store.faults) } : {})
+    })
     const store = this.#store
     this.metrics = createNodeMetrics({
       mempool: () => this.#mempool?.stats() ?? { txs: 0, bytes: 0 },
       peers: () => this.#transport?.transport.connectedMembers().length ?? 0,
+      store: () => ({ failures: store.writeFailures, faulted: store.faultedPaths() }),
       cost: {
         syncWrites: () => ({ ...store.syncWrites, rollup: rollupSyncWrites.count }),
         ed25519: () => ed25519Ops
@@ -200,7 +205,8 @@ export class SequencerNode {
       committee: this.genesis.committee.map((m, index) => ({ index, name: m.name, publicKey: m.publicKey })),
       peers: this.#transport?.transport.connectedMembers().length ?? 0,
       mempool: { txs: stats.txs, bytes: stats.bytes },
-      rollups: this.genesis.rollups.map((r) => ({ id: r.id, name: r.name, weight: r.weight }))
+      rollups: this.genesis.rollups.map((r) => ({ id: r.id, name: r.name, weight: r.weight })),
+      storeFault: storeFaultView(this.#store)
     }
   }
 
@@ -264,6 +270,8 @@ export class SequencerNode {
   async close (): Promise<void> {
     if (this.#state === 'closing' || this.#state === 'closed') return
     this.#state = 'closing'
+    // A dead disk must not hold the shutdown: the consensus stop waits for its safety write.
+    this.#store?.abandonFailingWrites()
     await stopParts([
       ['api', this.#api === null ? null : async () => this.#api!.stop()],
       ['rollups', this.#rollups === null ? null : async () => this.#rollups!.stop()],

@@ -17,6 +17,7 @@ import { BlockFetch } from './block-fetch.js'
 import { checkChunk, type ChunkRules } from './block-payload.js'
 import { BlockSync } from './block-sync.js'
 import { ChunkPacker, type ChunkPackerOptions, type PackedChunk } from './chunk-packer.js'
+import { CommitteeClock } from './committee-clock.js'
 import { ConsensusCore, type CoreAction, type CoreBlock, type CoreEvent, type ConsensusMessage, type SafetyState, type CommittedTip } from './consensus-core.js'
 import { defaultConsensusDriverOptions, type ConsensusDriverDeps, type ConsensusDriverOptions } from './driver-options.js'
 import { decodeMessage, encodeMessage } from './envelope-codec.js'
@@ -42,9 +43,12 @@ export class ConsensusDriver {
   #roundStartedAt = 0
   #running = false
   readonly #now: () => number
+  /** the committee's time (committee-clock.ts): the clock rule and our own proposals' timestamps */
+  readonly #clock: CommitteeClock
 
   constructor (private readonly deps: ConsensusDriverDeps, restored: { safety: SafetyState | null, tip: CommittedTip | null }, private readonly options: ConsensusDriverOptions = defaultConsensusDriverOptions) {
     this.#now = deps.now ?? Date.now
+    this.#clock = new CommitteeClock(deps.committeeKeys.length, deps.self, options.maxClockOffsetMs, this.#now)
     this.#core = new ConsensusCore({
       chainId: deps.chainId,
       committeeKeys: deps.committeeKeys,
@@ -307,9 +311,11 @@ export class ConsensusDriver {
   async #onProposal (from: number, proposal: Proposal): Promise<void> {
     const screened = this.#core.screenProposal(from, proposal)
     if (!screened.ok) return this.#refused(from, 'proposal', screened.code)
-    const early = checkProposalClock(proposal.header, this.#now(), this.options.maxClockDriftMs)
+    const { header } = proposal
+    this.#clock.observe(from, header.timestamp, this.#core.block(header.parentHash)?.header.timestamp ?? this.#core.tip.timestamp)
+    const early = checkProposalClock(header, this.#clock.now(), this.options.maxClockDriftMs)
     if (early !== null) return this.#refused(from, 'proposal', early)
-    await this.#fetch.ensureChunks(from, proposal.header.chunkDigests)
+    await this.#fetch.ensureChunks(from, header.chunkDigests)
     await this.#enqueue(() => this.#acceptProposal(from, proposal))
   }
 
@@ -365,7 +371,7 @@ export class ConsensusDriver {
     }
     // Our own waiting txs ride in this proposal rather than the next (errors are the packer's).
     await this.#packer.packDue().catch((err: Error) => this.deps.logger.error({ err }, 'packing a chunk failed'))
-    const { header, payload } = buildHeader(action, { ...this.deps, payloads: this.#payloads, now: this.#now() })
+    const { header, payload } = buildHeader(action, { ...this.deps, payloads: this.#payloads, now: this.#clock.now() })
     const hash = batchHash(header)
     this.#payloads.set(hash, payload)
     this.#finaliser.rememberPending(hash, header, action.justify, payload)

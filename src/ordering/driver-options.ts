@@ -16,8 +16,10 @@ export interface ConsensusDriverOptions {
   maxTimeoutMs: number
   /** request/response deadline (chunks, blocks, sync) */
   requestTimeoutMs: number
-  /** how far ahead of our clock a proposal's timestamp may be */
+  /** how far ahead of the committee's time (our clock plus maxClockOffsetMs at most) a proposal's timestamp may be */
   maxClockDriftMs: number
+  /** how far behind the committee our clock may be and still be corrected (committee-clock.ts) */
+  maxClockOffsetMs: number
   /** how often to ask a peer whether we are behind */
   syncIntervalMs: number
   /** batches per catch-up request */
@@ -33,7 +35,8 @@ export const defaultConsensusDriverOptions: ConsensusDriverOptions = {
   baseTimeoutMs: 1000, // ~100x a loopback round trip, still a quick recovery from a dead leader
   maxTimeoutMs: 10_000, // a partitioned committee retries at least every 10 s
   requestTimeoutMs: 2000,
-  maxClockDriftMs: 5000, // clocks of one machine or an NTP-synced LAN agree far better
+  maxClockDriftMs: 5000, // NTP-synced clocks agree far better; also the expiry grace (batch/payload.ts EXPIRY_GRACE_MS)
+  maxClockOffsetMs: 60_000, // a member whose clock is up to a minute slow still votes; bounds what f+1 members can make it accept
   syncIntervalMs: 1000,
   syncBatchSize: 256,
   syncPageBytes: MAX_MESSAGE_BYTES, // the requester decodes no more than this (codec/msgpack.ts)

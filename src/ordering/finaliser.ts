@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino'
 import { BatchSchema, BlockBundleSchema, CommitProofSchema, ChunkSchema, decode, encode, type BatchHeader, type BlockBundle, type Certificate, type CommitProof } from '../codec/index.js'
+import { expiredAt } from '../batch/index.js'
 import { bytesToHex, hexToBytes } from '../crypto/index.js'
 import type { Mempool, MempoolEntry } from '../mempool/index.js'
 import type { ChainStore } from '../store/index.js'
@@ -79,7 +80,7 @@ export class Finaliser {
     const done: string[] = []
     const all = payload.chunks.flatMap((c) => c.txs)
     payload.allHexes.forEach((hex, i) => {
-      if (payload.countedHexes.has(hex) || all[i]!.expiry > header.timestamp) done.push(hex)
+      if (payload.countedHexes.has(hex) || !expiredAt(all[i]!.expiry, header.timestamp)) done.push(hex)
       else expired.push(hex)
     })
     const finalEntries = mempool.finalizeHashes(done)

@@ -21,6 +21,16 @@
  * Safety never depends on them: what a vote needs is the safety state (docs/PROTOCOL.md,
  * "What is durable before a vote").
  *
+ * A write that fails (ENOSPC, EIO, ...) is not lost and does not wedge the store: the group
+ * stays first in line and is written again with backoff (RETRY_*_MS) until it goes
+ * through, and the groups handed in after it wait behind it, in order; `fault()` says what
+ * is failing since when, `writeFailures` counts failures per write path. A safety write
+ * therefore resolves only once it is on disk, so no vote leaves without it: a member whose
+ * disk fails stops voting where it stands and goes on, with nothing dropped, when the disk
+ * is back (docs/PROTOCOL.md, "When a write fails"). WAL writes are not retried: the
+ * mempool answers the submitter with the error. `StoreFaults` (fault-injection.ts) makes
+ * writes fail or wait on purpose in tests and dev runs.
+ *
  * Nothing read back is trusted blindly: level's own Corruption and I/O errors, values that
  * do not decode or have the wrong size, and a batch whose header or chunks no longer hash
  * to what the indexes say all raise StoreCorruptError naming the folder; the node refuses
@@ -30,6 +40,7 @@
  */
 import { readdir } from 'node:fs/promises'
 import { Level } from 'level'
+import type { Logger } from 'pino'
 import { batchHash, chunkDigest } from '../batch/index.js'
 import {
   decode, BatchSchema, CommitProofSchema, type Batch, type CommitProof
@@ -38,7 +49,8 @@ import { bytesToHex, equalBytes } from '../crypto/index.js'
 import {
   MetaKey, batchHashKey, batchKey, commitProofKey, metaKey, readU64, rollupHeightKey, safetyKey, txLocationKey, u64, walKey, Prefix, key, pendingBlockKey
 } from './keys.js'
-import { StoreCorruptError, StoreError, StoreErrorCode } from './errors.js'
+import { StoreCorruptError, StoreError, StoreErrorCode, StoreWriteError, writeFaultCode } from './errors.js'
+import { STORE_WRITE_PATHS, type StoreFaults, type StoreWritePath } from './fault-injection.js'
 
 const STORE_FORMAT = 1
 
@@ -70,9 +82,28 @@ type Op = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', k
 interface WriteGroup {
   ops: Op[]
   finals: FinalBatchRecord[]
+  /** what the ops hold (fault reporting, fault injection) */
+  paths: Set<StoreWritePath>
   written: Promise<void>
   settle: (err: Error | null) => void
 }
+
+/** A write path that is failing: what the OS said, and since when. */
+export interface StoreFault {
+  /** ENOSPC, EIO, EROFS, EDQUOT, or LEVEL_IO_ERROR / UNKNOWN when nothing more precise is known */
+  code: string
+  path: StoreWritePath
+  /** unix ms of the first failure of this run */
+  since: number
+  message: string
+}
+
+/** First retry of a failed group after this long, doubling up to RETRY_MAX_MS: a disk that is back is used within 2 s. */
+const RETRY_FIRST_MS = 50
+const RETRY_MAX_MS = 2_000
+/** the path a failed group is reported under: the most important one it holds */
+const PATH_ORDER: StoreWritePath[] = ['safety', 'final', 'rollupHeights', 'pending', 'wal']
+const WAL_PATHS: ReadonlySet<StoreWritePath> = new Set(['wal'])
 
 export interface ChainStoreOptions {
   mustExist?: boolean
@@ -83,6 +114,10 @@ export interface ChainStoreOptions {
    * make a crash land between a vote and the final-batch write.
    */
   writeBehindMs?: number
+  /** fail or slow writes on purpose (tests and dev runs only; fault-injection.ts) */
+  faults?: StoreFaults
+  /** where failing and recovered writes are logged */
+  logger?: Pick<Logger, 'error' | 'warn'>
 }
 
 /** Synced (fsynced) level writes of one store, by what they hold; the node's /metrics reads them. */
@@ -145,9 +180,21 @@ export class ChainStore {
   readonly #unwritten = new Map<number, FinalBatchRecord>()
   readonly #unwrittenTx = new Map<string, TxLocation>()
   readonly #unwrittenHash = new Map<string, number>()
+  readonly #faults: StoreFaults | null
+  /** failing write paths, by path */
+  readonly #active = new Map<StoreWritePath, StoreFault>()
+  /** failed level writes, by the paths they held (the node's /metrics reads them) */
+  readonly writeFailures = Object.fromEntries(STORE_WRITE_PATHS.map((p) => [p, 0])) as Record<StoreWritePath, number>
+  /** set once failing writes are given up (closing): what is not written stays unwritten */
+  #abandoned = false
+  #wakeRetry: (() => void) | null = null
 
-  private constructor (db: Level<Uint8Array, Uint8Array>, readonly dir: string, private readonly writeBehindMs: number) {
+  private readonly logger: Pick<Logger, 'error' | 'warn'> | null
+
+  private constructor (db: Level<Uint8Array, Uint8Array>, readonly dir: string, private readonly writeBehindMs: number, opts: ChainStoreOptions) {
     this.#db = db
+    this.#faults = opts.faults ?? null
+    this.logger = opts.logger ?? null
   }
 
   /**
@@ -170,7 +217,7 @@ export class ChainStore {
       const cause = (err as Error & { cause?: { message?: string } }).cause
       throw new StoreError(StoreErrorCode.OPEN_FAILED, `cannot open database at ${path}: ${cause?.message ?? (err as Error).message}`)
     }
-    const store = new ChainStore(db, path, opts.writeBehindMs ?? 0)
+    const store = new ChainStore(db, path, opts.writeBehindMs ?? 0, opts)
     try {
       await store.#checkIdentity(genesisHash)
       store.#head = await store.#loadHead()
@@ -253,6 +300,7 @@ export class ChainStore {
     for (const { rollupId, count } of record.rollupCounts) {
       ops.push({ type: 'put', key: rollupHeightKey(rollupId, record.height), value: u64(count) })
     }
+    const paths: StoreWritePath[] = record.rollupCounts.length > 0 ? ['final', 'rollupHeights'] : ['final']
     ops.push({ type: 'del', key: pendingBlockKey(record.hash) })
     const head = new Uint8Array(40)
     head.set(u64(record.height), 0)
@@ -261,7 +309,7 @@ export class ChainStore {
     this.#unwritten.set(record.height, record)
     this.#unwrittenHash.set(bytesToHex(record.hash), record.height)
     this.#head = { height: record.height, hash: record.hash }
-    return this.#queue(ops, record)
+    return this.#queue(ops, paths, record)
   }
 
   /** Resolves when everything handed in so far is in level (rejects if a write failed). */
@@ -381,14 +429,23 @@ export class ChainStore {
 
   /** Appends txs to the write-ahead log in one synced write (group commit). */
   async walAppend (entries: Array<{ hash: Uint8Array, bytes: Uint8Array }>): Promise<void> {
-    this.#assertOpen()
-    await this.#db.batch(entries.map((e) => ({ type: 'put' as const, key: walKey(e.hash), value: e.bytes })), { sync: true })
-    this.syncWrites.wal++
+    await this.#walWrite(entries.map((e) => ({ type: 'put' as const, key: walKey(e.hash), value: e.bytes })))
   }
 
   async walRemove (hashes: Uint8Array[]): Promise<void> {
+    await this.#walWrite(hashes.map((h) => ({ type: 'del' as const, key: walKey(h) })))
+  }
+
+  /** One synced WAL write; a failure is the caller's (the mempool answers its submitter), and is reported. */
+  async #walWrite (ops: Op[]): Promise<void> {
     this.#assertOpen()
-    await this.#db.batch(hashes.map((h) => ({ type: 'del' as const, key: walKey(h) })), { sync: true })
+    try {
+      await this.#faults?.beforeWrite(WAL_PATHS)
+      await this.#db.batch(ops, { sync: true })
+    } catch (err) {
+      throw this.#failed(WAL_PATHS, err)
+    }
+    this.#recovered(WAL_PATHS)
     this.syncWrites.wal++
   }
 
@@ -405,12 +462,12 @@ export class ChainStore {
    * carries them too.
    */
   putPendingBlock (hash: Uint8Array, bytes: Uint8Array): Promise<void> {
-    return this.#queueOrReject([{ type: 'put', key: pendingBlockKey(hash), value: bytes }])
+    return this.#queueOrReject([{ type: 'put', key: pendingBlockKey(hash), value: bytes }], ['pending'])
   }
 
   deletePendingBlocks (hashes: Uint8Array[]): Promise<void> {
     if (hashes.length === 0) return Promise.resolve()
-    return this.#queueOrReject(hashes.map((h) => ({ type: 'del' as const, key: pendingBlockKey(h) })))
+    return this.#queueOrReject(hashes.map((h) => ({ type: 'del' as const, key: pendingBlockKey(h) })), ['pending'])
   }
 
   async pendingBlocks (): Promise<Array<{ hash: Uint8Array, bytes: Uint8Array }>> {
@@ -422,10 +479,13 @@ export class ChainStore {
     return (await this.#get(safetyKey())) ?? null
   }
 
-  /** Written with sync: true before any vote leaves the node. */
+  /**
+   * Written with sync: true before any vote leaves the node. Resolves only once it is on
+   * disk: while writes fail, it waits for the retries (the member does not vote meanwhile).
+   */
   async putSafetyState (bytes: Uint8Array): Promise<void> {
     this.#assertWritable()
-    this.#enqueue({ type: 'put', key: safetyKey(), value: bytes })
+    this.#enqueue(['safety'], { type: 'put', key: safetyKey(), value: bytes })
     this.#writeGroup(true)
     await this.#writes
     if (this.#writeError !== null) throw this.#writeError
@@ -451,6 +511,33 @@ export class ChainStore {
     return counts
   }
 
+  /** The oldest write path that is failing now, or null when every write goes through. */
+  fault (): StoreFault | null {
+    let oldest: StoreFault | null = null
+    for (const path of PATH_ORDER) {
+      const fault = this.#active.get(path)
+      if (fault !== undefined && (oldest === null || fault.since < oldest.since)) oldest = fault
+    }
+    return oldest
+  }
+
+  /** Every write path failing now (the metrics gauge). */
+  faultedPaths (): StoreWritePath[] {
+    return [...this.#active.keys()]
+  }
+
+  /**
+   * Stops retrying failing writes (no effect while writes go through): what is not written
+   * stays unwritten, as in a crash, and the writes waiting for it fail with STORE_CLOSED.
+   * The node calls it when it shuts down, so a dead disk cannot hold the shutdown.
+   */
+  abandonFailingWrites (): void {
+    if (this.#active.size === 0 || [...this.#active.keys()].every((p) => p === 'wal')) return
+    this.#abandoned = true
+    this.#writeError ??= new StoreError(StoreErrorCode.CLOSED, `gave up writing to ${this.dir} while its writes were failing`)
+    this.#wakeRetry?.()
+  }
+
   /** A StoreCorruptError about this folder. */
   corrupt (problem: string): StoreCorruptError {
     return new StoreCorruptError(this.dir, problem)
@@ -459,6 +546,7 @@ export class ChainStore {
   /** Writes what is queued, then closes. */
   async close (): Promise<void> {
     if (this.#closed) return
+    this.abandonFailingWrites()
     await this.flushed().catch(() => {})
     this.#closed = true
     await this.#db.close()
@@ -474,6 +562,7 @@ export class ChainStore {
     const dropped = this.#group?.finals.length ?? 0
     this.#group = null
     if (this.#groupTimer !== null) clearTimeout(this.#groupTimer)
+    this.abandonFailingWrites()
     await this.#writes
     await this.#db.close()
     return dropped
@@ -488,18 +577,18 @@ export class ChainStore {
     if (this.#writeError !== null) throw this.#writeError
   }
 
-  #queueOrReject (ops: Op[]): Promise<void> {
+  #queueOrReject (ops: Op[], paths: StoreWritePath[]): Promise<void> {
     try {
       this.#assertWritable()
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.#queue(ops, null)
+    return this.#queue(ops, paths, null)
   }
 
   /** Adds ops to the group being filled (written on the next turn, or with the next safety state). */
-  #queue (ops: Op[], final: FinalBatchRecord | null): Promise<void> {
-    const group = this.#enqueue(...ops)
+  #queue (ops: Op[], paths: StoreWritePath[], final: FinalBatchRecord | null): Promise<void> {
+    const group = this.#enqueue(paths, ...ops)
     if (final !== null) group.finals.push(final)
     if (this.#groupTimer === null) {
       this.#groupTimer = setTimeout(() => {
@@ -510,15 +599,16 @@ export class ChainStore {
     return group.written
   }
 
-  #enqueue (...ops: Op[]): WriteGroup {
+  #enqueue (paths: StoreWritePath[], ...ops: Op[]): WriteGroup {
     if (this.#group === null) {
       let settle!: (err: Error | null) => void
       const written = new Promise<void>((resolve, reject) => { settle = (err) => err === null ? resolve() : reject(err) })
-      // Nobody has to wait for a group: a failure also lands in #writeError, which every later write reports.
+      // Nobody has to wait for a group: a group fails only when given up, which every later write reports.
       written.catch(() => {})
-      this.#group = { ops: [], finals: [], written, settle }
+      this.#group = { ops: [], finals: [], paths: new Set(), written, settle }
     }
     this.#group.ops.push(...ops)
+    for (const path of paths) this.#group.paths.add(path)
     return this.#group
   }
 
@@ -532,13 +622,20 @@ export class ChainStore {
       this.#groupTimer = null
     }
     this.#writes = this.#writes.then(async () => {
-      if (this.#writeError !== null) return group.settle(this.#writeError)
-      try {
-        await this.#db.batch(group.ops, { sync })
-      } catch (err) {
-        this.#writeError = err as Error
-        return group.settle(this.#writeError)
+      // A failed write is tried again, first in line, until it goes through or is given up.
+      for (let attempt = 0; ; attempt++) {
+        if (this.#writeError !== null) return group.settle(this.#writeError)
+        try {
+          await this.#faults?.beforeWrite(group.paths)
+          await this.#db.batch(group.ops, { sync })
+          break
+        } catch (err) {
+          const failure = this.#failed(group.paths, err)
+          this.logger?.error({ err: failure, attempt, unwrittenFinalBatches: this.#unwritten.size }, 'a store write failed; retrying')
+          await this.#backoff(attempt)
+        }
       }
+      this.#recovered(group.paths)
       for (const record of group.finals) {
         this.#unwritten.delete(record.height)
         this.#unwrittenHash.delete(bytesToHex(record.hash))
@@ -546,6 +643,39 @@ export class ChainStore {
       }
       group.settle(null)
     })
+  }
+
+  /** Records a failed write of `paths`; the error to hand on. */
+  #failed (paths: ReadonlySet<StoreWritePath>, err: unknown): StoreWriteError {
+    const code = writeFaultCode(err)
+    const message = (err as Error).message ?? String(err)
+    const named = (err as { path?: unknown }).path
+    const path = typeof named === 'string' && paths.has(named as StoreWritePath) ? named as StoreWritePath : PATH_ORDER.find((p) => paths.has(p))!
+    for (const p of paths) {
+      this.writeFailures[p]++
+      // every path of the failed write is failing; the one reported is the one named first
+      if (!this.#active.has(p)) this.#active.set(p, { code, path, since: Date.now(), message })
+    }
+    return new StoreWriteError(this.dir, path, code, message)
+  }
+
+  #recovered (paths: ReadonlySet<StoreWritePath>): void {
+    if (this.#active.size === 0) return
+    for (const p of paths) {
+      if (this.#active.delete(p)) this.logger?.warn({ path: p }, 'store writes go through again')
+    }
+  }
+
+  /** Waits before the next try of a failed write; cut short when writes are given up. */
+  async #backoff (attempt: number): Promise<void> {
+    if (this.#abandoned) return
+    const ms = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(attempt, 20))
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done (): void { clearTimeout(timer); resolve() }
+      this.#wakeRetry = done
+    })
+    this.#wakeRetry = null
   }
 
   async #get (k: Uint8Array): Promise<Uint8Array | undefined> {

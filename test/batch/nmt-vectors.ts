@@ -79,3 +79,45 @@ export const HAND_ROOTS: Readonly<Record<1 | 2 | 3 | 5 | 8, string>> = {
   5: '0000000000000001' + '0000000000000002' + '3f231b43e11ff721593c691c75f1f7230f051a262048ec4f32437d740bf04017',
   8: '0000000000000001' + '0000000000000002' + 'ab0eb3080a1d6b092afa8482dd5083aa1fb6bfd7f77a6ae535e3042a7e4c6d90'
 }
+
+/**
+ * Namespace proofs over EIGHT_LEAVES (four max-namespace leaves; root range [0x10, 0x40])
+ * and over its all-max half, as celestiaorg/nmt's ProveNamespace returns them since
+ * celestiaorg/nmt#194 ("accounts for IgnoreMaxNamespace flag in the ProveNamespace
+ * method"). Derived by hand from the reference's rules, not run in Go (no Go toolchain
+ * here); the nodes are the Go-generated hashes above:
+ * - case 1: a namespace below the root's minNs or above its maxNs (read from the root,
+ *   which with IgnoreMaxNamespace does not count max-namespace leaves unless all are)
+ *   gets the empty proof: start = end = 0, no nodes, no leafHash;
+ * - case 2: absent inside the root's range: the leaf with the smallest greater namespace,
+ *   [i, i+1), its hash as leafHash, and the range proof nodes;
+ * - case 3: present: its leaves' range and the range proof nodes (in-order: the left
+ *   siblings' subtree roots, then the right ones; nmt.go buildRangeProof).
+ * So the max namespace of a mixed tree, and anything between its root's maxNs and it,
+ * gets the empty proof (before #194, Go and we proved 0xFF..FF as leaves [4, 8) and 0x41 as
+ * absent against leaf 4).
+ */
+export interface ProofVector {
+  query: string
+  start: number
+  end: number
+  nodes: readonly string[]
+  leafHash?: string
+}
+
+export const EIGHT_PROOFS: readonly ProofVector[] = [
+  { query: '000000000000000f', start: 0, end: 0, nodes: [] }, // below minNs 0x10
+  { query: '0000000000000010', start: 0, end: 1, nodes: [EIGHT_LEAF_HASHES[1]!, EIGHT_DEPTH2[1]!, EIGHT_DEPTH1[1]!] },
+  { query: '0000000000000025', start: 2, end: 3, nodes: [EIGHT_DEPTH2[0]!, EIGHT_LEAF_HASHES[3]!, EIGHT_DEPTH1[1]!], leafHash: EIGHT_LEAF_HASHES[2]! },
+  { query: '0000000000000040', start: 3, end: 4, nodes: [EIGHT_DEPTH2[0]!, EIGHT_LEAF_HASHES[2]!, EIGHT_DEPTH1[1]!] },
+  { query: '0000000000000041', start: 0, end: 0, nodes: [] }, // above maxNs 0x40, below the max-namespace leaves
+  { query: '8000000000000000', start: 0, end: 0, nodes: [] },
+  { query: 'fffffffffffffffe', start: 0, end: 0, nodes: [] },
+  { query: 'ffffffffffffffff', start: 0, end: 0, nodes: [] } // the max namespace itself: outside [0x10, 0x40]
+]
+
+/** The same rules over EIGHT_LEAVES[4..8] alone: every leaf has the max namespace, root range [max, max]. */
+export const ALL_MAX_PROOFS: readonly ProofVector[] = [
+  { query: '0000000000000040', start: 0, end: 0, nodes: [] },
+  { query: 'ffffffffffffffff', start: 0, end: 4, nodes: [] }
+]

@@ -31,6 +31,8 @@ export class Cluster {
   readonly net: MemoryNetwork
   readonly seeds: Uint8Array[]
   readonly committeeKeys: Uint8Array[]
+  /** a member's clock, if not the real one (its driver's `now`): skewed-clock tests */
+  readonly clocks = new Map<number, () => number>()
 
   private constructor (readonly dir: string, readonly n: number, readonly options: Partial<typeof defaultConsensusDriverOptions>, readonly mempoolOptions: Partial<typeof defaultMempoolOptions>) {
     this.net = new MemoryNetwork(n)
@@ -38,9 +40,10 @@ export class Cluster {
     this.committeeKeys = this.seeds.map((s) => new Ed25519Signer(s).publicKey)
   }
 
-  static async start (n: number, options: Partial<typeof defaultConsensusDriverOptions> = {}, mempoolOptions: Partial<typeof defaultMempoolOptions> = {}): Promise<Cluster> {
+  static async start (n: number, options: Partial<typeof defaultConsensusDriverOptions> = {}, mempoolOptions: Partial<typeof defaultMempoolOptions> = {}, clocks: Map<number, () => number> = new Map()): Promise<Cluster> {
     const dir = await mkdtemp(join(tmpdir(), 'seq-cluster-'))
     const cluster = new Cluster(dir, n, options, mempoolOptions)
+    for (const [index, clock] of clocks) cluster.clocks.set(index, clock)
     for (let i = 0; i < n; i++) await cluster.startMember(i)
     return cluster
   }
@@ -64,7 +67,8 @@ export class Cluster {
       transport,
       logger: pino({ level: process.env.CLUSTER_LOG ?? 'silent' }).child({ node: index }),
       metrics: null,
-      onFinal: (e) => finals.push(e)
+      onFinal: (e) => finals.push(e),
+      ...(this.clocks.has(index) ? { now: this.clocks.get(index)! } : {})
     }, { ...defaultConsensusDriverOptions, baseTimeoutMs: 300, syncIntervalMs: 200, ...this.options })
     driver.start()
     const member = { index, store, mempool, driver, finals }

@@ -2,6 +2,7 @@ import t from 'tap'
 import { encode, TxSchema } from '../../src/codec/index.js'
 import { AdmissionError, AdmissionErrorCode, Mempool, defaultMempoolOptions, txHash, type MempoolGenesis } from '../../src/mempool/index.js'
 import { bytesToHex } from '../../src/crypto/index.js'
+import { EXPIRY_GRACE_MS } from '../../src/batch/index.js'
 import { rejectsWithCode } from '../helpers/assert-error.js'
 import { makeTx, TEST_CHAIN } from '../helpers/txs.js'
 import { FakeMempoolStore } from './fake-store.js'
@@ -189,7 +190,7 @@ t.test('txs that expire while waiting are rejected explicitly and leave the WAL'
   const long = makeTx({ expiry: now + 50_000 })
   const s = await mempool.admit(short.bytes)
   await mempool.admit(long.bytes)
-  now += 2000
+  now += 2000 + EXPIRY_GRACE_MS // past its expiry by more than the grace (batch/payload.ts)
   const selected = await mempool.select({ maxTxs: 10, maxBytes: 1e6 }, 0, now)
   t.equal(selected.length, 1, 'only the live tx is proposed')
   t.same(mempool.state(s.hashHex), { status: 'rejected', code: AdmissionErrorCode.EXPIRED, message: 'expired in the mempool before it was ordered', reason: 'expired' })
