@@ -1,7 +1,7 @@
 /**
  * The tx lifecycle against a real node process: submitAndWait proves a tx final (its
  * slices verified against the genesis committee); a tx that expires before the node
- * packs it (a short expiry, a node that coalesces for 4 s) is reported dropped with
+ * packs it (a short expiry, a node that coalesces past it and its grace) is reported dropped with
  * reason `expired` by the status route, the long poll and the tx stream; and the bounds
  * of both answer with their typed refusals.
  */
@@ -11,9 +11,12 @@ import WebSocket from 'ws'
 import {
   committeeFromGenesis, createTxBuilder, generateSigningKey, SequencerClient, TxRejectedError
 } from '../../src/client/index.js'
+import { EXPIRY_GRACE_MS } from '../../src/batch/index.js'
 import { makeNodeHome, patchJsonFile, startNodeProcess } from '../helpers/node-process.js'
 
-const PACK_DELAY_MS = 4000
+const DOOMED_EXPIRY_MS = 1000
+/** packing waits past the doomed tx's expiry and the grace a batch still counts it in (batch/payload.ts) */
+const PACK_DELAY_MS = DOOMED_EXPIRY_MS + EXPIRY_GRACE_MS + 1500
 
 async function openTxStream (t: { teardown: (fn: () => unknown) => void }, url: string): Promise<{ ws: WebSocket, messages: Array<Record<string, unknown>>, closed: Promise<{ code: number, reason: string }> }> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/txs/stream`)
@@ -45,7 +48,7 @@ t.test('final with proof, dropped with a reason, and the bounds of waiting', asy
   const payload = (text: string): Uint8Array => new TextEncoder().encode(text)
 
   const good = builder.bundle([{ rollupId: 1, payload: payload('to-1') }, { rollupId: 2, payload: payload('to-2') }])
-  const doomed = builder.single(2, payload('late'), { expiryMs: 1000 })
+  const doomed = builder.single(2, payload('late'), { expiryMs: DOOMED_EXPIRY_MS })
   // the tx stream watches both before they exist
   const stream = await openTxStream(t, node.url)
   stream.ws.send(JSON.stringify({ watch: [good.hash, doomed.hash] }))

@@ -207,8 +207,8 @@ t.test('every way an acknowledged tx is dropped records its reason, and refusals
   await mempool.select({ maxTxs: 1, maxBytes: 1e6 }, -1, now)
   await mempool.rejectExpired([atInclusion.hashHex])
   t.match(mempool.state(atInclusion.hashHex), { status: 'rejected', code: AdmissionErrorCode.EXPIRED, reason: 'invalid' }, 'included but not counted: invalid')
-  // the node restarts after the other one expired in its WAL
-  now += 2000
+  // the node restarts after the other one expired in its WAL (and its grace passed)
+  now += 2000 + EXPIRY_GRACE_MS
   const restarted = new Mempool(genesis, store, { ...defaultMempoolOptions, rejectionMemory: 4 }, null, () => now)
   t.match(await restarted.recover(), { expired: 1 })
   t.match(restarted.state(inWal.hashHex), { status: 'rejected', code: AdmissionErrorCode.EXPIRED, reason: 'expired' }, 'expired in the WAL: expired')
