@@ -6,13 +6,14 @@
  *
  * The follower remembers what it relayed (bounded), so the sender can ask it for the tx's
  * fate: relayed until a final batch holds it, or dropped (expired) once no batch can: a
- * final batch's timestamp reached its expiry (batch timestamps never go down, and a batch
- * counts only txs that expire after its timestamp), or, on a chain with no new batch, the
+ * final batch's timestamp passed its expiry and the grace (batch timestamps never go down,
+ * and a batch counts only txs not `expiredAt` its timestamp), or, on a chain with no new batch, the
  * expiry passed `RELAY_DROP_GRACE_MS` ago.
  */
 import { AdmissionError, AdmissionErrorCode, type MempoolGenesis } from '../mempool/index.js'
 import { checkTxStateless } from '../mempool/tx-check.js'
 import { bytesToHex } from '../crypto/index.js'
+import { expiredAt } from '../batch/index.js'
 
 export type RelayedStatus =
   | { status: 'relayed' }
@@ -63,7 +64,7 @@ export class TxRelay {
   status (hashHex: string): RelayedStatus | null {
     const entry = this.#relayed.get(hashHex)
     if (entry === undefined) return null
-    const settled = entry.expiry <= this.deps.finalTimestamp() || entry.expiry + RELAY_DROP_GRACE_MS <= this.#now()
+    const settled = expiredAt(entry.expiry, this.deps.finalTimestamp()) || entry.expiry + RELAY_DROP_GRACE_MS <= this.#now()
     if (!settled) return { status: 'relayed' }
     return { status: 'dropped', reason: 'expired', code: 'TX_EXPIRED', message: `expired at ${entry.expiry} before any final batch held it` }
   }
