@@ -102,8 +102,12 @@ export async function runScenario (t: { teardown (fn: () => unknown): void }, op
   await attack('bytes that are no frame (overlong length varint)', b, 'P2P_MALFORMED', CONSENSUS, OVERLONG_VARINT)
   await attack('frame of random bytes (no consensus envelope)', b, 'CONSENSUS_MALFORMED', CONSENSUS, garbageFrame(200))
   await attack('signed proposal from a non-leader', b, 'CONSENSUS_NOT_LEADER', CONSENSUS, msgs.proposal(roundWhere((r) => r % N !== BYZANTINE)))
-  // A later round than the unknown-batch vote's: a second vote of ours in that round would be an equivocation.
-  await attack('vote with a bad signature', c, 'CONSENSUS_BAD_SIGNATURE', CONSENSUS, msgs.vote(0, unknownRound + N, { badSignature: true }))
+  // A round still ahead of node-c when the vote lands (the attacks above took rounds), later
+  // than the unknown-batch vote's: a second vote of ours in that round would be an equivocation.
+  const now = (await getStatus(c.url)).round
+  let badSignatureRound = Math.max(now + 2, unknownRound + 1)
+  while ((badSignatureRound + 1) % N !== c.index) badSignatureRound++
+  await attack('vote with a bad signature', c, 'CONSENSUS_BAD_SIGNATURE', CONSENSUS, msgs.vote(0, badSignatureRound, { badSignature: true }))
   await attack('timeout whose high QC is not below its round', c, 'CONSENSUS_TIMEOUT_QC_NOT_BELOW_ROUND', CONSENSUS, msgs.timeout(0))
   const scoresAfterAttacks = await Promise.all(honest.map(async (m) => await metricOf(m, 'seq_p2p_peer_score', { peer: String(BYZANTINE) })))
   opts.log(`member 3's score on nodes 0-2 after the targeted inputs: ${scoresAfterAttacks.map((s) => s.toFixed(1)).join(' / ')}`)
