@@ -99,12 +99,15 @@ export class ConsensusCore {
   readonly #proposals: ProposalScreen
   #pendingWork = false
   #requestedRound = 0
+  /** the delay of the round timer last set (what a timer event stands for), and whether it is still to fire */
+  #timerDelayMs = 0
+  #timerPending = false
   #actions: CoreAction[] = []
 
   constructor (readonly config: CoreConfig, readonly crypto: CoreCrypto, restored: CoreRestored) {
     this.n = config.committeeKeys.length
     this.quorum = quorumOf(this.n)
-    this.#safety = new SafetyRules(restored.safety)
+    this.#safety = new SafetyRules(restored.safety, config.maxTimeoutMs)
     this.#tree = new BlockTree(restored.tip)
     this.#pacemaker = new Pacemaker(this.n, config, Math.max(this.#safety.highQc.round + 1, this.#tree.tip.round + 1))
     this.#pacemaker.noteCommitted(restored.recent ?? [])
@@ -203,8 +206,13 @@ export class ConsensusCore {
   /** Arms the round timer and, as leader, asks for a proposal, if there is anything to do. */
   #armRound (): void {
     if (!this.isActive()) return
-    const delayMs = this.#pacemaker.armTimer()
-    if (delayMs !== null) this.#emit({ type: 'setTimer', round: this.round, delayMs })
+    if (this.#safety.recovering) {
+      // Listening after a start without state: one timer at a time whatever the rounds do, so the time adds up.
+      if (!this.#timerPending) this.#setTimer(this.#pacemaker.timeoutDelay())
+    } else {
+      const delayMs = this.#pacemaker.armTimer()
+      if (delayMs !== null) this.#setTimer(delayMs)
+    }
     this.#maybePropose()
   }
 
@@ -271,6 +279,7 @@ export class ConsensusCore {
       return false
     }
     this.#safety.observeQc(qc)
+    this.#safety.noteRound(qc.round + 1)
     this.#tryCommit(qc, from)
     if (this.#pacemaker.advanceByQc(qc.round)) this.#enterRound(this.round, 'qc')
     return true
@@ -282,6 +291,7 @@ export class ConsensusCore {
       this.#reject('timeout-certificate', from, C.BAD_CERTIFICATE, check.reason)
       return false
     }
+    this.#safety.noteRound(tc.round + 1)
     if (this.#pacemaker.advanceByTc(tc)) this.#enterRound(this.round, 'tc')
     return true
   }
@@ -378,6 +388,7 @@ export class ConsensusCore {
     if (from !== this.config.self && !this.crypto.verify(this.config.committeeKeys[from]!, voteMessage(this.config.chainId, vote), vote.signature)) {
       return this.#reject('vote', from, C.BAD_SIGNATURE)
     }
+    this.#safety.noteRound(round)
     const qc = this.#votes.addVote(vote)
     if (qc === null) return
     this.#certificates.remember(qc)
@@ -391,6 +402,12 @@ export class ConsensusCore {
   // ---- pacemaker: timeouts ----
 
   #onTimer (round: number): void {
+    this.#timerPending = false
+    if (this.#safety.recovering) {
+      // Started without a safety state: listen (for the longest round timer), then never sign in the rounds seen.
+      if (this.#safety.endRecovery(this.#timerDelayMs)) this.#persist()
+      if (round !== this.round) return this.#armRound()
+    }
     if (round !== this.round) return
     if (!this.isActive()) {
       this.#pacemaker.disarmTimer()
@@ -404,7 +421,13 @@ export class ConsensusCore {
     // Keep re-sending the timeout with growing delays until the round ends. Our own
     // timeout may just have completed a TC: then the new round's timer is already set,
     // and a driver keeps one timer, so re-arming the old round here would replace it.
-    if (this.round === round) this.#emit({ type: 'setTimer', round, delayMs: this.#pacemaker.timeoutDelay() })
+    if (this.round === round) this.#setTimer(this.#pacemaker.timeoutDelay())
+  }
+
+  #setTimer (delayMs: number): void {
+    this.#timerDelayMs = delayMs
+    this.#timerPending = true
+    this.#emit({ type: 'setTimer', round: this.round, delayMs })
   }
 
   #localTimeout (): void {
@@ -449,6 +472,7 @@ export class ConsensusCore {
     }
     // [IGNORE] no more than FUTURE_ROUND_WINDOW rounds ahead of ours
     if (this.#pacemaker.isTooFarAhead(round)) return this.#reject('timeout', from, C.FUTURE_ROUND)
+    if (from !== this.config.self) this.#safety.noteRound(round)
     const count = this.#votes.addTimeout(timeout)
     if (count === null) return
     const f = this.n - this.quorum
@@ -469,7 +493,7 @@ export class ConsensusCore {
   #timeOutForLaggards (): void {
     const qc = this.#safety.highQc
     const rounds = this.#pacemaker.takeLaggingRounds(qc.round)
-    if (rounds.length === 0) return
+    if (rounds.length === 0 || this.#safety.recovering) return
     // As for any timeout: never vote in these rounds, even after a restart that lands us in one.
     if (this.#safety.abstainThrough(Math.max(...rounds))) this.#persist()
     for (const round of rounds) {
@@ -510,6 +534,7 @@ export class ConsensusCore {
 
   #onSynced (tip: CommittedTip, headers: readonly CommittedLeader[]): void {
     if (tip.height <= this.tip.height) return
+    this.#safety.noteRound(tip.round + 1)
     this.#pacemaker.noteCommitted(headers)
     this.#tree.advanceTip(tip)
     if (this.#pacemaker.advancePastTip(tip.round)) this.#enterRound(this.round, 'qc')

@@ -16,12 +16,71 @@ export interface SafetyState {
 
 export class SafetyRules {
   #state: SafetyState
+  /**
+   * Started without a stored state: a new member, or one whose data folder was wiped and
+   * that may have voted before. It signs nothing until it has seen what the committee is
+   * at (see `recovering` below), unless all it has seen is the chain's first round.
+   */
+  #recovering: boolean
+  /** the highest round this member could have signed in, by what it has seen since it started */
+  #seenRound = 0
+  /** round-timer time spent recovering since the member first saw the committee past its first round */
+  #listenedMs = 0
 
-  constructor (restored: SafetyState | null) {
+  /** `listenMs`: how long a member started without state listens before it signs (the longest round timer) */
+  constructor (restored: SafetyState | null, readonly listenMs: number) {
     this.#state = restored ?? { highestVoteRound: 0, highestQcRound: 0, lastProposedRound: 0, highQc: GENESIS_QC }
+    this.#recovering = restored === null
   }
 
   get state (): Readonly<SafetyState> { return this.#state }
+  get recovering (): boolean { return this.#recovering }
+
+  /**
+   * A round seen in a verified message: a certificate of round r (a proposal of r + 1 may
+   * exist, which we may have voted for before a wipe), a timeout or vote of round r, a
+   * proposal of round r.
+   */
+  noteRound (round: number): void {
+    if (round > this.#seenRound) this.#seenRound = round
+  }
+
+  /**
+   * Whether this member may sign a vote, timeout or proposal now. While recovering, only in
+   * a chain that has not gone past its first round (nothing to have signed before): a vote
+   * or proposal there ends the recovery (a new committee's first round); a timeout does not
+   * (a wiped member that has heard nothing yet times out round 1 too).
+   */
+  maySign (kind: 'vote' | 'timeout' | 'proposal'): boolean {
+    if (!this.#recovering) return true
+    if (this.#seenRound > 1) return false
+    if (kind !== 'timeout') this.#recovering = false
+    return true
+  }
+
+  /**
+   * On each round timer (of `elapsedMs`) while recovering after a start without state. The
+   * recovery ends once the member has listened for `listenMs` since it first saw the
+   * committee past its first round: members that time out re-send their timeouts at least
+   * that often, and a progressing committee proposes every round, so by then it has seen
+   * the round the committee is in, not one stale message. Then: no vote, timeout or
+   * proposal in any round up to the highest seen, the rounds it could have signed in
+   * before a wipe. Persist before anything is signed. True if the state moved.
+   */
+  endRecovery (elapsedMs: number): boolean {
+    if (!this.#recovering || this.#seenRound <= 1) return false
+    this.#listenedMs += elapsedMs
+    if (this.#listenedMs < this.listenMs) return false
+    this.#recovering = false
+    const floor = this.#seenRound
+    if (floor <= this.#state.highestVoteRound && floor <= this.#state.lastProposedRound) return false
+    this.#state = {
+      ...this.#state,
+      highestVoteRound: Math.max(this.#state.highestVoteRound, floor),
+      lastProposedRound: Math.max(this.#state.lastProposedRound, floor)
+    }
+    return true
+  }
   get highQc (): Certificate { return this.#state.highQc }
 
   /** Keeps the highest verified QC (persisted with the next vote or timeout). */
@@ -30,7 +89,7 @@ export class SafetyRules {
   }
 
   mayPropose (round: number): boolean {
-    return this.#state.lastProposedRound < round
+    return this.#state.lastProposedRound < round && this.maySign('proposal')
   }
 
   /** Never two proposals in one round, even across a restart. */
@@ -42,7 +101,7 @@ export class SafetyRules {
   voteFor (round: number, qcRound: number, tc: TimeoutCertificate | null): boolean {
     if (round <= Math.max(this.#state.highestVoteRound, qcRound)) return false
     const consecutive = round === qcRound + 1 || (tc !== null && round === tc.round + 1 && qcRound >= maxHighQcRound(tc))
-    if (!consecutive) return false
+    if (!consecutive || !this.maySign('vote')) return false
     this.#state = { ...this.#state, highestVoteRound: round, highestQcRound: Math.max(this.#state.highestQcRound, qcRound) }
     return true
   }
@@ -58,7 +117,7 @@ export class SafetyRules {
   timeoutFor (round: number, lastRoundTc: TimeoutCertificate | null): boolean {
     const qcRound = this.#state.highQc.round
     const consecutive = round === qcRound + 1 || (lastRoundTc !== null && round === lastRoundTc.round + 1)
-    if (qcRound < this.#state.highestQcRound || round <= qcRound || !consecutive) return false
+    if (qcRound < this.#state.highestQcRound || round <= qcRound || !consecutive || !this.maySign('timeout')) return false
     this.abstainThrough(round)
     return true
   }

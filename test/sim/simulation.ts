@@ -55,7 +55,8 @@ export interface FaultProfile {
 
 export interface ScriptStep {
   at: number
-  action: 'crash' | 'restart' | 'partition' | 'heal' | 'submit'
+  /** wipe: a crash that also loses the data folder (safety state, log, WAL, blocks) */
+  action: 'crash' | 'wipe' | 'restart' | 'partition' | 'heal' | 'submit'
   who?: number
   /** partition: the sides (every replica in exactly one) */
   groups?: number[][]
@@ -161,6 +162,7 @@ type SimEvent =
   | { kind: 'release', to: number, incarnation: number, action: Extract<CoreAction, { type: 'release' }> }
   | { kind: 'submit', to: number | null }
   | { kind: 'crash', who: number, midStep: boolean }
+  | { kind: 'wipe', who: number }
   | { kind: 'hardCrash', who: number, incarnation: number }
   | { kind: 'restart', who: number }
   | { kind: 'partition', groups: number[][] }
@@ -201,6 +203,8 @@ interface SimNode {
   crashOn: CoreEvent['type'] | null
   /** one timer per replica, as in the driver: a new setTimer replaces the pending one */
   timerGeneration: number
+  /** its data folder was wiped: it restarted at round 1, as far behind as a member can be */
+  wiped: boolean
 }
 
 const TIMESTAMP_BASE = 1_700_000_000_000
@@ -320,13 +324,14 @@ export class Simulation {
         alive: false,
         incarnation: 0,
         core: null,
-        durable: { safety: null, log: [], byHash: new Map(), committedTxs: new Set(), submitted: new Set(), blocks: new Map() },
+        durable: emptyDurable(),
         known: new Set(),
         lastWork: null,
         fetchInflight: new Map(),
         crashArmed: null,
         crashOn: null,
-        timerGeneration: 0
+        timerGeneration: 0,
+        wiped: false
       }
     })
     this.stats = {
@@ -392,6 +397,7 @@ export class Simulation {
   #queueScript (step: ScriptStep): void {
     switch (step.action) {
       case 'crash': this.#queue.push(step.at, { kind: 'crash', who: step.who!, midStep: false }); break
+      case 'wipe': this.#queue.push(step.at, { kind: 'wipe', who: step.who! }); break
       case 'restart': this.#queue.push(step.at, { kind: 'restart', who: step.who! }); break
       case 'partition': this.#queue.push(step.at, { kind: 'partition', groups: step.groups! }); break
       case 'heal': this.#queue.push(step.at, { kind: 'heal' }); break
@@ -477,6 +483,15 @@ export class Simulation {
       case 'hardCrash': {
         const node = this.nodes[event.who]!
         if (node.alive && node.incarnation === event.incarnation && node.crashArmed !== null) this.crash(node.id)
+        return
+      }
+      case 'wipe': {
+        const node = this.nodes[event.who]!
+        if (this.inSync) return
+        this.crash(node.id)
+        node.durable = emptyDurable()
+        node.wiped = true
+        this.trace.add(this.now, node.id, 'wipe', -1, 'data folder lost')
         return
       }
       case 'restart': return this.restart(event.who)
@@ -665,7 +680,10 @@ export class Simulation {
         // excepted: a fetched block's certificate is attributed to its proposer, not to
         // whoever served it).
         // LEADER_UNKNOWN costs nothing: members a few commits apart may disagree on a leader.
-        if (node.honest && this.nodes[action.from]?.honest === true && action.kind !== 'certificate' && rejectPolicyOf(action.code).penalty > 0) {
+        // A wiped member is behind by every round: what it ignores for that is expected.
+        const policy = rejectPolicyOf(action.code)
+        const expected = policy.penalty === 0 || (node.wiped && policy.verdict === 'IGNORE')
+        if (node.honest && this.nodes[action.from]?.honest === true && action.kind !== 'certificate' && !expected) {
           throw new SimFailure('honest-rejected', `r${node.id} refused a ${action.kind} of honest r${action.from}: ${action.code} ${action.detail ?? ''}`)
         }
         const key = `${node.honest ? 'honest' : 'byz'}<-${this.nodes[action.from]?.honest === true ? 'honest' : 'byz'} ${action.kind}: ${action.code}`
@@ -1006,6 +1024,10 @@ function describeMessage (m: ConsensusMessage): string {
     case 'timeout': return `r${m.timeout.round} highQc=r${m.timeout.highQc.round}`
     case 'certificate': return `r${m.certificate.round}/h${m.certificate.height}`
   }
+}
+
+function emptyDurable (): Durable {
+  return { safety: null, log: [], byHash: new Map(), committedTxs: new Set(), submitted: new Set(), blocks: new Map() }
 }
 
 /** The latest committed headers a leader choice can look at, as the node's driver loads them from its store. */
