@@ -232,7 +232,12 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
   let progress: { stop: () => void } | null = null
   try {
     const n = committee.members.length
-    const senderAgents = Array.from({ length: s.senders }, () => keepAliveAgent(1))
+    // Each rollup's senders have their own connections, as separate rollups' users would: with
+    // shared ones a flooding rollup's requests queued ahead of the others' in the client
+    // (one request in flight per connection), before any part of the node saw them.
+    const rollupSlots = [...new Set(txs.rollupIds)]
+    const slotOf = (i: number): number => rollupSlots.indexOf(txs.rollupIds[i]!)
+    const senderAgents = Array.from({ length: s.senders * rollupSlots.length }, () => keepAliveAgent(1))
     agents.push(...senderAgents)
     if ((s.submitVia === 'followers' || s.subscribeVia === 'follower') && committee.followers.length === 0) throw new Error('--submit-via followers and --subscribe-via follower need --followers >= 1')
     // ingress nodes (by index into `ingress`); a sender k posts to ingress k mod count, and
@@ -288,14 +293,14 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
       for (let d = 0; d < ingress.length; d++) if (!down.has((base + d) % ingress.length)) return (base + d) % ingress.length
       return base
     }
-    const target: Target = s.batch > 0 ? batchTarget({ urls: ingress.map((m) => m.url), agents: senderAgents, txBytes: txs.bytes, batch: s.batch, signal: s.signal }) : {
+    const target: Target = s.batch > 0 ? batchTarget({ urls: ingress.map((m) => m.url), agents: senderAgents.slice(0, s.senders), txBytes: txs.bytes, batch: s.batch, signal: s.signal }) : {
       submit: async (i): Promise<SubmitOutcome> => {
         const k = i % s.senders
         let code = 'CLIENT_ERROR'
         for (let attempt = 0; attempt < 2; attempt++) {
           const at = ingressOf(k)
           try {
-            await clients[k]![at]!.submit(txs.bytes[i]!)
+            await clients[k + s.senders * slotOf(i)]![at]!.submit(txs.bytes[i]!)
             return { ok: true }
           } catch (err) {
             code = err instanceof SequencerApiError ? err.code : 'CLIENT_ERROR'
