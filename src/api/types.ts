@@ -53,6 +53,8 @@ export interface NodeStatus {
   peers: number
   mempool: { txs: number, bytes: number }
   rollups: RollupInfo[]
+  /** members: the clock's configured offset, the committee's median view of it and the correction applied (ms) */
+  clock?: { offsetMs: number, peerOffsetMs: number, correctionMs: number }
 }
 
 export interface StoredBatch {

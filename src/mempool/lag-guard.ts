@@ -83,8 +83,10 @@ export class LagGuard {
    * `laneShare` of the weights) may be admitted; else the lane's limit (a 429 names it).
    */
   checkLane (heldTxs: number, laneTxs: number, laneShare: number, now: number): LaneLimit | null {
-    if (now - this.startedAt < this.options.windowMs) return null
-    const budget = Math.max(this.options.minBacklogTxs, this.pace(now) * this.options.maxLagMs * LANE_BUDGET_LAGS)
+    // A committee that made nothing final lately is behind as a whole: that is check()'s 503, not a lane's 429.
+    const pace = this.pace(now)
+    if (now - this.startedAt < this.options.windowMs || pace === 0) return null
+    const budget = Math.max(this.options.minBacklogTxs, pace * this.options.maxLagMs * LANE_BUDGET_LAGS)
     if (heldTxs < budget) return null
     const limit = Math.max(1, Math.floor(budget * laneShare))
     if (laneTxs < limit) return null

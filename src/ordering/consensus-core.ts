@@ -46,6 +46,8 @@ export interface CoreRestored {
   safety: SafetyState | null
   tip: CommittedTip | null
   recent?: readonly CommittedLeader[]
+  /** this member's key ran before (a data folder lost since: it may have signed what `safety` no longer says) */
+  signedBefore?: boolean
 }
 
 export interface CoreCrypto {
@@ -107,7 +109,7 @@ export class ConsensusCore {
   constructor (readonly config: CoreConfig, readonly crypto: CoreCrypto, restored: CoreRestored) {
     this.n = config.committeeKeys.length
     this.quorum = quorumOf(this.n)
-    this.#safety = new SafetyRules(restored.safety, config.maxTimeoutMs)
+    this.#safety = new SafetyRules(restored.safety, restored.signedBefore === true, config.maxTimeoutMs)
     this.#tree = new BlockTree(restored.tip)
     this.#pacemaker = new Pacemaker(this.n, config, Math.max(this.#safety.highQc.round + 1, this.#tree.tip.round + 1))
     this.#pacemaker.noteCommitted(restored.recent ?? [])

@@ -66,6 +66,7 @@ export class ConsensusDriver {
       self: deps.self,
       signer: deps.signer,
       mempool: deps.mempool,
+      now: this.#now,
       onPacked: (packed) => this.#onPacked(packed),
       onError: (err) => deps.logger.error({ err }, 'packing a chunk failed')
     }, packerWithinBatchLimits(options.packer, deps.limits))
@@ -106,7 +107,7 @@ export class ConsensusDriver {
       tip = { hash: head.hash, height: head.height, round: batch!.header.round, timestamp: batch!.header.timestamp }
     }
     const recent = head === null ? [] : await recentHeaders(deps.store, head.height, deps.committeeKeys.length)
-    return new ConsensusDriver(deps, { safety, tip, recent }, options)
+    return new ConsensusDriver(deps, { safety, tip, recent, signedBefore: deps.signedBefore === true }, options)
   }
 
   get core (): ConsensusCore { return this.#core }
@@ -294,6 +295,7 @@ export class ConsensusDriver {
       screened = this.#core.screenProposal(from, proposal)
     }
     if (!screened.ok) return this.#refused(from, 'proposal', screened.code)
+    this.deps.peerClock?.observe(from, proposal.header.timestamp)
     const early = checkProposalClock(proposal.header, this.#now(), this.options.maxClockDriftMs)
     if (early !== null) return this.#refused(from, 'proposal', early)
     await this.#fetch.ensureChunks(from, proposal.header.chunkDigests)

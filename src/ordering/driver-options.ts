@@ -79,4 +79,8 @@ export interface ConsensusDriverDeps {
   /** a message of member `from` was refused under `code`: lets the network score the sender */
   onReject?: (from: number, code: ConsensusRejectCode) => void
   now?: () => number
+  /** this member's key has run before (see CoreRestored.signedBefore): with no safety state, it recovers first */
+  signedBefore?: boolean
+  /** told each verified proposal's timestamp (the committee's view of our clock, peer-clock.ts) */
+  peerClock?: { observe: (from: number, timestamp: number) => void }
 }

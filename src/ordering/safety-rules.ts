@@ -17,9 +17,8 @@ export interface SafetyState {
 export class SafetyRules {
   #state: SafetyState
   /**
-   * Started without a stored state: a new member, or one whose data folder was wiped and
-   * that may have voted before. It signs nothing until it has seen what the committee is
-   * at (see `recovering` below), unless all it has seen is the chain's first round.
+   * Started without a stored state although its key may have signed before (a wiped data
+   * folder): it signs nothing until it has seen what the committee is at (`endRecovery`).
    */
   #recovering: boolean
   /** the highest round this member could have signed in, by what it has seen since it started */
@@ -27,10 +26,13 @@ export class SafetyRules {
   /** round-timer time spent recovering since the member first saw the committee past its first round */
   #listenedMs = 0
 
-  /** `listenMs`: how long a member started without state listens before it signs (the longest round timer) */
-  constructor (restored: SafetyState | null, readonly listenMs: number) {
+  /**
+   * `signedBefore`: the member's key has run before (it may have signed what the lost state
+   * recorded); `listenMs`: how long such a member listens before it signs (the longest round timer)
+   */
+  constructor (restored: SafetyState | null, signedBefore: boolean, readonly listenMs: number) {
     this.#state = restored ?? { highestVoteRound: 0, highestQcRound: 0, lastProposedRound: 0, highQc: GENESIS_QC }
-    this.#recovering = restored === null
+    this.#recovering = restored === null && signedBefore
   }
 
   get state (): Readonly<SafetyState> { return this.#state }
@@ -45,17 +47,9 @@ export class SafetyRules {
     if (round > this.#seenRound) this.#seenRound = round
   }
 
-  /**
-   * Whether this member may sign a vote, timeout or proposal now. While recovering, only in
-   * a chain that has not gone past its first round (nothing to have signed before): a vote
-   * or proposal there ends the recovery (a new committee's first round); a timeout does not
-   * (a wiped member that has heard nothing yet times out round 1 too).
-   */
-  maySign (kind: 'vote' | 'timeout' | 'proposal'): boolean {
-    if (!this.#recovering) return true
-    if (this.#seenRound > 1) return false
-    if (kind !== 'timeout') this.#recovering = false
-    return true
+  /** Whether this member may sign a vote, timeout or proposal now (not while recovering). */
+  maySign (): boolean {
+    return !this.#recovering
   }
 
   /**
@@ -68,7 +62,7 @@ export class SafetyRules {
    * before a wipe. Persist before anything is signed. True if the state moved.
    */
   endRecovery (elapsedMs: number): boolean {
-    if (!this.#recovering || this.#seenRound <= 1) return false
+    if (!this.#recovering || this.#seenRound === 0) return false
     this.#listenedMs += elapsedMs
     if (this.#listenedMs < this.listenMs) return false
     this.#recovering = false
@@ -89,7 +83,7 @@ export class SafetyRules {
   }
 
   mayPropose (round: number): boolean {
-    return this.#state.lastProposedRound < round && this.maySign('proposal')
+    return this.#state.lastProposedRound < round && this.maySign()
   }
 
   /** Never two proposals in one round, even across a restart. */
@@ -101,7 +95,7 @@ export class SafetyRules {
   voteFor (round: number, qcRound: number, tc: TimeoutCertificate | null): boolean {
     if (round <= Math.max(this.#state.highestVoteRound, qcRound)) return false
     const consecutive = round === qcRound + 1 || (tc !== null && round === tc.round + 1 && qcRound >= maxHighQcRound(tc))
-    if (!consecutive || !this.maySign('vote')) return false
+    if (!consecutive || !this.maySign()) return false
     this.#state = { ...this.#state, highestVoteRound: round, highestQcRound: Math.max(this.#state.highestQcRound, qcRound) }
     return true
   }
@@ -117,7 +111,7 @@ export class SafetyRules {
   timeoutFor (round: number, lastRoundTc: TimeoutCertificate | null): boolean {
     const qcRound = this.#state.highQc.round
     const consecutive = round === qcRound + 1 || (lastRoundTc !== null && round === lastRoundTc.round + 1)
-    if (qcRound < this.#state.highestQcRound || round <= qcRound || !consecutive || !this.maySign('timeout')) return false
+    if (qcRound < this.#state.highestQcRound || round <= qcRound || !consecutive || !this.maySign()) return false
     this.abstainThrough(round)
     return true
   }

@@ -46,3 +46,9 @@ t.test('lane limit: once the member holds more than twice the bound of its pace,
   t.equal(guard.checkLane(400, 20, 0.5, 2000), null, 'the other lane, under its half, is admitted')
   t.equal(guard.checkLane(400, 20, 0.5, 1000 + 0), null, 'nothing is refused before a whole window was measured (started at 0: at 1 s)')
 })
+
+t.test('lane limit: a committee that made nothing final lately is left to the 503 of check()', async (t) => {
+  const guard = new LagGuard(options)
+  t.equal(guard.checkLane(1000, 900, 0.5, 5000), null, 'no pace: no lane refusal')
+  t.ok(guard.check(1000, 900, 0.5, 5000) !== null, 'the member-wide guard refuses')
+})

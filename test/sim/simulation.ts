@@ -552,7 +552,7 @@ export class Simulation {
 
   #boot (node: SimNode): void {
     const tip = this.#committedTip(node)
-    node.core = new ConsensusCore({ ...this.#coreConfig, self: node.id }, this.committee.crypto[node.id]!, { safety: node.durable.safety, tip, recent: recentHeaders(node.durable.log, this.n) })
+    node.core = new ConsensusCore({ ...this.#coreConfig, self: node.id }, this.committee.crypto[node.id]!, { safety: node.durable.safety, tip, recent: recentHeaders(node.durable.log, this.n), signedBefore: node.incarnation > 0 })
     node.alive = true
     this.#commitsSinceCheck = true
     node.incarnation++
