@@ -21,7 +21,7 @@ import { createNodeMetrics, type NodeMetrics } from './metrics.js'
 import { SliceService } from './slice-service.js'
 import { PublicGateway } from './public-gateway.js'
 import { MemberClock, clockOffsetFromEnv } from './clock.js'
-import { markMemberStarted } from './started-marker.js'
+import { markMemberSigned, memberHasSigned } from './signed-marker.js'
 import { finalReads, openCheckedStore, resolveRollup, stopParts } from './node-parts.js'
 
 type NodeState = 'starting' | 'started' | 'closing' | 'closed'
@@ -104,9 +104,11 @@ export class SequencerNode {
       this.#transport = await startCommitteeTransport({ config, genesis, seed: this.seed, selfIndex: this.nodeIndex, logger, registry: metrics.registry, isolation: this.#isolation })
       transport = this.#transport.transport
     }
-    const signedBefore = await markMemberStarted(config.dataDir)
+    // a committee of one has nobody its old signatures could conflict at
+    const signedBefore = genesis.committee.length > 1 && await memberHasSigned(config.dataDir)
     this.#driver = await ConsensusDriver.restore({
       signedBefore,
+      beforeFirstSafetyWrite: async () => { if (!await memberHasSigned(config.dataDir)) await markMemberSigned(config.dataDir) },
       chainId: genesis.chainId,
       committeeKeys: genesis.committeeKeys,
       rollupIds: genesis.rollups.map((r) => r.id),

@@ -39,6 +39,7 @@ export class ConsensusDriver {
   #pendingWork = false
   #roundStartedAt = 0
   #running = false
+  #firstSafetyWrite = true
   readonly #now: () => number
 
   constructor (private readonly deps: ConsensusDriverDeps, restored: CoreRestored, private readonly options: ConsensusDriverOptions = defaultConsensusDriverOptions) {
@@ -178,6 +179,10 @@ export class ConsensusDriver {
     const lastPersist = actions.findLast((a) => a.type === 'persist')
     let persisted = lastPersist === undefined
     const persist = async (): Promise<void> => {
+      if (this.#firstSafetyWrite) {
+        await this.deps.beforeFirstSafetyWrite?.()
+        this.#firstSafetyWrite = false
+      }
       await this.deps.store.putSafetyState(encode(SafetyStateSchema, { version: 1, ...(lastPersist as Extract<CoreAction, { type: 'persist' }>).safety }))
       persisted = true
     }

@@ -23,8 +23,9 @@ export class SafetyRules {
   #recovering: boolean
   /** the highest round this member could have signed in, by what it has seen since it started */
   #seenRound = 0
-  /** round-timer time spent recovering since the member first saw the committee past its first round */
+  /** round-timer time spent recovering since the member first saw the committee, and in all */
   #listenedMs = 0
+  #recoveringMs = 0
 
   /**
    * `signedBefore`: the member's key has run before (it may have signed what the lost state
@@ -62,9 +63,12 @@ export class SafetyRules {
    * before a wipe. Persist before anything is signed. True if the state moved.
    */
   endRecovery (elapsedMs: number): boolean {
-    if (!this.#recovering || this.#seenRound === 0) return false
-    this.#listenedMs += elapsedMs
-    if (this.#listenedMs < this.listenMs) return false
+    if (!this.#recovering) return false
+    this.#recoveringMs += elapsedMs
+    if (this.#seenRound > 0) this.#listenedMs += elapsedMs
+    // Heard nothing at all for twice that: every member is silent (all restarted without
+    // state at once): nobody can be behind anything it signed; waiting longer would stall for good.
+    if (this.#listenedMs < this.listenMs && (this.#seenRound > 0 || this.#recoveringMs < 2 * this.listenMs)) return false
     this.#recovering = false
     const floor = this.#seenRound
     if (floor <= this.#state.highestVoteRound && floor <= this.#state.lastProposedRound) return false
