@@ -14,7 +14,7 @@ import { runAb } from './lib/ab.js'
 import { installSignalHandlers, runCleanups, wasInterrupted } from './lib/cleanup.js'
 import { ETCD_INSTALL_HINT, etcdVersion } from './lib/etcd.js'
 import { rerender, writeOutput, type BenchOutput } from './lib/report.js'
-import { CHAIN_ID, loadavg, runOne, type RunSettings, type RunSpec } from './lib/run.js'
+import { CHAIN_ID, loadavg, runOne, type Fault, type RunSettings, type RunSpec } from './lib/run.js'
 import { presignTxs, weightedPattern } from './lib/txgen.js'
 
 const int = (min: number) => (v: string): number => {
@@ -68,8 +68,11 @@ const program = new Command()
   .option('--followers <k>', 'followers (non-voting nodes on the members\' public network) started next to the committee', int(0), 0)
   .addOption(new Option('--submit-via <path>', 'send the load through the members\' APIs or the followers\' (senders round-robin over them)').choices(['members', 'followers']).default('members'))
   .addOption(new Option('--subscribe-via <path>', 'follow the slice streams of a member (--subscribe-member) or of follower 0').choices(['member', 'follower']).default('member'))
-  .addOption(new Option('--scenario <name>', 'a healthy run, then the same load with a fault: member-down (SIGKILL one member after the warm-up), leader-crash (kill -9 the leader every --crash-every s, restart it at once), flood (first rollup offered --flood-factor x its share, the others at --flood-rate tx/s)').choices(['member-down', 'leader-crash', 'flood']))
-  .option('--fault-member <i>', 'member-down: the member stopped (not the subscriber\'s)', int(0), 1)
+  .addOption(new Option('--scenario <name>', 'a healthy run, then the same load with a fault: member-down (SIGKILL one member after the warm-up), leader-crash (kill -9 the leader every --crash-every s, restart it at once), flood (first rollup offered --flood-factor x its share, the others at --flood-rate tx/s), slow-member (SIGSTOP one member for --pause-ms every --pause-every-ms), clock-skew (one member\'s clock --skew-ms off, SEQ_CLOCK_OFFSET_MS)').choices(['member-down', 'leader-crash', 'flood', 'slow-member', 'clock-skew']))
+  .option('--fault-member <i>', 'member-down, slow-member, clock-skew: the member it hits (not the subscriber\'s)', int(0), 1)
+  .option('--pause-ms <ms>', 'slow-member: how long each SIGSTOP lasts', int(1), 200)
+  .option('--pause-every-ms <ms>', 'slow-member: one pause per this many ms', int(1), 1000)
+  .option('--skew-ms <ms>', 'clock-skew: the member\'s clock offset (negative: behind)', (v: string) => { const n = Number(v); if (!Number.isSafeInteger(n)) throw new Error(`--skew-ms: a whole number of ms, got ${v}`); return n }, 10_000)
   .option('--crash-every <s>', 'leader-crash: seconds between kills', num(1), 10)
   .option('--flood-rate <tps>', 'flood: offered tx/s of every rollup but the first (its fair share; the healthy run offers this to every rollup)', num(0.1), 100)
   .option('--flood-factor <x>', 'flood: the first rollup is offered this many times its fair share', int(1), 10)
@@ -98,7 +101,7 @@ interface Opts {
   subscribeMember: number, cpuProf?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
   ab?: string, abB?: string, repeat: number, nodeTree?: string
   followers: number, submitVia: 'members' | 'followers', subscribeVia: 'member' | 'follower'
-  scenario?: 'member-down' | 'leader-crash' | 'flood', faultMember: number, crashEvery: number, floodRate: number, floodFactor: number
+  scenario?: 'member-down' | 'leader-crash' | 'flood' | 'slow-member' | 'clock-skew', faultMember: number, crashEvery: number, floodRate: number, floodFactor: number, pauseMs: number, pauseEveryMs: number, skewMs: number
 }
 
 /** One run of the plan: what it targets, at which rate, with which mix of rollups. */
@@ -169,11 +172,22 @@ async function main (): Promise<number> {
       ]
       notes.push(`flood: ${rollups[0]} is offered ${o.floodFactor}x its fair share (${o.floodRate * o.floodFactor} tx/s) while ${rollups.slice(1).join(', ')} run at ${o.floodRate} tx/s each; the healthy run offers ${o.floodRate} tx/s to every rollup (--rate is not used)`)
     } else {
-      if (o.scenario === 'member-down' && (o.faultMember >= o.nodes || (o.subscribeVia === 'member' && o.faultMember === o.subscribeMember))) throw new Error(`--fault-member ${o.faultMember}: must be a member (< ${o.nodes}) other than the subscriber's`)
+      if (o.scenario !== 'leader-crash' && (o.faultMember >= o.nodes || (o.subscribeVia === 'member' && o.faultMember === o.subscribeMember))) throw new Error(`--fault-member ${o.faultMember}: must be a member (< ${o.nodes}) other than the subscriber's`)
       if (o.nodes < 4) notes.push(`${o.scenario} with ${o.nodes} members: a quorum may not survive the fault`)
-      const fault = o.scenario === 'member-down' ? { kind: 'member-down' as const, member: o.faultMember } : { kind: 'leader-crash' as const, everyS: o.crashEvery }
+      if (o.scenario === 'slow-member' && o.pauseMs >= o.pauseEveryMs) throw new Error('--pause-ms must be below --pause-every-ms')
+      const fault: Fault = o.scenario === 'member-down'
+        ? { kind: 'member-down', member: o.faultMember }
+        : o.scenario === 'slow-member'
+          ? { kind: 'slow-member', member: o.faultMember, pauseMs: o.pauseMs, everyMs: o.pauseEveryMs }
+          : o.scenario === 'clock-skew'
+            ? { kind: 'clock-skew', member: o.faultMember, offsetMs: o.skewMs }
+            : { kind: 'leader-crash', everyS: o.crashEvery }
       plan = [{ spec: healthy, rate: o.rate }, { spec: { kind: 'sequencer', nodes: o.nodes, label: o.scenario, fault }, rate: o.rate }]
-      notes.push(o.scenario === 'member-down'
+      notes.push(o.scenario === 'slow-member'
+        ? `slow-member: member ${o.faultMember}'s process gets SIGSTOP for ${o.pauseMs} ms every ${o.pauseEveryMs} ms (then SIGCONT) from the start of the measured window to the end of the load; its senders keep posting to it`
+        : o.scenario === 'clock-skew'
+          ? `clock-skew: member ${o.faultMember} runs with its clock ${o.skewMs} ms ${o.skewMs >= 0 ? 'ahead' : 'behind'} (SEQ_CLOCK_OFFSET_MS) from its start; fault.events reports its /v1/status clock at the end of the load`
+          : o.scenario === 'member-down'
         ? `member-down: member ${o.faultMember} gets SIGKILL when the measured window starts (after the ${o.warmup} s warm-up) and stays down; senders of that member post to the next live one`
         : `leader-crash: every ${o.crashEvery} s from the start of the measured window, the leader named by a live member's /v1/status gets SIGKILL and is restarted at once from its folder (same ports); its senders post to the next live member meanwhile; efficiency figures are left out (restarted counters)`)
     }
@@ -181,7 +195,7 @@ async function main (): Promise<number> {
   const output: BenchOutput = {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
-    config: { followers: o.followers, submit_via: o.submitVia, subscribe_via: o.subscribeVia, scenario: o.scenario ?? null, ...(o.scenario === 'member-down' ? { fault_member: o.faultMember } : {}), ...(o.scenario === 'leader-crash' ? { crash_every_s: o.crashEvery } : {}), ...(o.scenario === 'flood' ? { flood_rate: o.floodRate, flood_factor: o.floodFactor } : {}), nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, node_tree: o.nodeTree ?? null, out: outDir },
+    config: { followers: o.followers, submit_via: o.submitVia, subscribe_via: o.subscribeVia, scenario: o.scenario ?? null, ...(o.scenario === 'member-down' ? { fault_member: o.faultMember } : {}), ...(o.scenario === 'leader-crash' ? { crash_every_s: o.crashEvery } : {}), ...(o.scenario === 'slow-member' ? { fault_member: o.faultMember, pause_ms: o.pauseMs, pause_every_ms: o.pauseEveryMs } : {}), ...(o.scenario === 'clock-skew' ? { fault_member: o.faultMember, skew_ms: o.skewMs } : {}), ...(o.scenario === 'flood' ? { flood_rate: o.floodRate, flood_factor: o.floodFactor } : {}), nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, node_tree: o.nodeTree ?? null, out: outDir },
     host: { cpu_model: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${release()}`, etcd },
     load_average_before: loadavg(),
     runs: [],

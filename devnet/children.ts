@@ -17,8 +17,8 @@ export interface ManagedChild {
   stop: (graceMs?: number) => Promise<void>
 }
 
-export function spawnManaged (command: string, args: string[], opts: { cwd?: string } = {}): ManagedChild {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) })
+export function spawnManaged (command: string, args: string[], opts: { cwd?: string, env?: Record<string, string> } = {}): ManagedChild {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}), ...(opts.env !== undefined ? { env: { ...process.env, ...opts.env } } : {}) })
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => { live.delete(child); resolve(code) })
     // A spawn failure (e.g. ENOENT) emits 'error' and maybe no 'exit'.

@@ -39,12 +39,14 @@ export interface NodeProcessOptions {
   onLog?: (line: string) => void
   /** how long to wait for "API listening on" (default 20 s) */
   startTimeoutMs?: number
+  /** added to the child's environment (e.g. SEQ_CLOCK_OFFSET_MS) */
+  env?: Record<string, string>
 }
 
 export async function startNodeProcess (configFile: string, opts: NodeProcessOptions = {}): Promise<NodeProcess> {
   assertBuilt()
   const args = [SEQNODE_BIN, 'start', '--config', configFile, '--api-port', String(opts.apiPort ?? 0), '--log-level', opts.logLevel ?? 'warn', ...(opts.devControl === true ? ['--dev-control'] : [])]
-  const managed = spawnManaged(process.execPath, args)
+  const managed = spawnManaged(process.execPath, args, opts.env !== undefined ? { env: opts.env } : {})
   managed.child.stdout!.on('data', (d: Buffer) => opts.onLog?.(d.toString()))
   const url = await waitForLine(managed, /API listening on (http:\/\/\S+)/, opts.startTimeoutMs ?? 20_000, opts.onLog)
   return { url, child: managed.child, stop: managed.stop }

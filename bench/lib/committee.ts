@@ -55,6 +55,8 @@ export interface CommitteeOptions {
   startTimeoutMs?: number
   /** genesis limits over the defaults (e.g. maxActionsPerTx for `--actions 64`) */
   genesisLimits?: { maxActionsPerTx?: number }
+  /** extra environment of member i's process (the clock-skew scenario's SEQ_CLOCK_OFFSET_MS) */
+  memberEnv?: Record<number, Record<string, string>>
   /**
    * Run the members of another checkout (an A/B run's worktree): its initHome and its
    * startNodeProcess, so genesis, configs and the node all come from that code; the load
@@ -125,7 +127,7 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
       const onLog = logFor(n.name)
       const proc = i === opts.cpuProfMember
         ? await startProfiledNodeProcess(code.bin, n.configFile, opts.profileDir ?? opts.logDir, onLog, opts.startTimeoutMs ?? 60_000)
-        : await code.startNodeProcess(n.configFile, { apiPort: 0, logLevel: 'warn', onLog, startTimeoutMs: opts.startTimeoutMs ?? 60_000 })
+        : await code.startNodeProcess(n.configFile, { apiPort: 0, logLevel: 'warn', onLog, startTimeoutMs: opts.startTimeoutMs ?? 60_000, ...(opts.memberEnv?.[i] !== undefined ? { env: opts.memberEnv[i] } : {}) })
       trackChild(proc.child)
       members[i] = { name: n.name, url: proc.url, proc, configFile: n.configFile }
     }))

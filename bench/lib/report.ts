@@ -2,7 +2,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { efficiencyTable } from './efficiency.js'
-import type { RunResult } from './run.js'
+import type { FaultEvent, RunResult } from './run.js'
 import { r2, type Summary } from './stats.js'
 import { lineChart, type Series } from './svg.js'
 
@@ -142,8 +142,13 @@ function scenarioMarkdown (runs: RunResult[]): string[] {
   if (faulty.fault !== undefined && faulty.fault.events.length > 0) {
     L.push(`### Fault events (${faulty.fault.kind}; seconds since the load started, warm-up included)`, '')
     L.push('| t (s) | action | member | final height at kill (member watched) | height moved on after (ms) | restart took (ms) |', '|---:|---|---:|---:|---:|---:|')
-    for (const e of faulty.fault.events) {
+    for (const e of faulty.fault.events.filter((x) => x.action === 'kill' || x.action === 'restart')) {
       L.push(`| ${e.t_s.toFixed(2)} | ${e.action} | ${e.member} | ${e.height ?? ''}${e.watched !== undefined ? ` (${e.watched})` : ''} | ${e.action === 'kill' ? (e.progress_after_ms === null || e.progress_after_ms === undefined ? 'not seen' : String(e.progress_after_ms)) : ''} | ${e.restart_ms ?? ''} |`)
+    }
+    for (const e of faulty.fault.events) {
+      if (e.action === 'pauses') L.push(`- member ${e.member}: ${e.pauses ?? 0} pauses of ${e.pause_ms ?? 0} ms (SIGSTOP, SIGCONT) until ${e.t_s.toFixed(2)} s`)
+      const clock = (c: FaultEvent['clock']): string => c === null || c === undefined ? 'no answer' : `offset ${c.offsetMs} ms, committee's median view ${c.peerOffsetMs} ms, correction ${c.correctionMs} ms`
+      if (e.action === 'clock') L.push(`- at ${e.t_s.toFixed(2)} s, member ${e.member} (skewed) /v1/status clock: ${clock(e.clock)}; the next member (healthy): ${clock(e.healthy_clock)}`)
     }
     L.push('')
   }

@@ -59,6 +59,10 @@ export interface RunSettings {
 export type Fault =
   | { kind: 'member-down', member: number }
   | { kind: 'leader-crash', everyS: number }
+  /** SIGSTOP for `pauseMs`, then SIGCONT, every `everyMs`, through the measured window */
+  | { kind: 'slow-member', member: number, pauseMs: number, everyMs: number }
+  /** the member runs with SEQ_CLOCK_OFFSET_MS = offsetMs from its start */
+  | { kind: 'clock-skew', member: number, offsetMs: number }
 
 export type RunSpec =
   | { kind: 'sequencer', nodes: number, label: string, fault?: Fault }
@@ -144,8 +148,14 @@ export interface RunResult {
 export interface FaultEvent {
   /** seconds since the load started */
   t_s: number
-  action: 'kill' | 'restart'
+  action: 'kill' | 'restart' | 'pauses' | 'clock'
   member: number
+  /** pauses: how many SIGSTOP/SIGCONT cycles, of how long */
+  pauses?: number
+  pause_ms?: number
+  /** clock: the skewed member's /v1/status clock (configured offset, the committee's median view of it, the correction it applies) and a healthy member's view of the committee */
+  clock?: { offsetMs: number, peerOffsetMs: number, correctionMs: number } | null
+  healthy_clock?: { offsetMs: number, peerOffsetMs: number, correctionMs: number } | null
   /** kill: the final height of a live member (`watched`) just before the kill */
   height?: number
   /** kill: ms until that member's /v1/status showed a higher final height (null: not within the run) */
@@ -224,7 +234,8 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     ...(s.nodeTree !== undefined ? { nodeTree: s.nodeTree } : {}),
     profileDir: join(s.runDir, 'profiles', spec.label),
     followers: s.followers,
-    ...(s.actions > 16 ? { genesisLimits: { maxActionsPerTx: s.actions } } : {})
+    ...(s.actions > 16 ? { genesisLimits: { maxActionsPerTx: s.actions } } : {}),
+    ...(spec.fault?.kind === 'clock-skew' ? { memberEnv: { [spec.fault.member]: { SEQ_CLOCK_OFFSET_MS: String(spec.fault.offsetMs) } } } : {})
   })
   const agents: http.Agent[] = []
   const subs: Array<{ close: () => void, done: Promise<void> }> = []
@@ -232,7 +243,12 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
   let progress: { stop: () => void } | null = null
   try {
     const n = committee.members.length
-    const senderAgents = Array.from({ length: s.senders }, () => keepAliveAgent(1))
+    // Each rollup's senders have their own connections, as separate rollups' users would: with
+    // shared ones a flooding rollup's requests queued ahead of the others' in the client
+    // (one request in flight per connection), before any part of the node saw them.
+    const rollupSlots = [...new Set(txs.rollupIds)]
+    const slotOf = (i: number): number => rollupSlots.indexOf(txs.rollupIds[i]!)
+    const senderAgents = Array.from({ length: s.senders * rollupSlots.length }, () => keepAliveAgent(1))
     agents.push(...senderAgents)
     if ((s.submitVia === 'followers' || s.subscribeVia === 'follower') && committee.followers.length === 0) throw new Error('--submit-via followers and --subscribe-via follower need --followers >= 1')
     // ingress nodes (by index into `ingress`); a sender k posts to ingress k mod count, and
@@ -288,14 +304,14 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
       for (let d = 0; d < ingress.length; d++) if (!down.has((base + d) % ingress.length)) return (base + d) % ingress.length
       return base
     }
-    const target: Target = s.batch > 0 ? batchTarget({ urls: ingress.map((m) => m.url), agents: senderAgents, txBytes: txs.bytes, batch: s.batch, signal: s.signal }) : {
+    const target: Target = s.batch > 0 ? batchTarget({ urls: ingress.map((m) => m.url), agents: senderAgents.slice(0, s.senders), txBytes: txs.bytes, batch: s.batch, signal: s.signal }) : {
       submit: async (i): Promise<SubmitOutcome> => {
         const k = i % s.senders
         let code = 'CLIENT_ERROR'
         for (let attempt = 0; attempt < 2; attempt++) {
           const at = ingressOf(k)
           try {
-            await clients[k]![at]!.submit(txs.bytes[i]!)
+            await clients[k + s.senders * slotOf(i)]![at]!.submit(txs.bytes[i]!)
             return { ok: true }
           } catch (err) {
             code = err instanceof SequencerApiError ? err.code : 'CLIENT_ERROR'
@@ -448,7 +464,7 @@ interface FaultContext {
   events: FaultEvent[]
   /** highest final height the subscriber has seen (if a member's status does not answer) */
   height: () => number
-  statusOf: (member: number) => Promise<{ leader: number, height: number }>
+  statusOf: (member: number) => Promise<{ leader: number, height: number, clock?: { offsetMs: number, peerOffsetMs: number, correctionMs: number } }>
   deadline: () => number
   signal: AbortSignal
 }
@@ -492,6 +508,30 @@ async function injectFault (fault: Fault, c: FaultContext): Promise<void> {
   }
   await sleepMs(c.rec.measureStart - performance.now())
   if (c.signal.aborted) return
+  if (fault.kind === 'slow-member') {
+    const child = c.committee.members[fault.member]!.proc.child
+    let pauses = 0
+    try {
+      while (!c.signal.aborted && performance.now() < c.rec.loadEnd) {
+        child.kill('SIGSTOP')
+        await sleepMs(fault.pauseMs)
+        child.kill('SIGCONT')
+        pauses++
+        await sleepMs(fault.everyMs - fault.pauseMs)
+      }
+    } finally {
+      child.kill('SIGCONT')
+    }
+    c.events.push({ t_s: since(), action: 'pauses', member: fault.member, pauses, pause_ms: fault.pauseMs })
+    return
+  }
+  if (fault.kind === 'clock-skew') {
+    // the skew is there from the start; at the end of the load: what the members report of it
+    await sleepMs(c.rec.loadEnd - performance.now())
+    const clockOf = async (i: number): Promise<FaultEvent['clock']> => { try { return (await c.statusOf(i)).clock ?? null } catch { return null } }
+    c.events.push({ t_s: since(), action: 'clock', member: fault.member, clock: await clockOf(fault.member), healthy_clock: await clockOf((fault.member + 1) % n) })
+    return
+  }
   if (fault.kind === 'member-down') {
     await kill(fault.member)
     return

@@ -64,6 +64,8 @@ export interface NodeStatus {
    * "When a write fails"). Absent on nodes that do not report it.
    */
   storeFault?: { code: string, path: string, since: string, message: string } | null
+  /** members: the clock's configured offset, the committee's median view of it and the correction applied (ms) */
+  clock?: { offsetMs: number, peerOffsetMs: number, correctionMs: number }
 }
 
 export interface StoredBatch {

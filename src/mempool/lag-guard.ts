@@ -34,6 +34,24 @@ export const defaultLagGuardOptions: LagGuardOptions = {
 /** Longest Retry-After the guard gives (the client caps its own wait too). */
 const MAX_RETRY_AFTER_SECONDS = 30
 
+/**
+ * Lane limit (issue #12, flood isolation): the txs of a rollup that this member admitted and
+ * that are not final yet (waiting, in chunks or in proposals) may fill its weighted share of
+ * LANE_BUDGET_LAGS x maxLagMs of this member's finality pace, once the member as a whole holds
+ * more than that. Unlike the unpacked backlog above, this counts the pipeline too: a flood
+ * that the packer moves into chunks at once still holds its own chunk slots, proposals and
+ * CPU, and the other rollups wait behind it (measured: kv's p50 0.7 s -> 18 s with token at
+ * 10x its share and no refusal at all). Twice the bound leaves room for the pipeline of a
+ * slow committee (a few rounds at ~1 round/s), so a rollup within its share never meets it.
+ */
+export const LANE_BUDGET_LAGS = 2
+
+export interface LaneLimit {
+  /** the lane's not-final txs allowed now */
+  limit: number
+  retryAfterSeconds: number
+}
+
 export interface Overload {
   /** expected wait of a new tx behind the backlog, ms (Infinity when nothing becomes final) */
   expectedWaitMs: number
@@ -58,6 +76,21 @@ export class LagGuard {
   pace (now: number): number {
     while (this.#finals.length > 0 && this.#finals[0]![0] <= now - this.options.windowMs) this.#inWindow -= this.#finals.shift()![1]
     return this.#inWindow / this.options.windowMs
+  }
+
+  /**
+   * Null when a tx of a lane holding `laneTxs` of the member's `heldTxs` not-final txs (with
+   * `laneShare` of the weights) may be admitted; else the lane's limit (a 429 names it).
+   */
+  checkLane (heldTxs: number, laneTxs: number, laneShare: number, now: number): LaneLimit | null {
+    // A committee that made nothing final lately is behind as a whole: that is check()'s 503, not a lane's 429.
+    const pace = this.pace(now)
+    if (now - this.startedAt < this.options.windowMs || pace === 0) return null
+    const budget = Math.max(this.options.minBacklogTxs, pace * this.options.maxLagMs * LANE_BUDGET_LAGS)
+    if (heldTxs < budget) return null
+    const limit = Math.max(1, Math.floor(budget * laneShare))
+    if (laneTxs < limit) return null
+    return { limit, retryAfterSeconds: 1 }
   }
 
   /**

@@ -18,7 +18,7 @@ import { Fifo } from './fifo.js'
 import { FairSelector, type SelectableLane } from './fair-selector.js'
 import { RejectionLog, type DropReason, type Rejection } from './rejection-log.js'
 import { txSigningMessage } from './tx.js'
-import { LagGuard, defaultLagGuardOptions } from './lag-guard.js'
+import { LANE_BUDGET_LAGS, LagGuard, defaultLagGuardOptions } from './lag-guard.js'
 import { WalWriter } from './wal-writer.js'
 import { checkTxContent, decodeTx } from './tx-check.js'
 
@@ -278,12 +278,24 @@ export class Mempool {
     checkTxContent(this.genesis, tx, this.now(), (id) => this.#lanes.has(id))
   }
 
-  /** [503 OVERLOADED] the committee is behind: own txs would wait longer than maxLagMs to be final (lag-guard.ts) */
+  /**
+   * [503 OVERLOADED] the committee is behind: own txs would wait longer than maxLagMs to be final;
+   * [429 LANE_FULL] the member holds more than it makes final soon, and this rollup holds its weighted share of that (lag-guard.ts)
+   */
   #checkLag (lane: Lane): void {
-    const overload = this.#lag.check(this.waiting, lane.queue.length, lane.weight / this.#totalWeight, this.now())
-    if (overload === null) return
-    const wait = Number.isFinite(overload.expectedWaitMs) ? `~${Math.round(overload.expectedWaitMs)} ms` : 'nothing became final lately'
-    throw new AdmissionError(AdmissionErrorCode.OVERLOADED, `the committee is behind: new txs would wait ${wait} to be final`, overload.retryAfterSeconds)
+    const share = lane.weight / this.#totalWeight
+    const now = this.now()
+    const overload = this.#lag.check(this.waiting, lane.queue.length, share, now)
+    if (overload !== null) {
+      const wait = Number.isFinite(overload.expectedWaitMs) ? `~${Math.round(overload.expectedWaitMs)} ms` : 'nothing became final lately'
+      throw new AdmissionError(AdmissionErrorCode.OVERLOADED, `the committee is behind: new txs would wait ${wait} to be final`, overload.retryAfterSeconds)
+    }
+    const laneLimit = this.#lag.checkLane(this.#txs, lane.txs, share, now)
+    if (laneLimit !== null) {
+      throw new AdmissionError(AdmissionErrorCode.LANE_FULL,
+        `rollup ${lane.name} is over its lane limit: ${lane.txs} txs not final at this member, limit ${laneLimit.limit} (weight ${lane.weight} of ${this.#totalWeight}, of what this member makes final in ${LANE_BUDGET_LAGS * this.options.maxLagMs} ms)`,
+        laneLimit.retryAfterSeconds)
+    }
   }
 
   #checkCapacity (lane: Lane, size: number): void {

@@ -20,6 +20,8 @@ import { loadGenesis, type Genesis } from './genesis.js'
 import { createNodeMetrics, type NodeMetrics } from './metrics.js'
 import { SliceService } from './slice-service.js'
 import { PublicGateway } from './public-gateway.js'
+import { MemberClock, clockOffsetFromEnv } from './clock.js'
+import { markMemberSigned, memberHasSigned } from './signed-marker.js'
 import { finalReads, openCheckedStore, resolveRollup, stopParts, storeFaultView } from './node-parts.js'
 
 type NodeState = 'starting' | 'started' | 'closing' | 'closed'
@@ -45,6 +47,7 @@ export class SequencerNode {
   #gateway: PublicGateway | null = null
   /** dev control (config.dev.control): isolate this member from the committee and heal it */
   readonly #isolation: NetworkIsolation | null
+  readonly #clock: MemberClock
   metrics: NodeMetrics | null = null
 
   private constructor (
@@ -56,6 +59,7 @@ export class SequencerNode {
     readonly logger: Logger
   ) {
     this.#isolation = config.dev.control ? new NetworkIsolation() : null
+    this.#clock = new MemberClock(clockOffsetFromEnv(), genesis.committee.length)
   }
 
   static async create (config: NodeConfig, opts: { logger?: Logger } = {}): Promise<SequencerNode> {
@@ -92,9 +96,11 @@ export class SequencerNode {
       }
     })
     const metrics = this.metrics
+    this.#clock.registerMetrics(metrics.registry)
     metrics.finalHeight.set(store.head()?.height ?? -1)
     this.#slices = new SliceService(store)
-    this.#mempool = new Mempool(genesis, store, config.mempool, { admitted: metrics.txsAdmitted, rejected: metrics.txsRejected })
+    const now = (): number => this.#clock.now()
+    this.#mempool = new Mempool(genesis, store, config.mempool, { admitted: metrics.txsAdmitted, rejected: metrics.txsRejected }, now)
     const recovery = await this.#mempool.recover().catch((err: unknown) => {
       throw err instanceof CodecError ? store.corrupt(`a write-ahead log entry does not decode: ${err.message}`) : err
     })
@@ -104,7 +110,11 @@ export class SequencerNode {
       this.#transport = await startCommitteeTransport({ config, genesis, seed: this.seed, selfIndex: this.nodeIndex, logger, registry: metrics.registry, isolation: this.#isolation })
       transport = this.#transport.transport
     }
+    // a committee of one has nobody its old signatures could conflict at
+    const signedBefore = genesis.committee.length > 1 && await memberHasSigned(config.dataDir)
     this.#driver = await ConsensusDriver.restore({
+      signedBefore,
+      beforeFirstSafetyWrite: async () => { if (!await memberHasSigned(config.dataDir)) await markMemberSigned(config.dataDir) },
       chainId: genesis.chainId,
       committeeKeys: genesis.committeeKeys,
       rollupIds: genesis.rollups.map((r) => r.id),
@@ -117,6 +127,8 @@ export class SequencerNode {
       logger: logger.child({ module: 'consensus' }),
       metrics: metrics.consensus,
       onFinal: (event) => this.#onFinal(event),
+      now,
+      peerClock: this.#clock.peers,
       ...(this.#transport !== null ? { onReject: this.#transport.onConsensusReject } : {})
     }, config.consensus)
     this.#driver.start()
@@ -206,7 +218,8 @@ export class SequencerNode {
       peers: this.#transport?.transport.connectedMembers().length ?? 0,
       mempool: { txs: stats.txs, bytes: stats.bytes },
       rollups: this.genesis.rollups.map((r) => ({ id: r.id, name: r.name, weight: r.weight })),
-      storeFault: storeFaultView(this.#store)
+      storeFault: storeFaultView(this.#store),
+      clock: this.#clock.status()
     }
   }
 

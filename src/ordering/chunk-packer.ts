@@ -68,6 +68,8 @@ export class ChunkPacker {
       self: number
       signer: Ed25519Signer
       mempool: Mempool
+      /** the node's clock (expiry of waiting txs) */
+      now: () => number
       onPacked: (packed: PackedChunk) => Promise<void>
       onError: (err: Error) => void
     },
@@ -135,7 +137,7 @@ export class ChunkPacker {
 
   #packWaiting (): Promise<void> {
     const run = this.#packing.then(async () => {
-      const entries = await this.deps.mempool.select({ maxTxs: this.options.maxChunkTxs, maxBytes: this.options.maxChunkBytes }, -1, Date.now())
+      const entries = await this.deps.mempool.select({ maxTxs: this.options.maxChunkTxs, maxBytes: this.options.maxChunkBytes }, -1, this.deps.now())
       const packs = this.#pack(entries)
       if (packs.length > 0) this.#lastPacked = packs.map((p) => p.entries[0]!)
       for (const packed of packs) {

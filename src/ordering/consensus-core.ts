@@ -17,6 +17,7 @@ import { CertificateCache } from './certificate-cache.js'
 import { quorumOf, voteMessage, type VerifySignature } from './certificate.js'
 import { makeCommitProof } from './commit-proof.js'
 import { isGenesisQc } from './genesis.js'
+import type { CommittedLeader, LeaderElectionOptions } from './leader-election.js'
 import { Pacemaker } from './pacemaker.js'
 import { ProposalScreen, checkProposalJustification, checkProposalParent, type Screened } from './proposal-validation.js'
 import { ConsensusRejectCode as C, type ConsensusMessageKind, type ConsensusRejectCode } from './reject-codes.js'
@@ -36,6 +37,17 @@ export interface CoreConfig {
   /** first round timeout; doubles with each consecutive timed-out round */
   baseTimeoutMs: number
   maxTimeoutMs: number
+  /** leader reputation's windows (default: defaultLeaderElectionOptions(n)) */
+  leaderElection?: LeaderElectionOptions
+}
+
+/** What the core starts from: the stored safety state (null: none, a new or wiped member), the committed tip and the latest committed headers (for the leader choice). */
+export interface CoreRestored {
+  safety: SafetyState | null
+  tip: CommittedTip | null
+  recent?: readonly CommittedLeader[]
+  /** this member's key ran before (a data folder lost since: it may have signed what `safety` no longer says) */
+  signedBefore?: boolean
 }
 
 export interface CoreCrypto {
@@ -62,7 +74,8 @@ export type CoreEvent =
   /** the driver found nothing to order after all (its view of pending work had moved on) */
   | { type: 'proposalDeclined', round: number }
   | { type: 'blocks', blocks: CoreBlock[] }
-  | { type: 'synced', tip: CommittedTip }
+  /** catch-up moved the committed tip; `headers`: the synced headers in height order (the latest ones suffice) */
+  | { type: 'synced', tip: CommittedTip, headers?: readonly CommittedLeader[] }
 
 export type CoreAction =
   | { type: 'persist', safety: SafetyState }
@@ -88,22 +101,31 @@ export class ConsensusCore {
   readonly #proposals: ProposalScreen
   #pendingWork = false
   #requestedRound = 0
+  /** the delay of the round timer last set (what a timer event stands for), and whether it is still to fire */
+  #timerDelayMs = 0
+  #timerPending = false
   #actions: CoreAction[] = []
 
-  constructor (readonly config: CoreConfig, readonly crypto: CoreCrypto, restored: { safety: SafetyState | null, tip: CommittedTip | null }) {
+  constructor (readonly config: CoreConfig, readonly crypto: CoreCrypto, restored: CoreRestored) {
     this.n = config.committeeKeys.length
     this.quorum = quorumOf(this.n)
-    this.#safety = new SafetyRules(restored.safety)
+    this.#safety = new SafetyRules(restored.safety, restored.signedBefore === true, config.maxTimeoutMs)
     this.#tree = new BlockTree(restored.tip)
     this.#pacemaker = new Pacemaker(this.n, config, Math.max(this.#safety.highQc.round + 1, this.#tree.tip.round + 1))
+    this.#pacemaker.noteCommitted(restored.recent ?? [])
     this.#votes = new VoteKeeper(this.n, this.quorum)
     const committee = { chainId: config.chainId, committeeKeys: config.committeeKeys }
     this.#certificates = new CertificateCache(committee, crypto.verify)
-    this.#proposals = new ProposalScreen({ ...committee, verify: crypto.verify, batchHash: crypto.batchHash })
+    this.#proposals = new ProposalScreen({ ...committee, verify: crypto.verify, batchHash: crypto.batchHash, leaderOf: (round) => this.leaderOf(round) })
   }
 
   leaderOf (round: number): number {
     return this.#pacemaker.leaderOf(round)
+  }
+
+  /** Members the committed chain judges absent in `round` (they lead only probe rounds). */
+  excludedAt (round: number): readonly number[] {
+    return this.#pacemaker.excludedAt(round)
   }
 
   get round (): number { return this.#pacemaker.round }
@@ -134,7 +156,12 @@ export class ConsensusCore {
     return this.#tree.knows(hash)
   }
 
-  /** The proposal rules that hold before anything is fetched or stored for it (pure; the driver asks on receipt). */
+  /**
+   * The proposal rules that hold before anything is fetched or stored for it (pure; the
+   * driver asks on receipt). LEADER_UNKNOWN: the sender does not lead the round by the
+   * chain we committed, but the proposal's QC may commit what makes it the leader: the
+   * driver hands the QC in and asks again.
+   */
   screenProposal (from: number, proposal: Proposal): Screened {
     return this.#proposals.screen(from, proposal)
   }
@@ -152,7 +179,7 @@ export class ConsensusCore {
       case 'proposalBuilt': this.#onProposalBuilt(event.round, event.header); break
       case 'proposalDeclined': if (this.#requestedRound === event.round) this.#requestedRound = event.round - 1; break
       case 'blocks': this.#onBlocks(event.blocks); break
-      case 'synced': this.#onSynced(event.tip); break
+      case 'synced': this.#onSynced(event.tip, event.headers ?? []); break
     }
     const actions = this.#actions
     this.#actions = []
@@ -181,8 +208,13 @@ export class ConsensusCore {
   /** Arms the round timer and, as leader, asks for a proposal, if there is anything to do. */
   #armRound (): void {
     if (!this.isActive()) return
-    const delayMs = this.#pacemaker.armTimer()
-    if (delayMs !== null) this.#emit({ type: 'setTimer', round: this.round, delayMs })
+    if (this.#safety.recovering) {
+      // Listening after a start without state: one timer at a time whatever the rounds do, so the time adds up.
+      if (!this.#timerPending) this.#setTimer(this.#pacemaker.timeoutDelay())
+    } else {
+      const delayMs = this.#pacemaker.armTimer()
+      if (delayMs !== null) this.#setTimer(delayMs)
+    }
     this.#maybePropose()
   }
 
@@ -249,6 +281,7 @@ export class ConsensusCore {
       return false
     }
     this.#safety.observeQc(qc)
+    this.#safety.noteRound(qc.round + 1)
     this.#tryCommit(qc, from)
     if (this.#pacemaker.advanceByQc(qc.round)) this.#enterRound(this.round, 'qc')
     return true
@@ -260,6 +293,7 @@ export class ConsensusCore {
       this.#reject('timeout-certificate', from, C.BAD_CERTIFICATE, check.reason)
       return false
     }
+    this.#safety.noteRound(tc.round + 1)
     if (this.#pacemaker.advanceByTc(tc)) this.#enterRound(this.round, 'tc')
     return true
   }
@@ -287,6 +321,7 @@ export class ConsensusCore {
     const descendants = [...chain.map((b) => b.header), certified.header]
     const committed = chain.map((block, i) => ({ block, proof: makeCommitProof(descendants.slice(i + 1), qc) }))
     this.#emit({ type: 'commit', blocks: committed })
+    this.#pacemaker.noteCommitted(chain.map((b) => b.header))
     this.#tree.advanceTip(tipOf(parent))
     this.#prune()
   }
@@ -296,7 +331,11 @@ export class ConsensusCore {
   #onProposal (from: number, proposal: Proposal): void {
     const { header, justify } = proposal
     const round = header.round
-    const screened = this.#proposals.screen(from, proposal)
+    let screened = this.#proposals.screen(from, proposal)
+    if (!screened.ok && screened.code === C.LEADER_UNKNOWN) {
+      // Its QC may commit what makes the sender the leader here too: take it, then ask again.
+      if (checkProposalJustification(proposal) === null && this.#processQc(justify, from)) screened = this.#proposals.screen(from, proposal)
+    }
     if (!screened.ok) return this.#reject('proposal', from, screened.code)
     const unjustified = checkProposalJustification(proposal)
     if (unjustified !== null) return this.#reject('proposal', from, unjustified)
@@ -335,8 +374,8 @@ export class ConsensusCore {
 
   #onVote (from: number, vote: Vote): void {
     const round = vote.round
-    // [REJECT] votes go to the leader of the next round
-    if (this.leaderOf(round + 1) !== this.config.self) return this.#reject('vote', from, C.NOT_NEXT_LEADER)
+    // [IGNORE] votes go to the leader of the next round (by our committed chain: the voter's may differ by a few heights)
+    if (this.leaderOf(round + 1) !== this.config.self) return this.#reject('vote', from, C.LEADER_UNKNOWN)
     // [IGNORE] rounds that are over, or whose QC is formed already, need no more votes
     if (round + 1 < this.round || this.#votes.hasQc(round)) return
     // [REJECT] the voter is the member that sent it
@@ -351,6 +390,7 @@ export class ConsensusCore {
     if (from !== this.config.self && !this.crypto.verify(this.config.committeeKeys[from]!, voteMessage(this.config.chainId, vote), vote.signature)) {
       return this.#reject('vote', from, C.BAD_SIGNATURE)
     }
+    this.#safety.noteRound(round)
     const qc = this.#votes.addVote(vote)
     if (qc === null) return
     this.#certificates.remember(qc)
@@ -364,6 +404,12 @@ export class ConsensusCore {
   // ---- pacemaker: timeouts ----
 
   #onTimer (round: number): void {
+    this.#timerPending = false
+    if (this.#safety.recovering) {
+      // Started without a safety state: listen (for the longest round timer), then never sign in the rounds seen.
+      if (this.#safety.endRecovery(this.#timerDelayMs)) this.#persist()
+      if (round !== this.round) return this.#armRound()
+    }
     if (round !== this.round) return
     if (!this.isActive()) {
       this.#pacemaker.disarmTimer()
@@ -377,7 +423,13 @@ export class ConsensusCore {
     // Keep re-sending the timeout with growing delays until the round ends. Our own
     // timeout may just have completed a TC: then the new round's timer is already set,
     // and a driver keeps one timer, so re-arming the old round here would replace it.
-    if (this.round === round) this.#emit({ type: 'setTimer', round, delayMs: this.#pacemaker.timeoutDelay() })
+    if (this.round === round) this.#setTimer(this.#pacemaker.timeoutDelay())
+  }
+
+  #setTimer (delayMs: number): void {
+    this.#timerDelayMs = delayMs
+    this.#timerPending = true
+    this.#emit({ type: 'setTimer', round: this.round, delayMs })
   }
 
   #localTimeout (): void {
@@ -422,6 +474,7 @@ export class ConsensusCore {
     }
     // [IGNORE] no more than FUTURE_ROUND_WINDOW rounds ahead of ours
     if (this.#pacemaker.isTooFarAhead(round)) return this.#reject('timeout', from, C.FUTURE_ROUND)
+    if (from !== this.config.self) this.#safety.noteRound(round)
     const count = this.#votes.addTimeout(timeout)
     if (count === null) return
     const f = this.n - this.quorum
@@ -442,7 +495,7 @@ export class ConsensusCore {
   #timeOutForLaggards (): void {
     const qc = this.#safety.highQc
     const rounds = this.#pacemaker.takeLaggingRounds(qc.round)
-    if (rounds.length === 0) return
+    if (rounds.length === 0 || this.#safety.recovering) return
     // As for any timeout: never vote in these rounds, even after a restart that lands us in one.
     if (this.#safety.abstainThrough(Math.max(...rounds))) this.#persist()
     for (const round of rounds) {
@@ -481,8 +534,10 @@ export class ConsensusCore {
     this.#armRound()
   }
 
-  #onSynced (tip: CommittedTip): void {
+  #onSynced (tip: CommittedTip, headers: readonly CommittedLeader[]): void {
     if (tip.height <= this.tip.height) return
+    this.#safety.noteRound(tip.round + 1)
+    this.#pacemaker.noteCommitted(headers)
     this.#tree.advanceTip(tip)
     if (this.#pacemaker.advancePastTip(tip.round)) this.#enterRound(this.round, 'qc')
     this.#prune()

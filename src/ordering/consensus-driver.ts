@@ -18,10 +18,11 @@ import { checkChunk, type ChunkRules } from './block-payload.js'
 import { BlockSync } from './block-sync.js'
 import { ChunkPacker, type ChunkPackerOptions, type PackedChunk } from './chunk-packer.js'
 import { CommitteeClock } from './committee-clock.js'
-import { ConsensusCore, type CoreAction, type CoreBlock, type CoreEvent, type ConsensusMessage, type SafetyState, type CommittedTip } from './consensus-core.js'
+import { ConsensusCore, type CoreAction, type CoreBlock, type CoreEvent, type ConsensusMessage, type CoreRestored, type CommittedTip } from './consensus-core.js'
 import { defaultConsensusDriverOptions, type ConsensusDriverDeps, type ConsensusDriverOptions } from './driver-options.js'
 import { decodeMessage, encodeMessage } from './envelope-codec.js'
 import { Finaliser } from './finaliser.js'
+import { defaultLeaderElectionOptions, historyRounds, type CommittedLeader } from './leader-election.js'
 import { OwnChunkResender } from './own-chunk-resender.js'
 import { PayloadBook } from './payload-book.js'
 import { checkProposalClock } from './proposal-validation.js'
@@ -42,11 +43,12 @@ export class ConsensusDriver {
   #pendingWork = false
   #roundStartedAt = 0
   #running = false
+  #firstSafetyWrite = true
   readonly #now: () => number
   /** the committee's time (committee-clock.ts): the clock rule and our own proposals' timestamps */
   readonly #clock: CommitteeClock
 
-  constructor (private readonly deps: ConsensusDriverDeps, restored: { safety: SafetyState | null, tip: CommittedTip | null }, private readonly options: ConsensusDriverOptions = defaultConsensusDriverOptions) {
+  constructor (private readonly deps: ConsensusDriverDeps, restored: CoreRestored, private readonly options: ConsensusDriverOptions = defaultConsensusDriverOptions) {
     this.#now = deps.now ?? Date.now
     this.#clock = new CommitteeClock(deps.committeeKeys.length, deps.self, options.maxClockOffsetMs, this.#now)
     this.#core = new ConsensusCore({
@@ -73,6 +75,7 @@ export class ConsensusDriver {
       self: deps.self,
       signer: deps.signer,
       mempool: deps.mempool,
+      now: this.#now,
       onPacked: (packed) => this.#onPacked(packed),
       onError: (err) => deps.logger.error({ err }, 'packing a chunk failed')
     }, packerWithinBatchLimits(options.packer, deps.limits))
@@ -94,7 +97,7 @@ export class ConsensusDriver {
       payloads: this.#payloads,
       finaliser: this.#finaliser,
       enqueue,
-      onSynced: async (tip) => await this.#step({ type: 'synced', tip })
+      onSynced: async (tip) => await this.#step({ type: 'synced', tip, headers: await recentHeaders(deps.store, tip.height, deps.committeeKeys.length) })
     }, options)
     this.#fetch = new BlockFetch({
       ...deps,
@@ -115,7 +118,8 @@ export class ConsensusDriver {
       const batch = await deps.store.getBatch(head.height)
       tip = { hash: head.hash, height: head.height, round: batch!.header.round, timestamp: batch!.header.timestamp }
     }
-    return new ConsensusDriver(deps, { safety, tip }, options)
+    const recent = head === null ? [] : await recentHeaders(deps.store, head.height, deps.committeeKeys.length)
+    return new ConsensusDriver(deps, { safety, tip, recent, signedBefore: deps.signedBefore === true }, options)
   }
 
   get core (): ConsensusCore { return this.#core }
@@ -197,6 +201,10 @@ export class ConsensusDriver {
     const lastPersist = actions.findLast((a) => a.type === 'persist')
     let persisted = lastPersist === undefined
     const persist = async (): Promise<void> => {
+      if (this.#firstSafetyWrite) {
+        await this.deps.beforeFirstSafetyWrite?.()
+        this.#firstSafetyWrite = false
+      }
       await this.deps.store.putSafetyState(encode(SafetyStateSchema, { version: 1, ...(lastPersist as Extract<CoreAction, { type: 'persist' }>).safety }))
       persisted = true
     }
@@ -309,9 +317,15 @@ export class ConsensusDriver {
 
   /** On receipt: the sender, chain, clock and signature rules before anything is fetched or stored for it. */
   async #onProposal (from: number, proposal: Proposal): Promise<void> {
-    const screened = this.#core.screenProposal(from, proposal)
+    let screened = this.#core.screenProposal(from, proposal)
+    if (!screened.ok && screened.code === ConsensusRejectCode.LEADER_UNKNOWN) {
+      // Our committed chain may be behind the one that makes the sender the leader: its QC first, then again.
+      await this.#enqueue(() => this.#step({ type: 'certificate', from, certificate: proposal.justify }))
+      screened = this.#core.screenProposal(from, proposal)
+    }
     if (!screened.ok) return this.#refused(from, 'proposal', screened.code)
     const { header } = proposal
+    this.deps.peerClock?.observe(from, header.timestamp)
     this.#clock.observe(from, header.timestamp, this.#core.block(header.parentHash)?.header.timestamp ?? this.#core.tip.timestamp)
     const early = checkProposalClock(header, this.#clock.now(), this.options.maxClockDriftMs)
     if (early !== null) return this.#refused(from, 'proposal', early)
@@ -393,4 +407,16 @@ function packerWithinBatchLimits (packer: ChunkPackerOptions, limits: ConsensusD
   const maxChunkTxs = Math.min(packer.maxChunkTxs, limits.maxBatchTxs)
   const roomForTxs = limits.maxBatchBytes - CHUNK_OVERHEAD_BYTES - TX_PREFIX_BYTES * maxChunkTxs
   return { ...packer, maxChunkTxs, maxChunkBytes: Math.max(limits.maxTxBytes, Math.min(packer.maxChunkBytes, roomForTxs)) }
+}
+
+/** The committed headers up to `height` that any leader choice from here on can look at (leader-election.ts), oldest first. */
+async function recentHeaders (store: ConsensusDriverDeps['store'], height: number, n: number): Promise<CommittedLeader[]> {
+  // each height has its own round, so this many heights cover at least as many rounds
+  const count = historyRounds(defaultLeaderElectionOptions(n))
+  const headers: CommittedLeader[] = []
+  for (let h = Math.max(0, height - count + 1); h <= height; h++) {
+    const batch = await store.getBatch(h)
+    if (batch !== null) headers.push({ round: batch.header.round, proposer: batch.header.proposer })
+  }
+  return headers
 }

@@ -88,4 +88,10 @@ export interface ConsensusDriverDeps {
   /** a message of member `from` was refused under `code`: lets the network score the sender */
   onReject?: (from: number, code: ConsensusRejectCode) => void
   now?: () => number
+  /** this member's key has run before (see CoreRestored.signedBefore): with no safety state, it recovers first */
+  signedBefore?: boolean
+  /** awaited once, before the first safety state is stored (the node marks that this member has signed) */
+  beforeFirstSafetyWrite?: () => Promise<void>
+  /** told each verified proposal's timestamp (the committee's view of our clock, peer-clock.ts) */
+  peerClock?: { observe: (from: number, timestamp: number) => void }
 }

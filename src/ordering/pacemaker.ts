@@ -1,9 +1,13 @@
 /**
  * Rounds, round timers and leader choice (Jolteon's pacemaker). A round ends with a QC
  * of it (the next round follows at once) or with a TC when a quorum timed out; timeouts
- * back off exponentially while rounds keep timing out, and reset with the first QC.
+ * back off exponentially while rounds keep timing out, and reset with the first QC. The
+ * leaders come from the committed chain (leader-election.ts); a round that a member the
+ * chain judges absent leads, or collects the votes of, gets a short timer: it is a probe
+ * that is expected to fail.
  */
 import type { TimeoutCertificate } from '../codec/index.js'
+import { LeaderElection, type CommittedLeader, type LeaderElectionOptions } from './leader-election.js'
 
 /**
  * How far ahead of our round a vote or timeout may be and still be kept: honest members
@@ -17,7 +21,11 @@ export interface PacemakerOptions {
   /** first round timeout; doubles with each consecutive timed-out round */
   baseTimeoutMs: number
   maxTimeoutMs: number
+  leaderElection?: LeaderElectionOptions
 }
+
+/** A probe round's timer is this share of the base timeout: long enough for a member that is back, short for one still gone. */
+const PROBE_TIMEOUT_DIVISOR = 4
 
 /** Rounds below ours that members told us (by their timeouts) they are stuck in, at the most. */
 const MAX_LAGGING_ROUNDS = 16
@@ -28,17 +36,28 @@ export class Pacemaker {
   #consecutiveTimeouts = 0
   #timerRound = 0
   readonly #laggingRounds = new Set<number>()
+  readonly #election: LeaderElection
 
   constructor (readonly n: number, readonly options: PacemakerOptions, startRound: number) {
     this.#round = Math.max(startRound, 1)
+    this.#election = new LeaderElection(n, options.leaderElection)
   }
 
   get round (): number { return this.#round }
   get lastRoundTc (): TimeoutCertificate | null { return this.#lastRoundTc }
 
-  /** Round-robin: every member leads in turn. */
   leaderOf (round: number): number {
-    return round % this.n
+    return this.#election.leaderOf(round)
+  }
+
+  /** Members the committed chain judges absent at `round` (they lead only probe rounds). */
+  excludedAt (round: number): readonly number[] {
+    return this.#election.excludedAt(round)
+  }
+
+  /** Committed headers in height order: the leader choice learns from them. */
+  noteCommitted (headers: readonly CommittedLeader[]): void {
+    this.#election.noteCommitted(headers)
   }
 
   /** The TC a proposal of `round` carries: the one that ended the round before, if that is how we got here. */
@@ -79,7 +98,8 @@ export class Pacemaker {
 
   timeoutDelay (): number {
     const { baseTimeoutMs, maxTimeoutMs } = this.options
-    return Math.min(maxTimeoutMs, baseTimeoutMs * 2 ** Math.min(this.#consecutiveTimeouts, 16))
+    const base = this.#election.isSuspect(this.#round) ? Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR) : baseTimeoutMs
+    return Math.min(maxTimeoutMs, base * 2 ** Math.min(this.#consecutiveTimeouts, 16))
   }
 
   /** The delay to arm the current round's timer with, or null when it is armed already. */

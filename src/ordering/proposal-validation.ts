@@ -20,6 +20,8 @@ export interface ProposalRules {
   committeeKeys: Uint8Array[]
   verify: VerifySignature
   batchHash: (header: BatchHeader) => Uint8Array
+  /** the leader of a round (leader-election.ts, from the committed chain) */
+  leaderOf: (round: number) => number
 }
 
 export type Screened = { ok: true, hash: Uint8Array } | { ok: false, code: ConsensusRejectCode }
@@ -35,9 +37,12 @@ export class ProposalScreen {
 
   screen (from: number, proposal: Proposal): Screened {
     const { header } = proposal
-    const leader = header.round % this.rules.committeeKeys.length
-    // [REJECT] the sender is the leader of the proposal's round, and so is the header's proposer
-    if (from !== leader || header.proposer !== leader) return { ok: false, code: C.NOT_LEADER }
+    // [REJECT] the header's proposer is the member that sent it
+    if (header.proposer !== from) return { ok: false, code: C.NOT_LEADER }
+    const leader = this.rules.leaderOf(header.round)
+    // [IGNORE] the sender is the leader of the round, by our committed chain (members whose
+    // commits differ by a few heights can disagree on it for a moment: no penalty)
+    if (from !== leader) return { ok: false, code: C.LEADER_UNKNOWN }
     // [REJECT] the header is of this chain
     if (header.chainId !== this.rules.chainId) return { ok: false, code: C.WRONG_CHAIN }
     const hash = this.rules.batchHash(header)

@@ -12,6 +12,7 @@
 export const ConsensusRejectCode = {
   MALFORMED: 'CONSENSUS_MALFORMED',
   NOT_LEADER: 'CONSENSUS_NOT_LEADER',
+  LEADER_UNKNOWN: 'CONSENSUS_LEADER_UNKNOWN',
   WRONG_CHAIN: 'CONSENSUS_WRONG_CHAIN',
   BAD_SIGNATURE: 'CONSENSUS_BAD_SIGNATURE',
   NOT_EXTENDING_QC: 'CONSENSUS_NOT_EXTENDING_QC',
@@ -23,7 +24,6 @@ export const ConsensusRejectCode = {
   MISSING_CHUNK: 'CONSENSUS_MISSING_CHUNK',
   DUPLICATE_CHUNK: 'CONSENSUS_DUPLICATE_CHUNK',
   PAYLOAD_MISMATCH: 'CONSENSUS_PAYLOAD_MISMATCH',
-  NOT_NEXT_LEADER: 'CONSENSUS_NOT_NEXT_LEADER',
   WRONG_SENDER: 'CONSENSUS_WRONG_SENDER',
   NOT_A_MEMBER: 'CONSENSUS_NOT_A_MEMBER',
   EQUIVOCATION: 'CONSENSUS_EQUIVOCATION',
@@ -51,6 +51,8 @@ const ignore = (penalty: number): RejectPolicy => ({ verdict: 'IGNORE', penalty 
 export const consensusRejectPolicies: Readonly<Record<ConsensusRejectCode, RejectPolicy>> = {
   [C.MALFORMED]: reject(20),
   [C.NOT_LEADER]: reject(25),
+  // leaders come from the committed chain, and members a few heights apart can disagree
+  [C.LEADER_UNKNOWN]: ignore(0),
   [C.WRONG_CHAIN]: reject(25),
   [C.BAD_SIGNATURE]: reject(25),
   [C.NOT_EXTENDING_QC]: reject(25),
@@ -65,7 +67,6 @@ export const consensusRejectPolicies: Readonly<Record<ConsensusRejectCode, Rejec
   [C.MISSING_CHUNK]: ignore(2),
   [C.DUPLICATE_CHUNK]: reject(25),
   [C.PAYLOAD_MISMATCH]: reject(25),
-  [C.NOT_NEXT_LEADER]: reject(10),
   [C.WRONG_SENDER]: reject(25),
   [C.NOT_A_MEMBER]: reject(25),
   [C.EQUIVOCATION]: reject(50),

@@ -236,3 +236,20 @@ t.test('a committee behind its bound: 503 OVERLOADED at once, counted, not recor
   mempool.finalizeHashes(admitted.slice(0, 4))
   t.ok((await mempool.admit(late.bytes)).hashHex, 'the waiting txs were packed (and some became final): admitted')
 })
+
+t.test('flood isolation: a rollup holding its share of what the member makes final soon gets a 429 naming its lane limit; the other is admitted; the flood\'s admitted txs still go out', async (t) => {
+  let clock = Date.now() + 1000
+  const mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinBacklogTxs: 4, maxLagMs: 1000 }, null, () => clock)
+  const flood: string[] = []
+  for (let i = 0; i < 8; i++) flood.push((await mempool.admit(makeTx({ rollups: [1] }).bytes)).hashHex)
+  // all packed into chunks (so the unpacked-backlog guard says nothing), 2 made final over 2 s: 1 tx/s
+  const chunked = await mempool.select({ maxTxs: 100, maxBytes: 1 << 20 }, -1, clock)
+  clock += 2000
+  mempool.finalizeHashes(flood.slice(0, 2))
+  clock += 10
+  const err = await rejectsWithCode(t, mempool.admit(makeTx({ rollups: [1] }).bytes), AdmissionErrorCode.LANE_FULL)
+  t.match((err as AdmissionError).message, /rollup \w+ is over its lane limit: 6 txs not final at this member, limit 2 \(weight 1 of 2/, 'the message names the lane, what it holds and its limit')
+  t.equal((err as AdmissionError).retryAfterSeconds, 1, 'with a Retry-After')
+  t.ok((await mempool.admit(makeTx({ rollups: [2] }).bytes)).hashHex, 'the other rollup, holding nothing, is admitted')
+  t.equal(chunked.length, 8, 'the flood\'s admitted txs were all handed to the packer')
+})

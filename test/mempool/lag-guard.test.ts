@@ -37,3 +37,18 @@ t.test('only a lane holding its weighted share of the allowed backlog is refused
   t.equal(guard.check(400, 10, 0.5, 2000), null, 'a quiet lane under its half of the 100 allowed is admitted')
   t.ok(guard.check(400, 50, 0.5, 2000) !== null, 'and refused once it holds its half')
 })
+
+t.test('lane limit: once the member holds more than twice the bound of its pace, a lane at its weighted share of that is refused', async (t) => {
+  const guard = new LagGuard(options)
+  for (let ms = 10; ms <= 2000; ms += 10) guard.recordFinal(1, ms) // 100 txs/s: a budget of 2 x 1 s = 200 not-final txs
+  t.equal(guard.checkLane(150, 150, 0.5, 2000), null, 'the member holds less than the budget: nothing refused, whoever holds it')
+  t.same(guard.checkLane(400, 380, 0.5, 2000), { limit: 100, retryAfterSeconds: 1 }, 'the flooding lane is over its half of 200: refused, with its limit')
+  t.equal(guard.checkLane(400, 20, 0.5, 2000), null, 'the other lane, under its half, is admitted')
+  t.equal(guard.checkLane(400, 20, 0.5, 1000 + 0), null, 'nothing is refused before a whole window was measured (started at 0: at 1 s)')
+})
+
+t.test('lane limit: a committee that made nothing final lately is left to the 503 of check()', async (t) => {
+  const guard = new LagGuard(options)
+  t.equal(guard.checkLane(1000, 900, 0.5, 5000), null, 'no pace: no lane refusal')
+  t.ok(guard.check(1000, 900, 0.5, 5000) !== null, 'the member-wide guard refuses')
+})

@@ -23,6 +23,7 @@ async function packerOn (t: Test, options: Partial<ChunkPackerOptions>): Promise
     self: 0,
     signer: new Ed25519Signer(generateKeyPair().seed),
     mempool,
+    now: Date.now,
     onPacked: async (p) => { packed.push(p) },
     onError: (err) => { t.fail(err.message) }
   }, { ...defaultChunkPackerOptions, ...options })

@@ -21,6 +21,7 @@ t.test('every code has a verdict and a penalty that fits it', async (t) => {
   const expected: Record<string, [string, number]> = {
     CONSENSUS_MALFORMED: ['REJECT', 20],
     CONSENSUS_NOT_LEADER: ['REJECT', 25],
+    CONSENSUS_LEADER_UNKNOWN: ['IGNORE', 0],
     CONSENSUS_WRONG_CHAIN: ['REJECT', 25],
     CONSENSUS_BAD_SIGNATURE: ['REJECT', 25],
     CONSENSUS_NOT_EXTENDING_QC: ['REJECT', 25],
@@ -32,7 +33,6 @@ t.test('every code has a verdict and a penalty that fits it', async (t) => {
     CONSENSUS_MISSING_CHUNK: ['IGNORE', 2],
     CONSENSUS_DUPLICATE_CHUNK: ['REJECT', 25],
     CONSENSUS_PAYLOAD_MISMATCH: ['REJECT', 25],
-    CONSENSUS_NOT_NEXT_LEADER: ['REJECT', 10],
     CONSENSUS_WRONG_SENDER: ['REJECT', 25],
     CONSENSUS_NOT_A_MEMBER: ['REJECT', 25],
     CONSENSUS_EQUIVOCATION: ['REJECT', 50],
@@ -47,11 +47,12 @@ t.test('every code has a verdict and a penalty that fits it', async (t) => {
 })
 
 t.test('proposal screen: sender, chain and signature', async (t) => {
-  const screen = new ProposalScreen({ chainId: CHAIN, committeeKeys, verify: verifyEd25519, batchHash })
+  const screen = new ProposalScreen({ chainId: CHAIN, committeeKeys, verify: verifyEd25519, batchHash, leaderOf: (round) => round % committeeKeys.length })
   const good = proposal(header({ round: 1 }))
   const ok = screen.screen(1, good)
   t.ok(ok.ok, 'the leader of round 1 with a good signature passes')
-  t.same(screen.screen(2, good), { ok: false, code: 'CONSENSUS_NOT_LEADER' }, 'sent by a member that does not lead the round')
+  t.same(screen.screen(2, proposal(header({ round: 1, proposer: 2 }), { signer: 2 })), { ok: false, code: 'CONSENSUS_LEADER_UNKNOWN' }, 'sent by a member that does not lead the round (by our committed chain)')
+  t.same(screen.screen(2, good), { ok: false, code: 'CONSENSUS_NOT_LEADER' }, 'sent by another member than its proposer')
   t.same(screen.screen(1, proposal(header({ round: 1, proposer: 2 }), { signer: 2 })), { ok: false, code: 'CONSENSUS_NOT_LEADER' }, 'proposer field names another member')
   t.same(screen.screen(1, proposal(header({ round: 1, chainId: 'other' }))), { ok: false, code: 'CONSENSUS_WRONG_CHAIN' })
   t.same(screen.screen(1, proposal(header({ round: 1, timestamp: 7 }), { badSignature: true })), { ok: false, code: 'CONSENSUS_BAD_SIGNATURE' })
@@ -106,7 +107,8 @@ t.test('the core refuses proposals under the same codes', async (t) => {
   const core = coreOf(3)
   core.step({ type: 'start' })
   t.same(rejectsOf(core.step({ type: 'proposal', from: 1, proposal: proposal(header({ round: 1 }), { badSignature: true }) })), ['proposal:CONSENSUS_BAD_SIGNATURE'])
-  t.same(rejectsOf(core.step({ type: 'proposal', from: 1, proposal: proposal(header({ round: 6, proposer: 1 }), { signer: 1 }) })), ['proposal:CONSENSUS_NOT_LEADER'])
+  t.same(rejectsOf(core.step({ type: 'proposal', from: 1, proposal: proposal(header({ round: 6, proposer: 1 }), { signer: 1 }) })), ['proposal:CONSENSUS_LEADER_UNKNOWN'])
+  t.same(rejectsOf(core.step({ type: 'proposal', from: 2, proposal: proposal(header({ round: 1, timestamp: 3 })) })), ['proposal:CONSENSUS_NOT_LEADER'])
   t.same(rejectsOf(core.step({ type: 'proposal', from: 1, proposal: proposal(header({ round: 9 })) })), ['proposal:CONSENSUS_ROUND_NOT_JUSTIFIED'])
   const badQc = qc(1, 0, new Uint8Array(32).fill(4), [0, 1])
   t.same(rejectsOf(core.step({ type: 'proposal', from: 2, proposal: proposal(header({ round: 2, height: 1, parentHash: badQc.batchHash }), { justify: badQc }) })), ['certificate:CONSENSUS_BAD_CERTIFICATE'], 'a QC below quorum')
@@ -119,7 +121,7 @@ t.test('the core refuses votes and timeouts under their codes', async (t) => {
   // Member 1 leads round 5: it collects the votes of round 4.
   const core = coreOf(1)
   core.step({ type: 'start' })
-  t.same(rejectsOf(core.step({ type: 'vote', from: 2, vote: vote(2, 5) })), ['vote:CONSENSUS_NOT_NEXT_LEADER'])
+  t.same(rejectsOf(core.step({ type: 'vote', from: 2, vote: vote(2, 5) })), ['vote:CONSENSUS_LEADER_UNKNOWN'])
   t.same(rejectsOf(core.step({ type: 'vote', from: 3, vote: vote(2, 4) })), ['vote:CONSENSUS_WRONG_SENDER'])
   t.same(rejectsOf(core.step({ type: 'vote', from: 2, vote: vote(2, 4, { badSignature: true }) })), ['vote:CONSENSUS_BAD_SIGNATURE'])
   t.same(rejectsOf(core.step({ type: 'vote', from: 2, vote: vote(2, 4) })), [], 'a first vote')

@@ -27,6 +27,8 @@ import {
   type CommittedTip, type ConsensusMessage, type CoreAction, type CoreBlock, type CoreConfig, type CoreEvent, type SafetyState
 } from '../../src/ordering/consensus-core.js'
 import { verifyCommitProof } from '../../src/ordering/commit-proof.js'
+import { defaultLeaderElectionOptions, historyRounds } from '../../src/ordering/leader-election.js'
+import { rejectPolicyOf } from '../../src/ordering/reject-codes.js'
 import { Byzantine, BYZANTINE_BEHAVIOURS, type ByzantineBehaviour, type ByzantineSpec, type Outgoing } from './byzantine.js'
 import { EventQueue } from './event-queue.js'
 import { InvariantChecker, SimFailure, describeSafety, type LogEntry } from './invariants.js'
@@ -53,7 +55,8 @@ export interface FaultProfile {
 
 export interface ScriptStep {
   at: number
-  action: 'crash' | 'restart' | 'partition' | 'heal' | 'submit'
+  /** wipe: a crash that also loses the data folder (safety state, log, WAL, blocks) */
+  action: 'crash' | 'wipe' | 'restart' | 'partition' | 'heal' | 'submit'
   who?: number
   /** partition: the sides (every replica in exactly one) */
   groups?: number[][]
@@ -93,9 +96,17 @@ export interface SimOptions {
    */
   syncPollMs?: number
   baseTimeoutMs?: number
+  /** leader reputation's windows (default: the node's) */
+  leaderElection?: CoreConfig['leaderElection']
   maxTimeoutMs?: number
   /** stop with a failure if a run needs more events than this (a message storm) */
   maxEvents?: number
+  /**
+   * Twins (Bano et al., "Twins: BFT Systems Made Robust", 2022): this member runs as two
+   * instances of the honest code with one key, at addresses `twin` and n (the twin). Both
+   * get what is sent to the member and both send as it; each counts as its one faulty member.
+   */
+  twin?: number
 }
 
 export interface SimStats {
@@ -157,6 +168,7 @@ type SimEvent =
   | { kind: 'release', to: number, incarnation: number, action: Extract<CoreAction, { type: 'release' }> }
   | { kind: 'submit', to: number | null }
   | { kind: 'crash', who: number, midStep: boolean }
+  | { kind: 'wipe', who: number }
   | { kind: 'hardCrash', who: number, incarnation: number }
   | { kind: 'restart', who: number }
   | { kind: 'partition', groups: number[][] }
@@ -182,6 +194,8 @@ interface Durable {
 
 interface SimNode {
   id: number
+  /** network address: the id, or n for the second instance of a twinned member */
+  addr: number
   honest: boolean
   byz: Byzantine | null
   alive: boolean
@@ -197,6 +211,8 @@ interface SimNode {
   crashOn: CoreEvent['type'] | null
   /** one timer per replica, as in the driver: a new setTimer replaces the pending one */
   timerGeneration: number
+  /** its data folder was wiped: it restarted at round 1, as far behind as a member can be */
+  wiped: boolean
 }
 
 const TIMESTAMP_BASE = 1_700_000_000_000
@@ -276,6 +292,7 @@ export class Simulation {
   #honestProposalsAfterDone = 0
   readonly #maxEvents: number
   readonly #syncPollMs: number
+  readonly #twin: number
 
   constructor (options: SimOptions) {
     this.#options = options
@@ -297,31 +314,37 @@ export class Simulation {
       chainId: this.chainId,
       committeeKeys: this.committee.keys,
       baseTimeoutMs: options.baseTimeoutMs ?? defaultSimTiming.baseTimeoutMs,
-      maxTimeoutMs: options.maxTimeoutMs ?? defaultSimTiming.maxTimeoutMs
+      maxTimeoutMs: options.maxTimeoutMs ?? defaultSimTiming.maxTimeoutMs,
+      ...(options.leaderElection === undefined ? {} : { leaderElection: options.leaderElection })
     }
     this.checker = new InvariantChecker({ chainId: this.chainId, committeeKeys: this.committee.keys }, this.committee.verify, batchHash)
     this.trace = new Trace(200, options.liveTrace ?? null)
-    this.nodes = Array.from({ length: this.n }, (_, id) => {
+    const twin = options.twin ?? -1
+    this.#twin = twin
+    this.nodes = Array.from({ length: twin >= 0 ? this.n + 1 : this.n }, (_, addr) => {
+      const id = addr < this.n ? addr : twin
       const spec = byzantine.find((b) => b.id === id)
       const byz = spec === undefined
         ? null
         : new Byzantine(id, spec.behaviours, root.fork(`byzantine-${id}`), {
-          n: this.n, chainId: this.chainId, sign: this.committee.sign[id]!, batchHash, leaderOf: (r) => r % this.n
+          n: this.n, chainId: this.chainId, sign: this.committee.sign[id]!, batchHash, leaderOf: (r) => this.nodes[id]?.core?.leaderOf(r) ?? r % this.n
         })
       return {
         id,
-        honest: byz === null,
+        addr,
+        honest: byz === null && id !== twin,
         byz,
         alive: false,
         incarnation: 0,
         core: null,
-        durable: { safety: null, log: [], byHash: new Map(), committedTxs: new Set(), submitted: new Set(), blocks: new Map() },
+        durable: emptyDurable(),
         known: new Set(),
         lastWork: null,
         fetchInflight: new Map(),
         crashArmed: null,
         crashOn: null,
-        timerGeneration: 0
+        timerGeneration: 0,
+        wiped: false
       }
     })
     this.stats = {
@@ -369,7 +392,7 @@ export class Simulation {
     }
     for (let i = 0; i < this.faults.partitions; i++) {
       const at = rng.int(0, T - 1)
-      const sides = Array.from({ length: this.n }, () => rng.int(0, 1))
+      const sides = Array.from({ length: this.nodes.length }, () => rng.int(0, 1))
       const groups = [0, 1].map((s) => sides.flatMap((side, id) => side === s ? [id] : []))
       this.#queue.push(at, { kind: 'partition', groups })
       const heal = at + rng.pick([200, 1000, 3000, 8000])
@@ -380,13 +403,14 @@ export class Simulation {
     this.#queue.push(REGOSSIP_MS, { kind: 'regossip' })
     if (this.#syncPollMs > 0) this.#queue.push(this.#syncPollMs, { kind: 'syncPoll' })
     for (const node of this.nodes) {
-      if (node.byz?.behaviours.has('replay') === true) this.#queue.push(rng.int(100, 700), { kind: 'replay', who: node.id })
+      if (node.byz?.behaviours.has('replay') === true) this.#queue.push(rng.int(100, 700), { kind: 'replay', who: node.addr })
     }
   }
 
   #queueScript (step: ScriptStep): void {
     switch (step.action) {
       case 'crash': this.#queue.push(step.at, { kind: 'crash', who: step.who!, midStep: false }); break
+      case 'wipe': this.#queue.push(step.at, { kind: 'wipe', who: step.who! }); break
       case 'restart': this.#queue.push(step.at, { kind: 'restart', who: step.who! }); break
       case 'partition': this.#queue.push(step.at, { kind: 'partition', groups: step.groups! }); break
       case 'heal': this.#queue.push(step.at, { kind: 'heal' }); break
@@ -464,20 +488,29 @@ export class Simulation {
         if (!node.alive || this.inSync) return
         if (event.midStep) {
           node.crashArmed = this.#rng.int(0, 3)
-          this.#queue.push(this.now + 200, { kind: 'hardCrash', who: node.id, incarnation: node.incarnation })
+          this.#queue.push(this.now + 200, { kind: 'hardCrash', who: node.addr, incarnation: node.incarnation })
           return
         }
-        return this.crash(node.id)
+        return this.crash(node.addr)
       }
       case 'hardCrash': {
         const node = this.nodes[event.who]!
-        if (node.alive && node.incarnation === event.incarnation && node.crashArmed !== null) this.crash(node.id)
+        if (node.alive && node.incarnation === event.incarnation && node.crashArmed !== null) this.crash(node.addr)
+        return
+      }
+      case 'wipe': {
+        const node = this.nodes[event.who]!
+        if (this.inSync) return
+        this.crash(node.addr)
+        node.durable = emptyDurable()
+        node.wiped = true
+        this.trace.add(this.now, node.id, 'wipe', -1, 'data folder lost')
         return
       }
       case 'restart': return this.restart(event.who)
       case 'partition':
         if (this.inSync) return
-        this.#sides = new Array<number>(this.n).fill(0)
+        this.#sides = new Array<number>(this.nodes.length).fill(0)
         event.groups.forEach((g, side) => { for (const id of g) this.#sides![id] = side })
         this.stats.partitions++
         this.trace.add(this.now, -1, 'partition', -1, event.groups.map((g) => g.join(',')).join(' | '))
@@ -492,7 +525,7 @@ export class Simulation {
         this.trace.add(this.now, -1, 'sync-phase', -1, 'no more drops, partitions or crashes')
         for (const node of this.nodes) {
           node.crashArmed = null
-          if (!node.alive) this.restart(node.id)
+          if (!node.alive) this.restart(node.addr)
         }
         return
       case 'regossip':
@@ -503,13 +536,13 @@ export class Simulation {
         for (const node of this.nodes) {
           if (!node.alive || !node.honest) continue
           const peer = this.#rng.pick(this.nodes.filter((x) => x.id !== node.id))
-          this.#sendRaw(node.id, peer.id, { kind: 'syncReq', fromHeight: node.durable.log.length })
+          this.#sendRaw(node.addr, peer.addr, { kind: 'syncReq', fromHeight: node.durable.log.length })
         }
         this.#queue.push(this.now + this.#syncPollMs, { kind: 'syncPoll' })
         return
       case 'replay': {
         const node = this.nodes[event.who]!
-        if (node.alive && node.byz !== null) for (const o of node.byz.replay()) this.#sendRaw(node.id, o.to, { kind: 'consensus', message: o.message })
+        if (node.alive && node.byz !== null) for (const o of node.byz.replay()) for (const to of this.#addrsOf(o.to)) this.#sendRaw(node.addr, to, { kind: 'consensus', message: o.message })
         this.#queue.push(this.now + this.#rng.int(100, 700), { kind: 'replay', who: event.who })
       }
     }
@@ -519,7 +552,7 @@ export class Simulation {
 
   #boot (node: SimNode): void {
     const tip = this.#committedTip(node)
-    node.core = new ConsensusCore({ ...this.#coreConfig, self: node.id }, this.committee.crypto[node.id]!, { safety: node.durable.safety, tip })
+    node.core = new ConsensusCore({ ...this.#coreConfig, self: node.id }, this.committee.crypto[node.id]!, { safety: node.durable.safety, tip, recent: recentHeaders(node.durable.log, this.n), signedBefore: node.incarnation > 0 })
     node.alive = true
     this.#commitsSinceCheck = true
     node.incarnation++
@@ -576,7 +609,7 @@ export class Simulation {
       if (armed && i >= node.crashArmed!) {
         this.stats.midStepCrashes++
         this.trace.add(this.now, node.id, 'mid-step-crash', core.round, `after ${i} of ${actions.length} actions`)
-        this.crash(node.id)
+        this.crash(node.addr)
         return
       }
       this.#apply(node, actions[i]!)
@@ -584,10 +617,10 @@ export class Simulation {
     }
     if (armed && actions.length > 0) {
       this.stats.midStepCrashes++
-      this.crash(node.id)
+      this.crash(node.addr)
       return
     }
-    this.#options.hooks?.afterStep?.(this, node.id, event, actions)
+    this.#options.hooks?.afterStep?.(this, node.addr, event, actions)
     if (node.alive) this.#updateWork(node)
   }
 
@@ -625,10 +658,10 @@ export class Simulation {
         this.#sendConsensus(node, null, action.message)
         return
       case 'setTimer':
-        this.#queue.push(this.now + action.delayMs, { kind: 'timer', to: node.id, round: action.round, incarnation: node.incarnation, generation: ++node.timerGeneration })
+        this.#queue.push(this.now + action.delayMs, { kind: 'timer', to: node.addr, round: action.round, incarnation: node.incarnation, generation: ++node.timerGeneration })
         return
       case 'buildProposal':
-        this.#queue.push(this.now + this.#rng.int(0, 2), { kind: 'build', to: node.id, incarnation: node.incarnation, action })
+        this.#queue.push(this.now + this.#rng.int(0, 2), { kind: 'build', to: node.addr, incarnation: node.incarnation, action })
         return
       case 'commit':
         for (const { block, proof } of action.blocks) this.#commit(node, block, proof)
@@ -643,7 +676,7 @@ export class Simulation {
         if (last !== undefined || target === node.id || target >= this.n) target = this.#rng.pick(this.nodes.filter((x) => x.id !== node.id)).id
         this.trace.add(this.now, node.id, 'fetch', core.round, `${key.slice(0, 8)} from r${target}`)
         this.stats.fetches++
-        this.#sendRaw(node.id, target, { kind: 'fetchReq', hash: action.hash })
+        this.#sendRaw(node.addr, target, { kind: 'fetchReq', hash: action.hash })
         return
       }
       case 'enterRound':
@@ -653,13 +686,17 @@ export class Simulation {
         return
       case 'release':
         // As the node's driver does: the proposal goes through the payload checks again, then in.
-        this.#queue.push(this.now, { kind: 'release', to: node.id, incarnation: node.incarnation, action })
+        this.#queue.push(this.now, { kind: 'release', to: node.addr, incarnation: node.incarnation, action })
         return
       case 'reject': {
         // Messages of honest senders are well-formed: refusing one is a bug (certificates
         // excepted: a fetched block's certificate is attributed to its proposer, not to
         // whoever served it).
-        if (node.honest && this.nodes[action.from]?.honest === true && action.kind !== 'certificate') {
+        // LEADER_UNKNOWN costs nothing: members a few commits apart may disagree on a leader.
+        // A wiped member is behind by every round: what it ignores for that is expected.
+        const policy = rejectPolicyOf(action.code)
+        const expected = policy.penalty === 0 || (node.wiped && policy.verdict === 'IGNORE')
+        if (node.honest && this.nodes[action.from]?.honest === true && action.kind !== 'certificate' && !expected) {
           throw new SimFailure('honest-rejected', `r${node.id} refused a ${action.kind} of honest r${action.from}: ${action.code} ${action.detail ?? ''}`)
         }
         const key = `${node.honest ? 'honest' : 'byz'}<-${this.nodes[action.from]?.honest === true ? 'honest' : 'byz'} ${action.kind}: ${action.code}`
@@ -690,9 +727,9 @@ export class Simulation {
     }
     let out: Outgoing[]
     if (node.byz !== null) out = node.byz.tamper(to, message)
-    else if (to === null) out = this.nodes.filter((x) => x.id !== node.id).map((x) => ({ to: x.id, message }))
+    else if (to === null) out = this.nodes.filter((x) => x.addr < this.n && x.id !== node.id).map((x) => ({ to: x.id, message }))
     else out = [{ to, message }]
-    for (const o of out) this.#sendRaw(node.id, o.to, { kind: 'consensus', message: o.message })
+    for (const o of out) for (const addr of this.#addrsOf(o.to)) this.#sendRaw(node.addr, addr, { kind: 'consensus', message: o.message })
   }
 
   // ---- network ----
@@ -724,6 +761,15 @@ export class Simulation {
     this.#queue.push(this.now + this.#delay(), { kind: 'net', to, from, payload })
   }
 
+  /** The addresses of a member: its own, and its twin's when it runs twice. */
+  #addrsOf (id: number): number[] {
+    return id === this.#twin ? [id, this.n] : [id]
+  }
+
+  #idOf (addr: number): number {
+    return addr < this.n ? addr : this.#twin
+  }
+
   #deliver (to: number, from: number, payload: NetPayload): void {
     const node = this.nodes[to]!
     if (!node.alive) return
@@ -734,6 +780,7 @@ export class Simulation {
     switch (payload.kind) {
       case 'consensus': {
         const m = payload.message
+        from = this.#idOf(from) // the sender as a member (either instance of a twinned one)
         node.byz?.observeIncoming(m)
         switch (m.kind) {
           case 'proposal':
@@ -754,7 +801,7 @@ export class Simulation {
       case 'fetchReq': {
         let blocks = this.#answerFetch(node, payload.hash)
         if (node.byz !== null) blocks = node.byz.tamperFetch(blocks)
-        if (blocks.length > 0) this.#sendRaw(node.id, from, { kind: 'fetchResp', hash: payload.hash, blocks })
+        if (blocks.length > 0) this.#sendRaw(node.addr, from, { kind: 'fetchResp', hash: payload.hash, blocks })
         return
       }
       case 'fetchResp':
@@ -765,7 +812,7 @@ export class Simulation {
         if (node.byz?.silent === true) return
         let entries = node.durable.log.slice(payload.fromHeight, payload.fromHeight + SYNC_BATCH).map((e) => ({ block: e.block, proof: e.proof }))
         if (node.byz !== null) entries = node.byz.tamperSync(entries)
-        if (entries.length > 0) this.#sendRaw(node.id, from, { kind: 'syncResp', entries })
+        if (entries.length > 0) this.#sendRaw(node.addr, from, { kind: 'syncResp', entries })
         return
       }
       case 'syncResp': return this.#applySync(node, from, payload.entries)
@@ -789,7 +836,7 @@ export class Simulation {
     }
     if (added === 0) return
     this.trace.add(this.now, node.id, 'synced', node.core!.round, `${added} blocks from r${from}, tip h${d.log.length - 1}`)
-    this.#step(node, { type: 'synced', tip: this.#committedTip(node)! })
+    this.#step(node, { type: 'synced', tip: this.#committedTip(node)!, headers: recentHeaders(d.log, this.n) })
   }
 
   #storeBlock (node: SimNode, block: CoreBlock): void {
@@ -839,14 +886,14 @@ export class Simulation {
     node.durable.submitted.add(tx)
     node.known.add(tx)
     this.trace.add(this.now, node.id, 'submit', node.core?.round ?? -1, tx.slice(0, 8))
-    for (const peer of this.nodes) if (peer.id !== node.id) this.#sendRaw(node.id, peer.id, { kind: 'gossip', txs: [tx] })
+    for (const peer of this.nodes) if (peer.id !== node.id) this.#sendRaw(node.addr, peer.addr, { kind: 'gossip', txs: [tx] })
     this.#updateWork(node)
   }
 
   #gossipOwn (node: SimNode): void {
     const txs = [...node.durable.submitted].filter((tx) => !node.durable.committedTxs.has(tx))
     if (txs.length === 0 || node.byz?.silent === true) return
-    for (const peer of this.nodes) if (peer.id !== node.id) this.#sendRaw(node.id, peer.id, { kind: 'gossip', txs })
+    for (const peer of this.nodes) if (peer.id !== node.id) this.#sendRaw(node.addr, peer.addr, { kind: 'gossip', txs })
   }
 
   #learnTxs (node: SimNode, txs: string[]): void {
@@ -1000,6 +1047,15 @@ function describeMessage (m: ConsensusMessage): string {
     case 'timeout': return `r${m.timeout.round} highQc=r${m.timeout.highQc.round}`
     case 'certificate': return `r${m.certificate.round}/h${m.certificate.height}`
   }
+}
+
+function emptyDurable (): Durable {
+  return { safety: null, log: [], byHash: new Map(), committedTxs: new Set(), submitted: new Set(), blocks: new Map() }
+}
+
+/** The latest committed headers a leader choice can look at, as the node's driver loads them from its store. */
+function recentHeaders (log: readonly LogEntry[], n: number): BatchHeader[] {
+  return log.slice(-historyRounds(defaultLeaderElectionOptions(n))).map((e) => e.block.header)
 }
 
 function hexBytes (hex: string): Uint8Array {

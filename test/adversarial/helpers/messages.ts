@@ -22,9 +22,10 @@ export class ByzantineMessages {
   }
 
   /** A well-formed proposal for `round`, signed by us, whoever leads that round. */
-  proposal (round: number): Uint8Array {
+  /** `proposer`: the member the header names (another than us: a proposal passed off as another member's) */
+  proposal (round: number, proposer = this.self): Uint8Array {
     const header: BatchHeader = {
-      version: 1, chainId: this.chainId, height: 0, round, parentHash: new Uint8Array(32), proposer: this.self,
+      version: 1, chainId: this.chainId, height: 0, round, parentHash: new Uint8Array(32), proposer,
       timestamp: Date.now(), payloadRoot: new Uint8Array(48), namespaces: [], chunkDigests: [], txCount: 0
     }
     const signature = this.#signer.sign(proposalMessage(this.chainId, batchHash(header)))

@@ -92,16 +92,18 @@ export async function runScenario (t: { teardown (fn: () => unknown): void }, op
   // A signed vote for a batch nobody proposed, to the right leader: tallied, never a quorum.
   const unknownRound = roundWhere((r) => (r + 1) % N === c.index)
   await adversary.send(c, CONSENSUS, msgs.vote(0, unknownRound))
+  // A vote to a member that does not lead the next round by its committed chain: leaders come
+  // from the committed chain, and an honest voter a few commits behind can pick another one.
+  await adversary.send(c, CONSENSUS, msgs.vote(0, roundWhere((r) => (r + 1) % N !== c.index)))
   await sleep(300)
-  const ignored = { what: 'old-round vote, old-round timeout, vote for an unknown batch', before: ignoredBefore, after: await metricOf(c, 'seq_p2p_rejected_total', { peer: String(BYZANTINE) }) }
+  const ignored = { what: 'old-round vote, old-round timeout, vote for an unknown batch, vote to a non-leader', before: ignoredBefore, after: await metricOf(c, 'seq_p2p_rejected_total', { peer: String(BYZANTINE) }) }
   opts.log(`${ignored.what} -> node-${c.index}: rejects for member 3 ${ignored.before} -> ${ignored.after}`)
 
   await attack('oversized frame (declares 64 MiB)', a, 'P2P_TOO_LARGE', CONSENSUS, oversizedPrefix(64 * 1024 * 1024))
   await attack('chunk with a bad signature', a, 'P2P_CHUNK_INVALID', CHUNKS, msgs.chunkWithBadSignature(1))
-  await attack('vote sent to a member that does not lead the next round', a, 'CONSENSUS_NOT_NEXT_LEADER', CONSENSUS, msgs.vote(0, roundWhere((r) => (r + 1) % N !== a.index)))
   await attack('bytes that are no frame (overlong length varint)', b, 'P2P_MALFORMED', CONSENSUS, OVERLONG_VARINT)
   await attack('frame of random bytes (no consensus envelope)', b, 'CONSENSUS_MALFORMED', CONSENSUS, garbageFrame(200))
-  await attack('signed proposal from a non-leader', b, 'CONSENSUS_NOT_LEADER', CONSENSUS, msgs.proposal(roundWhere((r) => r % N !== BYZANTINE)))
+  await attack('signed proposal naming another member as its proposer', b, 'CONSENSUS_NOT_LEADER', CONSENSUS, msgs.proposal(round + 1, a.index))
   // A round still ahead of node-c when the vote lands (the attacks above took rounds), later
   // than the unknown-batch vote's: a second vote of ours in that round would be an equivocation.
   const now = (await getStatus(c.url)).round
