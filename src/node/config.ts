@@ -9,6 +9,7 @@ import type { ApiLimits } from '../api/index.js'
 import { defaultMempoolOptions, type MempoolOptions } from '../mempool/index.js'
 import { defaultConsensusDriverOptions, type ConsensusDriverOptions } from '../ordering/index.js'
 import { INJECTABLE_FAULT_CODES, STORE_WRITE_PATHS, type StoreFaultOptions } from '../store/index.js'
+import { ConfigError } from './errors.js'
 
 export const PublicNetworkConfigSchema = z.object({
   /** where the public libp2p host (txs and final batches for followers) binds */
@@ -123,13 +124,6 @@ export interface NodeConfig {
   dev: { control: boolean }
   logLevel: NodeConfigFile['logLevel']
   public?: z.infer<typeof PublicNetworkConfigSchema>
-}
-
-export class ConfigError extends Error {
-  constructor (message: string) {
-    super(message)
-    this.name = 'ConfigError'
-  }
 }
 
 /** Validates a parsed config; `baseDir` resolves relative paths. */

@@ -16,6 +16,7 @@ import { hexToBytes } from '../crypto/index.js'
 import { StoreFaults, type ChainStore } from '../store/index.js'
 import { CodecError } from '../codec/index.js'
 import type { NodeConfig } from './config.js'
+import { NodeStartError } from './errors.js'
 import { loadGenesis, type Genesis } from './genesis.js'
 import { createNodeMetrics, type NodeMetrics } from './metrics.js'
 import { SliceService } from './slice-service.js'
@@ -23,13 +24,6 @@ import { PublicGateway } from './public-gateway.js'
 import { finalReads, openCheckedStore, resolveRollup, stopParts, storeFaultView } from './node-parts.js'
 
 type NodeState = 'starting' | 'started' | 'closing' | 'closed'
-
-export class NodeStartError extends Error {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'NodeStartError'
-  }
-}
 
 export class SequencerNode {
   #state: NodeState = 'starting'
