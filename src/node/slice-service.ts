@@ -6,7 +6,7 @@
 import { buildPayload, buildSlice, countedTxs, nodeNmt, type NmtTree } from '../batch/index.js'
 import { decode, SliceLeafSchema, type BatchHeader, type CommitProof, type Slice, type SliceLeaf } from '../codec/index.js'
 import { bytesToHex } from '../crypto/index.js'
-import { txHash } from '../mempool/index.js'
+import { txHash } from '../batch/index.js'
 import type { ChainStore } from '../store/index.js'
 
 interface HeightPayload {

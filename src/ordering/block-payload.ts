@@ -7,7 +7,7 @@
 import { buildPayload, countedTxs, chunkSigningMessage, nodeNmt, type HashedTx, type NmtTree } from '../batch/index.js'
 import { decode, ChunkSchema, type Chunk, type NamespaceCount } from '../codec/index.js'
 import { bytesToHex, sha256, verifyEd25519 } from '../crypto/index.js'
-import { txHash } from '../mempool/index.js'
+import { txHash } from '../batch/index.js'
 import { ChunkRejectCode } from './reject-codes.js'
 
 export interface BlockPayload {

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { encode, TxSchema } from '../../src/codec/index.js'
-import { AdmissionError, AdmissionErrorCode, Mempool, defaultMempoolOptions, txHash, type MempoolGenesis } from '../../src/mempool/index.js'
+import { AdmissionError, AdmissionErrorCode, Mempool, defaultMempoolOptions, type MempoolGenesis } from '../../src/mempool/index.js'
+import { txHash } from '../../src/batch/index.js'
 import { bytesToHex } from '../../src/crypto/index.js'
 import { EXPIRY_GRACE_MS } from '../../src/batch/index.js'
 import { rejectsWithCode } from '../helpers/assert-error.js'
@@ -57,7 +58,7 @@ t.test('every reject reason has its typed code, a counter and a status', async (
   t.equal(mempool.stats().txs, 0, 'nothing was admitted')
   const unknown = makeTx({ rollups: [99] })
   await mempool.admit(unknown.bytes).catch(() => {})
-  const { txHash } = await import('../../src/mempool/index.js')
+  const { txHash } = await import('../../src/batch/index.js')
   const state = mempool.state(bytesToHex(txHash(TEST_CHAIN, unknown.tx)))
   t.equal(state?.status, 'rejected', 'status of a rejected hash says rejected')
   t.equal(state?.status === 'rejected' ? state.code : '', AdmissionErrorCode.UNKNOWN_ROLLUP)
