@@ -11,7 +11,7 @@ import {
   type SliceSubscription, type StreamDeps, type StreamOptions, type SubscribeOptions, type WebSocketConstructor
 } from './stream.js'
 import type { BuiltTx } from './tx.js'
-import { sleep } from './sleep.js'
+import { sleep } from '../util/index.js'
 import { createVerifier, type Committee, type SliceVerifier, type VerifiedSlice } from './verify.js'
 
 export type { NodeStatus, SubmitResult }

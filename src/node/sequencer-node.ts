@@ -174,7 +174,7 @@ export class SequencerNode {
       metrics.batchTxs.observe(event.payload.counted.length)
       for (const entry of event.finalEntries) metrics.txFinalLatency.observe((now - entry.admittedAt) / 1000)
     }
-    this.#slices?.remember(event.height, { header: event.header, finality: event.proof, leaves: event.payload.leaves, tree: event.payload.tree })
+    this.#slices?.remember(event.height, { header: event.header, finality: event.proof, leaves: event.payload.leaves, sliceLeaves: event.payload.sliceLeaves, tree: event.payload.tree })
     this.#gateway?.onFinal(event.height, event.header.proposer)
     this.logger.debug({ height: event.height, txs: event.payload.counted.length }, 'final')
     for (const listener of this.#finalListeners) {

@@ -15,7 +15,7 @@ import { bytesToHex, equalBytes, verifyEd25519 } from '../crypto/index.js'
 import { batchHash } from '../batch/index.js'
 import { BlockFetch } from './block-fetch.js'
 import { checkChunk, type ChunkRules } from './block-payload.js'
-import { BlockSync } from './block-sync.js'
+import { BlockSync, storedTip } from './block-sync.js'
 import { ChunkPacker, type ChunkPackerOptions, type PackedChunk } from './chunk-packer.js'
 import { CommitteeClock } from './committee-clock.js'
 import { ConsensusCore, type CoreAction, type CoreBlock, type CoreEvent, type ConsensusMessage, type SafetyState, type CommittedTip } from './consensus-core.js'
@@ -109,13 +109,7 @@ export class ConsensusDriver {
   static async restore (deps: ConsensusDriverDeps, options: ConsensusDriverOptions = defaultConsensusDriverOptions): Promise<ConsensusDriver> {
     const raw = await deps.store.getSafetyState()
     const safety = raw === null ? null : decode(SafetyStateSchema, raw)
-    const head = deps.store.head()
-    let tip: CommittedTip | null = null
-    if (head !== null) {
-      const batch = await deps.store.getBatch(head.height)
-      tip = { hash: head.hash, height: head.height, round: batch!.header.round, timestamp: batch!.header.timestamp }
-    }
-    return new ConsensusDriver(deps, { safety, tip }, options)
+    return new ConsensusDriver(deps, { safety, tip: await storedTip(deps.store) }, options)
   }
 
   get core (): ConsensusCore { return this.#core }

@@ -4,6 +4,7 @@
  * back off exponentially while rounds keep timing out, and reset with the first QC.
  */
 import type { TimeoutCertificate } from '../codec/index.js'
+import { backoffDelay } from '../util/index.js'
 
 /**
  * How far ahead of our round a vote or timeout may be and still be kept: honest members
@@ -79,7 +80,7 @@ export class Pacemaker {
 
   timeoutDelay (): number {
     const { baseTimeoutMs, maxTimeoutMs } = this.options
-    return Math.min(maxTimeoutMs, baseTimeoutMs * 2 ** Math.min(this.#consecutiveTimeouts, 16))
+    return backoffDelay(this.#consecutiveTimeouts, baseTimeoutMs, maxTimeoutMs, 16)
   }
 
   /** The delay to arm the current round's timer with, or null when it is armed already. */

@@ -27,6 +27,7 @@ import {
   type CommittedTip, type ConsensusMessage, type CoreAction, type CoreBlock, type CoreConfig, type CoreEvent, type SafetyState
 } from '../../src/ordering/consensus-core.js'
 import { verifyCommitProof } from '../../src/ordering/commit-proof.js'
+import { tipOf } from '../../src/ordering/block-tree.js'
 import { Byzantine, BYZANTINE_BEHAVIOURS, type ByzantineBehaviour, type ByzantineSpec, type Outgoing } from './byzantine.js'
 import { EventQueue } from './event-queue.js'
 import { InvariantChecker, SimFailure, describeSafety, type LogEntry } from './invariants.js'
@@ -537,8 +538,7 @@ export class Simulation {
   #committedTip (node: SimNode): CommittedTip | null {
     const last = node.durable.log[node.durable.log.length - 1]
     if (last === undefined) return null
-    const h = last.block.header
-    return { hash: last.block.hash, height: h.height, round: h.round, timestamp: h.timestamp }
+    return tipOf(last.block)
   }
 
   crash (id: number): void {
