@@ -127,13 +127,19 @@ t.test('a resubmission while the first copy\'s WAL write succeeds is a duplicate
   const { mempool, store } = setup()
   const append = store.walAppend.bind(store)
   const release = Promise.withResolvers<void>()
-  store.walAppend = async (entries) => { await release.promise; await append(entries) }
+  const writing = Promise.withResolvers<void>()
+  let writes = 0
+  store.walAppend = async (entries) => { writes++; writing.resolve(); await release.promise; await append(entries) }
   const tx = makeTx()
   const first = mempool.admit(tx.bytes)
   let answered = false
   const again = rejectsWithCode(t, mempool.admit(tx.bytes), AdmissionErrorCode.DUPLICATE, 'duplicate').then(() => { answered = true })
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  await writing.promise
+  // Only `release` lets the held write finish, and the fake store answers in microtasks: one
+  // macrotask turn runs everything the copy can do without that write.
+  await new Promise((resolve) => setImmediate(resolve))
   t.equal(answered, false, 'no answer while the first write is in flight')
+  t.equal(writes, 1, 'the copy started no write of its own')
   release.resolve()
   await first
   await again
