@@ -9,7 +9,7 @@ import { batchHash, nodeNmt, validateBatch } from '../src/batch/index.js'
 import { SequencerClient, committeeFromGenesis, type Committee } from '../src/client/index.js'
 import { BatchSchema, decode, type Batch } from '../src/codec/index.js'
 import { bytesToHex, equalBytes, sha256, verifyEd25519 } from '../src/crypto/index.js'
-import { txHash } from '../src/mempool/index.js'
+import { txHash } from '../src/batch/index.js'
 import { mapConcurrent } from '../test/helpers/node-process.js'
 import type { NodeObservation, ObservedTxStatus, Observation, RollupStateView } from './check.js'
 

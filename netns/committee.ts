@@ -70,6 +70,7 @@ export class NetnsCommittee {
       for (const [i, node] of init.nodes.entries()) {
         const config = JSON.parse(await readFile(node.configFile, 'utf8')) as NodeConfigFile
         config.api = { host: lab.nodes[i]!.addr, port: API_PORT }
+        config.p2p ??= {}
         config.p2p.listen = [`/ip4/${lab.nodes[i]!.addr}/tcp/${P2P_PORT}`]
         config.p2p.peers = lab.nodes.filter((o) => o.index !== i).map((o) => ({ index: o.index, addrs: [peerAddr(o.index)] }))
         config.consensus = { ...config.consensus, ...opts.consensus }

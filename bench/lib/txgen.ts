@@ -12,7 +12,8 @@
 import { randomBytes } from 'node:crypto'
 import { encode, TxSchema } from '../../src/codec/index.js'
 import { bytesToHex, Ed25519Signer, generateKeyPair } from '../../src/crypto/index.js'
-import { signTx, txHash } from '../../src/mempool/tx.js'
+import { signTx } from '../../src/mempool/tx.js'
+import { txHash } from '../../src/batch/index.js'
 import { encodeKvSet, KV_MAX_VALUE_BYTES } from '../../src/rollup-adapters/index.js'
 
 export interface TxSet {

@@ -6,6 +6,7 @@
 import { CodecError } from '../codec/index.js'
 import { AdmissionError, AdmissionErrorCode, RETRYABLE_CODES } from '../mempool/errors.js'
 import { StoreError, StoreErrorCode } from '../store/index.js'
+import { CodedError } from '../util/index.js'
 
 export const ApiErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
@@ -34,13 +35,13 @@ export const ApiErrorCode = {
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
 
 /** An error the API itself raises, already knowing its HTTP status. */
-export class ApiError extends Error {
+export class ApiError extends CodedError<ApiErrorCode | AdmissionErrorCode> {
   constructor (
     readonly statusCode: number,
-    readonly code: ApiErrorCode | AdmissionErrorCode,
+    code: ApiErrorCode | AdmissionErrorCode,
     message: string
   ) {
-    super(message)
+    super(code, message, { statusCode })
     this.name = 'ApiError'
   }
 }

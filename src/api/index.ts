@@ -6,11 +6,11 @@ export {
   base64ToBytes, batchToJson, bytesToBase64, certificateToJson, commitProofToJson, headerToJson, proofToJson,
   sliceToJson, txBytesFromJsonBody, txFromJson, txStatusToJson, txToJson,
   type ActionJson, type BatchHeaderJson, type BatchJson, type CertificateJson, type ChunkSummaryJson, type CommitProofJson,
-  type NamespaceProofJson, type RollupLatestJson, type SliceJson, type SliceRangeJson, type SliceTxJson,
+  type NamespaceProofJson, type SliceJson, type SliceRangeJson, type SliceTxJson,
   type TxJson, type TxStatusJson
 } from './json-views.js'
 export { refuseBrowserOrigin, type DevControl, type IsolationJson } from './routes-dev.js'
 export { runSliceStream, type StreamFormat, type StreamSink } from './slice-stream.js'
 export type {
-  ApiBackend, NodeStatus, RollupInfo, SliceWithLeaves, StoredBatch, SubmitResult, TxStatus
+  ApiBackend, NodeStatus, RollupInfo, RollupLatestJson, RollupStateJson, SliceWithLeaves, StoredBatch, SubmitResult, TxStatus
 } from './types.js'

@@ -110,15 +110,6 @@ export interface SliceRangeJson {
   next: number
 }
 
-export interface RollupLatestJson {
-  rollupId: number
-  name: string
-  /** highest final height with an action of this rollup, -1 if none */
-  latestHeight: number
-  /** highest final height, -1 if none */
-  finalHeight: number
-}
-
 export type TxStatusJson = TxStatus & { hash: string }
 
 export function bytesToBase64 (bytes: Uint8Array): string {

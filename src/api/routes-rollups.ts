@@ -6,10 +6,10 @@
 import type { FastifyInstance } from 'fastify'
 import { encode, SliceSchema } from '../codec/index.js'
 import { ApiError, ApiErrorCode } from './errors.js'
-import { sliceToJson, type RollupLatestJson, type SliceJson, type SliceRangeJson } from './json-views.js'
+import { sliceToJson, type SliceJson, type SliceRangeJson } from './json-views.js'
 import { asBuffer, MSGPACK_CONTENT_TYPE, requireRollup, requireUint, wantsMsgpack } from './request-params.js'
 import { routeSchemas } from './route-schemas.js'
-import type { ApiBackend, RollupInfo, RollupStateJson } from './types.js'
+import type { ApiBackend, RollupInfo, RollupLatestJson, RollupStateJson } from './types.js'
 
 export interface RollupRoutesDeps {
   backend: ApiBackend

@@ -16,6 +16,7 @@
 import { encode, SliceSchema } from '../codec/index.js'
 import { sliceToJson } from './json-views.js'
 import type { ApiBackend } from './types.js'
+import { sleep } from '../util/index.js'
 
 export type StreamFormat = 'json' | 'msgpack'
 
@@ -141,22 +142,4 @@ class FinalNotifier {
     await sleep(timeoutMs, signal, (wake) => { this.wake = wake })
     this.wake = null
   }
-}
-
-/**
- * Resolves after `ms`, when the signal aborts, or when the function handed to `onWake`
- * is called; never leaves a timer or listener behind.
- */
-async function sleep (ms: number, signal: AbortSignal, onWake?: (wake: () => void) => void): Promise<void> {
-  if (signal.aborted) return
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-    onWake?.(done)
-  })
 }

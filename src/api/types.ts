@@ -4,6 +4,7 @@
  */
 import type { Batch, BatchHeader, CommitProof, Slice, SliceLeaf, NamespaceProofWire } from '../codec/index.js'
 import type { DropReason } from '../mempool/rejection-log.js'
+import type { RollupStatus } from '../rollup-adapters/types.js'
 
 export type { DropReason }
 
@@ -30,17 +31,17 @@ export interface SubmitResult {
   status: 'pending' | 'relayed'
 }
 
-export interface RollupStateJson {
+/** `GET /v1/rollups/:id/state`: the runner's own status, served as is. */
+export type RollupStateJson = RollupStatus
+
+/** `GET /v1/rollups/:id/latest` (the SDK's `RollupLatest`). */
+export interface RollupLatestJson {
   rollupId: number
-  /** last executed height, -1 before any */
-  height: number
-  /** hex */
-  stateRoot: string
-  finalHeight: number | null
-  lag: number | null
-  phase: string
-  failures: number
-  lastError: string | null
+  name: string
+  /** highest final height with an action of this rollup, -1 if none */
+  latestHeight: number
+  /** highest final height, -1 if none */
+  finalHeight: number
 }
 
 export interface NodeStatus {

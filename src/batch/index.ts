@@ -17,6 +17,7 @@ export function nmtVerifyNamespace (root: Uint8Array, namespace: Uint8Array, lea
 export { createNmt, NmtError, NAMESPACE_SIZE, type Nmt, type NmtTree, type NamespaceProof, type Sha256 } from './nmt.js'
 export { rollupNamespace, namespaceRollupId, namespaceRange } from './namespace.js'
 export { buildPayload, batchTxs, countedTxs, expiredAt, EXPIRY_GRACE_MS, type HashedTx, type Payload } from './payload.js'
+export { txHash, txSigningMessage } from './tx-hash.js'
 export { chunkDigest, chunkSigningMessage, batchHash } from './hashing.js'
 export { buildSlice, verifySlice, type SliceVerifier, type SliceCheck } from './slice.js'
 export { validateBatch, type BatchCheck } from './validate-batch.js'

@@ -16,6 +16,7 @@
  * It must be synchronous and must not keep a reference to its input (buffers are reused).
  */
 import { equalBytes } from '../crypto/hex.js'
+import { CodedError } from '../util/index.js'
 
 export type Sha256 = (data: Uint8Array) => Uint8Array
 
@@ -44,13 +45,10 @@ export interface NamespaceProof {
 
 export type NmtErrorCode = 'NMT_UNSORTED' | 'NMT_BAD_NAMESPACE' | 'NMT_BAD_LEAF' | 'NMT_BAD_NODE'
 
-export class NmtError extends Error {
-  readonly code: NmtErrorCode
-
+export class NmtError extends CodedError<NmtErrorCode> {
   constructor (code: NmtErrorCode, message: string) {
-    super(message)
+    super(code, message)
     this.name = 'NmtError'
-    this.code = code
   }
 }
 

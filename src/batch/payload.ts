@@ -17,6 +17,8 @@ export interface HashedTx {
 export interface Payload {
   /** NMT leaves sorted by namespace */
   leaves: Uint8Array[]
+  /** the decoded body of each leaf, in the same order (slices hand them out without decoding) */
+  sliceLeaves: SliceLeaf[]
   /** actions per rollup, ascending rollup id; the leaves of rollup i follow those of i-1 */
   namespaces: NamespaceCount[]
   txCount: number
@@ -61,14 +63,14 @@ export function countedTxs (txs: HashedTx[], timestamp: number, seenBefore: (has
 }
 
 export function buildPayload (txs: HashedTx[]): Payload {
-  const buckets = new Map<number, Uint8Array[]>()
+  const buckets = new Map<number, Array<{ bytes: Uint8Array, leaf: SliceLeaf }>>()
   for (const { tx, hash } of txs) {
     // A single action is its own root (empty path): only multi-action txs hash their tree.
     const tree = tx.actions.length > 1 ? actionTree(sha256, tx.actions) : null
     tx.actions.forEach((action, actionIndex) => {
       let bucket = buckets.get(action.rollupId)
       if (bucket === undefined) { bucket = []; buckets.set(action.rollupId, bucket) }
-      bucket.push(encodeLeaf(action.rollupId, {
+      const leaf: SliceLeaf = {
         version: 1,
         txHash: hash,
         actionIndex,
@@ -79,18 +81,20 @@ export function buildPayload (txs: HashedTx[]): Payload {
         actionPath: tree === null ? [] : tree.path(actionIndex),
         signature: tx.signature,
         payload: action.payload
-      }))
+      }
+      bucket.push({ bytes: encodeLeaf(action.rollupId, leaf), leaf })
     })
   }
   const ids = [...buckets.keys()].sort((a, b) => a - b)
   const leaves: Uint8Array[] = []
+  const sliceLeaves: SliceLeaf[] = []
   const namespaces: NamespaceCount[] = []
   for (const id of ids) {
     const bucket = buckets.get(id)!
-    for (const leaf of bucket) leaves.push(leaf)
+    for (const { bytes, leaf } of bucket) { leaves.push(bytes); sliceLeaves.push(leaf) }
     namespaces.push({ rollupId: id, count: bucket.length })
   }
-  return { leaves, namespaces, txCount: txs.length }
+  return { leaves, sliceLeaves, namespaces, txCount: txs.length }
 }
 
 function encodeLeaf (rollupId: number, leaf: SliceLeaf): Uint8Array {

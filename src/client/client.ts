@@ -3,7 +3,7 @@
  * lie about (slices) are verified against the genesis committee before they are
  * returned; status reads (tx status, heights) are the node's word and are typed as such.
  */
-import type { NodeStatus, SubmitResult, TxStatus } from '../api/types.js'
+import type { NodeStatus, RollupLatestJson, SubmitResult, TxStatus } from '../api/types.js'
 import { ApiFailureCode, ClientError, SequencerApiError, TxRejectedError, WaitTimeoutError } from './errors.js'
 import { checkTxInSlices, txRollups } from './tx-proof.js'
 import {
@@ -11,20 +11,13 @@ import {
   type SliceSubscription, type StreamDeps, type StreamOptions, type SubscribeOptions, type WebSocketConstructor
 } from './stream.js'
 import type { BuiltTx } from './tx.js'
-import { sleep } from './sleep.js'
+import { sleep } from '../util/index.js'
 import { createVerifier, type Committee, type SliceVerifier, type VerifiedSlice } from './verify.js'
 
 export type { NodeStatus, SubmitResult }
 export type TxStatusReply = TxStatus & { hash: string }
 
-export interface RollupLatest {
-  rollupId: number
-  name: string
-  /** highest final height holding any of the rollup's txs, -1 if none */
-  latestHeight: number
-  /** highest final height, -1 if none */
-  finalHeight: number
-}
+export type RollupLatest = RollupLatestJson
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
 

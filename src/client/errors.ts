@@ -1,11 +1,13 @@
 /**
  * The SDK's errors: one base class with a fixed `code`, so callers branch on codes, not
- * on classes or messages. API errors keep the node's own codes (docs/API.md).
+ * on classes or messages. API errors keep the node's own codes (docs/API.md). The base is
+ * the node's own CodedError (browser-safe, src/util), so one class tree serves both sides.
  */
+import { CodedError, type ErrorDetails } from '../util/index.js'
 
-export class ClientError extends Error {
-  constructor (readonly code: string, message: string) {
-    super(message)
+export class ClientError<Code extends string = string> extends CodedError<Code> {
+  constructor (code: Code, message: string, details?: ErrorDetails) {
+    super(code, message, details)
     this.name = 'ClientError'
   }
 }
@@ -29,7 +31,7 @@ export class SequencerApiError extends ClientError {
     readonly status: number,
     readonly retryAfterSeconds?: number
   ) {
-    super(code, message)
+    super(code, message, retryAfterSeconds === undefined ? { status } : { status, retryAfterSeconds })
     this.name = 'SequencerApiError'
   }
 
@@ -45,7 +47,7 @@ export class SequencerApiError extends ClientError {
  */
 export class TxRejectedError extends ClientError {
   constructor (code: string, message: string, readonly hash: string, readonly reason?: 'expired' | 'invalid') {
-    super(code, message)
+    super(code, message, reason === undefined ? { hash } : { hash, reason })
     this.name = 'TxRejectedError'
   }
 }
@@ -58,7 +60,7 @@ export const TX_NOT_IN_SLICE = 'TX_NOT_IN_SLICE'
  */
 export class TxProofError extends ClientError {
   constructor (readonly hash: string, readonly height: number, reason: string) {
-    super(TX_NOT_IN_SLICE, `tx ${hash} is said final at height ${height}, but ${reason}`)
+    super(TX_NOT_IN_SLICE, `tx ${hash} is said final at height ${height}, but ${reason}`, { hash, height })
     this.name = 'TxProofError'
   }
 }
@@ -68,7 +70,7 @@ export const WAIT_TIMEOUT = 'WAIT_TIMEOUT'
 /** waitFinal gave up; `lastStatus` is what the node said last (null: unknown hash). */
 export class WaitTimeoutError extends ClientError {
   constructor (readonly hash: string, readonly lastStatus: string | null, timeoutMs: number) {
-    super(WAIT_TIMEOUT, `tx ${hash} not final after ${timeoutMs} ms (last status: ${lastStatus ?? 'unknown'})`)
+    super(WAIT_TIMEOUT, `tx ${hash} not final after ${timeoutMs} ms (last status: ${lastStatus ?? 'unknown'})`, { hash, lastStatus })
     this.name = 'WaitTimeoutError'
   }
 }
@@ -90,13 +92,13 @@ export const SliceErrorCode = {
 } as const
 export type SliceErrorCode = (typeof SliceErrorCode)[keyof typeof SliceErrorCode]
 
-export class SliceVerificationError extends ClientError {
+export class SliceVerificationError extends ClientError<SliceErrorCode> {
   constructor (
-    override readonly code: SliceErrorCode,
+    code: SliceErrorCode,
     /** what exactly failed, e.g. "finality: certificate: 0 signers, quorum is 1" */
     readonly reason: string
   ) {
-    super(code, `slice refused: ${reason}`)
+    super(code, `slice refused: ${reason}`, { reason })
     this.name = 'SliceVerificationError'
   }
 }
@@ -119,14 +121,14 @@ export const StreamErrorCode = {
 } as const
 export type StreamErrorCode = (typeof StreamErrorCode)[keyof typeof StreamErrorCode]
 
-export class SliceStreamError extends ClientError {
+export class SliceStreamError extends ClientError<StreamErrorCode> {
   constructor (
-    override readonly code: StreamErrorCode,
+    code: StreamErrorCode,
     message: string,
     /** the height the stream was waiting for */
     readonly height: number
   ) {
-    super(code, message)
+    super(code, message, { height })
     this.name = 'SliceStreamError'
   }
 }

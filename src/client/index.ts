@@ -26,6 +26,7 @@ export {
   DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_HEARTBEAT_MS, STALE_AFTER_HEARTBEATS, defaultReconnectOptions,
   type ReconnectOptions, type StaleInfo, type StreamHeartbeat, type SliceSubscription, type StreamOptions, type SubscribeOptions, type WebSocketConstructor, type WebSocketLike
 } from './stream.js'
+export { CodedError, type ErrorDetails } from '../util/index.js'
 export {
   ClientError, SequencerApiError, TxRejectedError, TxProofError, WaitTimeoutError, TX_NOT_IN_SLICE, SliceVerificationError, SliceStreamError,
   ApiFailureCode, SliceErrorCode, StreamErrorCode, WAIT_TIMEOUT

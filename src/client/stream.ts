@@ -15,7 +15,7 @@
  */
 import { decodeSlice, type SliceVerifier, type VerifiedSlice } from './verify.js'
 import { SliceStreamError, StreamErrorCode } from './errors.js'
-import { sleep } from './sleep.js'
+import { backoffDelay, sleep } from '../util/index.js'
 
 /** The part of the WebSocket API used here: browsers, Node 22+ and the `ws` package have it. */
 export interface WebSocketLike {
@@ -184,7 +184,7 @@ export function subscribeSlices (deps: StreamDeps, opts: SubscribeOptions): Slic
         throw new SliceStreamError(StreamErrorCode.GAVE_UP, `${failures} connections in a row failed; last: ${lost.message}`, next)
       }
       report(lost)
-      const delay = Math.min(reconnect.maxDelayMs, reconnect.initialDelayMs * 2 ** (failures - 1))
+      const delay = backoffDelay(failures - 1, reconnect.initialDelayMs, reconnect.maxDelayMs)
       await sleep(delay * (0.5 + Math.random() / 2), stop.signal)
     }
   }

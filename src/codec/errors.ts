@@ -1,4 +1,6 @@
 /** The one error every decoder throws: a fixed code (also a metric label) and a message. */
+import { CodedError } from '../util/index.js'
+
 export const CodecErrorCode = {
   MALFORMED: 'CODEC_MALFORMED',
   TOO_LARGE: 'CODEC_TOO_LARGE',
@@ -8,9 +10,9 @@ export const CodecErrorCode = {
 } as const
 export type CodecErrorCode = (typeof CodecErrorCode)[keyof typeof CodecErrorCode]
 
-export class CodecError extends Error {
-  constructor (readonly code: CodecErrorCode, message: string, readonly path = '') {
-    super(path === '' ? message : `${path}: ${message}`)
+export class CodecError extends CodedError<CodecErrorCode> {
+  constructor (code: CodecErrorCode, message: string, readonly path = '') {
+    super(code, path === '' ? message : `${path}: ${message}`, path === '' ? {} : { path })
     this.name = 'CodecError'
   }
 }

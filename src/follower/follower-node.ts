@@ -26,14 +26,15 @@ import { finalReads, openCheckedStore, resolveRollup, stopParts } from '../node/
 import { FinalIntake } from './final-intake.js'
 import { FinalSyncClient, serveFinalRange } from './final-sync.js'
 import { TxRelay } from './tx-relay.js'
+import { CodedError } from '../util/index.js'
 
 /** how often a follower asks a peer whether it is behind, when gossip shows no gap */
 const SYNC_INTERVAL_MS = 1000
 const SYNC_TIMEOUT_MS = 5000
 
-export class FollowerStartError extends Error {
+export class FollowerStartError extends CodedError<'FOLLOWER_START_FAILED'> {
   constructor (message: string) {
-    super(message)
+    super('FOLLOWER_START_FAILED', message)
     this.name = 'FollowerStartError'
   }
 }

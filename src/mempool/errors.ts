@@ -1,4 +1,6 @@
 /** Admission outcomes. The codes are fixed: they are metric labels and API error codes. */
+import { CodedError } from '../util/index.js'
+
 export const AdmissionErrorCode = {
   MALFORMED: 'TX_MALFORMED',
   TOO_LARGE: 'TX_TOO_LARGE',
@@ -35,14 +37,14 @@ export const admissionVerdicts: Readonly<Record<AdmissionErrorCode, 'REJECT' | '
   [AdmissionErrorCode.OVERLOADED]: 'IGNORE'
 }
 
-export class AdmissionError extends Error {
+export class AdmissionError extends CodedError<AdmissionErrorCode> {
   constructor (
-    readonly code: AdmissionErrorCode,
+    code: AdmissionErrorCode,
     message: string,
     /** Seconds a client should wait before retrying; set for retryable codes. */
     readonly retryAfterSeconds?: number
   ) {
-    super(message)
+    super(code, message, retryAfterSeconds === undefined ? {} : { retryAfterSeconds })
     this.name = 'AdmissionError'
   }
 }

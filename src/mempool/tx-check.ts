@@ -8,7 +8,7 @@ import { CodecError, CodecErrorCode, decode, TxSchema, type Tx } from '../codec/
 import { sha256, verifyEd25519 } from '../crypto/index.js'
 import { AdmissionError, AdmissionErrorCode } from './errors.js'
 import type { MempoolGenesis } from './mempool.js'
-import { txSigningMessage } from './tx.js'
+import { txSigningMessage } from '../batch/index.js'
 
 /** Decodes one encoded tx within the genesis size limit; throws AdmissionError. */
 export function decodeTx (genesis: MempoolGenesis, bytes: Uint8Array): Tx {

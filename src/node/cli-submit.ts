@@ -1,5 +1,6 @@
 /** `seqnode submit`: sign and submit one tx from the command line (a key file or a throwaway key). */
 import type { Command } from 'commander'
+import { sleep } from '../util/index.js'
 
 export function submitCommand (program: Command): void {
   program.command('submit')
@@ -28,7 +29,7 @@ export function submitCommand (program: Command): void {
         const s = await (await fetch(new URL(`/v1/txs/${body.hash!}`, opts.api))).json() as { status: string, height?: number, index?: number }
         if (s.status === 'committed') { console.log(`final at height ${s.height!}, index ${s.index!}`); return }
         if (s.status === 'rejected') throw new Error(`rejected: ${JSON.stringify(s)}`)
-        await new Promise((r) => setTimeout(r, 100))
+        await sleep(100)
       }
       throw new Error('not final after 30 s')
     })

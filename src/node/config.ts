@@ -5,10 +5,10 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
-import type { ApiLimits } from '../api/index.js'
-import { defaultMempoolOptions, type MempoolOptions } from '../mempool/index.js'
+import { defaultMempoolOptions } from '../mempool/index.js'
 import { defaultConsensusDriverOptions, type ConsensusDriverOptions } from '../ordering/index.js'
-import { INJECTABLE_FAULT_CODES, STORE_WRITE_PATHS, type StoreFaultOptions } from '../store/index.js'
+import { defaultStoreFaultOptions, INJECTABLE_FAULT_CODES, STORE_WRITE_PATHS } from '../store/index.js'
+import { ConfigError } from './errors.js'
 
 export const PublicNetworkConfigSchema = z.object({
   /** where the public libp2p host (txs and final batches for followers) binds */
@@ -18,18 +18,29 @@ export const PublicNetworkConfigSchema = z.object({
   bootstrap: z.array(z.string()).default([])
 }).strict()
 
+/*
+ * Each option is declared once, here: its bounds, and its default with a one-line reason.
+ * Subsystem options (mempool, consensus, store faults) take their defaults, and the reasons
+ * for them, from the subsystem's defaultXOptions, so a parsed config is complete and its
+ * TypeScript type is the schema's (z.infer), not a second declaration.
+ */
+const mempoolDefaults = defaultMempoolOptions
+const driverDefaults = defaultConsensusDriverOptions
+const packerDefaults = defaultConsensusDriverOptions.packer
+const faultDefaults = defaultStoreFaultOptions
+
 export const NodeConfigSchema = z.object({
   /** member: votes (its key is in genesis); follower: verifies and serves final batches, relays txs */
-  role: z.enum(['member', 'follower']).default('member'),
+  role: z.enum(['member', 'follower']).default('member'), // most nodes are committee members
   genesisFile: z.string().min(1),
   keyFile: z.string().min(1),
   dataDir: z.string().min(1),
   api: z.object({
-    host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(7300),
+    host: z.string().default('127.0.0.1'), // loopback until the operator opens it on purpose
+    port: z.number().int().min(0).max(65535).default(7300), // the port the docs and the CLI use
     /** the explorer page at `/` (src/explorer): on unless set to false */
     explorer: z.boolean().optional(),
-    // abuse limits (ApiLimits in src/api/server.ts; defaults there)
+    // abuse limits (ApiLimits in src/api/server.ts; defaults and reasons there)
     maxConnections: z.number().int().min(1).optional(),
     maxConnectionsPerIp: z.number().int().min(1).optional(),
     headersTimeoutMs: z.number().int().min(100).optional(),
@@ -44,93 +55,74 @@ export const NodeConfigSchema = z.object({
     maxTxWaiters: z.number().int().min(1).optional(),
     maxTxStreams: z.number().int().min(1).optional(),
     maxWatchedPerTxStream: z.number().int().min(1).optional()
-  }).strict().default({ host: '127.0.0.1', port: 7300 }),
+  }).strict().prefault({}),
   mempool: z.object({
-    maxTxs: z.number().int().min(1).optional(),
-    maxBytes: z.number().int().min(1024).optional(),
-    quantumBytes: z.number().int().min(1).optional(),
-    rejectionMemory: z.number().int().min(0).optional(),
-    retryAfterSeconds: z.number().int().min(1).optional(),
-    reservedFraction: z.number().min(0).max(1).optional(),
-    maxLagMs: z.number().int().min(1).optional(),
-    overloadMinBacklogTxs: z.number().int().min(0).optional()
-  }).strict().default({}),
+    maxTxs: z.number().int().min(1).default(mempoolDefaults.maxTxs),
+    maxBytes: z.number().int().min(1024).default(mempoolDefaults.maxBytes),
+    quantumBytes: z.number().int().min(1).default(mempoolDefaults.quantumBytes),
+    rejectionMemory: z.number().int().min(0).default(mempoolDefaults.rejectionMemory),
+    retryAfterSeconds: z.number().int().min(1).default(mempoolDefaults.retryAfterSeconds),
+    reservedFraction: z.number().min(0).max(1).default(mempoolDefaults.reservedFraction),
+    maxLagMs: z.number().int().min(1).default(mempoolDefaults.maxLagMs),
+    overloadMinBacklogTxs: z.number().int().min(0).default(mempoolDefaults.overloadMinBacklogTxs)
+  }).strict().prefault({}),
   consensus: z.object({
-    baseTimeoutMs: z.number().int().min(10).max(600_000).optional(),
-    maxTimeoutMs: z.number().int().min(10).max(3_600_000).optional(),
-    requestTimeoutMs: z.number().int().min(10).optional(),
-    maxClockDriftMs: z.number().int().min(0).optional(),
-    maxClockOffsetMs: z.number().int().min(0).max(3_600_000).optional(),
-    syncIntervalMs: z.number().int().min(10).optional(),
-    syncBatchSize: z.number().int().min(1).max(1024).optional(),
-    chunkDelayMs: z.number().min(0).max(10_000).optional(),
-    maxChunkDelayMs: z.number().min(0).max(10_000).optional(),
-    packAtTxs: z.number().int().min(1).optional(),
-    maxChunkTxs: z.number().int().min(1).optional(),
-    maxChunkBytes: z.number().int().min(1024).optional(),
-    maxOwnPendingChunks: z.number().int().min(1).optional()
-  }).strict().default({}),
+    baseTimeoutMs: z.number().int().min(10).max(600_000).default(driverDefaults.baseTimeoutMs),
+    maxTimeoutMs: z.number().int().min(10).max(3_600_000).default(driverDefaults.maxTimeoutMs),
+    requestTimeoutMs: z.number().int().min(10).default(driverDefaults.requestTimeoutMs),
+    maxClockDriftMs: z.number().int().min(0).default(driverDefaults.maxClockDriftMs),
+    maxClockOffsetMs: z.number().int().min(0).max(3_600_000).default(driverDefaults.maxClockOffsetMs),
+    syncIntervalMs: z.number().int().min(10).default(driverDefaults.syncIntervalMs),
+    syncBatchSize: z.number().int().min(1).max(1024).default(driverDefaults.syncBatchSize),
+    chunkDelayMs: z.number().min(0).max(10_000).default(packerDefaults.chunkDelayMs),
+    maxChunkDelayMs: z.number().min(0).max(10_000).default(packerDefaults.maxChunkDelayMs),
+    packAtTxs: z.number().int().min(1).default(packerDefaults.packAtTxs),
+    maxChunkTxs: z.number().int().min(1).default(packerDefaults.maxChunkTxs),
+    maxChunkBytes: z.number().int().min(1024).default(packerDefaults.maxChunkBytes),
+    maxOwnPendingChunks: z.number().int().min(1).default(packerDefaults.maxOwnPendingChunks)
+  }).strict().prefault({}),
   p2p: z.object({
-    listen: z.array(z.string()).default(['/ip4/127.0.0.1/tcp/0']),
+    listen: z.array(z.string()).default(() => ['/ip4/127.0.0.1/tcp/0']), // loopback, any free port: a local devnet
     announce: z.array(z.string()).optional(),
     /** where to reach the other committee members: index -> multiaddrs */
-    peers: z.array(z.object({ index: z.number().int().min(0), addrs: z.array(z.string()).min(1) }).strict()).default([]),
-    chunkTransport: z.enum(['direct', 'gossipsub']).default('direct'),
-    maxMessageBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+    peers: z.array(z.object({ index: z.number().int().min(0), addrs: z.array(z.string()).min(1) }).strict()).default(() => []),
+    chunkTransport: z.enum(['direct', 'gossipsub']).default('direct'), // one hop to each member, no gossip overhead (docs/ARCHITECTURE.md)
+    maxMessageBytes: z.number().int().min(1024).default(32 * 1024 * 1024), // room for a full batch response
     /** the fastest rounds the committee may run; the per-peer inbound frame limits derive from it (p2p/peer-guard.ts frameLimitsFor) */
     maxRoundsPerSecond: z.number().int().min(1).max(100_000).optional()
-  }).strict().default({ listen: ['/ip4/127.0.0.1/tcp/0'], peers: [], chunkTransport: 'direct', maxMessageBytes: 32 * 1024 * 1024 }),
+  }).strict().prefault({}),
   /** built-in rollups this node executes in-process (every node of a devnet runs the same) */
   rollups: z.array(z.object({
     kind: z.enum(['token', 'kv']),
     rollupId: z.number().int().min(0),
     /** token: [{account: hex, balance}] */
     genesis: z.unknown().optional()
-  }).strict()).default([]),
-  rollupsDir: z.string().default('rollups'),
+  }).strict()).default(() => []),
+  rollupsDir: z.string().default('rollups'), // inside the node folder, next to its data
   /** the public network (docs/ARCHITECTURE.md, followers); a member without it serves no followers */
   public: PublicNetworkConfigSchema.optional(),
   /** storage; `faults` makes writes fail or wait on purpose (tests and dev runs only: src/store/fault-injection.ts) */
   store: z.object({
     faults: z.object({
-      failPaths: z.array(z.enum(STORE_WRITE_PATHS)).default([]),
-      code: z.enum(INJECTABLE_FAULT_CODES).default('ENOSPC'),
-      failAfter: z.number().int().min(0).default(0),
-      failCount: z.number().int().min(1).nullable().default(null),
-      delayMs: z.number().int().min(0).max(600_000).default(0),
-      delayPaths: z.array(z.enum(STORE_WRITE_PATHS)).default([...STORE_WRITE_PATHS])
+      failPaths: z.array(z.enum(STORE_WRITE_PATHS)).default(() => [...faultDefaults.failPaths]),
+      code: z.enum(INJECTABLE_FAULT_CODES).default(faultDefaults.code),
+      failAfter: z.number().int().min(0).default(faultDefaults.failAfter),
+      failCount: z.number().int().min(1).nullable().default(faultDefaults.failCount),
+      delayMs: z.number().int().min(0).max(600_000).default(faultDefaults.delayMs),
+      delayPaths: z.array(z.enum(STORE_WRITE_PATHS)).default(() => [...faultDefaults.delayPaths])
     }).strict().optional()
-  }).strict().optional(),
-  /** dev control routes (/v1/dev/isolate, /v1/dev/heal): off unless the devnet turns them on */
-  dev: z.object({ control: z.boolean().default(false) }).strict().default({ control: false }),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+  }).strict().prefault({}),
+  /** dev control routes (/v1/dev/isolate, /v1/dev/heal) */
+  dev: z.object({ control: z.boolean().default(false) }).strict().prefault({}), // off unless the devnet turns them on
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') // start, stop and problems
 }).strict()
 
-export type NodeConfigFile = z.infer<typeof NodeConfigSchema>
+/** What a config file may hold (defaults may be left out). */
+export type NodeConfigFile = z.input<typeof NodeConfigSchema>
+type ParsedConfigFile = z.infer<typeof NodeConfigSchema>
 
-export interface NodeConfig {
-  role: 'member' | 'follower'
-  genesisFile: string
-  keyFile: string
-  dataDir: string
-  api: { host: string, port: number, explorer?: boolean } & Partial<ApiLimits>
-  mempool: MempoolOptions
-  consensus: ConsensusDriverOptions
-  p2p: NodeConfigFile['p2p']
-  rollups: NodeConfigFile['rollups']
-  rollupsDir: string
-  store: { faults?: StoreFaultOptions }
-  dev: { control: boolean }
-  logLevel: NodeConfigFile['logLevel']
-  public?: z.infer<typeof PublicNetworkConfigSchema>
-}
-
-export class ConfigError extends Error {
-  constructor (message: string) {
-    super(message)
-    this.name = 'ConfigError'
-  }
-}
+/** A parsed config: the file's options, complete, with paths resolved and consensus options in the driver's shape. */
+export type NodeConfig = Omit<ParsedConfigFile, 'consensus'> & { consensus: ConsensusDriverOptions }
 
 /** Validates a parsed config; `baseDir` resolves relative paths. */
 export function parseNodeConfig (json: unknown, baseDir: string): NodeConfig {
@@ -140,32 +132,24 @@ export function parseNodeConfig (json: unknown, baseDir: string): NodeConfig {
     throw new ConfigError(`invalid node config:\n${problems}`)
   }
   const c = result.data
-  const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
   if (c.role === 'follower' && c.public === undefined) throw new ConfigError('invalid node config:\n  public: a follower needs the public network (listen, bootstrap)')
   return {
-    role: c.role,
-    ...(c.public !== undefined ? { public: c.public } : {}),
+    ...c,
     genesisFile: resolve(baseDir, c.genesisFile),
     keyFile: resolve(baseDir, c.keyFile),
     dataDir: resolve(baseDir, c.dataDir),
-    api: c.api,
-    mempool: { ...defaultMempoolOptions, ...defined(c.mempool) },
-    consensus: consensusOptions(c.consensus, defined),
-    p2p: c.p2p,
-    rollups: c.rollups,
-    rollupsDir: resolve(baseDir, c.rollupsDir),
-    store: c.store?.faults === undefined ? {} : { faults: c.store.faults },
-    dev: c.dev,
-    logLevel: c.logLevel
+    consensus: consensusOptions(c.consensus),
+    rollupsDir: resolve(baseDir, c.rollupsDir)
   }
 }
 
-function consensusOptions (c: NodeConfigFile['consensus'], defined: <T extends object>(o: T) => Partial<T>): ConsensusDriverOptions {
+/** The config's flat consensus options in the driver's shape (packer options nested). */
+function consensusOptions (c: ParsedConfigFile['consensus']): ConsensusDriverOptions {
   const { chunkDelayMs, maxChunkDelayMs, packAtTxs, maxChunkTxs, maxChunkBytes, maxOwnPendingChunks, ...driver } = c
   return {
     ...defaultConsensusDriverOptions,
-    ...defined(driver),
-    packer: { ...defaultConsensusDriverOptions.packer, ...defined({ chunkDelayMs, maxChunkDelayMs, packAtTxs, maxChunkTxs, maxChunkBytes, maxOwnPendingChunks }) }
+    ...driver,
+    packer: { ...defaultConsensusDriverOptions.packer, chunkDelayMs, maxChunkDelayMs, packAtTxs, maxChunkTxs, maxChunkBytes, maxOwnPendingChunks }
   }
 }
 

@@ -5,7 +5,7 @@
 import { batchHash, batchTxs, nodeNmt, validateBatch } from '../batch/index.js'
 import { decode, TxSchema } from '../codec/index.js'
 import { verifyEd25519 } from '../crypto/index.js'
-import { txHash } from '../mempool/index.js'
+import { txHash } from '../batch/index.js'
 import { verifyCommitProof } from '../ordering/index.js'
 import { ChainStore, checkStoreIntegrity, type ChainRules, type IntegrityReport } from '../store/index.js'
 import { join } from 'node:path'

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
 import { FormatLimits } from '../codec/index.js'
 import { hexToBytes, sha256 } from '../crypto/index.js'
+import { GenesisError } from './errors.js'
 
 const hexKey = z.string().regex(/^[0-9a-f]{64}$/, 'expected 32 bytes as lowercase hex')
 
@@ -46,13 +47,6 @@ export interface Genesis extends GenesisJson {
   committeeKeys: Uint8Array[]
   /** sha256 of the canonical JSON; a data folder remembers it to refuse another chain's genesis */
   hash: Uint8Array
-}
-
-export class GenesisError extends Error {
-  constructor (message: string) {
-    super(message)
-    this.name = 'GenesisError'
-  }
 }
 
 export function parseGenesis (json: unknown): Genesis {

@@ -13,7 +13,7 @@ import { isIP, isIPv4, isIPv6 } from 'node:net'
 import { join } from 'node:path'
 import { bytesToHex, generateKeyPair, saveKeyFile } from '../crypto/index.js'
 import { parseGenesis, type GenesisJson } from './genesis.js'
-import type { NodeConfigFile } from './config.js'
+import type { NodeConfig, NodeConfigFile } from './config.js'
 
 export interface InitOptions {
   dir: string
@@ -83,7 +83,7 @@ export async function initHome (opts: InitOptions): Promise<InitResult> {
   parseGenesis(genesis)
   // The devnet faucet: the one account of the token rollup's genesis allocation.
   const faucet = generateKeyPair()
-  const rollups: NodeConfigFile['rollups'] = genesis.rollups.flatMap((r): NodeConfigFile['rollups'] => {
+  const rollups: NodeConfig['rollups'] = genesis.rollups.flatMap((r): NodeConfig['rollups'] => {
     if (r.name === 'token') return [{ kind: 'token', rollupId: r.id, genesis: [{ account: bytesToHex(faucet.publicKey), balance: FAUCET_BALANCE }] }]
     if (r.name === 'kv') return [{ kind: 'kv', rollupId: r.id }]
     return []

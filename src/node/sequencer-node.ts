@@ -16,6 +16,7 @@ import { hexToBytes } from '../crypto/index.js'
 import { StoreFaults, type ChainStore } from '../store/index.js'
 import { CodecError } from '../codec/index.js'
 import type { NodeConfig } from './config.js'
+import { NodeStartError } from './errors.js'
 import { loadGenesis, type Genesis } from './genesis.js'
 import { createNodeMetrics, type NodeMetrics } from './metrics.js'
 import { SliceService } from './slice-service.js'
@@ -25,13 +26,6 @@ import { markMemberSigned, memberHasSigned } from './signed-marker.js'
 import { finalReads, openCheckedStore, resolveRollup, stopParts, storeFaultView } from './node-parts.js'
 
 type NodeState = 'starting' | 'started' | 'closing' | 'closed'
-
-export class NodeStartError extends Error {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'NodeStartError'
-  }
-}
 
 export class SequencerNode {
   #state: NodeState = 'starting'
@@ -192,7 +186,7 @@ export class SequencerNode {
       metrics.batchTxs.observe(event.payload.counted.length)
       for (const entry of event.finalEntries) metrics.txFinalLatency.observe((now - entry.admittedAt) / 1000)
     }
-    this.#slices?.remember(event.height, { header: event.header, finality: event.proof, leaves: event.payload.leaves, tree: event.payload.tree })
+    this.#slices?.remember(event.height, { header: event.header, finality: event.proof, leaves: event.payload.leaves, sliceLeaves: event.payload.sliceLeaves, tree: event.payload.tree })
     this.#gateway?.onFinal(event.height, event.header.proposer)
     this.logger.debug({ height: event.height, txs: event.payload.counted.length }, 'final')
     for (const listener of this.#finalListeners) {

@@ -3,16 +3,17 @@
  * per tx, so the leaves of recent heights are cached (subscribers of several rollups read
  * the same heights one after another).
  */
-import { buildPayload, buildSlice, countedTxs, nodeNmt, type NmtTree } from '../batch/index.js'
-import { decode, SliceLeafSchema, type BatchHeader, type CommitProof, type Slice, type SliceLeaf } from '../codec/index.js'
+import { buildPayload, buildSlice, countedTxs, namespaceRange, nodeNmt, txHash, type NmtTree } from '../batch/index.js'
+import { type BatchHeader, type CommitProof, type Slice, type SliceLeaf } from '../codec/index.js'
 import { bytesToHex } from '../crypto/index.js'
-import { txHash } from '../mempool/index.js'
 import type { ChainStore } from '../store/index.js'
 
 interface HeightPayload {
   header: BatchHeader
   finality: CommitProof
   leaves: Uint8Array[]
+  /** the decoded `leaves`, kept from building them */
+  sliceLeaves: SliceLeaf[]
   /** made on the first slice of the height; the next rollups' proofs reuse its inner nodes */
   tree?: NmtTree
 }
@@ -27,7 +28,8 @@ export class SliceService {
     if (payload === null) return null
     payload.tree ??= nodeNmt.tree(payload.leaves)
     const slice = buildSlice(nodeNmt, payload.header, payload.finality, payload.leaves, rollupId, payload.tree)
-    return { slice, leaves: decodeLeaves(slice) }
+    const { start, end } = namespaceRange(payload.header.namespaces, rollupId)
+    return { slice, leaves: payload.sliceLeaves.slice(start, end) }
   }
 
   /** Remembers the leaves of a batch that was just ordered, saving the rebuild. */
@@ -48,7 +50,8 @@ export class SliceService {
     const here = new Set<string>()
     locations.forEach((loc, i) => { if (loc?.height === height) here.add(bytesToHex(txs[i]!.hash)) })
     const counted = countedTxs(txs, batch.header.timestamp, (hex) => !here.has(hex))
-    const payload = { header: batch.header, finality, leaves: buildPayload(counted).leaves }
+    const { leaves, sliceLeaves } = buildPayload(counted)
+    const payload = { header: batch.header, finality, leaves, sliceLeaves }
     this.#put(height, payload)
     return payload
   }
@@ -58,8 +61,4 @@ export class SliceService {
     this.#cache.set(height, payload)
     if (this.#cache.size > this.cacheHeights) this.#cache.delete(this.#cache.keys().next().value as number)
   }
-}
-
-function decodeLeaves (slice: Slice): SliceLeaf[] {
-  return slice.leaves.map((leaf) => decode(SliceLeafSchema, leaf.subarray(8)))
 }

@@ -5,9 +5,9 @@
  * check one (proposal-validation.ts). Also the per-chunk checks every member applies to a chunk it receives.
  */
 import { buildPayload, countedTxs, chunkSigningMessage, nodeNmt, type HashedTx, type NmtTree } from '../batch/index.js'
-import { decode, ChunkSchema, type Chunk, type NamespaceCount } from '../codec/index.js'
+import { decode, ChunkSchema, type Chunk, type NamespaceCount, type SliceLeaf } from '../codec/index.js'
 import { bytesToHex, sha256, verifyEd25519 } from '../crypto/index.js'
-import { txHash } from '../mempool/index.js'
+import { txHash } from '../batch/index.js'
 import { ChunkRejectCode } from './reject-codes.js'
 
 export interface BlockPayload {
@@ -18,6 +18,8 @@ export interface BlockPayload {
   /** every tx hash in the chunks (counted or not) */
   allHexes: string[]
   leaves: Uint8Array[]
+  /** the decoded leaves, in the same order (batch/payload.ts) */
+  sliceLeaves: SliceLeaf[]
   /** the NMT over `leaves`, kept so the slices of this batch reuse its hashing */
   tree: NmtTree
   payloadRoot: Uint8Array
@@ -48,6 +50,14 @@ export function checkChunk (rules: ChunkRules, bytes: Uint8Array, maxBytes: numb
     // [REJECT] a chunk decodes strictly
     return refuse(ChunkRejectCode.MALFORMED, (err as Error).message)
   }
+  return checkDecodedChunk(rules, chunk)
+}
+
+/**
+ * The same checks on a chunk already decoded strictly (inside a block, a chunk response or
+ * a catch-up batch): no encode-and-decode round trip.
+ */
+export function checkDecodedChunk (rules: ChunkRules, chunk: Chunk): ChunkCheck {
   const key = rules.committeeKeys[chunk.origin]
   // [REJECT] the origin is a committee member
   if (key === undefined) return refuse(ChunkRejectCode.UNKNOWN_ORIGIN)
@@ -88,6 +98,7 @@ export function computePayload (chunks: Chunk[], chunkDigestHexes: string[], has
     countedHexes: new Set(counted.map((c) => bytesToHex(c.hash))),
     allHexes: all.map((a) => bytesToHex(a.hash)),
     leaves: payload.leaves,
+    sliceLeaves: payload.sliceLeaves,
     tree,
     payloadRoot: tree.root(),
     namespaces: payload.namespaces

@@ -13,12 +13,20 @@ import { bytesToHex, equalBytes, verifyEd25519 } from '../crypto/index.js'
 import { batchHash } from '../batch/index.js'
 import type { ChainStore } from '../store/index.js'
 import { verifyCommitProof } from './commit-proof.js'
-import type { CommittedTip } from './consensus-core.js'
+import { tipOf, type CommittedTip } from './block-tree.js'
 import type { ConsensusDriverOptions, ConsensusMetrics } from './driver-options.js'
 import type { Finaliser } from './finaliser.js'
 import type { PayloadBook } from './payload-book.js'
 import { payloadMismatch } from './proposal-validation.js'
 import { Protocols, type ConsensusTransport } from './member-network.js'
+
+/** The committed tip as the store holds it (null before the first batch). */
+export async function storedTip (store: Pick<ChainStore, 'head' | 'getBatch'>): Promise<CommittedTip | null> {
+  const head = store.head()
+  if (head === null) return null
+  const batch = await store.getBatch(head.height)
+  return tipOf({ hash: head.hash, header: batch!.header })
+}
 
 /** Room for the response's own fields and the list header, and each item's tuple header. */
 const RESPONSE_OVERHEAD_BYTES = 64
@@ -152,9 +160,7 @@ export class BlockSync {
       applied++
     }
     if (applied > 0) {
-      const head = store.head()!
-      const batch = await store.getBatch(head.height)
-      await this.deps.onSynced({ hash: head.hash, height: head.height, round: batch!.header.round, timestamp: batch!.header.timestamp })
+      await this.deps.onSynced((await storedTip(store))!)
     }
     return applied
   }

@@ -33,7 +33,8 @@ const MAX_WAITING_PER_PARENT = 4
 
 export type InsertResult = { placed: true, released: WaitingProposal[] } | { placed: false }
 
-export function tipOf (block: CoreBlock): CommittedTip {
+/** The tip a block makes once committed: a core block, or a stored batch's hash and header. */
+export function tipOf (block: Pick<CoreBlock, 'hash' | 'header'>): CommittedTip {
   return { hash: block.hash, height: block.header.height, round: block.header.round, timestamp: block.header.timestamp }
 }
 

@@ -59,6 +59,8 @@ export class ChunkPacker {
   #roomWaiters: Array<() => void> = []
   /** one entry of each chunk of the last pack: in a proposal once none is still 'chunked' */
   #lastPacked: MempoolEntry[] = []
+  /** how many times the hold decided to keep waiting txs back (tests wait on it) */
+  #holdChecks = 0
   /** packs run one after the other (the loop's and packDue's) */
   #packing: Promise<void> = Promise.resolve()
 
@@ -166,8 +168,14 @@ export class ChunkPacker {
       if (!this.#running || !this.previousChunkUnproposed || mempool.waiting >= this.options.packAtTxs) return
       const left = this.options.maxChunkDelayMs - (performance.now() - firstWaiting)
       if (left <= 0) return
+      this.#holdChecks++
       await Promise.race([mempool.whenProposed(), sleep(Math.min(2, left))])
     }
+  }
+
+  /** How many times waiting txs were held back because packing them would not pay yet. */
+  get holdChecks (): number {
+    return this.#holdChecks
   }
 
   #pack (entries: MempoolEntry[]): PackedChunk[] {

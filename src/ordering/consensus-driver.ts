@@ -15,10 +15,10 @@ import { bytesToHex, equalBytes, verifyEd25519 } from '../crypto/index.js'
 import { batchHash } from '../batch/index.js'
 import { BlockFetch } from './block-fetch.js'
 import { checkChunk, type ChunkRules } from './block-payload.js'
-import { BlockSync } from './block-sync.js'
+import { BlockSync, storedTip } from './block-sync.js'
 import { ChunkPacker, type ChunkPackerOptions, type PackedChunk } from './chunk-packer.js'
 import { CommitteeClock } from './committee-clock.js'
-import { ConsensusCore, type CoreAction, type CoreBlock, type CoreEvent, type ConsensusMessage, type CoreRestored, type CommittedTip } from './consensus-core.js'
+import { ConsensusCore, type CoreAction, type CoreBlock, type CoreEvent, type ConsensusMessage, type CoreRestored } from './consensus-core.js'
 import { defaultConsensusDriverOptions, type ConsensusDriverDeps, type ConsensusDriverOptions } from './driver-options.js'
 import { decodeMessage, encodeMessage } from './envelope-codec.js'
 import { Finaliser } from './finaliser.js'
@@ -113,11 +113,7 @@ export class ConsensusDriver {
     const raw = await deps.store.getSafetyState()
     const safety = raw === null ? null : decode(SafetyStateSchema, raw)
     const head = deps.store.head()
-    let tip: CommittedTip | null = null
-    if (head !== null) {
-      const batch = await deps.store.getBatch(head.height)
-      tip = { hash: head.hash, height: head.height, round: batch!.header.round, timestamp: batch!.header.timestamp }
-    }
+    const tip = await storedTip(deps.store)
     const recent = head === null ? [] : await recentHeaders(deps.store, head.height, deps.committeeKeys.length)
     return new ConsensusDriver(deps, { safety, tip, recent, signedBefore: deps.signedBefore === true }, options)
   }

@@ -6,12 +6,12 @@
  * store (proposals only after their signature verified) and go back into the core at start.
  */
 import type { Logger } from 'pino'
-import { BatchSchema, BlockBundleSchema, CommitProofSchema, ChunkSchema, decode, encode, type BatchHeader, type BlockBundle, type Certificate, type CommitProof } from '../codec/index.js'
+import { BatchSchema, BlockBundleSchema, CommitProofSchema, decode, encode, type BatchHeader, type BlockBundle, type Certificate, type CommitProof } from '../codec/index.js'
 import { expiredAt } from '../batch/index.js'
 import { bytesToHex, hexToBytes } from '../crypto/index.js'
 import type { Mempool, MempoolEntry } from '../mempool/index.js'
 import type { ChainStore } from '../store/index.js'
-import { checkChunk, type BlockPayload } from './block-payload.js'
+import { checkDecodedChunk, type BlockPayload } from './block-payload.js'
 import type { CoreBlock } from './consensus-core.js'
 import type { FinalBlockEvent } from './driver-options.js'
 import type { PayloadBook } from './payload-book.js'
@@ -119,7 +119,7 @@ export class Finaliser {
     for (const bundle of bundles) {
       for (const chunk of bundle.chunks) {
         if (chunk.origin !== this.deps.self) continue
-        const check = checkChunk(this.deps.payloads.rules, encode(ChunkSchema, chunk), Number.MAX_SAFE_INTEGER)
+        const check = checkDecodedChunk(this.deps.payloads.rules, chunk)
         if (!check.ok) continue
         const entries = this.deps.mempool.claim(check.hashes.map(bytesToHex))
         if (entries.length > 0) this.#ownChunks.set(bytesToHex(check.digest), entries)

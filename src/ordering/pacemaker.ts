@@ -8,6 +8,7 @@
  */
 import type { TimeoutCertificate } from '../codec/index.js'
 import { LeaderElection, type CommittedLeader, type LeaderElectionOptions } from './leader-election.js'
+import { backoffDelay } from '../util/index.js'
 
 /**
  * How far ahead of our round a vote or timeout may be and still be kept: honest members
@@ -99,7 +100,7 @@ export class Pacemaker {
   timeoutDelay (): number {
     const { baseTimeoutMs, maxTimeoutMs } = this.options
     const base = this.#election.isSuspect(this.#round) ? Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR) : baseTimeoutMs
-    return Math.min(maxTimeoutMs, base * 2 ** Math.min(this.#consecutiveTimeouts, 16))
+    return backoffDelay(this.#consecutiveTimeouts, base, maxTimeoutMs, 16)
   }
 
   /** The delay to arm the current round's timer with, or null when it is armed already. */

@@ -7,7 +7,7 @@
 import { ChunkSchema, encode, type BatchHeader, type Chunk } from '../codec/index.js'
 import { bytesToHex, equalBytes, hexToBytes } from '../crypto/index.js'
 import type { ChainStore } from '../store/index.js'
-import { checkChunk, computePayload, type BlockPayload, type ChunkRules } from './block-payload.js'
+import { checkDecodedChunk, computePayload, type BlockPayload, type ChunkRules } from './block-payload.js'
 import { ChunkPool } from './chunk-pool.js'
 import type { ConsensusCore } from './consensus-core.js'
 import { checkPayloadChunks, checkPayloadMatches } from './proposal-validation.js'
@@ -54,16 +54,16 @@ export class PayloadBook {
 
   /** A chunk that came inside a fetched block or a chunk response: checked like a gossiped one. */
   acceptFetchedChunk (chunk: Chunk): boolean {
-    const bytes = encode(ChunkSchema, chunk)
-    const check = checkChunk(this.rules, bytes, Number.MAX_SAFE_INTEGER)
-    return check.ok && this.addChunk(check.chunk, check.digest, check.hashes, bytes.length)
+    const check = checkDecodedChunk(this.rules, chunk)
+    // the per-origin byte quota counts a chunk's wire size, as for a gossiped one
+    return check.ok && this.addChunk(check.chunk, check.digest, check.hashes, encode(ChunkSchema, chunk).length)
   }
 
   /** Checks the chunks of a final batch from catch-up (and learns their tx hashes); null if one fails. */
   learnFinalChunks (chunks: Chunk[]): string[] | null {
     const hexes: string[] = []
     for (const chunk of chunks) {
-      const check = checkChunk(this.rules, encode(ChunkSchema, chunk), Number.MAX_SAFE_INTEGER)
+      const check = checkDecodedChunk(this.rules, chunk)
       if (!check.ok) return null
       const hex = bytesToHex(check.digest)
       this.#chunkHashes.set(hex, check.hashes)

@@ -3,6 +3,8 @@
  * and a message. Codes a caller acts on: TIMEOUT and NOT_CONNECTED (try another member or
  * later), REMOTE_ERROR (the member answered with an error), TOO_LARGE (never retry).
  */
+import { CodedError } from '../util/index.js'
+
 export const P2PErrorCode = {
   /** a request got no response within its timeout */
   TIMEOUT: 'P2P_TIMEOUT',
@@ -33,9 +35,9 @@ export const P2PErrorCode = {
 } as const
 export type P2PErrorCode = (typeof P2PErrorCode)[keyof typeof P2PErrorCode]
 
-export class P2PError extends Error {
-  constructor (readonly code: P2PErrorCode, message: string) {
-    super(message)
+export class P2PError extends CodedError<P2PErrorCode> {
+  constructor (code: P2PErrorCode, message: string) {
+    super(code, message)
     this.name = 'P2PError'
   }
 }

@@ -20,6 +20,7 @@
  * cardinality: outsiders can mint any number of identities), `bans{peer}`.
  */
 import { P2PErrorCode } from './errors.js'
+import { backoffDelay } from '../util/index.js'
 import { TokenBucket } from './token-bucket.js'
 import type { P2PCounter } from './types.js'
 
@@ -244,7 +245,7 @@ export class PeerGuard {
     let durationMs = this.#opts.outsiderBanMs
     if (member !== undefined) {
       if (now - record.lastBanAt > this.#opts.forgiveMs) record.strikes = 0
-      durationMs = Math.min(this.#opts.memberBanMs * 2 ** record.strikes, this.#opts.maxMemberBanMs)
+      durationMs = backoffDelay(record.strikes, this.#opts.memberBanMs, this.#opts.maxMemberBanMs)
       record.strikes++
     }
     record.bannedUntil = now + durationMs

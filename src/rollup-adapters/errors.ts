@@ -1,4 +1,6 @@
 /** The one error class of the rollup adapters: a fixed code (also a metric label) and a message. */
+import { CodedError } from '../util/index.js'
+
 export const RollupErrorCode = {
   /** a built-in rollup's genesis or options are invalid */
   BAD_CONFIG: 'ROLLUP_BAD_CONFIG',
@@ -15,9 +17,9 @@ export const RollupErrorCode = {
 } as const
 export type RollupErrorCode = (typeof RollupErrorCode)[keyof typeof RollupErrorCode]
 
-export class RollupError extends Error {
-  constructor (readonly code: RollupErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+export class RollupError extends CodedError<RollupErrorCode> {
+  constructor (code: RollupErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, {}, options)
     this.name = 'RollupError'
   }
 }

@@ -10,6 +10,7 @@
  * skipped. See docs/ROLLUPS.md for the exactly-once argument.
  */
 import { bytesToHex } from '../crypto/index.js'
+import { backoffDelay, sleep } from '../util/index.js'
 import { RollupError, RollupErrorCode } from './errors.js'
 import type { Commitment, RollupExecutor, RollupLogger, RollupMetrics, RollupStatus, RunnerPhase, SliceSource, VerifiedSlice } from './types.js'
 
@@ -186,7 +187,7 @@ export class RollupRunner {
     this.#lastError = `${stage}: ${err instanceof Error ? err.message : String(err)}`
     this.#phase = 'retrying'
     this.#metrics?.failures.inc({ ...this.#labels, stage })
-    const delay = Math.min(this.#options.maxBackoffMs, this.#options.initialBackoffMs * 2 ** Math.min(this.#failures - 1, 30))
+    const delay = backoffDelay(this.#failures - 1, this.#options.initialBackoffMs, this.#options.maxBackoffMs)
     this.#logger?.error({ rollup: this.rollupId, stage, height, attempt: this.#failures, retryInMs: delay, err }, 'rollup step failed; retrying')
     await sleep(delay, signal)
   }
@@ -200,13 +201,4 @@ export class RollupRunner {
       this.#logger?.warn({ rollup: this.rollupId, err }, 'closing the rollup executor failed')
     }
   }
-}
-
-function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) { resolve(); return }
-    const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }

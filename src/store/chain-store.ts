@@ -49,6 +49,7 @@ import { bytesToHex, equalBytes } from '../crypto/index.js'
 import {
   MetaKey, batchHashKey, batchKey, commitProofKey, metaKey, readU64, rollupHeightKey, safetyKey, txLocationKey, u64, walKey, Prefix, key, pendingBlockKey
 } from './keys.js'
+import { backoffDelay, sleep } from '../util/index.js'
 import { StoreCorruptError, StoreError, StoreErrorCode, StoreWriteError, writeFaultCode } from './errors.js'
 import { STORE_WRITE_PATHS, type StoreFaults, type StoreWritePath } from './fault-injection.js'
 
@@ -669,12 +670,7 @@ export class ChainStore {
   /** Waits before the next try of a failed write; cut short when writes are given up. */
   async #backoff (attempt: number): Promise<void> {
     if (this.#abandoned) return
-    const ms = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(attempt, 20))
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms)
-      function done (): void { clearTimeout(timer); resolve() }
-      this.#wakeRetry = done
-    })
+    await sleep(backoffDelay(attempt, RETRY_FIRST_MS, RETRY_MAX_MS), undefined, (wake) => { this.#wakeRetry = wake })
     this.#wakeRetry = null
   }
 

@@ -1,3 +1,5 @@
+import { CodedError, type ErrorDetails } from '../util/index.js'
+
 export const StoreErrorCode = {
   OPEN_FAILED: 'STORE_OPEN_FAILED',
   WRONG_GENESIS: 'STORE_WRONG_GENESIS',
@@ -8,9 +10,9 @@ export const StoreErrorCode = {
 } as const
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode]
 
-export class StoreError extends Error {
-  constructor (readonly code: StoreErrorCode, message: string) {
-    super(message)
+export class StoreError extends CodedError<StoreErrorCode> {
+  constructor (code: StoreErrorCode, message: string, details?: ErrorDetails) {
+    super(code, message, details)
     this.name = 'StoreError'
   }
 }
@@ -23,7 +25,7 @@ export class StoreError extends Error {
  */
 export class StoreCorruptError extends StoreError {
   constructor (readonly dir: string, readonly problem: string) {
-    super(StoreErrorCode.CORRUPT, `data folder ${dir} is corrupt: ${problem}`)
+    super(StoreErrorCode.CORRUPT, `data folder ${dir} is corrupt: ${problem}`, { dir, problem })
     this.name = 'StoreCorruptError'
   }
 }
@@ -34,7 +36,7 @@ export class StoreCorruptError extends StoreError {
  */
 export class StoreWriteError extends StoreError {
   constructor (readonly dir: string, readonly path: string, readonly fault: string, readonly detail: string) {
-    super(StoreErrorCode.WRITE_FAILED, `writing the ${path} records to ${dir} failed: ${detail}`)
+    super(StoreErrorCode.WRITE_FAILED, `writing the ${path} records to ${dir} failed: ${detail}`, { dir, path, fault })
     this.name = 'StoreWriteError'
   }
 }

@@ -15,6 +15,8 @@
  * The first four share one level batch when they are queued together, so a failure on any
  * of them fails the batch, as one full disk would.
  */
+import { CodedError, sleep } from '../util/index.js'
+
 export const STORE_WRITE_PATHS = ['safety', 'final', 'rollupHeights', 'pending', 'wal'] as const
 export type StoreWritePath = typeof STORE_WRITE_PATHS[number]
 
@@ -52,10 +54,10 @@ const MESSAGES: Record<InjectableFaultCode, string> = {
 }
 
 /** The error a failing write raises, shaped like Node's system errors (code, syscall). */
-export class InjectedWriteError extends Error {
+export class InjectedWriteError extends CodedError<InjectableFaultCode> {
   readonly syscall = 'write'
-  constructor (readonly code: InjectableFaultCode, readonly path: StoreWritePath) {
-    super(`${code}: ${MESSAGES[code]}, write (injected on the ${path} path)`)
+  constructor (code: InjectableFaultCode, readonly path: StoreWritePath) {
+    super(code, `${code}: ${MESSAGES[code]}, write (injected on the ${path} path)`, { path })
     this.name = 'InjectedWriteError'
   }
 }
@@ -94,7 +96,7 @@ export class StoreFaults {
   /** Called by the store before each level write holding `paths`: waits, then throws if the write must fail. */
   async beforeWrite (paths: ReadonlySet<StoreWritePath>): Promise<void> {
     const { delayMs, delayPaths } = this.#options
-    if (delayMs > 0 && delayPaths.some((p) => paths.has(p))) await new Promise((resolve) => setTimeout(resolve, delayMs))
+    if (delayMs > 0 && delayPaths.some((p) => paths.has(p))) await sleep(delayMs)
     const { failPaths, code, failAfter, failCount } = this.#options
     const path = failPaths.find((p) => paths.has(p))
     if (path === undefined) return

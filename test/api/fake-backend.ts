@@ -12,7 +12,8 @@ import {
   type Batch, type BatchHeader, type Certificate, type Chunk, type CommitProof, type Slice, type SliceLeaf, type Tx
 } from '../../src/codec/index.js'
 import { bytesToHex, Ed25519Signer, sha256 } from '../../src/crypto/index.js'
-import { signTx, txHash } from '../../src/mempool/tx.js'
+import { signTx } from '../../src/mempool/tx.js'
+import { txHash } from '../../src/batch/index.js'
 import { AdmissionError, AdmissionErrorCode } from '../../src/mempool/errors.js'
 import type { ApiBackend, NodeStatus, RollupInfo, SliceWithLeaves, StoredBatch, SubmitResult, TxStatus } from '../../src/api/index.js'
 

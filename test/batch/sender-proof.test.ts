@@ -8,7 +8,8 @@ import { actionTree, buildPayload, splitBySenderProof, SenderProofProblem } from
 import { actionHash, rootFromPath } from '../../src/batch/sender-proof.js'
 import { decode, SliceLeafSchema, type SliceLeaf } from '../../src/codec/index.js'
 import { Ed25519Signer, equalBytes, generateKeyPair, sha256, verifyEd25519 } from '../../src/crypto/index.js'
-import { signTx, txHash, verifyTx } from '../../src/mempool/index.js'
+import { signTx, verifyTx } from '../../src/mempool/index.js'
+import { txHash } from '../../src/batch/index.js'
 
 const CHAIN = 'proof-chain'
 const sender = new Ed25519Signer(generateKeyPair().seed)

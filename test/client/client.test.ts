@@ -62,15 +62,27 @@ t.test('submitWithRetry waits Retry-After, a bounded number of times', async (t)
   t.match(await new SequencerClient({ url: 'http://n', fetch: bad.fetch }).submitWithRetry(tx).catch((e: unknown) => e), { code: 'TX_DUPLICATE' })
   t.equal(bad.calls.length, 1, 'other errors are not retried')
 
+  // The waits are read off the timers the client arms, not off the wall clock.
   const slow = scripted([laneFull('1'), accepted])
-  let started = Date.now()
-  await new SequencerClient({ url: 'http://n', fetch: slow.fetch }).submitWithRetry(tx)
-  t.ok(Date.now() - started >= 950, `Retry-After: 1 waits a second (${Date.now() - started} ms)`)
+  const waited = await timersArmedBy(async () => await new SequencerClient({ url: 'http://n', fetch: slow.fetch }).submitWithRetry(tx))
+  t.same(waited, [1000], 'Retry-After: 1 waits a second')
   const capped = scripted([laneFull('60'), accepted])
-  started = Date.now()
-  await new SequencerClient({ url: 'http://n', fetch: capped.fetch }).submitWithRetry(tx, { maxDelayMs: 30 })
-  t.ok(Date.now() - started < 1000, 'maxDelayMs caps a long Retry-After')
+  const cappedWaits = await timersArmedBy(async () => await new SequencerClient({ url: 'http://n', fetch: capped.fetch }).submitWithRetry(tx, { maxDelayMs: 30 }))
+  t.same(cappedWaits, [30], 'maxDelayMs caps a long Retry-After')
 })
+
+/** The delays of the timers armed while `fn` runs (the client's waits), in order. */
+async function timersArmedBy (fn: () => Promise<unknown>): Promise<number[]> {
+  const delays: number[] = []
+  const real = globalThis.setTimeout
+  globalThis.setTimeout = ((handler: () => void, ms?: number) => { delays.push(ms ?? 0); return real(handler, ms) }) as typeof setTimeout
+  try {
+    await fn()
+  } finally {
+    globalThis.setTimeout = real
+  }
+  return delays
+}
 
 t.test('parseRetryAfter reads seconds and HTTP dates', async (t) => {
   const now = Date.parse('2026-01-01T00:00:00Z')

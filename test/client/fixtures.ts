@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto'
 import { batchHash, buildPayload, buildSlice, nodeNmt } from '../../src/batch/index.js'
 import { encode, SliceSchema, type BatchHeader, type CommitProof, type Slice, type Tx } from '../../src/codec/index.js'
 import { Ed25519Signer, generateKeyPair } from '../../src/crypto/index.js'
-import { signTx, txHash } from '../../src/mempool/index.js'
+import { signTx } from '../../src/mempool/index.js'
+import { txHash } from '../../src/batch/index.js'
 import { assembleCertificate, voteMessage } from '../../src/ordering/certificate.js'
 
 export interface Fixture {

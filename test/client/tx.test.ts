@@ -6,7 +6,8 @@ import t from 'tap'
 import fc from 'fast-check'
 import { decode, encode, TxSchema } from '../../src/codec/index.js'
 import { bytesToHex, Ed25519Signer, publicKeyFromSeed, verifyEd25519 } from '../../src/crypto/index.js'
-import { signTx, txHash as nodeTxHash, verifyTx } from '../../src/mempool/index.js'
+import { signTx, verifyTx } from '../../src/mempool/index.js'
+import { txHash as nodeTxHash } from '../../src/batch/index.js'
 import {
   buildTx, createTxBuilder, DEFAULT_TX_LIFETIME_MS, generateSigningKey, signerFromSeed, txHash, verifyEd25519 as sdkVerify
 } from '../../src/client/index.js'

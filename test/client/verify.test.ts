@@ -7,7 +7,7 @@ import t from 'tap'
 import { batchHash, nodeNmt, verifySlice as nodeVerifySlice } from '../../src/batch/index.js'
 import { decode, encode, SliceSchema, type Slice } from '../../src/codec/index.js'
 import { bytesToHex, Ed25519Signer, generateKeyPair, verifyEd25519 } from '../../src/crypto/index.js'
-import { txHash } from '../../src/mempool/index.js'
+import { txHash } from '../../src/batch/index.js'
 import {
   committeeFromGenesis, createVerifier, GENESIS_INVALID, SenderProofProblem, SliceErrorCode, SliceVerificationError, type SliceExpectation, type SliceVerifier
 } from '../../src/client/index.js'

@@ -12,7 +12,8 @@ import {
   type Batch, type BatchHeader, type CommitProof
 } from '../../src/codec/index.js'
 import { bytesToHex, Ed25519Signer, equalBytes, generateKeyPair, hexToBytes, verifyEd25519 } from '../../src/crypto/index.js'
-import { signTx, txHash } from '../../src/mempool/index.js'
+import { signTx } from '../../src/mempool/index.js'
+import { txHash } from '../../src/batch/index.js'
 import { verifyCommitProof } from '../../src/ordering/commit-proof.js'
 import type { BatchHeaderJson, BatchJson, CertificateJson } from '../../src/api/json-views.js'
 import type { NodeStatus } from '../../src/api/types.js'

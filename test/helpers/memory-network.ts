@@ -10,6 +10,9 @@ export class MemoryNetwork {
   /** when set, a delivery it answers false for is lost (kind: consensus message or chunk) */
   lose: ((from: number, to: number, kind: 'message' | 'chunk') => boolean) | null = null
 
+  /** deliveries sent and not yet handed to their receiver */
+  inFlight = 0
+
   constructor (n: number) {
     for (let i = 0; i < n; i++) this.members.push(new MemoryTransport(this, i))
   }
@@ -17,7 +20,11 @@ export class MemoryNetwork {
   deliver (from: number, to: number, fn: (t: MemoryTransport) => void, kind: 'message' | 'chunk' = 'message'): void {
     if (this.down.has(from) || this.down.has(to)) return
     if (this.lose?.(from, to, kind) === true) return
-    setImmediate(() => { if (!this.down.has(from) && !this.down.has(to)) fn(this.members[to]!) })
+    this.inFlight++
+    setImmediate(() => {
+      this.inFlight--
+      if (!this.down.has(from) && !this.down.has(to)) fn(this.members[to]!)
+    })
   }
 
   /** A fresh transport for a restarted member (handlers of the old one are dropped). */

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { encode, TxSchema } from '../../src/codec/index.js'
-import { AdmissionError, AdmissionErrorCode, Mempool, defaultMempoolOptions, txHash, type MempoolGenesis } from '../../src/mempool/index.js'
+import { AdmissionError, AdmissionErrorCode, Mempool, defaultMempoolOptions, type MempoolGenesis } from '../../src/mempool/index.js'
+import { txHash } from '../../src/batch/index.js'
 import { bytesToHex } from '../../src/crypto/index.js'
 import { EXPIRY_GRACE_MS } from '../../src/batch/index.js'
 import { rejectsWithCode } from '../helpers/assert-error.js'
@@ -57,7 +58,7 @@ t.test('every reject reason has its typed code, a counter and a status', async (
   t.equal(mempool.stats().txs, 0, 'nothing was admitted')
   const unknown = makeTx({ rollups: [99] })
   await mempool.admit(unknown.bytes).catch(() => {})
-  const { txHash } = await import('../../src/mempool/index.js')
+  const { txHash } = await import('../../src/batch/index.js')
   const state = mempool.state(bytesToHex(txHash(TEST_CHAIN, unknown.tx)))
   t.equal(state?.status, 'rejected', 'status of a rejected hash says rejected')
   t.equal(state?.status === 'rejected' ? state.code : '', AdmissionErrorCode.UNKNOWN_ROLLUP)
@@ -126,13 +127,19 @@ t.test('a resubmission while the first copy\'s WAL write succeeds is a duplicate
   const { mempool, store } = setup()
   const append = store.walAppend.bind(store)
   const release = Promise.withResolvers<void>()
-  store.walAppend = async (entries) => { await release.promise; await append(entries) }
+  const writing = Promise.withResolvers<void>()
+  let writes = 0
+  store.walAppend = async (entries) => { writes++; writing.resolve(); await release.promise; await append(entries) }
   const tx = makeTx()
   const first = mempool.admit(tx.bytes)
   let answered = false
   const again = rejectsWithCode(t, mempool.admit(tx.bytes), AdmissionErrorCode.DUPLICATE, 'duplicate').then(() => { answered = true })
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  await writing.promise
+  // Only `release` lets the held write finish, and the fake store answers in microtasks: one
+  // macrotask turn runs everything the copy can do without that write.
+  await new Promise((resolve) => setImmediate(resolve))
   t.equal(answered, false, 'no answer while the first write is in flight')
+  t.equal(writes, 1, 'the copy started no write of its own')
   release.resolve()
   await first
   await again

@@ -9,7 +9,8 @@ import { randomBytes, randomInt } from 'node:crypto'
 import { batchHash, nodeNmt, validateBatch, verifySlice } from '../../src/batch/index.js'
 import { BatchHeaderSchema, BatchSchema, SliceSchema, TxSchema, encode, type Batch } from '../../src/codec/index.js'
 import { bytesToHex, Ed25519Signer, equalBytes, generateKeyPair, verifyEd25519 } from '../../src/crypto/index.js'
-import { signTx, txHash } from '../../src/mempool/index.js'
+import { signTx } from '../../src/mempool/index.js'
+import { txHash } from '../../src/batch/index.js'
 import type { Genesis } from '../../src/node/genesis.js'
 import {
   getDecoded, getJson, getMsgpack, makeNodeHome, mapConcurrent, MSGPACK, patchJsonFile, startNodeProcess,

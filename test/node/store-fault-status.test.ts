@@ -7,7 +7,7 @@
  */
 import t from 'tap'
 import { bytesToHex } from '../../src/crypto/index.js'
-import { txHash } from '../../src/mempool/index.js'
+import { txHash } from '../../src/batch/index.js'
 import {
   getJson, getMetricsText, makeNodeHome, metricValue, startNodeProcess, submitTxBytes, waitCommitted
 } from '../helpers/node-process.js'

@@ -40,19 +40,18 @@ async function until (what: string, cond: () => boolean, timeoutMs = 10_000): Pr
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const txCount = (packed: PackedChunk[]): number => packed.reduce((n, p) => n + p.chunk.txs.length, 0)
 
 t.test('a quiet member packs its first tx at once; later txs wait for the previous chunk to be proposed, then share one chunk', async (t) => {
-  const { mempool, packed } = await packerOn(t, { maxChunkDelayMs: 60_000, packAtTxs: 10_000 })
+  const { mempool, packed, packer } = await packerOn(t, { maxChunkDelayMs: 60_000, packAtTxs: 10_000 })
   await mempool.admit(makeTx({ rollups: [1] }).bytes)
   await until('the first chunk', () => packed.length === 1)
-  for (let i = 0; i < 30; i++) {
-    await mempool.admit(makeTx({ rollups: [1] }).bytes)
-    if (i % 10 === 0) await sleep(5)
-  }
-  await sleep(50)
+  for (let i = 0; i < 30; i++) await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  // a hold check after the last admission decided with all 30 in view, and held them
+  const checks = packer.holdChecks
+  await until('the packer to hold the 30 txs', () => packer.holdChecks >= checks + 2)
   t.equal(packed.length, 1, 'nothing packed while the first chunk is in no proposal')
+  t.equal(mempool.waiting, 30, 'the 30 txs still wait')
   mempool.markProposed(packed[0]!.entries.map((e) => e.hashHex), 0)
   await until('the second chunk', () => txCount(packed) === 31)
   t.equal(packed.length, 2, 'the 30 waiting txs went out in one chunk')
@@ -82,7 +81,8 @@ t.test('a proposal due packs what waits at once, without the hold', async (t) =>
   await mempool.admit(makeTx({ rollups: [1] }).bytes)
   await until('the first chunk', () => packed.length === 1)
   for (let i = 0; i < 5; i++) await mempool.admit(makeTx({ rollups: [1] }).bytes)
-  await sleep(30)
+  const checks = packer.holdChecks
+  await until('the packer to hold the 5 txs', () => packer.holdChecks >= checks + 2)
   t.equal(packed.length, 1, 'held while the first chunk is in no proposal')
   await packer.packDue()
   t.equal(txCount(packed), 6, 'packDue resolved with the 5 waiting txs packed')

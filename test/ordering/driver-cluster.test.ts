@@ -8,6 +8,14 @@ import { equalBytes } from '../../src/crypto/index.js'
 import { Cluster } from '../helpers/cluster.js'
 import { makeTx } from '../helpers/txs.js'
 
+async function until (what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
 async function assertSameChain (t: { pass: (m: string) => void, fail: (m: string) => void }, cluster: Cluster): Promise<number> {
   const live = cluster.live()
   const low = Math.min(...live.map((m) => m.store.head()?.height ?? -1))
@@ -34,7 +42,12 @@ t.test('4 members order txs submitted to different members into one chain', asyn
   await assertSameChain(t, cluster)
   const heights = cluster.live().map((m) => m.store.head()!.height)
   t.ok(Math.max(...heights) < 40, `batched: ${Math.max(...heights) + 1} batches for 40 txs`)
-  await new Promise((r) => setTimeout(r, 500))
+  // Idle is a state, not a pause: no member has work (its core arms no timer and proposes
+  // nothing) and no message is on its way, so no further batch can be made.
+  const quiet = (): boolean => cluster.net.inFlight === 0 && cluster.live().every((m) => !m.driver.core.isActive())
+  await until('every member to idle', quiet)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.ok(quiet(), 'still idle once what was being handled is done')
   const after = cluster.live().map((m) => m.store.head()!.height)
   t.same(after, heights, 'idle: no more batches once everything is final')
 })

@@ -29,6 +29,7 @@ import {
 import { verifyCommitProof } from '../../src/ordering/commit-proof.js'
 import { defaultLeaderElectionOptions, historyRounds } from '../../src/ordering/leader-election.js'
 import { rejectPolicyOf } from '../../src/ordering/reject-codes.js'
+import { tipOf } from '../../src/ordering/block-tree.js'
 import { Byzantine, BYZANTINE_BEHAVIOURS, type ByzantineBehaviour, type ByzantineSpec, type Outgoing } from './byzantine.js'
 import { EventQueue } from './event-queue.js'
 import { InvariantChecker, SimFailure, describeSafety, type LogEntry } from './invariants.js'
@@ -570,8 +571,7 @@ export class Simulation {
   #committedTip (node: SimNode): CommittedTip | null {
     const last = node.durable.log[node.durable.log.length - 1]
     if (last === undefined) return null
-    const h = last.block.header
-    return { hash: last.block.hash, height: h.height, round: h.round, timestamp: h.timestamp }
+    return tipOf(last.block)
   }
 
   crash (id: number): void {

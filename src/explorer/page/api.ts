@@ -2,7 +2,7 @@
  * The node's read routes the page uses (docs/API.md), with the JSON shapes it reads.
  * Paths are relative, so the page also works behind a reverse proxy under a prefix.
  */
-import type { NodeStatus } from 'shared-sequencer-node/sdk'
+import { SequencerApiError, type NodeStatus } from 'shared-sequencer-node/sdk'
 
 /** `GET /v1/status`, as the SDK types it. */
 export type StatusJson = NodeStatus
@@ -34,17 +34,11 @@ export interface SliceRangeJson {
   next: number
 }
 
-export class HttpError extends Error {
-  constructor (readonly status: number, readonly code: string, message: string) {
-    super(message)
-  }
-}
-
 export async function getJson<T> (path: string): Promise<T> {
   const res = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' })
   if (!res.ok) {
     const body = await res.json().catch(() => null) as { error?: { code?: string, message?: string } } | null
-    throw new HttpError(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? res.statusText)
+    throw new SequencerApiError(body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? res.statusText, res.status)
   }
   return await res.json() as T
 }

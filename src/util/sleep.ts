@@ -1,5 +1,8 @@
-/** Resolves after `ms`, or at once when the signal aborts; leaves no timer or listener behind. */
-export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Resolves after `ms`, at once when the signal aborts, or when the function handed to
+ * `onWake` is called; never leaves a timer or listener behind. Browser-safe.
+ */
+export async function sleep (ms: number, signal?: AbortSignal, onWake?: (wake: () => void) => void): Promise<void> {
   if (signal?.aborted === true) return
   await new Promise<void>((resolve) => {
     const done = (): void => {
@@ -9,5 +12,6 @@ export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
     }
     const timer = setTimeout(done, ms)
     signal?.addEventListener('abort', done, { once: true })
+    onWake?.(done)
   })
 }
