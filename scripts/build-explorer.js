@@ -27,7 +27,7 @@ const result = await build({
   logLevel: 'warning',
   alias: { 'shared-sequencer-node/sdk': join(root, 'dist/client/index.js') }
 })
-const allowed = /^(src\/explorer\/page\/|dist\/(client|batch|codec|crypto|ordering)\/|node_modules\/(@noble|msgpackr)\/)/
+const allowed = /^(src\/explorer\/page\/|dist\/(client|batch|codec|crypto|ordering)\/|(.*\/)?node_modules\/(@noble|msgpackr)\/)/
 const stray = Object.keys(result.metafile.inputs).filter((f) => !allowed.test(f))
 if (stray.length > 0) {
   console.error(`build-explorer: unexpected modules in the browser bundle:\n  ${stray.join('\n  ')}`)
