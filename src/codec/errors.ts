@@ -9,8 +9,12 @@ export const CodecErrorCode = {
 export type CodecErrorCode = (typeof CodecErrorCode)[keyof typeof CodecErrorCode]
 
 export class CodecError extends Error {
+  /** the message without the path */
+  readonly detail: string
+
   constructor (readonly code: CodecErrorCode, message: string, readonly path = '') {
     super(path === '' ? message : `${path}: ${message}`)
+    this.detail = message
     this.name = 'CodecError'
   }
 }
