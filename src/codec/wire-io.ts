@@ -73,43 +73,52 @@ export function readArrayHeader (r: Reader): number {
   return -1
 }
 
+/** Set by sizedBody: the length of the body it found. */
+let bodyLength = 0
+
+/**
+ * The body start of a bin (lead8 0xc4) or str (lead8 0xd9) with an 8, 16 or 32-bit length
+ * at the position, or -1 if the lead byte is none of the three (the 16 and 32-bit leads
+ * follow lead8). A longer length form than the length needs is non-canonical; `min8` is the
+ * shortest length the 8-bit form is the canonical one for (str has fixstr below 32).
+ */
+function sizedBody (r: Reader, lead8: number, min8: number): number {
+  const lead = r.bytes[r.pos]!
+  if (lead === lead8) {
+    bodyLength = r.bytes[r.pos + 1]!
+    if (bodyLength < min8) r.nonCanonical = true
+    return r.pos + 2
+  }
+  if (lead === lead8 + 1) {
+    bodyLength = r.u16(r.pos + 1)
+    if (bodyLength < 0x100) r.nonCanonical = true
+    return r.pos + 3
+  }
+  if (lead === lead8 + 2) {
+    bodyLength = r.u32(r.pos + 1)
+    if (bodyLength < 0x1_0000) r.nonCanonical = true
+    return r.pos + 5
+  }
+  return -1
+}
+
 /** The body of a bin at the position (consumed, a view of the input), or null if it is not a bin (not consumed). */
 export function readBin (r: Reader): Uint8Array | null {
-  const b = r.bytes[r.pos]!
-  let n: number
-  let start: number
-  if (b === 0xc4) { n = r.bytes[r.pos + 1]!; start = r.pos + 2 } else if (b === 0xc5) {
-    n = r.u16(r.pos + 1)
-    start = r.pos + 3
-    if (n < 0x100) r.nonCanonical = true
-  } else if (b === 0xc6) {
-    n = r.u32(r.pos + 1)
-    start = r.pos + 5
-    if (n < 0x1_0000) r.nonCanonical = true
-  } else return null
-  r.pos = start + n
+  const start = sizedBody(r, 0xc4, 0)
+  if (start < 0) return null
+  r.pos = start + bodyLength
   return r.bytes.subarray(start, r.pos)
 }
 
 /** A str at the position (consumed), or null if it is not a str (not consumed). */
 export function readStr (r: Reader): string | null {
   const b = r.bytes[r.pos]!
-  let n: number
   let start: number
-  if (b >= 0xa0 && b <= 0xbf) { n = b & 0x1f; start = r.pos + 1 } else if (b === 0xd9) {
-    n = r.bytes[r.pos + 1]!
-    start = r.pos + 2
-    if (n < 0x20) r.nonCanonical = true
-  } else if (b === 0xda) {
-    n = r.u16(r.pos + 1)
-    start = r.pos + 3
-    if (n < 0x100) r.nonCanonical = true
-  } else if (b === 0xdb) {
-    n = r.u32(r.pos + 1)
-    start = r.pos + 5
-    if (n < 0x1_0000) r.nonCanonical = true
-  } else return null
-  r.pos = start + n
+  if (b >= 0xa0 && b <= 0xbf) { bodyLength = b & 0x1f; start = r.pos + 1 } else {
+    start = sizedBody(r, 0xd9, 0x20)
+    if (start < 0) return null
+  }
+  r.pos = start + bodyLength
   const body = r.bytes.subarray(start, r.pos)
   try {
     return utf8Fatal.decode(body)
