@@ -1,9 +1,9 @@
 /** Hashes and signing messages of chunks and batch headers (domain-separated, see crypto/domain). */
 import { encode, BatchHeaderSchema, ChunkBodySchema, type BatchHeader, type ChunkBody } from '../codec/index.js'
-import { DomainTag, domainMessage, sha256 } from '../crypto/index.js'
+import { DomainTag, domainPrefix, sha256 } from '../crypto/index.js'
 
 export function chunkSigningMessage (chainId: string, chunk: ChunkBody): Uint8Array {
-  return domainMessage(DomainTag.chunk, chainId, encode(ChunkBodySchema, chunk))
+  return encode(ChunkBodySchema, chunk, domainPrefix(DomainTag.chunk, chainId))
 }
 
 export function chunkDigest (chainId: string, chunk: ChunkBody): Uint8Array {
@@ -11,5 +11,5 @@ export function chunkDigest (chainId: string, chunk: ChunkBody): Uint8Array {
 }
 
 export function batchHash (header: BatchHeader): Uint8Array {
-  return sha256(domainMessage(DomainTag.batch, header.chainId, encode(BatchHeaderSchema, header)))
+  return sha256(encode(BatchHeaderSchema, header, domainPrefix(DomainTag.batch, header.chainId)))
 }

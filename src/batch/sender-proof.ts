@@ -19,7 +19,7 @@
  */
 import { encode } from '../codec/msgpack.js'
 import { TxSigningBodySchema, type Action, type SliceLeaf, type TxBody } from '../codec/wire-types.js'
-import { DomainTag, domainMessage } from '../crypto/domain.js'
+import { DomainTag, domainPrefix } from '../crypto/domain.js'
 import { bytesToHex, equalBytes } from '../crypto/hex.js'
 import { rollupNamespace } from './namespace.js'
 import type { Sha256 } from './nmt.js'
@@ -104,7 +104,8 @@ export function rootFromPath (hash: Sha256, leafHash: Uint8Array, index: number,
 
 /** The message a sender signs; its SHA-256 is the tx hash (and bundle id). */
 export function signingMessageFromRoot (chainId: string, body: { actionsRoot: Uint8Array, actionCount: number, sender: Uint8Array, nonce: number, expiry: number }): Uint8Array {
-  return domainMessage(DomainTag.tx, chainId, encode(TxSigningBodySchema, { version: 1, ...body }))
+  const { actionsRoot, actionCount, sender, nonce, expiry } = body
+  return encode(TxSigningBodySchema, { version: 1, actionsRoot, actionCount, sender, nonce, expiry }, domainPrefix(DomainTag.tx, chainId))
 }
 
 export function txSigningMessageWith (hash: Sha256, chainId: string, body: TxBody): Uint8Array {
@@ -130,6 +131,12 @@ export type SenderProofProblem = (typeof SenderProofProblem)[keyof typeof Sender
 export interface SenderProofDeps {
   sha256: Sha256
   verifySignature: VerifyEd25519
+  /**
+   * Whether this party itself already verified `signature` for the tx with this hash (a
+   * node's own admission check); such a leaf is not verified again. Never fill it from
+   * another party's word.
+   */
+  verifiedBefore?: (txHashHex: string, signature: Uint8Array) => boolean
 }
 
 export interface SkippedLeaf {
@@ -168,10 +175,11 @@ function senderProofProblem (chainId: string, rollupId: number, leaf: SliceLeaf,
   const message = signingMessageFromRoot(chainId, { actionsRoot: root, actionCount: leaf.actionCount, sender: leaf.sender, nonce: leaf.nonce, expiry: leaf.expiry })
   if (!equalBytes(deps.sha256(message), leaf.txHash)) return SenderProofProblem.HASH_MISMATCH
   // Same txHash means the same signed message (sender included): only the signature may differ.
-  const key = bytesToHex(leaf.txHash) + bytesToHex(leaf.signature)
+  const hashHex = bytesToHex(leaf.txHash)
+  const key = hashHex + bytesToHex(leaf.signature)
   let verdict = verdicts.get(key)
   if (verdict === undefined) {
-    verdict = deps.verifySignature(leaf.sender, message, leaf.signature) ? null : SenderProofProblem.BAD_SIGNATURE
+    verdict = deps.verifiedBefore?.(hashHex, leaf.signature) === true || deps.verifySignature(leaf.sender, message, leaf.signature) ? null : SenderProofProblem.BAD_SIGNATURE
     verdicts.set(key, verdict)
   }
   return verdict

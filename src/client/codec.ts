@@ -13,7 +13,7 @@ export function encode<T> (schema: Schema<T>, value: T): Uint8Array {
 }
 
 /**
- * A plain Uint8Array view of the same memory. In node, msgpackr hands out Buffers, whose
+ * A plain Uint8Array view of the same memory. In node, the encoder hands out pooled Buffers (and decoded bytes are views of a Buffer input), whose
  * slice() is a view rather than a copy; SDK users get the same type everywhere.
  */
 export function plainBytes (bytes: Uint8Array): Uint8Array {

@@ -11,8 +11,12 @@ export const CodecErrorCode = {
 export type CodecErrorCode = (typeof CodecErrorCode)[keyof typeof CodecErrorCode]
 
 export class CodecError extends CodedError<CodecErrorCode> {
+  /** the message without the path */
+  readonly detail: string
+
   constructor (code: CodecErrorCode, message: string, readonly path = '') {
     super(code, path === '' ? message : `${path}: ${message}`, path === '' ? {} : { path })
+    this.detail = message
     this.name = 'CodecError'
   }
 }

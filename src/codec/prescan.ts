@@ -11,7 +11,8 @@ import { CodecError, CodecErrorCode } from './errors.js'
 const MAX_DEPTH = 12 // SyncResponse > items > SyncItem > Batch > chunks > Chunk > txs > Tx > actions > Action is 10
 
 export function prescan (bytes: Uint8Array): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const u16 = (at: number): number => (bytes[at]! << 8) | bytes[at + 1]!
+  const u32 = (at: number): number => bytes[at]! * 0x100_0000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!)
   // remaining[d] = elements still to read in the array open at depth d
   const remaining: number[] = [1]
   let pos = 0
@@ -35,10 +36,10 @@ export function prescan (bytes: Uint8Array): void {
         case 0xce: case 0xd2: case 0xca: need(4); pos += 4; continue
         case 0xcf: case 0xd3: case 0xcb: need(8); pos += 8; continue
         case 0xc4: case 0xd9: { need(1); const n = bytes[pos]!; pos += 1; need(n); pos += n; continue }
-        case 0xc5: case 0xda: { need(2); const n = view.getUint16(pos); pos += 2; need(n); pos += n; continue }
-        case 0xc6: case 0xdb: { need(4); const n = view.getUint32(pos); pos += 4; need(n); pos += n; continue }
-        case 0xdc: need(2); arrayLength = view.getUint16(pos); pos += 2; break
-        case 0xdd: need(4); arrayLength = view.getUint32(pos); pos += 4; break
+        case 0xc5: case 0xda: { need(2); const n = u16(pos); pos += 2; need(n); pos += n; continue }
+        case 0xc6: case 0xdb: { need(4); const n = u32(pos); pos += 4; need(n); pos += n; continue }
+        case 0xdc: need(2); arrayLength = u16(pos); pos += 2; break
+        case 0xdd: need(4); arrayLength = u32(pos); pos += 4; break
         default:
           throw new CodecError(CodecErrorCode.WRONG_SHAPE, `msgpack type 0x${b.toString(16)} is not used by this protocol`)
       }

@@ -24,14 +24,35 @@ export function domainMessage (tag: DomainTag, chainId: string, body: Uint8Array
 
 /** The layout of `domainMessage` for any tag (rollups use their own tags with it). */
 export function taggedMessage (tag: string, chainId: string, body: Uint8Array): Uint8Array {
+  const prefix = taggedPrefix(tag, chainId)
+  const out = new Uint8Array(prefix.length + body.length)
+  out.set(prefix)
+  out.set(body, prefix.length)
+  return out
+}
+
+/** `len(tag) || tag || len(chainId) || chainId`: what precedes the body (hash it together with the body). */
+export function domainPrefix (tag: DomainTag, chainId: string): Uint8Array {
+  return taggedPrefix(tag, chainId)
+}
+
+/** A node sees one or two chain ids and a handful of tags: encoding them per message was a visible share of signing and hashing. */
+const prefixes = new Map<string, Uint8Array>()
+const MAX_CACHED_PREFIXES = 256
+
+function taggedPrefix (tag: string, chainId: string): Uint8Array {
+  const key = `${tag}\u0000${chainId}`
+  let prefix = prefixes.get(key)
+  if (prefix !== undefined) return prefix
   const tagBytes = utf8.encode(tag)
   const chainBytes = utf8.encode(chainId)
   if (tagBytes.length > 255 || chainBytes.length > 255) throw new RangeError('tag and chain id must be at most 255 bytes')
-  const out = new Uint8Array(2 + tagBytes.length + chainBytes.length + body.length)
-  out[0] = tagBytes.length
-  out.set(tagBytes, 1)
-  out[1 + tagBytes.length] = chainBytes.length
-  out.set(chainBytes, 2 + tagBytes.length)
-  out.set(body, 2 + tagBytes.length + chainBytes.length)
-  return out
+  prefix = new Uint8Array(2 + tagBytes.length + chainBytes.length)
+  prefix[0] = tagBytes.length
+  prefix.set(tagBytes, 1)
+  prefix[1 + tagBytes.length] = chainBytes.length
+  prefix.set(chainBytes, 2 + tagBytes.length)
+  if (prefixes.size >= MAX_CACHED_PREFIXES) prefixes.clear()
+  prefixes.set(key, prefix)
+  return prefix
 }

@@ -1,4 +1,4 @@
-export { DomainTag, domainMessage } from './domain.js'
+export { DomainTag, domainMessage, domainPrefix } from './domain.js'
 export { sha256 } from './hash.js'
 export {
   Ed25519Signer, ed25519Ops, generateKeyPair, publicKeyFromSeed, verifyEd25519,

@@ -3,3 +3,4 @@ export { AdmissionError, AdmissionErrorCode, admissionVerdicts, RETRYABLE_CODES 
 export { signTx, verifyTx } from './tx.js'
 export { FairSelector } from './fair-selector.js'
 export type { DropReason, Rejection } from './rejection-log.js'
+export { VerifiedSenders } from './verified-senders.js'

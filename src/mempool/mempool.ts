@@ -20,6 +20,7 @@ import { RejectionLog, type DropReason, type Rejection } from './rejection-log.j
 import { txSigningMessage } from '../batch/index.js'
 import { LANE_BUDGET_LAGS, LagGuard, defaultLagGuardOptions } from './lag-guard.js'
 import { WalWriter } from './wal-writer.js'
+import { VerifiedSenders } from './verified-senders.js'
 import { checkTxContent, decodeTx } from './tx-check.js'
 
 export interface MempoolOptions {
@@ -124,6 +125,8 @@ export class Mempool {
   #waiters: Array<() => void> = []
   /** one promise shared by everyone waiting for the next markProposed */
   #proposed: PromiseWithResolvers<void> | null = null
+  /** signatures this member verified at admission (its rollups need not verify them again) */
+  readonly verifiedSenders = new VerifiedSenders()
 
   constructor (
     private readonly genesis: MempoolGenesis,
@@ -221,6 +224,7 @@ export class Mempool {
       this.#checkContent(tx)
       // [REJECT] the signature is the sender's over the domain-tagged body
       if (!verifyEd25519(tx.sender, message, tx.signature)) throw new AdmissionError(AdmissionErrorCode.BAD_SIGNATURE, 'signature does not verify for the sender key')
+      this.verifiedSenders.add(hashHex, tx.signature)
       // Looked at again with no await before the entry is made: a copy admitted meanwhile is held.
       do await this.#refuseIfHeld(hash, hashHex)
       while (this.#byHash.has(hashHex))

@@ -144,8 +144,9 @@ export class SequencerNode {
     for (const r of config.rollups) {
       if (!genesis.rollups.some((g) => g.id === r.rollupId)) throw new NodeStartError(`config runs rollup ${r.rollupId}, which genesis does not list`)
     }
+    const mempool = this.#mempool!
     this.#rollups = await startBuiltinRollups({
-      provider: this.#backend(),
+      provider: { ...this.#backend(), verifiedBefore: (hashHex, signature) => mempool.verifiedSenders.has(hashHex, signature) },
       chainId: genesis.chainId,
       rollupsDir: config.rollupsDir,
       logger: logger.child({ module: 'rollups' }),

@@ -4,10 +4,9 @@
  * and namespace table. Leaders use it to fill a header; replicas and catch-up use it to
  * check one (proposal-validation.ts). Also the per-chunk checks every member applies to a chunk it receives.
  */
-import { buildPayload, countedTxs, chunkSigningMessage, nodeNmt, type HashedTx, type NmtTree } from '../batch/index.js'
+import { buildPayload, chunkSigningMessage, countedTxs, nodeNmt, txHash, type HashedTx, type NmtTree } from '../batch/index.js'
 import { decode, ChunkSchema, type Chunk, type NamespaceCount, type SliceLeaf } from '../codec/index.js'
-import { bytesToHex, sha256, verifyEd25519 } from '../crypto/index.js'
-import { txHash } from '../batch/index.js'
+import { bytesToHex, DomainTag, domainPrefix, sha256, verifyEd25519 } from '../crypto/index.js'
 import { ChunkRejectCode } from './reject-codes.js'
 
 export interface BlockPayload {
@@ -50,14 +49,15 @@ export function checkChunk (rules: ChunkRules, bytes: Uint8Array, maxBytes: numb
     // [REJECT] a chunk decodes strictly
     return refuse(ChunkRejectCode.MALFORMED, (err as Error).message)
   }
-  return checkDecodedChunk(rules, chunk)
+  return checkDecodedChunk(rules, chunk, chunkSigningMessageOfBytes(rules.chainId, bytes))
 }
 
 /**
  * The same checks on a chunk already decoded strictly (inside a block, a chunk response or
- * a catch-up batch): no encode-and-decode round trip.
+ * a catch-up batch): no encode-and-decode round trip. `message`, its signing message, when
+ * the caller has it from the received bytes (checkChunk).
  */
-export function checkDecodedChunk (rules: ChunkRules, chunk: Chunk): ChunkCheck {
+export function checkDecodedChunk (rules: ChunkRules, chunk: Chunk, message = chunkSigningMessage(rules.chainId, chunk)): ChunkCheck {
   const key = rules.committeeKeys[chunk.origin]
   // [REJECT] the origin is a committee member
   if (key === undefined) return refuse(ChunkRejectCode.UNKNOWN_ORIGIN)
@@ -71,10 +71,27 @@ export function checkDecodedChunk (rules: ChunkRules, chunk: Chunk): ChunkCheck 
       if (a.payload.length > rules.maxPayloadBytes) return refuse(ChunkRejectCode.PAYLOAD_TOO_LARGE)
     }
   }
-  const message = chunkSigningMessage(rules.chainId, chunk)
   // [REJECT] signed by its origin
   if (!verifyEd25519(key, message, chunk.signature)) return refuse(ChunkRejectCode.BAD_SIGNATURE)
   return { ok: true, chunk, digest: sha256(message), hashes: chunk.txs.map((tx) => txHash(rules.chainId, tx)) }
+}
+
+const SIGNATURE_FIELD_BYTES = 2 + 64 // bin8 header + ed25519 signature
+
+/**
+ * The signing message of a chunk from its canonical encoding, without re-encoding: a Chunk
+ * is its ChunkBody's fields followed by the signature, so the body is the same bytes under
+ * a 5-element tuple header (0x95 for the 6-element 0x96) and without the last field. Only
+ * for bytes decode() accepted as a Chunk (so canonical).
+ */
+export function chunkSigningMessageOfBytes (chainId: string, bytes: Uint8Array): Uint8Array {
+  const prefix = domainPrefix(DomainTag.chunk, chainId)
+  const body = bytes.subarray(1, bytes.length - SIGNATURE_FIELD_BYTES)
+  const out = new Uint8Array(prefix.length + 1 + body.length)
+  out.set(prefix)
+  out[prefix.length] = 0x95
+  out.set(body, prefix.length + 1)
+  return out
 }
 
 /**

@@ -5,7 +5,9 @@
  * so those are not re-verified; batchHash is recomputed from the header. Sender proofs are
  * checked here, once per tx per rollup: no member re-checks tx signatures while ordering,
  * so this is where a leaf a Byzantine member forged in someone's name is left out (the
- * same leaves on every node, counted in seq_rollup_actions_skipped_total).
+ * same leaves on every node, counted in seq_rollup_actions_skipped_total). A tx this node
+ * admitted itself is not verified twice: the provider's `verifiedBefore` remembers its own
+ * admission checks by tx hash and signature (src/mempool/verified-senders.ts).
  */
 import { batchHash, splitBySenderProof } from '../batch/index.js'
 import type { BatchHeader, SliceLeaf } from '../codec/index.js'
@@ -61,7 +63,8 @@ export class NodeSliceSource implements SliceSource {
     if (slice.rollupId !== rollupId || slice.header.height !== height) {
       throw new RollupError(RollupErrorCode.SOURCE, `asked the node for rollup ${rollupId} height ${height}, got rollup ${slice.rollupId} height ${slice.header.height}`)
     }
-    const senders = splitBySenderProof(slice.header.chainId, rollupId, leaves, { sha256, verifySignature: verifyEd25519 })
+    const { verifiedBefore } = this.provider
+    const senders = splitBySenderProof(slice.header.chainId, rollupId, leaves, { sha256, verifySignature: verifyEd25519, ...(verifiedBefore !== undefined ? { verifiedBefore } : {}) })
     for (const { problem } of senders.skipped) this.#metrics?.leavesSkipped.inc({ rollup: String(rollupId), reason: problem })
     return { rollupId, height, batchHash: batchHash(slice.header), timestamp: slice.header.timestamp, txs: senders.authentic }
   }

@@ -63,6 +63,8 @@ export interface FinalSliceProvider {
   finalHeight: () => number
   getSlice: (rollupId: number, height: number) => Promise<{ slice: Slice, leaves: SliceLeaf[] } | null>
   onFinal: (listener: (height: number) => void) => () => void
+  /** signatures the node verified itself at admission, by tx hash (sender-proof.ts `verifiedBefore`) */
+  verifiedBefore?: (txHashHex: string, signature: Uint8Array) => boolean
 }
 
 export type RunnerPhase = 'stopped' | 'opening' | 'waiting' | 'executing' | 'retrying'

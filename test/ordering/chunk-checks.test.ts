@@ -8,7 +8,7 @@ import t from 'tap'
 import { chunkSigningMessage } from '../../src/batch/index.js'
 import { ChunkSchema, encode, type Chunk } from '../../src/codec/index.js'
 import { sha256 } from '../../src/crypto/index.js'
-import { checkChunk } from '../../src/ordering/block-payload.js'
+import { checkChunk, chunkSigningMessageOfBytes } from '../../src/ordering/block-payload.js'
 import { ChunkPool } from '../../src/ordering/chunk-pool.js'
 import { txHash } from '../../src/batch/index.js'
 import { CHAIN, committeeKeys, signers } from './consensus-fixtures.js'
@@ -40,6 +40,14 @@ t.test('checkChunk: a good chunk, and each rule refusing with its code', async (
   t.equal(codeOf(memberChunk(CHAIN, signers[1]!, 1, 1, [tx([1], 64)])), 'ok', 'a payload exactly at the limit')
   t.equal(codeOf(memberChunk(CHAIN, signers[2]!, 1, 1, [tx()])), 'CHUNK_BAD_SIGNATURE', 'signed by another member than its origin')
   t.equal(codeOf(memberChunk('other-chain', signers[1]!, 1, 1, [tx()])), 'CHUNK_BAD_SIGNATURE', 'signed for another chain')
+})
+
+t.test('the signing message of a chunk taken from its bytes is the one its body encodes to', async (t) => {
+  // 1 and 20 txs: a fixarray and an array16 txs list; a large seq and lane: multi-byte integers inside the body
+  for (const [txs, seq] of [[1, 0], [20, 70_000], [3, 2 ** 40]] as const) {
+    const chunk = memberChunk(CHAIN, signers[1]!, 1, 1, Array.from({ length: txs }, () => tx()), seq)
+    t.same(chunkSigningMessageOfBytes(CHAIN, encode(ChunkSchema, chunk)), chunkSigningMessage(CHAIN, chunk), `${txs} txs, seq ${seq}`)
+  }
 })
 
 t.test('ChunkPool.select: lanes in turn, oldest first in a lane, within the limits', async (t) => {
