@@ -6,8 +6,10 @@
  * waited less than `maxQueuedMessageAgeMs` are still delivered (test/p2p/restart.test.ts).
  */
 import t from 'tap'
-import { createCommitteeTransport } from '../../src/p2p/index.js'
-import { addressesOf, bytes, sleep, startCommittee, text, waitFor } from './helpers.js'
+import { generateKeyPair } from '../../src/crypto/index.js'
+import { createCommitteeTransport, P2PErrorCode } from '../../src/p2p/index.js'
+import { rejectsWithCode } from '../helpers/assert-error.js'
+import { addressesOf, bytes, memberOptions, sleep, startCommittee, text, waitFor } from './helpers.js'
 
 const MAX_AGE_MS = 300
 const STALE = 40
@@ -41,4 +43,11 @@ t.test('a member back from an outage gets no stale consensus backlog', async (t)
   t.same(got.filter((m) => m.startsWith('stale-')), [], 'none of the messages queued while it was away arrived')
   t.equal(sender.metrics.dropped.get({ kind: 'consensus', reason: 'expired' }), STALE, 'each is counted as dropped: expired')
   t.ok(sender.metrics.messagesOut.get({ kind: 'consensus', peer: '3' }) >= 1, 'messages out are counted per peer')
+})
+
+t.test('maxQueuedMessageAgeMs must be positive', async (t) => {
+  const keys = [generateKeyPair(), generateKeyPair()]
+  for (const bad of [0, -1, Number.NaN]) {
+    await rejectsWithCode(t, createCommitteeTransport(memberOptions(keys, 0, { maxQueuedMessageAgeMs: bad })), P2PErrorCode.BAD_CONFIG, `${bad} is refused`)
+  }
 })
