@@ -1,7 +1,7 @@
 /** Starts the libp2p committee transport for a node from its config, with prom-client counters. */
 import type { Logger } from 'pino'
 import { Counter, Gauge, type Registry } from 'prom-client'
-import { createCommitteeTransport, defaultCommitteeTraffic, frameLimitsFor, type CommitteeTransport, type NetworkIsolation, type P2PMetrics } from '../p2p/index.js'
+import { createCommitteeTransport, defaultCommitteeTraffic, defaultCommitteeTransportOptions, frameLimitsFor, type CommitteeTransport, type NetworkIsolation, type P2PMetrics } from '../p2p/index.js'
 import { peerLabel } from '../p2p/index.js'
 import { rejectPolicyOf, type ConsensusRejectCode } from '../ordering/index.js'
 import type { NodeConfig } from './config.js'
@@ -17,8 +17,8 @@ export interface StartedTransport {
 function p2pMetrics (registry: Registry): P2PMetrics {
   const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> => new Counter({ name, help, labelNames, registers: [registry] })
   return {
-    messagesOut: counter('seq_p2p_messages_out_total', 'Messages written to members, by kind', ['kind']),
-    messagesIn: counter('seq_p2p_messages_in_total', 'Messages received from members, by kind', ['kind']),
+    messagesOut: counter('seq_p2p_messages_out_total', 'Messages written to members, by kind and peer (member index; consensus and direct chunks)', ['kind', 'peer']),
+    messagesIn: counter('seq_p2p_messages_in_total', 'Messages received from members, by kind and peer (member index)', ['kind', 'peer']),
     bytesOut: counter('seq_p2p_bytes_out_total', 'Frame bytes written to members (below noise and yamux), by kind', ['kind']),
     bytesIn: counter('seq_p2p_bytes_in_total', 'Frame bytes received from members and admitted, by kind', ['kind']),
     refused: counter('seq_p2p_refused_total', 'Inbound traffic refused, by kind and reason', ['kind', 'reason']),
@@ -73,6 +73,8 @@ export async function startCommitteeTransport (opts: { config: NodeConfig, genes
     peers: config.p2p.peers,
     maxMessageBytes: config.p2p.maxMessageBytes,
     chunkTransport: config.p2p.chunkTransport,
+    // a consensus message waiting longer than two first round timeouts is for a round that is over
+    maxQueuedMessageAgeMs: Math.max(defaultCommitteeTransportOptions.maxQueuedMessageAgeMs, 2 * config.consensus.baseTimeoutMs),
     // honest inbound traffic is bounded by rounds: per round a few consensus messages and about one chunk per rollup lane
     peerGuard: frameLimitsFor({ ...defaultCommitteeTraffic, maxRoundsPerSecond: config.p2p.maxRoundsPerSecond ?? defaultCommitteeTraffic.maxRoundsPerSecond, chunksPerRound: Math.max(1, genesis.rollups.length) }),
     ...(opts.isolation != null ? { isolation: opts.isolation } : {}),

@@ -25,7 +25,7 @@ export interface BlockFetchDeps {
   metrics: ConsensusMetrics | null
   /** fetched blocks, to check and hand to the core */
   onBlocks: (bundles: BlockBundle[]) => Promise<void>
-  /** a fetch failed: catch-up may be the way */
+  /** a fetch failed, or its answer does not reach down to our committed tip: catch-up may be the way */
   onFetchFailed: () => void
 }
 
@@ -46,12 +46,29 @@ export class BlockFetch {
     this.#fetching.add(key)
     const request = encode(BlockRequestSchema, { version: 1, hash, aboveHeight: this.deps.core().tip.height + 1 })
     void this.deps.transport.request(from, Protocols.blocks, request, this.options.requestTimeoutMs)
-      .then(async (reply) => await this.deps.onBlocks(decode(BlockResponseSchema, reply).blocks))
+      .then(async (reply) => {
+        const { blocks } = decode(BlockResponseSchema, reply)
+        if (!this.#reachesTip(blocks)) this.deps.onFetchFailed()
+        await this.deps.onBlocks(blocks)
+      })
       .catch((err: Error) => {
         this.deps.logger.debug({ from, err: err.message }, 'block fetch failed')
         this.deps.onFetchFailed()
       })
       .finally(() => this.#fetching.delete(key))
+  }
+
+  /**
+   * Whether fetched blocks link to what we hold. Peers serve only blocks they have not
+   * committed: an answer that stops above our committed tip means the heights between are
+   * final there, and only catch-up brings them (a member back from an outage, or one whose
+   * last sync the chain has moved past). Waiting for the next sync probe instead left it
+   * unable to place a single proposal for seconds.
+   */
+  #reachesTip (blocks: BlockBundle[]): boolean {
+    const core = this.deps.core()
+    const oldest = blocks.reduce<BlockBundle | undefined>((low, b) => low === undefined || b.header.height < low.header.height ? b : low, undefined)
+    return oldest !== undefined && (oldest.header.height <= core.tip.height + 1 || core.knowsBlock(oldest.header.parentHash))
   }
 
   /** Fetches from `from` the chunks of a proposal that are not in the pool. */

@@ -292,7 +292,7 @@ class CommitteeNetwork implements CommitteeTransport {
     const links = new MemberLinks({ node, directory: this.#directory, selfIndex: opts.selfIndex, redialMinMs: opts.redialMinMs, redialMaxMs: opts.redialMaxMs, metrics: this.#metrics, log: this.#log })
     const frames = { ...shared, links, chunkStallMs: opts.chunkStallMs, redialMinMs: opts.redialMinMs, redialMaxMs: opts.redialMaxMs }
     const consensus = new ConsensusMessages({
-      ...frames, node, protocol: this.#protocols.consensus, maxMessageBytes: opts.maxMessageBytes, maxQueuedMessages: opts.maxQueuedMessages, handler: () => this.#messageHandler
+      ...frames, node, protocol: this.#protocols.consensus, maxMessageBytes: opts.maxMessageBytes, maxQueuedMessages: opts.maxQueuedMessages, maxQueuedMessageAgeMs: opts.maxQueuedMessageAgeMs, handler: () => this.#messageHandler
     })
     const validator = (): ChunkValidator | undefined => this.#chunkValidator
     const chunks = node.services.pubsub !== undefined

@@ -8,6 +8,12 @@ import type { CommitteeTransportOptions } from './types.js'
 export const defaultCommitteeTransportOptions = {
   /** a few rounds of proposals, votes and timeouts for one member; older ones are stale anyway */
   maxQueuedMessages: 1024,
+  /**
+   * twice the default first round timeout: an older consensus message is for a round that
+   * is over, and a member away that long gets back through fresh timeouts and certificates
+   * (round sync) and catch-up; replaying the backlog kept it behind for seconds
+   */
+  maxQueuedMessageAgeMs: 2000,
   /** 128 chunks of 32 KiB per member: keeps the link busy while bounding memory */
   maxQueuedChunkBytes: 4 * 1024 * 1024,
   /** a member this slow is as good as down for dissemination; it can fetch chunks by digest */
@@ -52,6 +58,7 @@ export function resolveCommitteeOptions (options: CommitteeTransportOptions): Re
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(opts.chainId)) bad('chainId must be 1-64 letters, digits, ".", "_" or "-"')
   if (!Number.isInteger(opts.selfIndex) || opts.selfIndex < 0 || opts.selfIndex >= opts.committeeKeys.length) bad('selfIndex is not a committee index')
   if (!Number.isInteger(opts.maxMessageBytes) || opts.maxMessageBytes < 1) bad('maxMessageBytes must be a positive integer')
+  if (!(opts.maxQueuedMessageAgeMs > 0)) bad('maxQueuedMessageAgeMs must be positive')
   if (opts.chunkTransport !== 'direct' && opts.chunkTransport !== 'gossipsub') bad('chunkTransport must be "direct" or "gossipsub"')
   if (opts.listen.length === 0) bad('listen needs at least one multiaddr')
   return {
@@ -64,6 +71,7 @@ export function resolveCommitteeOptions (options: CommitteeTransportOptions): Re
     maxMessageBytes: opts.maxMessageBytes,
     chunkTransport: opts.chunkTransport,
     maxQueuedMessages: opts.maxQueuedMessages,
+    maxQueuedMessageAgeMs: opts.maxQueuedMessageAgeMs,
     maxQueuedChunkBytes: opts.maxQueuedChunkBytes,
     chunkStallMs: opts.chunkStallMs,
     redialMinMs: opts.redialMinMs,

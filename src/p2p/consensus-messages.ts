@@ -1,7 +1,9 @@
 /**
  * Dissemination of consensus messages: one long-lived outbound stream per member
  * (`/seq/<chain>/consensus/1`) with length-prefixed frames and a bounded drop-oldest
- * queue, reopened on failure; inbound frames go to the one message handler.
+ * queue whose frames expire after `maxQueuedMessageAgeMs` (a member back from an outage
+ * gets the current rounds, not the backlog), reopened on failure; inbound frames go to the
+ * one message handler.
  */
 import { MAX_INBOUND_STREAMS } from './committee-options.js'
 import { encodeFrame } from './framing.js'
@@ -11,6 +13,7 @@ import type { MessageHandler } from './types.js'
 
 export interface ConsensusMessagesComponents extends FrameServiceComponents {
   maxQueuedMessages: number
+  maxQueuedMessageAgeMs: number
   /** the handler registered now (it may change after start) */
   handler: () => MessageHandler | undefined
 }
@@ -28,7 +31,7 @@ export class ConsensusMessages {
     const c = this.#c
     await c.node.handle(c.protocol, inboundFrameHandler(c, 'consensus', c.maxMessageBytes, (from, frame) => { this.#deliver(from, frame) }), { maxInboundStreams: MAX_INBOUND_STREAMS })
     for (const index of c.links.others) {
-      this.#channels.set(index, outboundFrameChannel(c, index, c.protocol, 'consensus', { maxFrames: c.maxQueuedMessages, maxBytes: Number.POSITIVE_INFINITY }))
+      this.#channels.set(index, outboundFrameChannel(c, index, c.protocol, 'consensus', { maxFrames: c.maxQueuedMessages, maxBytes: Number.POSITIVE_INFINITY, maxAgeMs: c.maxQueuedMessageAgeMs }))
     }
     c.node.addEventListener('peer:connect', (evt) => {
       const index = c.links.memberIndex(evt.detail)
@@ -59,7 +62,7 @@ export class ConsensusMessages {
 
   #deliver (from: number, bytes: Uint8Array): void {
     const { metrics, log } = this.#c
-    metrics?.messagesIn.inc({ kind: 'consensus' })
+    metrics?.messagesIn.inc({ kind: 'consensus', peer: String(from) })
     const handler = this.#c.handler()
     if (handler === undefined) {
       metrics?.dropped.inc({ kind: 'consensus', reason: 'no_handler' })

@@ -37,7 +37,7 @@ export class DirectChunks {
     const maxFrameBytes = c.maxMessageBytes + CHUNK_ID_BYTES
     await c.node.handle(c.protocol, inboundFrameHandler(c, 'chunk', maxFrameBytes, (from, frame) => { this.#deliver(from, frame) }), { maxInboundStreams: MAX_INBOUND_STREAMS })
     for (const index of c.links.others) {
-      this.#channels.set(index, outboundFrameChannel(c, index, c.protocol, 'chunk', { maxFrames: Number.POSITIVE_INFINITY, maxBytes: c.maxQueuedChunkBytes }))
+      this.#channels.set(index, outboundFrameChannel(c, index, c.protocol, 'chunk', { maxFrames: Number.POSITIVE_INFINITY, maxBytes: c.maxQueuedChunkBytes, maxAgeMs: Number.POSITIVE_INFINITY }))
     }
     c.node.addEventListener('peer:connect', (evt) => {
       const index = c.links.memberIndex(evt.detail)
@@ -68,7 +68,7 @@ export class DirectChunks {
     const c = this.#c
     // [REJECT] a chunk frame starts with its 32-byte id (the frame limit already bounds the size)
     if (frame.byteLength < CHUNK_ID_BYTES) throw new P2PError(P2PErrorCode.MALFORMED, 'a chunk frame without its id')
-    c.metrics?.messagesIn.inc({ kind: 'chunk' })
+    c.metrics?.messagesIn.inc({ kind: 'chunk', peer: String(from) })
     recordChunkJudgement(this.#sink, c.protocol, c.peerIdOf(from), judgeChunk(c.validator(), from, frame, c.maxMessageBytes))
   }
 }

@@ -33,21 +33,22 @@ export interface FrameServiceComponents extends FrameStreamComponents {
   maxMessageBytes: number
 }
 
-/** The outbound channel of one kind to one member, bounded in frames or bytes. */
+/** The outbound channel of one kind to one member, bounded in frames or bytes, and in how long a frame may wait. */
 export function outboundFrameChannel (
-  c: FrameStreamComponents, index: number, protocol: string, kind: FrameStreamKind, bounds: { maxFrames: number, maxBytes: number }
+  c: FrameStreamComponents, index: number, protocol: string, kind: FrameStreamKind, bounds: { maxFrames: number, maxBytes: number, maxAgeMs: number }
 ): OutboundChannel {
   return new OutboundChannel({
     openStream: async (signal) => c.links.openStream(index, protocol, signal),
     isConnected: () => c.links.isConnected(index),
     maxFrames: bounds.maxFrames,
     maxBytes: bounds.maxBytes,
+    maxAgeMs: bounds.maxAgeMs,
     stallMs: c.chunkStallMs,
     openTimeoutMs: CONNECT_TIMEOUT_MS,
     retryMinMs: c.redialMinMs,
     retryMaxMs: c.redialMaxMs,
     onSent: (frames, bytes) => {
-      c.metrics?.messagesOut.inc({ kind }, frames)
+      c.metrics?.messagesOut.inc({ kind, peer: String(index) }, frames)
       c.metrics?.bytesOut.inc({ kind }, bytes)
     },
     onDrop: (reason: DropReason, frames) => { c.metrics?.dropped.inc({ kind, reason }, frames) },

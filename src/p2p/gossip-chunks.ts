@@ -88,7 +88,7 @@ export class GossipChunks {
       // [REJECT] only committee members relay chunks
       judgement = { verdict: 'reject', reason: P2PErrorCode.NOT_MEMBER }
     } else {
-      c.metrics?.messagesIn.inc({ kind: 'chunk' })
+      c.metrics?.messagesIn.inc({ kind: 'chunk', peer: String(from) })
       c.metrics?.bytesIn.inc({ kind: 'chunk' }, data.byteLength)
       judgement = judgeChunk(c.validator(), from, data, c.maxMessageBytes)
     }

@@ -8,6 +8,10 @@
  * Two admission policies, chosen by the caller per frame:
  * - `pushDroppable` (consensus): always queues; beyond `maxFrames` the oldest frame is
  *   dropped. The protocol tolerates loss and old votes are the least useful.
+ *   A frame that waited `maxAgeMs` is dropped (`expired`) instead of sent: a member that
+ *   was down for a long outage (or restarted) would otherwise get the whole backlog of
+ *   rounds that ended long ago when it reconnects, and verify, fetch for and replay each
+ *   of them before it reaches the current round (docs/ARCHITECTURE.md, p2p).
  * - `pushWithRoom` (chunks): waits while the queue holds `maxBytes` or more, so the
  *   publisher slows to the member's pace; after `stallMs` (or at once if the member is not
  *   connected) the frame is dropped for this member only, so one slow or absent member
@@ -19,7 +23,7 @@
 import type { Stream } from '@libp2p/interface'
 import { waitForDrain } from './stream-utils.js'
 
-export type DropReason = 'queue_full' | 'not_connected' | 'stalled' | 'not_running'
+export type DropReason = 'queue_full' | 'not_connected' | 'stalled' | 'not_running' | 'expired'
 
 export interface OutboundChannelOptions {
   /** opens a stream on this channel's protocol to the member (dialling if needed) */
@@ -27,6 +31,8 @@ export interface OutboundChannelOptions {
   isConnected: () => boolean
   maxFrames: number
   maxBytes: number
+  /** a queued frame older than this is dropped as `expired` (Infinity: never) */
+  maxAgeMs: number
   stallMs: number
   openTimeoutMs: number
   retryMinMs: number
@@ -35,11 +41,14 @@ export interface OutboundChannelOptions {
   onSent: (frames: number, bytes: number) => void
   onDrop: (reason: DropReason, frames: number) => void
   onOpenError: (err: unknown) => void
+  /** clock for frame ages, in ms (default performance.now) */
+  now?: () => number
 }
 
-/** FIFO of frames with O(1) shift and a running byte count. */
+/** FIFO of frames with their enqueue times, O(1) shift and a running byte count. */
 class FrameQueue {
   #items: Uint8Array[] = []
+  #times: number[] = []
   #head = 0
   bytes = 0
 
@@ -47,13 +56,19 @@ class FrameQueue {
     return this.#items.length - this.#head
   }
 
-  push (frame: Uint8Array): void {
+  push (frame: Uint8Array, at: number): void {
     this.#items.push(frame)
+    this.#times.push(at)
     this.bytes += frame.byteLength
   }
 
   peek (): Uint8Array | undefined {
     return this.#items[this.#head]
+  }
+
+  /** When the oldest frame was queued; undefined when empty. */
+  oldestAt (): number | undefined {
+    return this.length > 0 ? this.#times[this.#head] : undefined
   }
 
   shift (): Uint8Array | undefined {
@@ -63,6 +78,7 @@ class FrameQueue {
     this.bytes -= frame.byteLength
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head)
+      this.#times = this.#times.slice(this.#head)
       this.#head = 0
     }
     return frame
@@ -72,6 +88,7 @@ class FrameQueue {
   clear (): number {
     const count = this.length
     this.#items = []
+    this.#times = []
     this.#head = 0
     this.bytes = 0
     return count
@@ -97,10 +114,12 @@ export class OutboundChannel {
   #retryMs: number
   #retryTimer: ReturnType<typeof setTimeout> | undefined
   readonly #abort = new AbortController()
+  readonly #now: () => number
 
   constructor (opts: OutboundChannelOptions) {
     this.#opts = opts
     this.#retryMs = opts.retryMinMs
+    this.#now = opts.now ?? (() => performance.now())
   }
 
   get queuedFrames (): number {
@@ -112,12 +131,27 @@ export class OutboundChannel {
       this.#opts.onDrop('not_running', 1)
       return
     }
-    this.#queue.push(frame)
+    this.#dropExpired()
+    this.#queue.push(frame, this.#now())
     while (this.#queue.length > this.#opts.maxFrames) {
       this.#queue.shift()
       this.#opts.onDrop('queue_full', 1)
     }
     this.#kick()
+  }
+
+  /** Drops the frames at the head of the queue that waited `maxAgeMs` or longer. */
+  #dropExpired (): void {
+    const cutoff = this.#now() - this.#opts.maxAgeMs
+    let dropped = 0
+    for (let at = this.#queue.oldestAt(); at !== undefined && at <= cutoff; at = this.#queue.oldestAt()) {
+      this.#queue.shift()
+      dropped++
+    }
+    if (dropped > 0) {
+      this.#opts.onDrop('expired', dropped)
+      this.#admitWaiters()
+    }
   }
 
   /** Resolves when the frame is queued or dropped (never rejects). */
@@ -131,7 +165,7 @@ export class OutboundChannel {
       return
     }
     if (this.#waiters.length === 0 && this.#queue.bytes < this.#opts.maxBytes) {
-      this.#queue.push(frame)
+      this.#queue.push(frame, this.#now())
       this.#kick()
       return
     }
@@ -198,7 +232,7 @@ export class OutboundChannel {
     while (this.#waiters.length > 0 && this.#queue.bytes < this.#opts.maxBytes) {
       const waiter = this.#waiters.shift()!
       clearTimeout(waiter.timer)
-      this.#queue.push(waiter.frame)
+      this.#queue.push(waiter.frame, this.#now())
       waiter.resolve()
     }
   }
@@ -209,7 +243,10 @@ export class OutboundChannel {
       while (!this.#closed && this.#queue.length > 0) {
         const stream = this.#stream ?? await this.#open()
         if (stream === undefined) return
-        const frame = this.#queue.peek()!
+        // Opening (or a drain) may have taken long: what waited too long goes unsent.
+        this.#dropExpired()
+        const frame = this.#queue.peek()
+        if (frame === undefined) break
         let writable: boolean
         try {
           writable = stream.send(frame)

@@ -26,17 +26,17 @@ export interface P2PCounter<L extends string> {
 }
 
 export interface P2PMetrics {
-  /** messages written, by kind: consensus | chunk | request | response (per recipient; a gossip publish counts once) */
-  messagesOut: P2PCounter<'kind'>
-  /** messages received and handed to a handler, by kind */
-  messagesIn: P2PCounter<'kind'>
+  /** messages written, by kind: consensus | chunk | request | response (per recipient; a gossip publish counts once), and peer (member index) for consensus and direct chunks */
+  messagesOut: P2PCounter<'kind' | 'peer'>
+  /** messages received and handed to a handler, by kind and peer (the member index of the sender, or of the forwarder for gossip) */
+  messagesIn: P2PCounter<'kind' | 'peer'>
   /** frame bytes written (length prefix and headers included, below noise and yamux), by kind as messagesOut */
   bytesOut: P2PCounter<'kind'>
   /** frame bytes received and admitted, by kind (consensus | chunk | request | response) */
   bytesIn: P2PCounter<'kind'>
   /** inbound traffic refused, by kind (connection | consensus | chunk | request | response) and reason (a P2PErrorCode) */
   refused: P2PCounter<'kind' | 'reason'>
-  /** outbound messages not sent, by kind and reason (queue_full | not_connected | stalled | not_running | no_handler) */
+  /** outbound messages not sent, by kind and reason (queue_full | not_connected | stalled | not_running | expired | no_handler) */
   dropped: P2PCounter<'kind' | 'reason'>
   /** chunk verdicts, by topic (gossip topic or direct protocol id), verdict and reason (validator | error | no_validator | a P2PErrorCode) */
   chunkVerdicts: P2PCounter<'topic' | 'verdict' | 'reason'>
@@ -71,6 +71,8 @@ export interface CommitteeTransportOptions {
   logger?: Logger | null
   /** per-member consensus queue bound, in messages; the oldest is dropped beyond it */
   maxQueuedMessages?: number
+  /** a consensus message not sent within this many ms (member unreachable, stream blocked) is dropped as `expired` */
+  maxQueuedMessageAgeMs?: number
   /** per-member chunk queue bound, in bytes (gossipsub: unsent bytes on its stream); `publishChunk` waits while a queue is above it */
   maxQueuedChunkBytes?: number
   /** direct mode: how long `publishChunk` waits for one member's queue before dropping the chunk for that member */
@@ -101,8 +103,8 @@ export interface CommitteeTransport {
   setPeers (peers: PeerAddress[]): void
   connectedMembers (): number[]
   /**
-   * Consensus message to one member: best effort, in order per member, queued (bounded) while
-   * it is unreachable. Dropped (and counted) when the transport is not running; throws
+   * Consensus message to one member: best effort, in order per member, queued (bounded in
+   * count and age: `maxQueuedMessageAgeMs`) while it is unreachable. Dropped (and counted) when the transport is not running; throws
    * P2P_BAD_ARGUMENT for our own or an unknown index and P2P_TOO_LARGE above maxMessageBytes.
    */
   send (to: number, bytes: Uint8Array): void

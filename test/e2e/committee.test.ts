@@ -252,5 +252,20 @@ t.test('4-member committee: agreement, leader kill and recovery, restart and cat
     t.ok(Math.max(value('seq_gossip_verdicts_total'), value('seq_p2p_messages_in_total')) > 0,
       `node-${m.index} seq_gossip_verdicts_total ${value('seq_gossip_verdicts_total')}, seq_p2p_messages_in_total ${value('seq_p2p_messages_in_total')}`)
   }
+  for (const m of up()) t.comment(participation(m.index, await getMetricsText(m.url)))
   t.comment(`total ${elapsed()}`)
 })
+
+/**
+ * How much a member took part (since its last start): votes, proposals, rounds entered, consensus
+ * messages in per sender, fetches, and consensus messages it dropped for others by reason.
+ * A restarted member that lags shows few votes against many rounds and many fetches.
+ */
+function participation (index: number, text: string): string {
+  const v = (name: string, labels: Record<string, string> = {}): number => metricValue(text, name, labels) ?? 0
+  const inFrom = Array.from({ length: N }, (_, i) => i).filter((i) => i !== index).map((i) => `${i}:${v('seq_p2p_messages_in_total', { kind: 'consensus', peer: String(i) })}`).join(' ')
+  const dropped = ['queue_full', 'not_connected', 'stalled', 'expired'].map((reason) => `${reason} ${v('seq_p2p_dropped_total', { kind: 'consensus', reason })}`).join(', ')
+  return `node-${index}: votes ${v('seq_consensus_votes_sent_total')}, proposals ${v('seq_consensus_proposals_total')}, ` +
+    `rounds qc${v('seq_consensus_rounds_total', { via: 'qc' })}/tc${v('seq_consensus_rounds_total', { via: 'tc' })}, consensus in from ${inFrom}, ` +
+    `fetches chunks ${v('seq_chunk_fetches_total', { result: 'requested' })} blocks ${v('seq_p2p_requests_total', { protocol: 'blocks' })}, consensus dropped: ${dropped}`
+}

@@ -1,7 +1,7 @@
 /**
- * The per-member outbound queue against a fake stream: order, drop-oldest for consensus,
- * publisher backpressure and the stall bound for chunks, drain handling, and reopening
- * after a stream dies.
+ * The per-member outbound queue against a fake stream: order, drop-oldest and expiry for
+ * consensus, publisher backpressure and the stall bound for chunks, drain handling, and
+ * reopening after a stream dies.
  */
 import t from 'tap'
 import type { Stream } from '@libp2p/interface'
@@ -50,6 +50,7 @@ function setup (overrides: Partial<OutboundChannelOptions> = {}): { channel: Out
     isConnected: () => connected.value,
     maxFrames: 1000,
     maxBytes: 1000,
+    maxAgeMs: Number.POSITIVE_INFINITY,
     stallMs: 200,
     openTimeoutMs: 1000,
     retryMinMs: 10,
@@ -72,6 +73,42 @@ t.test('consensus frames go out in order; beyond the bound the oldest are droppe
   await waitFor(() => streams[0]?.sent.length === 3, 1000, 'sent')
   t.same(streams[0]!.sent, [3, 4, 5])
   t.same(drops, ['queue_full', 'queue_full'])
+})
+
+t.test('consensus frames that waited maxAgeMs while the member was unreachable are dropped, not flushed on its return', async (t) => {
+  // The member is away: every open fails until `reachable`; the clock is the test's.
+  let reachable = false
+  let now = 0
+  const opened: FakeStream[] = []
+  const { channel, drops } = setup({
+    maxAgeMs: 1000,
+    now: () => now,
+    openStream: async () => {
+      if (!reachable) throw new Error('connection refused')
+      const stream = new FakeStream()
+      opened.push(stream)
+      return stream as unknown as Stream
+    }
+  })
+  t.teardown(() => { channel.close() })
+  for (let i = 1; i <= 5; i++) channel.pushDroppable(frame(i))
+  now = 600
+  channel.pushDroppable(frame(6))
+  t.same(drops, [], 'nothing expires before its time')
+  now = 1000
+  channel.pushDroppable(frame(7))
+  t.same(drops, ['expired', 'expired', 'expired', 'expired', 'expired'], 'a push drops the frames that waited maxAgeMs')
+  t.equal(channel.queuedFrames, 2)
+  now = 1700
+  reachable = true
+  channel.onConnected()
+  await waitFor(() => opened[0]?.sent.length === 1, 2000, 'the member is back')
+  await nextTurn()
+  t.same(opened[0]!.sent, [7], 'only the frame younger than maxAgeMs is sent on return (6 expired while the stream opened)')
+  t.equal(drops.length, 6)
+  channel.pushDroppable(frame(8))
+  await waitFor(() => opened[0]!.sent.length === 2, 1000, 'later frames flow')
+  t.same(opened[0]!.sent, [7, 8])
 })
 
 t.test('a full stream is waited on (drain), then writing resumes in order', async (t) => {

@@ -1,7 +1,7 @@
 /**
  * A member that stops comes back (same seed; same port, then a new port announced with
  * setPeers) and messages and chunks flow again in both directions. Consensus messages sent
- * while it was down are queued (bounded) and delivered when it returns.
+ * while it was down are queued (bounded in count and age) and delivered when it returns.
  */
 import t from 'tap'
 import { createCommitteeTransport, P2PErrorCode, type CommitteeTransport } from '../../src/p2p/index.js'
@@ -10,7 +10,8 @@ import { addressesOf, bytes, chunkId, sleep, startCommittee, text, waitFor, type
 
 for (const chunkTransport of ['direct', 'gossipsub'] as const) {
   t.test(`a stopped member comes back (${chunkTransport})`, async (t) => {
-    const { members, optionsFor } = await startCommittee(t, 4, { chunkTransport })
+    // Messages queued while a member is down are kept this long (outage-backlog.test.ts: older ones expire).
+    const { members, optionsFor } = await startCommittee(t, 4, { chunkTransport, maxQueuedMessageAgeMs: 30_000 })
     const got: string[] = []
     let nextChunk = 0
     const listen = (m: CommitteeTransport): void => {
