@@ -1,10 +1,10 @@
 /**
  * The member's clock: the machine's, plus a test offset (`SEQ_CLOCK_OFFSET_MS`, the bench's
- * clock-skew scenario), followed to the committee's view when it is far off
- * (ordering/peer-clock.ts); and its two gauges.
+ * clock-skew scenario), corrected to the committee's time (ordering/committee-clock.ts);
+ * what /v1/status reports of it, and its two gauges.
  */
 import { Gauge, type Registry } from 'prom-client'
-import { PeerClock } from '../ordering/index.js'
+import { CommitteeClock } from '../ordering/index.js'
 
 export interface ClockStatus {
   /** the configured offset of this member's clock (SEQ_CLOCK_OFFSET_MS), ms */
@@ -23,24 +23,16 @@ export function clockOffsetFromEnv (env: NodeJS.ProcessEnv = process.env): numbe
   return value
 }
 
-export class MemberClock {
-  readonly peers: PeerClock
+/** `offsetMs`: the test offset; `maxOffsetMs`: node config `consensus.maxClockOffsetMs` */
+export function memberClock (committeeSize: number, self: number, offsetMs: number, maxOffsetMs: number): CommitteeClock {
+  return new CommitteeClock(committeeSize, self, () => Date.now() + offsetMs, { maxOffsetMs })
+}
 
-  constructor (readonly offsetMs: number, committeeSize: number) {
-    this.peers = new PeerClock(() => Date.now() + offsetMs, committeeSize)
-  }
+export function clockStatus (clock: CommitteeClock, offsetMs: number): ClockStatus {
+  return { offsetMs, peerOffsetMs: clock.viewMs(), correctionMs: clock.correctionMs() }
+}
 
-  now (): number {
-    return this.peers.now()
-  }
-
-  status (): ClockStatus {
-    return { offsetMs: this.offsetMs, peerOffsetMs: this.peers.peerOffsetMs(), correctionMs: this.peers.correctionMs() }
-  }
-
-  registerMetrics (registry: Registry): void {
-    const peers = this.peers
-    new Gauge({ name: 'seq_clock_peer_offset_ms', help: 'Median offset of the other members\' proposal timestamps from this member\'s clock (positive: they are ahead)', registers: [registry], collect () { this.set(peers.peerOffsetMs()) } })
-    new Gauge({ name: 'seq_clock_correction_ms', help: 'Correction this member applies to its clock to follow the committee (0 within the tolerance)', registers: [registry], collect () { this.set(peers.correctionMs()) } })
-  }
+export function registerClockMetrics (clock: CommitteeClock, registry: Registry): void {
+  new Gauge({ name: 'seq_clock_peer_offset_ms', help: 'The committee\'s median view of this member\'s clock (positive: the others are ahead)', registers: [registry], collect () { this.set(clock.viewMs()) } })
+  new Gauge({ name: 'seq_clock_correction_ms', help: 'Correction this member applies to its clock to follow the committee (0 within the tolerance)', registers: [registry], collect () { this.set(clock.correctionMs()) } })
 }

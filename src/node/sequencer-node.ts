@@ -8,7 +8,7 @@ import { createApiMetrics, createApiServer, type ApiServer } from '../api/index.
 import type { ApiBackend, NodeStatus, RollupInfo, TxStatus } from '../api/types.js'
 import { bytesToHex, Ed25519Signer, ed25519Ops, equalBytes, loadKeyFile } from '../crypto/index.js'
 import { Mempool } from '../mempool/index.js'
-import { ConsensusDriver, SoleMemberTransport, type ConsensusTransport, type FinalBlockEvent } from '../ordering/index.js'
+import { ConsensusDriver, SoleMemberTransport, type CommitteeClock, type ConsensusTransport, type FinalBlockEvent } from '../ordering/index.js'
 import { startCommitteeTransport, type StartedTransport } from './p2p-startup.js'
 import { NetworkIsolation } from '../p2p/index.js'
 import { createRollupMetrics, rollupSyncWrites, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
@@ -21,7 +21,7 @@ import { loadGenesis, type Genesis } from './genesis.js'
 import { createNodeMetrics, type NodeMetrics } from './metrics.js'
 import { SliceService } from './slice-service.js'
 import { PublicGateway } from './public-gateway.js'
-import { MemberClock, clockOffsetFromEnv } from './clock.js'
+import { clockOffsetFromEnv, clockStatus, memberClock, registerClockMetrics } from './clock.js'
 import { markMemberSigned, memberHasSigned } from './signed-marker.js'
 import { finalReads, openCheckedStore, resolveRollup, stopParts, storeFaultView } from './node-parts.js'
 
@@ -41,7 +41,9 @@ export class SequencerNode {
   #gateway: PublicGateway | null = null
   /** dev control (config.dev.control): isolate this member from the committee and heal it */
   readonly #isolation: NetworkIsolation | null
-  readonly #clock: MemberClock
+  /** the committee time (ordering/committee-clock.ts), shared by the mempool, the driver and the status */
+  readonly #clock: CommitteeClock
+  readonly #clockOffsetMs: number
   metrics: NodeMetrics | null = null
 
   private constructor (
@@ -53,7 +55,8 @@ export class SequencerNode {
     readonly logger: Logger
   ) {
     this.#isolation = config.dev.control ? new NetworkIsolation() : null
-    this.#clock = new MemberClock(clockOffsetFromEnv(), genesis.committee.length)
+    this.#clockOffsetMs = clockOffsetFromEnv()
+    this.#clock = memberClock(genesis.committee.length, nodeIndex, this.#clockOffsetMs, config.consensus.maxClockOffsetMs)
   }
 
   static async create (config: NodeConfig, opts: { logger?: Logger } = {}): Promise<SequencerNode> {
@@ -90,7 +93,7 @@ export class SequencerNode {
       }
     })
     const metrics = this.metrics
-    this.#clock.registerMetrics(metrics.registry)
+    registerClockMetrics(this.#clock, metrics.registry)
     metrics.finalHeight.set(store.head()?.height ?? -1)
     this.#slices = new SliceService(store)
     const now = (): number => this.#clock.now()
@@ -121,8 +124,7 @@ export class SequencerNode {
       logger: logger.child({ module: 'consensus' }),
       metrics: metrics.consensus,
       onFinal: (event) => this.#onFinal(event),
-      now,
-      peerClock: this.#clock.peers,
+      clock: this.#clock,
       ...(this.#transport !== null ? { onReject: this.#transport.onConsensusReject } : {})
     }, config.consensus)
     this.#driver.start()
@@ -214,7 +216,7 @@ export class SequencerNode {
       mempool: { txs: stats.txs, bytes: stats.bytes },
       rollups: this.genesis.rollups.map((r) => ({ id: r.id, name: r.name, weight: r.weight })),
       storeFault: storeFaultView(this.#store),
-      clock: this.#clock.status()
+      clock: clockStatus(this.#clock, this.#clockOffsetMs)
     }
   }
 

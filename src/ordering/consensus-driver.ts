@@ -44,13 +44,11 @@ export class ConsensusDriver {
   #roundStartedAt = 0
   #running = false
   #firstSafetyWrite = true
-  readonly #now: () => number
-  /** the committee's time (committee-clock.ts): the clock rule and our own proposals' timestamps */
+  /** the committee's time (committee-clock.ts): the clock rule, our own proposals' timestamps and the packer's expiry */
   readonly #clock: CommitteeClock
 
   constructor (private readonly deps: ConsensusDriverDeps, restored: CoreRestored, private readonly options: ConsensusDriverOptions = defaultConsensusDriverOptions) {
-    this.#now = deps.now ?? Date.now
-    this.#clock = new CommitteeClock(deps.committeeKeys.length, deps.self, options.maxClockOffsetMs, this.#now)
+    this.#clock = deps.clock ?? new CommitteeClock(deps.committeeKeys.length, deps.self, deps.now ?? Date.now, { maxOffsetMs: options.maxClockOffsetMs })
     this.#core = new ConsensusCore({
       chainId: deps.chainId,
       committeeKeys: deps.committeeKeys,
@@ -75,7 +73,7 @@ export class ConsensusDriver {
       self: deps.self,
       signer: deps.signer,
       mempool: deps.mempool,
-      now: this.#now,
+      now: () => this.#clock.now(),
       onPacked: (packed) => this.#onPacked(packed),
       onError: (err) => deps.logger.error({ err }, 'packing a chunk failed')
     }, packerWithinBatchLimits(options.packer, deps.limits))
@@ -321,7 +319,6 @@ export class ConsensusDriver {
     }
     if (!screened.ok) return this.#refused(from, 'proposal', screened.code)
     const { header } = proposal
-    this.deps.peerClock?.observe(from, header.timestamp)
     this.#clock.observe(from, header.timestamp, this.#core.block(header.parentHash)?.header.timestamp ?? this.#core.tip.timestamp)
     const early = checkProposalClock(header, this.#clock.now(), this.options.maxClockDriftMs)
     if (early !== null) return this.#refused(from, 'proposal', early)

@@ -5,6 +5,7 @@ import type { Ed25519Signer } from '../crypto/index.js'
 import type { Mempool, MempoolEntry } from '../mempool/index.js'
 import type { ChainStore } from '../store/index.js'
 import type { BlockPayload } from './block-payload.js'
+import type { CommitteeClock } from './committee-clock.js'
 import { defaultChunkPackerOptions, type ChunkPackerOptions } from './chunk-packer.js'
 import { defaultOwnChunkResendOptions, type OwnChunkResendOptions } from './own-chunk-resender.js'
 import type { ConsensusRejectCode } from './reject-codes.js'
@@ -16,9 +17,9 @@ export interface ConsensusDriverOptions {
   maxTimeoutMs: number
   /** request/response deadline (chunks, blocks, sync) */
   requestTimeoutMs: number
-  /** how far ahead of the committee's time (our clock plus maxClockOffsetMs at most) a proposal's timestamp may be */
+  /** how far ahead of our committee time a proposal's timestamp may be */
   maxClockDriftMs: number
-  /** how far behind the committee our clock may be and still be corrected (committee-clock.ts) */
+  /** the largest correction of our clock to the committee's time, either way (committee-clock.ts) */
   maxClockOffsetMs: number
   /** how often to ask a peer whether we are behind */
   syncIntervalMs: number
@@ -36,7 +37,7 @@ export const defaultConsensusDriverOptions: ConsensusDriverOptions = {
   maxTimeoutMs: 10_000, // a partitioned committee retries at least every 10 s
   requestTimeoutMs: 2000,
   maxClockDriftMs: 5000, // NTP-synced clocks agree far better; also the expiry grace (batch/payload.ts EXPIRY_GRACE_MS)
-  maxClockOffsetMs: 60_000, // a member whose clock is up to a minute slow still votes; bounds what f+1 members can make it accept
+  maxClockOffsetMs: 60_000, // a member whose clock is up to a minute off still votes and is heard; NTP keeps hosts far closer
   syncIntervalMs: 1000,
   syncBatchSize: 256,
   syncPageBytes: MAX_MESSAGE_BYTES, // the requester decodes no more than this (codec/msgpack.ts)
@@ -87,11 +88,12 @@ export interface ConsensusDriverDeps {
   onFinal: (event: FinalBlockEvent) => void
   /** a message of member `from` was refused under `code`: lets the network score the sender */
   onReject?: (from: number, code: ConsensusRejectCode) => void
+  /** this member's own clock (the committee time is learnt over it), when `clock` is not given */
   now?: () => number
+  /** the committee time, shared with the node's mempool and status; built over `now` when absent */
+  clock?: CommitteeClock
   /** this member's key has run before (see CoreRestored.signedBefore): with no safety state, it recovers first */
   signedBefore?: boolean
   /** awaited once, before the first safety state is stored (the node marks that this member has signed) */
   beforeFirstSafetyWrite?: () => Promise<void>
-  /** told each verified proposal's timestamp (the committee's view of our clock, peer-clock.ts) */
-  peerClock?: { observe: (from: number, timestamp: number) => void }
 }

@@ -22,4 +22,4 @@ export {
 export { defaultChunkPackerOptions, type ChunkPackerOptions } from './chunk-packer.js'
 export { SoleMemberTransport, Protocols, type ConsensusTransport, type ChunkVerdict } from './member-network.js'
 export { computePayload, checkChunk, type BlockPayload } from './block-payload.js'
-export { PeerClock, defaultPeerClockOptions, type PeerClockOptions } from './peer-clock.js'
+export { CommitteeClock, defaultCommitteeClockOptions, type CommitteeClockOptions } from './committee-clock.js'
