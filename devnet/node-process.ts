@@ -48,7 +48,7 @@ export async function startNodeProcess (configFile: string, opts: NodeProcessOpt
   const args = [SEQNODE_BIN, 'start', '--config', configFile, '--api-port', String(opts.apiPort ?? 0), '--log-level', opts.logLevel ?? 'warn', ...(opts.devControl === true ? ['--dev-control'] : [])]
   const managed = spawnManaged(process.execPath, args, opts.env !== undefined ? { env: opts.env } : {})
   managed.child.stdout!.on('data', (d: Buffer) => opts.onLog?.(d.toString()))
-  const url = await waitForLine(managed, /API listening on (http:\/\/\S+)/, opts.startTimeoutMs ?? 20_000, opts.onLog)
+  const url = await waitForLine(managed, /API listening on (http:\/\/\S+)/, opts.startTimeoutMs ?? 60_000, opts.onLog)
   return { url, child: managed.child, stop: managed.stop }
 }
 
