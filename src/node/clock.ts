@@ -33,6 +33,7 @@ export function clockStatus (clock: CommitteeClock, offsetMs: number): ClockStat
 }
 
 export function registerClockMetrics (clock: CommitteeClock, registry: Registry): void {
-  new Gauge({ name: 'seq_clock_peer_offset_ms', help: 'The committee\'s median view of this member\'s clock (positive: the others are ahead)', registers: [registry], collect () { this.set(clock.viewMs()) } })
-  new Gauge({ name: 'seq_clock_correction_ms', help: 'Correction this member applies to its clock to follow the committee (0 within the tolerance)', registers: [registry], collect () { this.set(clock.correctionMs()) } })
+  // In seconds: Prometheus base units (`promtool check metrics` refuses `_ms`).
+  new Gauge({ name: 'seq_clock_peer_offset_seconds', help: 'The committee\'s median view of this member\'s clock, in seconds (positive: the others are ahead)', registers: [registry], collect () { this.set(clock.viewMs() / 1000) } })
+  new Gauge({ name: 'seq_clock_correction_seconds', help: 'Correction this member applies to its clock to follow the committee, in seconds (0 within the tolerance)', registers: [registry], collect () { this.set(clock.correctionMs() / 1000) } })
 }
