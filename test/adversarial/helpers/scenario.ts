@@ -104,12 +104,20 @@ export async function runScenario (t: { teardown (fn: () => unknown): void }, op
   await attack('bytes that are no frame (overlong length varint)', b, 'P2P_MALFORMED', CONSENSUS, OVERLONG_VARINT)
   await attack('frame of random bytes (no consensus envelope)', b, 'CONSENSUS_MALFORMED', CONSENSUS, garbageFrame(200))
   await attack('signed proposal naming another member as its proposer', b, 'CONSENSUS_NOT_LEADER', CONSENSUS, msgs.proposal(round + 1, a.index))
-  // A round still ahead of node-c when the vote lands (the attacks above took rounds), later
-  // than the unknown-batch vote's: a second vote of ours in that round would be an equivocation.
-  const now = (await getStatus(c.url)).round
-  let badSignatureRound = Math.max(now + 2, unknownRound + 1)
-  while ((badSignatureRound + 1) % N !== c.index) badSignatureRound++
-  await attack('vote with a bad signature', c, 'CONSENSUS_BAD_SIGNATURE', CONSENSUS, msgs.vote(0, badSignatureRound, { badSignature: true }))
+  // A round still ahead when the vote lands (the attacks above took rounds), later than the
+  // unknown-batch vote's (a second vote of ours in that round would be an equivocation). The
+  // leader of the next round comes from each member's committed chain (leader-election.ts),
+  // so the vote goes to all three: whichever leads the next round checks its signature.
+  const roundNow = Math.max(...(await Promise.all(honest.map(async (m) => (await getStatus(m.url)).round))))
+  const badVote = msgs.vote(0, Math.max(roundNow + 4, unknownRound + 1), { badSignature: true })
+  const countBad = async (): Promise<number[]> => await Promise.all(honest.map(async (m) => await rejected(m, 'CONSENSUS_BAD_SIGNATURE')))
+  const badBefore = await countBad()
+  for (const m of honest) await adversary.send(m, CONSENSUS, badVote)
+  let badAfter = badBefore
+  await waitFor('a bad-signature vote counted', 5000, async () => { badAfter = await countBad(); return badAfter.some((v, i) => v > badBefore[i]!) ? true : null }, 20).catch(() => {})
+  const badVictim = Math.max(0, badAfter.findIndex((v, i) => v > badBefore[i]!))
+  attacks.push({ what: 'vote with a bad signature (to every member)', victim: honest[badVictim]!.index, reason: 'CONSENSUS_BAD_SIGNATURE', before: badBefore[badVictim]!, after: badAfter[badVictim]! })
+  opts.log(`vote with a bad signature -> nodes 0-2: CONSENSUS_BAD_SIGNATURE ${badBefore.join('/')} -> ${badAfter.join('/')}`)
   await attack('timeout whose high QC is not below its round', c, 'CONSENSUS_TIMEOUT_QC_NOT_BELOW_ROUND', CONSENSUS, msgs.timeout(0))
   const scoresAfterAttacks = await Promise.all(honest.map(async (m) => await metricOf(m, 'seq_p2p_peer_score', { peer: String(BYZANTINE) })))
   opts.log(`member 3's score on nodes 0-2 after the targeted inputs: ${scoresAfterAttacks.map((s) => s.toFixed(1)).join(' / ')}`)
