@@ -267,5 +267,12 @@ function participation (index: number, text: string): string {
   const dropped = ['queue_full', 'not_connected', 'stalled', 'expired'].map((reason) => `${reason} ${v('seq_p2p_dropped_total', { kind: 'consensus', reason })}`).join(', ')
   return `node-${index}: votes ${v('seq_consensus_votes_sent_total')}, proposals ${v('seq_consensus_proposals_total')}, ` +
     `rounds qc${v('seq_consensus_rounds_total', { via: 'qc' })}/tc${v('seq_consensus_rounds_total', { via: 'tc' })}, consensus in from ${inFrom}, ` +
-    `fetches chunks ${v('seq_chunk_fetches_total', { result: 'requested' })} blocks ${v('seq_p2p_requests_total', { protocol: 'blocks' })}, consensus dropped: ${dropped}`
+    `fetches chunks ${v('seq_chunk_fetches_total', { result: 'requested' })} blocks ${v('seq_p2p_requests_total', { protocol: 'blocks' })}, consensus dropped: ${dropped}` +
+    `; refused: ${refusals(text)}`
+}
+
+/** Consensus messages the member refused, by kind and code (`kind/CODE count`). */
+function refusals (text: string): string {
+  const found = [...text.matchAll(/^seq_consensus_rejected_total\{kind="([^"]+)",code="([^"]+)"\} (\d+)/gm)].map((m) => `${m[1]}/${m[2]} ${m[3]}`)
+  return found.length === 0 ? 'none' : found.join(', ')
 }
