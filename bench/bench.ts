@@ -74,6 +74,7 @@ const program = new Command()
   .option('--flood-rate <tps>', 'flood: offered tx/s of every rollup but the first (its fair share; the healthy run offers this to every rollup)', num(0.1), 100)
   .option('--flood-factor <x>', 'flood: the first rollup is offered this many times its fair share', int(1), 10)
   .option('--cpu-prof <member>', 'run this member under node --cpu-prof (profile in DIR/profiles/)', int(0))
+  .option('--cpu-prof-follower <k>', 'run follower K under node --cpu-prof (profile in DIR/profiles/)', int(0))
   .option('--node-config <json>', 'JSON merged into every member\'s config.json, e.g. \'{"consensus":{"chunkDelayMs":10}}\'', parseJsonObject)
   .option('--keep', 'keep the temp data folders of nodes and etcd', false)
   .option('--rerender <dir>', 'only rebuild DIR/report.md and the plots from DIR/result.json')
@@ -95,7 +96,7 @@ interface Opts {
   nodes: number, rate: number, duration: number, warmup: number, drain: number, actions: number, payload: number, rollups: string
   payloadKind: 'random' | 'valid', rollupExec: 'on' | 'off'
   sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, batch: number, verifier: 'node' | 'noble', pollSample: number
-  subscribeMember: number, cpuProf?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
+  subscribeMember: number, cpuProf?: number, cpuProfFollower?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
   ab?: string, abB?: string, repeat: number, nodeTree?: string
   followers: number, submitVia: 'members' | 'followers', subscribeVia: 'member' | 'follower'
   scenario?: 'member-down' | 'leader-crash' | 'flood', faultMember: number, crashEvery: number, floodRate: number, floodFactor: number
@@ -230,6 +231,7 @@ async function main (): Promise<number> {
           subscribeVia: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.subscribeVia : 'member',
           rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', nodeConfig: o.nodeConfig, pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
           cpuProfMember: spec.kind === 'sequencer' && spec.label === plan[0]!.spec.label ? o.cpuProf : undefined,
+          cpuProfFollower: spec.kind === 'sequencer' && spec.label === plan[0]!.spec.label ? o.cpuProfFollower : undefined,
           ...(o.nodeTree !== undefined ? { nodeTree: resolve(o.nodeTree) } : {}),
           signal: ac.signal
         }

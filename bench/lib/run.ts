@@ -44,6 +44,7 @@ export interface RunSettings {
   runDir: string
   keep: boolean
   cpuProfMember?: number
+  cpuProfFollower?: number
   /** members from another checkout (A/B runs), see CommitteeOptions.nodeTree */
   nodeTree?: string
   /** followers started next to the members (their public network is on only then) */
@@ -221,6 +222,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     rollupExec: s.rollupExec,
     nodeConfig: s.nodeConfig,
     cpuProfMember: s.cpuProfMember,
+    cpuProfFollower: s.cpuProfFollower,
     ...(s.nodeTree !== undefined ? { nodeTree: s.nodeTree } : {}),
     profileDir: join(s.runDir, 'profiles', spec.label),
     followers: s.followers,

@@ -13,6 +13,7 @@
 import { AdmissionError, AdmissionErrorCode, type MempoolGenesis } from '../mempool/index.js'
 import { checkTxStateless } from '../mempool/tx-check.js'
 import { bytesToHex } from '../crypto/index.js'
+import type { TxBundler } from './tx-bundler.js'
 
 export type RelayedStatus =
   | { status: 'relayed' }
@@ -20,7 +21,8 @@ export type RelayedStatus =
 
 export interface TxRelayDeps {
   genesis: MempoolGenesis
-  publish: (bytes: Uint8Array) => Promise<void>
+  /** gathers accepted txs into gossip messages */
+  bundler: Pick<TxBundler, 'add'>
   isFinal: (hash: Uint8Array) => boolean
   /** the timestamp of the highest final batch stored here (-1 before any) */
   finalTimestamp: () => number
@@ -51,7 +53,7 @@ export class TxRelay {
     const hex = bytesToHex(hash)
     // [REJECT] already final
     if (this.deps.isFinal(hash)) throw new AdmissionError(AdmissionErrorCode.DUPLICATE, 'tx is already final')
-    await this.deps.publish(bytes)
+    await this.deps.bundler.add(bytes)
     this.#relayed.delete(hex)
     this.#relayed.set(hex, { expiry: tx.expiry })
     if (this.#relayed.size > MAX_RELAYED_TXS) this.#relayed.delete(this.#relayed.keys().next().value!)

@@ -3,7 +3,8 @@
  * (same TCP/noise/yamux/identify stack) that members and followers join, with two
  * gossipsub topics and one request protocol:
  *
- * - `/seq/<chain>/txs/1`: signed txs submitted anywhere travel toward the committee. Every
+ * - `/seq/<chain>/txs/2`: signed txs submitted anywhere travel toward the committee, in
+ *   bundles (`RelayBundle`, a few per message: follower/tx-bundler.ts). Every
  *   node validates before it forwards (accept / ignore / reject; rejects are gossipsub's P4
  *   penalty and a strike in the peer guard, whose ban closes the peer's connections).
  * - `/seq/<chain>/final/1`: members publish each final batch with its commit proof;
@@ -84,7 +85,7 @@ export class PublicNetwork {
   constructor (opts: PublicNetworkOptions) {
     this.#opts = opts
     this.#log = opts.logger?.child({ module: 'public-p2p' }) ?? null
-    this.#txTopic = `/seq/${opts.chainId}/txs/1`
+    this.#txTopic = `/seq/${opts.chainId}/txs/2`
     this.#finalTopic = `/seq/${opts.chainId}/final/1`
     this.#syncProtocol = `/seq/${opts.chainId}/req/${SYNC_PROTOCOL}/1`
     this.#guard = new PeerGuard({
@@ -182,7 +183,8 @@ export class PublicNetwork {
     await node?.stop()
   }
 
-  async publishTx (bytes: Uint8Array): Promise<void> {
+  /** One encoded RelayBundle on the tx topic. */
+  async publishTxs (bytes: Uint8Array): Promise<void> {
     await this.#publish('tx', bytes)
   }
 
