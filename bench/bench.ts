@@ -66,7 +66,7 @@ const program = new Command()
   .option('--poll-sample <tps>', 'txs per second whose node-side stages (proposed, final) are polled via GET /v1/txs/:hash; 0 = off', num(0), 5)
   .option('--subscribe-member <i>', 'member whose slice streams (and tx status) are followed', int(0), 0)
   .option('--followers <k>', 'followers (non-voting nodes on the members\' public network) started next to the committee', int(0), 0)
-  .addOption(new Option('--submit-via <path>', 'send the load through the members\' APIs or the followers\' (senders round-robin over them)').choices(['members', 'followers']).default('members'))
+  .addOption(new Option('--submit-via <path>', 'send the load through the members\' APIs or the followers\' (senders round-robin over them), or split: even senders to the members, odd ones to follower-0, each path measured on its own stream (same run)').choices(['members', 'followers', 'split']).default('members'))
   .addOption(new Option('--subscribe-via <path>', 'follow the slice streams of a member (--subscribe-member) or of follower 0').choices(['member', 'follower']).default('member'))
   .addOption(new Option('--scenario <name>', 'a healthy run, then the same load with a fault: member-down (SIGKILL one member after the warm-up), leader-crash (kill -9 the leader every --crash-every s, restart it at once), flood (first rollup offered --flood-factor x its share, the others at --flood-rate tx/s)').choices(['member-down', 'leader-crash', 'flood']))
   .option('--fault-member <i>', 'member-down: the member stopped (not the subscriber\'s)', int(0), 1)
@@ -98,7 +98,7 @@ interface Opts {
   sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, batch: number, verifier: 'node' | 'noble', pollSample: number
   subscribeMember: number, cpuProf?: number, cpuProfFollower?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
   ab?: string, abB?: string, repeat: number, nodeTree?: string
-  followers: number, submitVia: 'members' | 'followers', subscribeVia: 'member' | 'follower'
+  followers: number, submitVia: 'members' | 'followers' | 'split', subscribeVia: 'member' | 'follower'
   scenario?: 'member-down' | 'leader-crash' | 'flood', faultMember: number, crashEvery: number, floodRate: number, floodFactor: number
 }
 
@@ -144,7 +144,7 @@ async function main (): Promise<number> {
   const sweep = o.sweep !== undefined
   const notes: string[] = []
   let etcd: string | null = etcdVersion()
-  if ((o.submitVia === 'followers' || o.subscribeVia === 'follower') && o.followers === 0) throw new Error('--submit-via followers / --subscribe-via follower need --followers K (K >= 1)')
+  if ((o.submitVia !== 'members' || o.subscribeVia === 'follower') && o.followers === 0) throw new Error('--submit-via followers|split / --subscribe-via follower need --followers K (K >= 1)')
   const specs: RunSpec[] = [{ kind: 'sequencer', nodes: o.nodes, label: `sequencer-${o.nodes}` }]
   if (o.baseline === 'single') specs.push({ kind: 'sequencer', nodes: 1, label: 'single-1' })
   if (o.baseline === 'etcd') {

@@ -172,6 +172,7 @@ function headline (r: RunResult): Record<string, unknown> {
     efficiency: r.efficiency,
     per_rollup: r.per_rollup,
     paths: r.paths,
+    ...(r.path_split !== undefined ? { path_split: r.path_split } : {}),
     client: r.client
   }
 }
@@ -290,6 +291,20 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
   row('load average before → after', (r) => `${r.load_average_before[0] ?? '–'} → ${r.load_average_after[0] ?? '–'}`)
   L.push('')
   for (const r of runs.filter((x) => x.error !== undefined)) L.push(`**${name(r, out.sweep)}: ${r.error}**`, '')
+  if (runs.some((r) => r.path_split !== undefined)) {
+    L.push('### Two paths in one run (`--submit-via split`): each measured on its own stream', '')
+    L.push('| run | path | txs / final | submit → ack p50 / p99 | submit → final p50 / p90 / p99 / max | follower − member p50 / p99 |')
+    L.push('|---|---|---:|---:|---:|---:|')
+    for (const r of runs) {
+      const ps = r.path_split
+      if (ps === undefined) continue
+      for (const path of ['member', 'follower'] as const) {
+        const p = ps[path]
+        L.push(`| ${name(r, out.sweep)} | ${path} | ${p.txs} / ${p.final} | ${cell(p.ack_ms.p50)} / ${cell(p.ack_ms.p99)} | ${lat(p.latency_ms)} | ${path === 'follower' ? `${cell(ps.follower_minus_member_p50_ms)} / ${cell(ps.follower_minus_member_p99_ms)}` : ''} |`)
+      }
+    }
+    L.push('')
+  }
   if (comparisons.length > 0) {
     L.push('### Ratios (sequencer / baseline; latency > 1 means the sequencer is slower)', '')
     L.push('| rate | sequencer | baseline | p50 | p90 | p99 | max | committed tx/s |')

@@ -19,6 +19,7 @@ import { byLabel, delta, histogramQuantile, MetricsSampler, type MetricMap } fro
 import { createBenchVerifier, type TimedVerifier } from './node-verifier.js'
 import { LoadRecord, runOpenLoop, TxState, waitUntil, type SubmitOutcome, type Target } from './open-loop.js'
 import { startProgress } from './progress.js'
+import { splitIngress, summarizeSplit, type PathSplit } from './split-paths.js'
 import { cdfPoints, r1, r2, summarize, type Summary } from './stats.js'
 import type { TxSet } from './txgen.js'
 
@@ -49,8 +50,8 @@ export interface RunSettings {
   nodeTree?: string
   /** followers started next to the members (their public network is on only then) */
   followers: number
-  /** where the senders post: the members' APIs, or the followers' (round-robin over senders) */
-  submitVia: 'members' | 'followers'
+  /** where the senders post: the members' APIs, the followers' (round-robin over senders), or split (bench/lib/split-paths.ts) */
+  submitVia: 'members' | 'followers' | 'split'
   /** whose slice streams (and tx status) are followed: member `subscribeMember`, or follower 0 */
   subscribeVia: 'member' | 'follower'
   signal: AbortSignal
@@ -130,7 +131,9 @@ export interface RunResult {
   /** per genesis rollup (by name), over the measured window: offered and final tx/s, refusals by code, submit -> final */
   per_rollup: Record<string, { offered_tps: number | null, committed_tps: number | null, submitted: number, rejected: Record<string, number>, lost: number, latency_ms: Summary }>
   /** which APIs the load went through and whose streams were followed (sequencer runs) */
-  paths?: { followers: number, submit_via: 'members' | 'followers', subscribe_via: 'member' | 'follower', ingress: string[], subscriber: string }
+  paths?: { followers: number, submit_via: RunSettings['submitVia'], subscribe_via: 'member' | 'follower', ingress: string[], subscriber: string }
+  /** `--submit-via split`: each path's own latency in this run */
+  path_split?: PathSplit
   /**
    * With followers: every node's counters of the tx path at the end of the run (totals since
    * its start, warm-up included): relayed by followers, admitted / rejected by the members
@@ -236,10 +239,12 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     const n = committee.members.length
     const senderAgents = Array.from({ length: s.senders }, () => keepAliveAgent(1))
     agents.push(...senderAgents)
-    if ((s.submitVia === 'followers' || s.subscribeVia === 'follower') && committee.followers.length === 0) throw new Error('--submit-via followers and --subscribe-via follower need --followers >= 1')
+    if ((s.submitVia !== 'members' || s.subscribeVia === 'follower') && committee.followers.length === 0) throw new Error('--submit-via followers|split and --subscribe-via follower need --followers >= 1')
     // ingress nodes (by index into `ingress`); a sender k posts to ingress k mod count, and
     // to the next live one while that is down (a killed member), once more on a dropped connection
-    const ingress = s.submitVia === 'followers' ? committee.followers : committee.members
+    const split = s.submitVia === 'split'
+    const ingress = s.submitVia === 'followers' ? committee.followers : split ? splitIngress(committee.members, committee.followers[0]!) : committee.members
+    const viaFollower = (i: number): boolean => committee.followers.includes(ingress[(i % s.senders) % ingress.length]!)
     const down = new Set<number>()
     const clients = senderAgents.map((agent) => ingress.map((node) => new SequencerClient({ url: node.url, fetch: agentFetch(agent), requestTimeoutMs: 30_000 })))
     const subMember = s.subscribeVia === 'follower' ? committee.followers[0]! : committee.members[Math.min(s.subscribeMember, n - 1)]!
@@ -258,7 +263,8 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     let streamFailure: string | null = null
     let slices = 0
     let lastHeight = status.height
-    const onSlice = (slice: VerifiedSlice): void => {
+    // split: each stream finalises only the txs of its own path
+    const onSliceOf = (path: 'any' | 'member' | 'follower') => (slice: VerifiedSlice): void => {
       const now = performance.now()
       slices++
       if (slice.height > lastHeight) lastHeight = slice.height
@@ -266,15 +272,19 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
         if (leaf.actionIndex !== 0) continue
         const i = hashIndex.get(leaf.txHash)
         if (i === undefined || !Number.isNaN(rec.final[i]!)) continue
+        if (path !== 'any' && (path === 'follower') !== viaFollower(i)) continue
         rec.markFinal(i, now)
         recent.push(now - rec.scheduled[i]!)
       }
     }
-    for (const r of committee.rollups) {
-      const sub = follower.subscribeSlices({
+    const streams: Array<{ client: SequencerClient, path: 'any' | 'member' | 'follower' }> = split
+      ? [{ client: follower, path: s.subscribeVia }, { client: new SequencerClient({ url: (s.subscribeVia === 'follower' ? committee.members[Math.min(s.subscribeMember, n - 1)]! : committee.followers[0]!).url, fetch: agentFetch(sideAgent), WebSocket: WebSocket as never, verifier }), path: s.subscribeVia === 'follower' ? 'member' : 'follower' }]
+      : [{ client: follower, path: 'any' }]
+    for (const r of committee.rollups) for (const { client, path } of streams) {
+      const sub = client.subscribeSlices({
         rollup: r.id,
         from,
-        onSlice,
+        onSlice: onSliceOf(path),
         reconnect: { maxDelayMs: 500 },
         onError: (err) => { const code = (err as { code?: string }).code ?? 'ERROR'; streamErrors[code] = (streamErrors[code] ?? 0) + 1 }
       })
@@ -395,6 +405,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     result.paths = { followers: committee.followers.length, submit_via: s.submitVia, subscribe_via: s.subscribeVia, ingress: ingress.map((m) => m.name), subscriber: subMember.name }
     if (spec.fault !== undefined) result.fault = { kind: spec.fault.kind, events: faultEvents }
     if (committee.followers.length > 0) result.relay_counters = relayCounters(finalSnap)
+    if (split) result.path_split = summarizeSplit(rec, viaFollower)
     result.startup_ms = Math.round(committee.startMs)
     result.rss_mb_max = sampler.rssMbMax()
     result.eventloop_lag_p99_ms_max = sampler.lagMsMax(rec.measureStart, rec.loadEnd + 1000)
