@@ -53,7 +53,12 @@ export class TxRelay {
     const hex = bytesToHex(hash)
     // [REJECT] already final
     if (this.deps.isFinal(hash)) throw new AdmissionError(AdmissionErrorCode.DUPLICATE, 'tx is already final')
-    await this.deps.bundler.add(bytes)
+    try {
+      await this.deps.bundler.add(bytes)
+    } catch (err) {
+      // [503 OVERLOADED] not about this tx: no peer took the bundle (no mesh yet), try again soon
+      throw new AdmissionError(AdmissionErrorCode.OVERLOADED, `not relayed: ${(err as Error).message}`, 1)
+    }
     this.#relayed.delete(hex)
     this.#relayed.set(hex, { expiry: tx.expiry })
     if (this.#relayed.size > MAX_RELAYED_TXS) this.#relayed.delete(this.#relayed.keys().next().value!)

@@ -183,9 +183,9 @@ export class PublicNetwork {
     await node?.stop()
   }
 
-  /** One encoded RelayBundle on the tx topic. */
+  /** One encoded RelayBundle on the tx topic; throws NOT_CONNECTED when no peer took it (no mesh yet). */
   async publishTxs (bytes: Uint8Array): Promise<void> {
-    await this.#publish('tx', bytes)
+    if (await this.#publish('tx', bytes) === 0) throw new P2PError(P2PErrorCode.NOT_CONNECTED, 'no peer on the tx topic yet')
   }
 
   async publishFinal (bytes: Uint8Array): Promise<void> {
@@ -221,12 +221,14 @@ export class PublicNetwork {
     this.#guard.reject(peer, reason)
   }
 
-  async #publish (kind: 'tx' | 'final', bytes: Uint8Array): Promise<void> {
+  /** Returns how many peers it was sent to. */
+  async #publish (kind: 'tx' | 'final', bytes: Uint8Array): Promise<number> {
     const gossip = this.#node?.services.pubsub
     if (gossip === undefined) throw new P2PError(P2PErrorCode.NOT_RUNNING, 'the public network is not running')
     if (bytes.byteLength > this.#opts.maxMessageBytes) throw new P2PError(P2PErrorCode.TOO_LARGE, `${bytes.byteLength} bytes is above ${this.#opts.maxMessageBytes}`)
-    await gossip.publish(kind === 'tx' ? this.#txTopic : this.#finalTopic, bytes)
+    const { recipients } = await gossip.publish(kind === 'tx' ? this.#txTopic : this.#finalTopic, bytes)
     this.counters.published[kind]++
+    return recipients.length
   }
 
   async #validate (kind: 'tx' | 'final', peer: PeerId, data: Uint8Array): Promise<TopicValidatorResult> {
