@@ -16,6 +16,7 @@ import { ETCD_INSTALL_HINT, etcdVersion } from './lib/etcd.js'
 import { rerender, writeOutput, type BenchOutput } from './lib/report.js'
 import { CHAIN_ID, loadavg, runOne, type RunSettings, type RunSpec } from './lib/run.js'
 import { presignTxs, weightedPattern } from './lib/txgen.js'
+import { followerScenarioPlan, type FollowerScenario } from './lib/follower-scenarios.js'
 
 const int = (min: number) => (v: string): number => {
   const n = Number(v)
@@ -68,12 +69,13 @@ const program = new Command()
   .option('--followers <k>', 'followers (non-voting nodes on the members\' public network) started next to the committee', int(0), 0)
   .addOption(new Option('--submit-via <path>', 'send the load through the members\' APIs or the followers\' (senders round-robin over them), or split: even senders to the members, odd ones to follower-0, each path measured on its own stream (same run)').choices(['members', 'followers', 'split']).default('members'))
   .addOption(new Option('--subscribe-via <path>', 'follow the slice streams of a member (--subscribe-member) or of follower 0').choices(['member', 'follower']).default('member'))
-  .addOption(new Option('--scenario <name>', 'a healthy run, then the same load with a fault: member-down (SIGKILL one member after the warm-up), leader-crash (kill -9 the leader every --crash-every s, restart it at once), flood (first rollup offered --flood-factor x its share, the others at --flood-rate tx/s)').choices(['member-down', 'leader-crash', 'flood']))
+  .addOption(new Option('--scenario <name>', 'a healthy run, then the same load with a fault: member-down (SIGKILL one member after the warm-up), leader-crash (kill -9 the leader every --crash-every s, restart it at once), flood (first rollup offered --flood-factor x its share, the others at --flood-rate tx/s)').choices(['member-down', 'leader-crash', 'flood', 'followers-stream', 'follower-flood']))
   .option('--fault-member <i>', 'member-down: the member stopped (not the subscriber\'s)', int(0), 1)
   .option('--crash-every <s>', 'leader-crash: seconds between kills', num(1), 10)
   .option('--flood-rate <tps>', 'flood: offered tx/s of every rollup but the first (its fair share; the healthy run offers this to every rollup)', num(0.1), 100)
   .option('--flood-factor <x>', 'flood: the first rollup is offered this many times its fair share', int(1), 10)
   .option('--cpu-prof <member>', 'run this member under node --cpu-prof (profile in DIR/profiles/)', int(0))
+  .option('--flood-txs <tps>', 'follower-flood: invalid txs per second the rogue public peer sends', num(1), 20_000)
   .option('--cpu-prof-follower <k>', 'run follower K under node --cpu-prof (profile in DIR/profiles/)', int(0))
   .option('--node-config <json>', 'JSON merged into every member\'s config.json, e.g. \'{"consensus":{"chunkDelayMs":10}}\'', parseJsonObject)
   .option('--keep', 'keep the temp data folders of nodes and etcd', false)
@@ -99,7 +101,8 @@ interface Opts {
   subscribeMember: number, cpuProf?: number, cpuProfFollower?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
   ab?: string, abB?: string, repeat: number, nodeTree?: string
   followers: number, submitVia: 'members' | 'followers' | 'split', subscribeVia: 'member' | 'follower'
-  scenario?: 'member-down' | 'leader-crash' | 'flood', faultMember: number, crashEvery: number, floodRate: number, floodFactor: number
+  floodTxs: number
+  scenario?: 'member-down' | 'leader-crash' | 'flood' | FollowerScenario, faultMember: number, crashEvery: number, floodRate: number, floodFactor: number
 }
 
 /** One run of the plan: what it targets, at which rate, with which mix of rollups. */
@@ -160,7 +163,11 @@ async function main (): Promise<number> {
   if (o.scenario !== undefined) {
     if (sweep || o.baseline !== 'none') throw new Error('--scenario runs a healthy run and the scenario: it does not combine with --sweep or --baseline')
     const healthy: RunSpec = { kind: 'sequencer', nodes: o.nodes, label: 'healthy' }
-    if (o.scenario === 'flood') {
+    if (o.scenario === 'followers-stream' || o.scenario === 'follower-flood') {
+      const { runs, note } = followerScenarioPlan(o.scenario, o)
+      plan = runs.map((spec) => ({ spec, rate: o.rate }))
+      notes.push(note)
+    } else if (o.scenario === 'flood') {
       if (rollups.length < 2) throw new Error('--scenario flood needs two rollups or more (--rollups A,B)')
       const fair = rollups.map(() => 1)
       const flood = rollups.map((_, i) => i === 0 ? o.floodFactor : 1)

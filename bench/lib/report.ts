@@ -173,6 +173,7 @@ function headline (r: RunResult): Record<string, unknown> {
     per_rollup: r.per_rollup,
     paths: r.paths,
     ...(r.path_split !== undefined ? { path_split: r.path_split } : {}),
+    ...(r.checks !== undefined ? { checks: r.checks } : {}),
     client: r.client
   }
 }
@@ -291,6 +292,7 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
   row('load average before → after', (r) => `${r.load_average_before[0] ?? '–'} → ${r.load_average_after[0] ?? '–'}`)
   L.push('')
   for (const r of runs.filter((x) => x.error !== undefined)) L.push(`**${name(r, out.sweep)}: ${r.error}**`, '')
+  for (const r of runs.filter((x) => x.checks !== undefined)) L.push(`**${name(r, out.sweep)}, checks:** \`${JSON.stringify(r.checks)}\``, '')
   if (runs.some((r) => r.path_split !== undefined)) {
     L.push('### Two paths in one run (`--submit-via split`): each measured on its own stream', '')
     L.push('| run | path | txs / final | submit → ack p50 / p99 | submit → final p50 / p90 / p99 / max | follower − member p50 / p99 |')

@@ -63,8 +63,19 @@ export type Fault =
   | { kind: 'leader-crash', everyS: number }
 
 export type RunSpec =
-  | { kind: 'sequencer', nodes: number, label: string, fault?: Fault }
+  | { kind: 'sequencer', nodes: number, label: string, fault?: Fault, followers?: number, hook?: () => RunHook }
   | { kind: 'etcd', members: number, label: string }
+
+/**
+ * Extra work around one sequencer run (bench/lib/follower-scenarios.ts): started once the
+ * committee is up, before the load; `finish` after the drain gives `result.checks`;
+ * `stop` always runs.
+ */
+export interface RunHook {
+  start: (ctx: { committee: Committee, fromHeight: number, rec: LoadRecord, signal: AbortSignal }) => Promise<void>
+  finish: () => Promise<Record<string, unknown>>
+  stop: () => Promise<void>
+}
 
 export interface StageSet {
   ack: Summary
@@ -142,6 +153,8 @@ export interface RunResult {
   relay_counters?: Record<string, Record<string, number>>
   /** the injected fault and what happened, in seconds since the load started (client clock) */
   fault?: { kind: Fault['kind'], events: FaultEvent[] }
+  /** what a RunHook checked (e.g. followers' deliveries, a flooder's cut-off) */
+  checks?: Record<string, unknown>
   error?: string
 }
 
@@ -228,13 +241,14 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     cpuProfFollower: s.cpuProfFollower,
     ...(s.nodeTree !== undefined ? { nodeTree: s.nodeTree } : {}),
     profileDir: join(s.runDir, 'profiles', spec.label),
-    followers: s.followers,
+    followers: spec.followers ?? s.followers,
     ...(s.actions > 16 ? { genesisLimits: { maxActionsPerTx: s.actions } } : {})
   })
   const agents: http.Agent[] = []
   const subs: Array<{ close: () => void, done: Promise<void> }> = []
   let sampler: MetricsSampler | null = null
   let progress: { stop: () => void } | null = null
+  let hook: RunHook | null = null
   try {
     const n = committee.members.length
     const senderAgents = Array.from({ length: s.senders }, () => keepAliveAgent(1))
@@ -373,6 +387,8 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     const onAbort = (): void => ac.abort()
     s.signal.addEventListener('abort', onAbort, { once: true })
     progress = startProgress(spec.label, rec, s, recent, () => `height ${lastHeight}`)
+    hook = spec.hook?.() ?? null
+    await hook?.start({ committee, fromHeight: from, rec, signal: ac.signal })
     const loop = runOpenLoop(rec, target, { onAck, signal: ac.signal })
     const { win, ended } = watchWindow(rec, sampler, verifier)
     const faultEvents: FaultEvent[] = []
@@ -404,6 +420,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     const result = summarizeRecord(spec.label, 'sequencer', n, rec, s, txs, win, loadBefore)
     result.paths = { followers: committee.followers.length, submit_via: s.submitVia, subscribe_via: s.subscribeVia, ingress: ingress.map((m) => m.name), subscriber: subMember.name }
     if (spec.fault !== undefined) result.fault = { kind: spec.fault.kind, events: faultEvents }
+    if (hook !== null) result.checks = await hook.finish()
     if (committee.followers.length > 0) result.relay_counters = relayCounters(finalSnap)
     if (split) result.path_split = summarizeSplit(rec, viaFollower)
     result.startup_ms = Math.round(committee.startMs)
@@ -433,6 +450,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     if (streamFailure !== null) result.error = `slice stream ended: ${streamFailure}`
     return result
   } finally {
+    await hook?.stop()
     progress?.stop()
     sampler?.stop()
     for (const sub of subs) sub.close()

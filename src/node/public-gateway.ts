@@ -79,15 +79,24 @@ export class PublicGateway {
     const txs = decodeRelayBundle(bytes)
     // [REJECT] not a RelayBundle
     if (txs === null) return 'reject'
-    return bundleVerdict(await Promise.all(txs.map(async (tx) => this.#admit(tx))))
+    // Txs other members admit are only checked: one by one, so a bundle of bad txs costs one
+    // signature check before it is rejected; then this member's own share, admitted together.
+    const verdicts: RelayVerdict[] = []
+    const mine: Uint8Array[] = []
+    for (const tx of txs) {
+      const home = relayHome(sha256(tx), this.deps.committeeSize)
+      if (home === this.deps.selfIndex || !this.deps.isMemberConnected(home)) { mine.push(tx); continue }
+      // [ACCEPT] its home admits it; this member only checks it (gossip needs a verdict) and forwards
+      const verdict = judgeRelayedTx(this.deps.genesis, tx, (hash) => this.deps.store.txLocationSync(hash) !== null)
+      if (verdict === 'reject') return 'reject'
+      verdicts.push(verdict)
+    }
+    verdicts.push(...await Promise.all(mine.map(async (tx) => this.#admit(tx))))
+    return bundleVerdict(verdicts)
   }
 
+  /** Admits a tx whose home is this member (or whose home it cannot reach). */
   async #admit (bytes: Uint8Array): Promise<RelayVerdict> {
-    const home = relayHome(sha256(bytes), this.deps.committeeSize)
-    if (home !== this.deps.selfIndex && this.deps.isMemberConnected(home)) {
-      // [ACCEPT] its home admits it; this member only checks it (gossip needs a verdict) and forwards
-      return judgeRelayedTx(this.deps.genesis, bytes, (hash) => this.deps.store.txLocationSync(hash) !== null)
-    }
     try {
       await this.deps.mempool.admit(bytes)
       return 'accept'

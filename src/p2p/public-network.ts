@@ -29,6 +29,7 @@ import { invalidOnlyTopicScore } from './gossip.js'
 import { privateKeyFromSeed } from './identity.js'
 import { defaultPeerGuardOptions, PeerGuard, type PeerGuardOptions } from './peer-guard.js'
 import { RequestChannel, serveRequests } from './request-response.js'
+import { TokenBucket } from './token-bucket.js'
 import type { ChunkVerdict } from './types.js'
 
 export type PublicVerdict = ChunkVerdict
@@ -46,6 +47,8 @@ export interface PublicNetworkOptions {
   maxMessageBytes: number
   /** per-peer limits; everyone here is an outsider to the peer guard */
   peerGuard?: Partial<PeerGuardOptions>
+  /** tx-topic bytes per second one peer may hand us (twice that as a burst); beyond, dropped unpenalised */
+  txBytesPerSecond?: number
   logger?: Logger | null
 }
 
@@ -53,11 +56,21 @@ export interface PublicNetworkCounters {
   published: Record<'tx' | 'final', number>
   verdicts: Record<'tx' | 'final', Record<PublicVerdict, number>>
   rateLimited: number
+  /** tx bundles dropped because their peer was over its tx byte budget */
+  txBudgetDropped: number
   bans: number
 }
 
 /** Txs are small and many; a peer beyond this many per second is dropped before validation. */
 const TX_FRAMES_PER_SECOND = 5000
+/**
+ * Tx bytes one peer may relay to us per second: about 10,000 typical txs, several times what
+ * a committee here finalises, so one follower (or one flooder) cannot take more of the
+ * members' checking than that; honest heavy relays lose only the excess, with no penalty.
+ */
+export const DEFAULT_TX_BYTES_PER_SECOND = 4 * 1024 * 1024
+/** peers whose tx budget is remembered at most; the oldest is forgotten first */
+const MAX_TX_BUDGETS = 4096
 const BOOTSTRAP_RETRY_MS = 1000
 const SYNC_PROTOCOL = 'final-sync'
 const RPC_OVERHEAD_BYTES = 64 * 1024
@@ -79,8 +92,10 @@ export class PublicNetwork {
     published: { tx: 0, final: 0 },
     verdicts: { tx: { accept: 0, ignore: 0, reject: 0 }, final: { accept: 0, ignore: 0, reject: 0 } },
     rateLimited: 0,
+    txBudgetDropped: 0,
     bans: 0
   }
+  readonly #txBudgets = new Map<string, TokenBucket>()
 
   constructor (opts: PublicNetworkOptions) {
     this.#opts = opts
@@ -238,6 +253,11 @@ export class PublicNetwork {
       this.counters.rateLimited++
       return TopicValidatorResult.Ignore
     }
+    // Within the frame budget but over its tx bytes: dropped, not scored (an honest busy relay)
+    if (kind === 'tx' && !this.#takeTxBudget(id, data.byteLength)) {
+      this.counters.txBudgetDropped++
+      return TopicValidatorResult.Ignore
+    }
     const validator = kind === 'tx' ? this.#txValidator : this.#finalValidator
     let verdict: PublicVerdict = 'ignore'
     try {
@@ -249,6 +269,17 @@ export class PublicNetwork {
     this.counters.verdicts[kind][verdict]++
     if (verdict === 'reject') this.#guard.reject(id, kind === 'tx' ? 'TX_INVALID' : 'FINAL_INVALID')
     return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+  }
+
+  #takeTxBudget (peer: string, bytes: number): boolean {
+    let bucket = this.#txBudgets.get(peer)
+    if (bucket === undefined) {
+      const rate = this.#opts.txBytesPerSecond ?? DEFAULT_TX_BYTES_PER_SECOND
+      bucket = new TokenBucket(rate, 2 * rate, () => performance.now())
+      this.#txBudgets.set(peer, bucket)
+      if (this.#txBudgets.size > MAX_TX_BUDGETS) this.#txBudgets.delete(this.#txBudgets.keys().next().value!)
+    }
+    return bucket.take(bytes)
   }
 
   #dialBootstrap (): void {
