@@ -305,6 +305,10 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
         L.push(`| ${name(r, out.sweep)} | ${path} | ${p.txs} / ${p.final} | ${cell(p.ack_ms.p50)} / ${cell(p.ack_ms.p99)} | ${lat(p.latency_ms)} | ${path === 'follower' ? `${cell(ps.follower_minus_member_p50_ms)} / ${cell(ps.follower_minus_member_p99_ms)}` : ''} |`)
       }
     }
+    for (const r of runs) {
+      const ps = r.path_split
+      if (ps?.read_side_ms !== undefined) L.push(`- ${name(r, out.sweep)}: of the difference, tx side (follower txs vs member txs, submit → seen on the member's stream) p50 ${cell(ps.tx_side_p50_ms)} ms; read side (same tx, follower's stream − member's stream) p50 / p90 / p99 ${cell(ps.read_side_ms.p50)} / ${cell(ps.read_side_ms.p90)} / ${cell(ps.read_side_ms.p99)} ms`)
+    }
     L.push('')
   }
   if (comparisons.length > 0) {

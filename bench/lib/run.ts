@@ -277,7 +277,8 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     let streamFailure: string | null = null
     let slices = 0
     let lastHeight = status.height
-    // split: each stream finalises only the txs of its own path
+    // split: each stream finalises only the txs of its own path, and notes when it saw every tx
+    const seenOn = split ? { member: new Float64Array(total).fill(Number.NaN), follower: new Float64Array(total).fill(Number.NaN) } : null
     const onSliceOf = (path: 'any' | 'member' | 'follower') => (slice: VerifiedSlice): void => {
       const now = performance.now()
       slices++
@@ -285,6 +286,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
       for (const leaf of slice.txs) {
         if (leaf.actionIndex !== 0) continue
         const i = hashIndex.get(leaf.txHash)
+        if (i !== undefined && seenOn !== null && path !== 'any' && Number.isNaN(seenOn[path][i]!)) seenOn[path][i] = now
         if (i === undefined || !Number.isNaN(rec.final[i]!)) continue
         if (path !== 'any' && (path === 'follower') !== viaFollower(i)) continue
         rec.markFinal(i, now)
@@ -422,7 +424,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     if (spec.fault !== undefined) result.fault = { kind: spec.fault.kind, events: faultEvents }
     if (hook !== null) result.checks = await hook.finish()
     if (committee.followers.length > 0) result.relay_counters = relayCounters(finalSnap)
-    if (split) result.path_split = summarizeSplit(rec, viaFollower)
+    if (seenOn !== null) result.path_split = summarizeSplit(rec, viaFollower, seenOn)
     result.startup_ms = Math.round(committee.startMs)
     result.rss_mb_max = sampler.rssMbMax()
     result.eventloop_lag_p99_ms_max = sampler.lagMsMax(rec.measureStart, rec.loadEnd + 1000)

@@ -22,10 +22,18 @@ export interface PathSplit {
   /** follower p50 - member p50, submit -> final delivered on the path's own stream */
   follower_minus_member_p50_ms: number | null
   follower_minus_member_p99_ms: number | null
+  /**
+   * The difference in two parts. Tx side: submit -> seen on the member's stream, follower
+   * txs against member txs (p50 difference). Read side: per tx, seen on the follower's
+   * stream minus seen on the member's (the final batch's gossip hop and the follower's
+   * checks), over every tx both streams delivered.
+   */
+  tx_side_p50_ms: number | null
+  read_side_ms: Summary
 }
 
 /** Latency per path over the measured txs; `viaFollower(i)` tells a tx's path. */
-export function summarizeSplit (rec: LoadRecord, viaFollower: (i: number) => boolean): PathSplit {
+export function summarizeSplit (rec: LoadRecord, viaFollower: (i: number) => boolean, seenOn: { member: Float64Array, follower: Float64Array }): PathSplit {
   const lat = { member: [] as number[], follower: [] as number[] }
   const ack = { member: [] as number[], follower: [] as number[] }
   const txs = { member: 0, follower: 0 }
@@ -38,8 +46,23 @@ export function summarizeSplit (rec: LoadRecord, viaFollower: (i: number) => boo
     const a = rec.acked[i]! - rec.scheduled[i]!
     if (Number.isFinite(a)) ack[path].push(a)
   }
+  const atMember = { member: [] as number[], follower: [] as number[] }
+  const readSide: number[] = []
+  for (let i = rec.warmupCount; i < rec.total; i++) {
+    const m = seenOn.member[i]! - rec.scheduled[i]!
+    if (Number.isFinite(m)) atMember[viaFollower(i) ? 'follower' : 'member'].push(m)
+    const d = seenOn.follower[i]! - seenOn.member[i]!
+    if (Number.isFinite(d)) readSide.push(d)
+  }
   const member = { txs: txs.member, final: lat.member.length, latency_ms: summarize(lat.member), ack_ms: summarize(ack.member) }
   const follower = { txs: txs.follower, final: lat.follower.length, latency_ms: summarize(lat.follower), ack_ms: summarize(ack.follower) }
   const diff = (a: number | null, b: number | null): number | null => a === null || b === null ? null : r1(a - b)
-  return { member, follower, follower_minus_member_p50_ms: diff(follower.latency_ms.p50, member.latency_ms.p50), follower_minus_member_p99_ms: diff(follower.latency_ms.p99, member.latency_ms.p99) }
+  return {
+    member,
+    follower,
+    follower_minus_member_p50_ms: diff(follower.latency_ms.p50, member.latency_ms.p50),
+    follower_minus_member_p99_ms: diff(follower.latency_ms.p99, member.latency_ms.p99),
+    tx_side_p50_ms: diff(summarize(atMember.follower).p50, summarize(atMember.member).p50),
+    read_side_ms: summarize(readSide)
+  }
 }

@@ -11,7 +11,8 @@ import { chunkDigest, chunkSigningMessage } from './hashing.js'
 import type { Nmt } from './nmt.js'
 import { buildPayload, countedTxs, type HashedTx } from './payload.js'
 
-export type BatchCheck = { ok: true, counted: HashedTx[] } | { ok: false, reason: string }
+/** `leaves`: the NMT leaves of the payload (what slices are cut from) */
+export type BatchCheck = { ok: true, counted: HashedTx[], leaves: Uint8Array[] } | { ok: false, reason: string }
 
 export function validateBatch (
   committee: { chainId: string, committeeKeys: Uint8Array[] },
@@ -40,5 +41,5 @@ export function validateBatch (
     return { ok: false, reason: 'namespace table differs from the payload' }
   }
   if (!equalBytes(deps.nmt.root(payload.leaves), header.payloadRoot)) return { ok: false, reason: 'payload root differs from the payload' }
-  return { ok: true, counted: txs }
+  return { ok: true, counted: txs, leaves: payload.leaves }
 }

@@ -122,8 +122,9 @@ export class FollowerNode {
       isFinal: (hash) => store.txLocationSync(hash) !== null,
       finalTimestamp: () => this.#finalTimestamp
     })
-    intake.onStored((height, timestamp) => {
+    intake.onStored((height, timestamp, payload) => {
       this.#finalTimestamp = timestamp
+      if (payload !== null) this.#slices?.remember(height, payload)
       metrics.batchesFinal.inc()
       metrics.finalHeight.set(height)
       behind.set(Math.max(0, (this.#sync?.peerHeight ?? -1) - height))

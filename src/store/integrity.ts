@@ -21,7 +21,7 @@ export interface ChainRules {
   /** hashes of every tx of the batch's chunks, in chunk order */
   txHashes: (batch: Batch) => Uint8Array[]
   /** full validation of the body against the header; the counted txs' hashes in order */
-  validateBatch: (batch: Batch, seenBefore: (hashHex: string) => boolean) => { ok: true, counted: Uint8Array[] } | { ok: false, reason: string }
+  validateBatch: (batch: Batch, seenBefore: (hashHex: string) => boolean) => { ok: true, counted: Uint8Array[], leaves?: Uint8Array[] } | { ok: false, reason: string }
   verifyCommitProof: (header: BatchHeader, hash: Uint8Array, proof: CommitProof) => RuleCheck
   /** hash of an encoded tx (throws if it does not decode) */
   txHashOfBytes: (txBytes: Uint8Array) => Uint8Array
