@@ -14,7 +14,7 @@ import type { NodeConfigFile } from '../src/node/config.js'
 import type { NodeStatus } from '../src/api/types.js'
 import { DelayRelay } from './delay-relay.js'
 import type { NetLab } from './lab.js'
-import { spawnInNamespace } from './spawn-node.js'
+import { spawnInNamespace, stopChildren } from './spawn-node.js'
 
 /** Fixed ports: each node has a namespace of its own, so they never collide. */
 export const P2P_PORT = 7400
@@ -112,14 +112,7 @@ export class NetnsCommittee {
   async stop (graceMs = 3000): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await Promise.all(this.#children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-      await exited
-      clearTimeout(timer)
-    }))
+    await stopChildren(this.#children, graceMs)
     await this.relay?.close()
   }
 }

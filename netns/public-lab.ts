@@ -21,7 +21,7 @@ import { peerIdFromCommitteeKey } from '../src/p2p/identity.js'
 import { API_PORT, P2P_PORT } from './committee.js'
 import { DelayRelay } from './delay-relay.js'
 import type { LinkShape, NetLab } from './lab.js'
-import { spawnInNamespace } from './spawn-node.js'
+import { spawnInNamespace, stopChildren } from './spawn-node.js'
 
 export const PUBLIC_PORT = 7500
 
@@ -149,14 +149,7 @@ export class PublicLab {
   async stop (graceMs = 3000): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await Promise.all(this.#children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-      await exited
-      clearTimeout(timer)
-    }))
+    await stopChildren(this.#children, graceMs)
     await Promise.all(this.relays.map(async (r) => r.close()))
   }
 }

@@ -1,4 +1,4 @@
-/** Starts `seqnode start` inside a lab namespace and waits until its API listens. */
+/** Starts `seqnode start` inside a lab namespace and waits until its API listens; stops such children. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -37,4 +37,16 @@ export async function spawnInNamespace (ns: string, configFile: string, logFile:
     child.once('exit', onExit)
   })
   return { child, url, stderr: () => stderr }
+}
+
+/** SIGTERM each child still running, SIGKILL after `graceMs`; resolves once all exited. */
+export async function stopChildren (children: ChildProcess[], graceMs: number): Promise<void> {
+  await Promise.all(children.map(async (child) => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    await exited
+    clearTimeout(timer)
+  }))
 }
