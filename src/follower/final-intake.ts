@@ -101,7 +101,9 @@ export class FinalIntake {
     if (head !== null && !equalBytes(batch.header.parentHash, head.hash)) return { verdict: 'reject', reason: 'WRONG_PARENT' }
     const check = this.rules.validateBatch(batch, (hex) => this.store.txLocationSync(hexToBytes(hex)!) !== null)
     if (!check.ok) return { verdict: 'reject', reason: 'BAD_BODY' }
-    await this.store.putFinalBatch({
+    // readable (and head) at once; listeners go before the level write completes, which the
+    // next height waits for: what they serve is verified either way
+    const written = this.store.putFinalBatch({
       height: batch.header.height,
       hash,
       batchBytes: encode(BatchSchema, batch),
@@ -109,6 +111,9 @@ export class FinalIntake {
       txHashes: check.counted,
       rollupCounts: batch.header.namespaces
     })
+    written.catch(() => {}) // awaited below; not unhandled meanwhile
+    // refused at once (the head did not move): nothing to announce
+    if (this.store.head()?.height !== batch.header.height) await written
     for (const listener of this.#listeners) {
       try {
         listener(batch.header.height, batch.header.timestamp, check.leaves === undefined ? null : { header: batch.header, finality, leaves: check.leaves })
@@ -116,6 +121,7 @@ export class FinalIntake {
         // a listener's failure is its own
       }
     }
+    await written
     return null
   }
 }

@@ -71,6 +71,13 @@ const TX_FRAMES_PER_SECOND = 5000
 export const DEFAULT_TX_BYTES_PER_SECOND = 4 * 1024 * 1024
 /** peers whose tx budget is remembered at most; the oldest is forgotten first */
 const MAX_TX_BUDGETS = 4096
+/**
+ * Peer-guard penalty of an invalid tx bundle or final batch: three ban (score -100). An honest
+ * node checks what it forwards, so it never sends one; and gossipsub graylists a peer after
+ * three invalid messages too (P4 weight -10, squared, past -80), after which its messages
+ * are dropped unvalidated and would never add up to a ban and a closed connection.
+ */
+const INVALID_GOSSIP_PENALTY = 34
 const BOOTSTRAP_RETRY_MS = 1000
 const SYNC_PROTOCOL = 'final-sync'
 const RPC_OVERHEAD_BYTES = 64 * 1024
@@ -267,7 +274,7 @@ export class PublicNetwork {
       this.#log?.error({ err, kind }, 'a public validator threw; message ignored')
     }
     this.counters.verdicts[kind][verdict]++
-    if (verdict === 'reject') this.#guard.reject(id, kind === 'tx' ? 'TX_INVALID' : 'FINAL_INVALID')
+    if (verdict === 'reject') this.#guard.reject(id, kind === 'tx' ? 'TX_INVALID' : 'FINAL_INVALID', INVALID_GOSSIP_PENALTY)
     return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
   }
 
