@@ -16,6 +16,7 @@ import { ETCD_INSTALL_HINT, etcdVersion } from './lib/etcd.js'
 import { rerender, writeOutput, type BenchOutput } from './lib/report.js'
 import { CHAIN_ID, loadavg, runOne, type Fault, type RunSettings, type RunSpec } from './lib/run.js'
 import { presignTxs, weightedPattern } from './lib/txgen.js'
+import { followerScenarioPlan, type FollowerScenario } from './lib/follower-scenarios.js'
 
 const int = (min: number) => (v: string): number => {
   const n = Number(v)
@@ -66,9 +67,9 @@ const program = new Command()
   .option('--poll-sample <tps>', 'txs per second whose node-side stages (proposed, final) are polled via GET /v1/txs/:hash; 0 = off', num(0), 5)
   .option('--subscribe-member <i>', 'member whose slice streams (and tx status) are followed', int(0), 0)
   .option('--followers <k>', 'followers (non-voting nodes on the members\' public network) started next to the committee', int(0), 0)
-  .addOption(new Option('--submit-via <path>', 'send the load through the members\' APIs or the followers\' (senders round-robin over them)').choices(['members', 'followers']).default('members'))
+  .addOption(new Option('--submit-via <path>', 'send the load through the members\' APIs or the followers\' (senders round-robin over them), or split: even senders to the members, odd ones to follower-0, each path measured on its own stream (same run)').choices(['members', 'followers', 'split']).default('members'))
   .addOption(new Option('--subscribe-via <path>', 'follow the slice streams of a member (--subscribe-member) or of follower 0').choices(['member', 'follower']).default('member'))
-  .addOption(new Option('--scenario <name>', 'a healthy run, then the same load with a fault: member-down (SIGKILL one member after the warm-up), leader-crash (kill -9 the leader every --crash-every s, restart it at once), flood (first rollup offered --flood-factor x its share, the others at --flood-rate tx/s), slow-member (SIGSTOP one member for --pause-ms every --pause-every-ms), clock-skew (one member\'s clock --skew-ms off, SEQ_CLOCK_OFFSET_MS)').choices(['member-down', 'leader-crash', 'flood', 'slow-member', 'clock-skew']))
+  .addOption(new Option('--scenario <name>', 'a healthy run, then the same load with a fault: member-down (SIGKILL one member after the warm-up), leader-crash (kill -9 the leader every --crash-every s, restart it at once), flood (first rollup offered --flood-factor x its share, the others at --flood-rate tx/s), slow-member (SIGSTOP one member for --pause-ms every --pause-every-ms), clock-skew (one member\'s clock --skew-ms off, SEQ_CLOCK_OFFSET_MS), followers-stream and follower-flood (bench/lib/follower-scenarios.ts)').choices(['member-down', 'leader-crash', 'flood', 'slow-member', 'clock-skew', 'followers-stream', 'follower-flood']))
   .option('--fault-member <i>', 'member-down, slow-member, clock-skew: the member it hits (not the subscriber\'s)', int(0), 1)
   .option('--pause-ms <ms>', 'slow-member: how long each SIGSTOP lasts', int(1), 200)
   .option('--pause-every-ms <ms>', 'slow-member: one pause per this many ms', int(1), 1000)
@@ -77,6 +78,8 @@ const program = new Command()
   .option('--flood-rate <tps>', 'flood: offered tx/s of every rollup but the first (its fair share; the healthy run offers this to every rollup)', num(0.1), 100)
   .option('--flood-factor <x>', 'flood: the first rollup is offered this many times its fair share', int(1), 10)
   .option('--cpu-prof <member>', 'run this member under node --cpu-prof (profile in DIR/profiles/)', int(0))
+  .option('--flood-txs <tps>', 'follower-flood: invalid txs per second the rogue public peer sends', num(1), 20_000)
+  .option('--cpu-prof-follower <k>', 'run follower K under node --cpu-prof (profile in DIR/profiles/)', int(0))
   .option('--node-config <json>', 'JSON merged into every member\'s config.json, e.g. \'{"consensus":{"chunkDelayMs":10}}\'', parseJsonObject)
   .option('--keep', 'keep the temp data folders of nodes and etcd', false)
   .option('--rerender <dir>', 'only rebuild DIR/report.md and the plots from DIR/result.json')
@@ -98,10 +101,11 @@ interface Opts {
   nodes: number, rate: number, duration: number, warmup: number, drain: number, actions: number, payload: number, rollups: string
   payloadKind: 'random' | 'valid', rollupExec: 'on' | 'off'
   sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, batch: number, verifier: 'node' | 'noble', pollSample: number
-  subscribeMember: number, cpuProf?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
+  subscribeMember: number, cpuProf?: number, cpuProfFollower?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
   ab?: string, abB?: string, repeat: number, nodeTree?: string
-  followers: number, submitVia: 'members' | 'followers', subscribeVia: 'member' | 'follower'
-  scenario?: 'member-down' | 'leader-crash' | 'flood' | 'slow-member' | 'clock-skew', faultMember: number, crashEvery: number, floodRate: number, floodFactor: number, pauseMs: number, pauseEveryMs: number, skewMs: number
+  followers: number, submitVia: 'members' | 'followers' | 'split', subscribeVia: 'member' | 'follower'
+  floodTxs: number
+  scenario?: 'member-down' | 'leader-crash' | 'flood' | 'slow-member' | 'clock-skew' | FollowerScenario, faultMember: number, crashEvery: number, floodRate: number, floodFactor: number, pauseMs: number, pauseEveryMs: number, skewMs: number
 }
 
 /** One run of the plan: what it targets, at which rate, with which mix of rollups. */
@@ -146,7 +150,7 @@ async function main (): Promise<number> {
   const sweep = o.sweep !== undefined
   const notes: string[] = []
   let etcd: string | null = etcdVersion()
-  if ((o.submitVia === 'followers' || o.subscribeVia === 'follower') && o.followers === 0) throw new Error('--submit-via followers / --subscribe-via follower need --followers K (K >= 1)')
+  if ((o.submitVia !== 'members' || o.subscribeVia === 'follower') && o.followers === 0) throw new Error('--submit-via followers|split / --subscribe-via follower need --followers K (K >= 1)')
   const specs: RunSpec[] = [{ kind: 'sequencer', nodes: o.nodes, label: `sequencer-${o.nodes}` }]
   if (o.baseline === 'single') specs.push({ kind: 'sequencer', nodes: 1, label: 'single-1' })
   if (o.baseline === 'etcd') {
@@ -162,7 +166,11 @@ async function main (): Promise<number> {
   if (o.scenario !== undefined) {
     if (sweep || o.baseline !== 'none') throw new Error('--scenario runs a healthy run and the scenario: it does not combine with --sweep or --baseline')
     const healthy: RunSpec = { kind: 'sequencer', nodes: o.nodes, label: 'healthy' }
-    if (o.scenario === 'flood') {
+    if (o.scenario === 'followers-stream' || o.scenario === 'follower-flood') {
+      const { runs, note } = followerScenarioPlan(o.scenario, o)
+      plan = runs.map((spec) => ({ spec, rate: o.rate }))
+      notes.push(note)
+    } else if (o.scenario === 'flood') {
       if (rollups.length < 2) throw new Error('--scenario flood needs two rollups or more (--rollups A,B)')
       const fair = rollups.map(() => 1)
       const flood = rollups.map((_, i) => i === 0 ? o.floodFactor : 1)
@@ -244,6 +252,7 @@ async function main (): Promise<number> {
           subscribeVia: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.subscribeVia : 'member',
           rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', nodeConfig: o.nodeConfig, pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
           cpuProfMember: spec.kind === 'sequencer' && spec.label === plan[0]!.spec.label ? o.cpuProf : undefined,
+          cpuProfFollower: spec.kind === 'sequencer' && spec.label === plan[0]!.spec.label ? o.cpuProfFollower : undefined,
           ...(o.nodeTree !== undefined ? { nodeTree: resolve(o.nodeTree) } : {}),
           signal: ac.signal
         }

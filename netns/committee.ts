@@ -5,23 +5,20 @@
  * with the other namespaces' addresses, or with relay addresses when links are shaped
  * without netem.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { initHome } from '../src/node/init-home.js'
 import { parseGenesis, type Genesis } from '../src/node/genesis.js'
 import type { NodeConfigFile } from '../src/node/config.js'
 import type { NodeStatus } from '../src/api/types.js'
 import { DelayRelay } from './delay-relay.js'
 import type { NetLab } from './lab.js'
+import { spawnInNamespace, stopChildren } from './spawn-node.js'
 
-const repoRoot = fileURLToPath(new URL('../', import.meta.url))
 /** Fixed ports: each node has a namespace of its own, so they never collide. */
 export const P2P_PORT = 7400
 export const API_PORT = 7300
-const LISTENING = /seqnode: API listening on (http:\/\/\S+)/
 
 export interface CommitteeOptions {
   /** a fresh folder for the home (genesis, node folders, logs) */
@@ -86,30 +83,8 @@ export class NetnsCommittee {
   }
 
   async #spawn (index: number, configFile: string, opts: CommitteeOptions): Promise<MemberProcess> {
-    const ns = this.lab.nodes[index]!.ns
-    // `ip netns exec` execs the command, so the child's pid is the node's own.
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, 'bin/seqnode.js', 'start', '--config', configFile, '--log-level', opts.logLevel ?? 'info'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    this.#children.push(child)
-    child.stdout!.pipe(createWriteStream(join(this.logDir, `node-${index}.log`)))
-    let stderr = ''
-    child.stderr!.setEncoding('utf8')
-    child.stderr!.on('data', (d: string) => { stderr = (stderr + d).slice(-64 * 1024) })
-    const timeoutMs = opts.startTimeoutMs ?? 30_000
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => { done(); reject(new Error(`node-${index} in ${ns} did not listen within ${timeoutMs} ms:\n${stderr}`)) }, timeoutMs)
-      const onData = (): void => {
-        const m = LISTENING.exec(stderr)
-        if (m !== null) { done(); resolve(m[1]!) }
-      }
-      const onExit = (code: number | null, signal: string | null): void => { done(); reject(new Error(`node-${index} in ${ns} exited (${code ?? signal}) before listening:\n${stderr}`)) }
-      const done = (): void => { clearTimeout(timer); child.stderr!.off('data', onData); child.off('exit', onExit) }
-      child.stderr!.on('data', onData)
-      child.once('exit', onExit)
-    })
-    return { index, url, child, stderr: () => stderr }
+    const { child, url, stderr } = await spawnInNamespace(this.lab.nodes[index]!.ns, configFile, join(this.logDir, `node-${index}.log`), { name: `node-${index}`, logLevel: opts.logLevel ?? 'info', timeoutMs: opts.startTimeoutMs ?? 30_000, onChild: (c) => this.#children.push(c) })
+    return { index, url, child, stderr }
   }
 
   /** Final heights per member (null where the API did not answer in time). */
@@ -138,14 +113,7 @@ export class NetnsCommittee {
   async stop (graceMs = 3000): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await Promise.all(this.#children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-      await exited
-      clearTimeout(timer)
-    }))
+    await stopChildren(this.#children, graceMs)
     await this.relay?.close()
   }
 }

@@ -51,6 +51,8 @@ export interface CommitteeOptions {
   /** merged into every member's config.json, e.g. {"consensus": {"chunkDelayMs": 10}} */
   nodeConfig?: Record<string, unknown>
   cpuProfMember?: number
+  /** starts follower-K under `node --cpu-prof` (profile in profileDir) */
+  cpuProfFollower?: number
   profileDir?: string
   startTimeoutMs?: number
   /** genesis limits over the defaults (e.g. maxActionsPerTx for `--actions 64`) */
@@ -139,7 +141,9 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
       const name = `follower-${k}`
       const made = await code.initFollower({ home, dir: join(home, name), apiPort: 0, publicPort: followerPorts[k]!, extraBootstrap: [...followerAddrs], ...(!opts.rollupExec ? { rollups: [] } : {}) })
       followerAddrs.push(made.publicAddr)
-      const proc = await code.startNodeProcess(made.configFile, { apiPort: 0, logLevel: 'warn', onLog: logFor(name), startTimeoutMs: opts.startTimeoutMs ?? 60_000 })
+      const proc = k === opts.cpuProfFollower
+        ? await startProfiledNodeProcess(code.bin, made.configFile, opts.profileDir ?? opts.logDir, logFor(name), opts.startTimeoutMs ?? 60_000)
+        : await code.startNodeProcess(made.configFile, { apiPort: 0, logLevel: 'warn', onLog: logFor(name), startTimeoutMs: opts.startTimeoutMs ?? 60_000 })
       trackChild(proc.child)
       followers.push({ name, url: proc.url, proc, configFile: made.configFile })
     }

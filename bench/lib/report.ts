@@ -177,6 +177,8 @@ function headline (r: RunResult): Record<string, unknown> {
     efficiency: r.efficiency,
     per_rollup: r.per_rollup,
     paths: r.paths,
+    ...(r.path_split !== undefined ? { path_split: r.path_split } : {}),
+    ...(r.checks !== undefined ? { checks: r.checks } : {}),
     client: r.client
   }
 }
@@ -295,6 +297,25 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
   row('load average before → after', (r) => `${r.load_average_before[0] ?? '–'} → ${r.load_average_after[0] ?? '–'}`)
   L.push('')
   for (const r of runs.filter((x) => x.error !== undefined)) L.push(`**${name(r, out.sweep)}: ${r.error}**`, '')
+  for (const r of runs.filter((x) => x.checks !== undefined)) L.push(`**${name(r, out.sweep)}, checks:** \`${JSON.stringify(r.checks)}\``, '')
+  if (runs.some((r) => r.path_split !== undefined)) {
+    L.push('### Two paths in one run (`--submit-via split`): each measured on its own stream', '')
+    L.push('| run | path | txs / final | submit → ack p50 / p99 | submit → final p50 / p90 / p99 / max | follower − member p50 / p99 |')
+    L.push('|---|---|---:|---:|---:|---:|')
+    for (const r of runs) {
+      const ps = r.path_split
+      if (ps === undefined) continue
+      for (const path of ['member', 'follower'] as const) {
+        const p = ps[path]
+        L.push(`| ${name(r, out.sweep)} | ${path} | ${p.txs} / ${p.final} | ${cell(p.ack_ms.p50)} / ${cell(p.ack_ms.p99)} | ${lat(p.latency_ms)} | ${path === 'follower' ? `${cell(ps.follower_minus_member_p50_ms)} / ${cell(ps.follower_minus_member_p99_ms)}` : ''} |`)
+      }
+    }
+    for (const r of runs) {
+      const ps = r.path_split
+      if (ps?.read_side_ms !== undefined) L.push(`- ${name(r, out.sweep)}: of the difference, tx side (follower txs vs member txs, submit → seen on the member's stream) p50 ${cell(ps.tx_side_p50_ms)} ms; read side (same tx, follower's stream − member's stream) p50 / p90 / p99 ${cell(ps.read_side_ms.p50)} / ${cell(ps.read_side_ms.p90)} / ${cell(ps.read_side_ms.p99)} ms`)
+    }
+    L.push('')
+  }
   if (comparisons.length > 0) {
     L.push('### Ratios (sequencer / baseline; latency > 1 means the sequencer is slower)', '')
     L.push('| rate | sequencer | baseline | p50 | p90 | p99 | max | committed tx/s |')

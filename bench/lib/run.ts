@@ -19,6 +19,7 @@ import { byLabel, delta, histogramQuantile, MetricsSampler, type MetricMap } fro
 import { createBenchVerifier, type TimedVerifier } from './node-verifier.js'
 import { LoadRecord, runOpenLoop, TxState, waitUntil, type SubmitOutcome, type Target } from './open-loop.js'
 import { startProgress } from './progress.js'
+import { splitIngress, summarizeSplit, type PathSplit } from './split-paths.js'
 import { cdfPoints, r1, r2, summarize, type Summary } from './stats.js'
 import type { TxSet } from './txgen.js'
 
@@ -44,12 +45,13 @@ export interface RunSettings {
   runDir: string
   keep: boolean
   cpuProfMember?: number
+  cpuProfFollower?: number
   /** members from another checkout (A/B runs), see CommitteeOptions.nodeTree */
   nodeTree?: string
   /** followers started next to the members (their public network is on only then) */
   followers: number
-  /** where the senders post: the members' APIs, or the followers' (round-robin over senders) */
-  submitVia: 'members' | 'followers'
+  /** where the senders post: the members' APIs, the followers' (round-robin over senders), or split (bench/lib/split-paths.ts) */
+  submitVia: 'members' | 'followers' | 'split'
   /** whose slice streams (and tx status) are followed: member `subscribeMember`, or follower 0 */
   subscribeVia: 'member' | 'follower'
   signal: AbortSignal
@@ -65,8 +67,19 @@ export type Fault =
   | { kind: 'clock-skew', member: number, offsetMs: number }
 
 export type RunSpec =
-  | { kind: 'sequencer', nodes: number, label: string, fault?: Fault }
+  | { kind: 'sequencer', nodes: number, label: string, fault?: Fault, followers?: number, hook?: () => RunHook }
   | { kind: 'etcd', members: number, label: string }
+
+/**
+ * Extra work around one sequencer run (bench/lib/follower-scenarios.ts): started once the
+ * committee is up, before the load; `finish` after the drain gives `result.checks`;
+ * `stop` always runs.
+ */
+export interface RunHook {
+  start: (ctx: { committee: Committee, fromHeight: number, rec: LoadRecord, signal: AbortSignal }) => Promise<void>
+  finish: () => Promise<Record<string, unknown>>
+  stop: () => Promise<void>
+}
 
 export interface StageSet {
   ack: Summary
@@ -133,7 +146,9 @@ export interface RunResult {
   /** per genesis rollup (by name), over the measured window: offered and final tx/s, refusals by code, submit -> final */
   per_rollup: Record<string, { offered_tps: number | null, committed_tps: number | null, submitted: number, rejected: Record<string, number>, lost: number, latency_ms: Summary }>
   /** which APIs the load went through and whose streams were followed (sequencer runs) */
-  paths?: { followers: number, submit_via: 'members' | 'followers', subscribe_via: 'member' | 'follower', ingress: string[], subscriber: string }
+  paths?: { followers: number, submit_via: RunSettings['submitVia'], subscribe_via: 'member' | 'follower', ingress: string[], subscriber: string }
+  /** `--submit-via split`: each path's own latency in this run */
+  path_split?: PathSplit
   /**
    * With followers: every node's counters of the tx path at the end of the run (totals since
    * its start, warm-up included): relayed by followers, admitted / rejected by the members
@@ -142,6 +157,8 @@ export interface RunResult {
   relay_counters?: Record<string, Record<string, number>>
   /** the injected fault and what happened, in seconds since the load started (client clock) */
   fault?: { kind: Fault['kind'], events: FaultEvent[] }
+  /** what a RunHook checked (e.g. followers' deliveries, a flooder's cut-off) */
+  checks?: Record<string, unknown>
   error?: string
 }
 
@@ -231,9 +248,10 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     rollupExec: s.rollupExec,
     nodeConfig: s.nodeConfig,
     cpuProfMember: s.cpuProfMember,
+    cpuProfFollower: s.cpuProfFollower,
     ...(s.nodeTree !== undefined ? { nodeTree: s.nodeTree } : {}),
     profileDir: join(s.runDir, 'profiles', spec.label),
-    followers: s.followers,
+    followers: spec.followers ?? s.followers,
     ...(s.actions > 16 ? { genesisLimits: { maxActionsPerTx: s.actions } } : {}),
     ...(spec.fault?.kind === 'clock-skew' ? { memberEnv: { [spec.fault.member]: { SEQ_CLOCK_OFFSET_MS: String(spec.fault.offsetMs) } } } : {})
   })
@@ -241,6 +259,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
   const subs: Array<{ close: () => void, done: Promise<void> }> = []
   let sampler: MetricsSampler | null = null
   let progress: { stop: () => void } | null = null
+  let hook: RunHook | null = null
   try {
     const n = committee.members.length
     // Each rollup's senders have their own connections, as separate rollups' users would: with
@@ -250,10 +269,12 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     const slotOf = (i: number): number => rollupSlots.indexOf(txs.rollupIds[i]!)
     const senderAgents = Array.from({ length: s.senders * rollupSlots.length }, () => keepAliveAgent(1))
     agents.push(...senderAgents)
-    if ((s.submitVia === 'followers' || s.subscribeVia === 'follower') && committee.followers.length === 0) throw new Error('--submit-via followers and --subscribe-via follower need --followers >= 1')
+    if ((s.submitVia !== 'members' || s.subscribeVia === 'follower') && committee.followers.length === 0) throw new Error('--submit-via followers|split and --subscribe-via follower need --followers >= 1')
     // ingress nodes (by index into `ingress`); a sender k posts to ingress k mod count, and
     // to the next live one while that is down (a killed member), once more on a dropped connection
-    const ingress = s.submitVia === 'followers' ? committee.followers : committee.members
+    const split = s.submitVia === 'split'
+    const ingress = s.submitVia === 'followers' ? committee.followers : split ? splitIngress(committee.members, committee.followers[0]!) : committee.members
+    const viaFollower = (i: number): boolean => committee.followers.includes(ingress[(i % s.senders) % ingress.length]!)
     const down = new Set<number>()
     const clients = senderAgents.map((agent) => ingress.map((node) => new SequencerClient({ url: node.url, fetch: agentFetch(agent), requestTimeoutMs: 30_000 })))
     const subMember = s.subscribeVia === 'follower' ? committee.followers[0]! : committee.members[Math.min(s.subscribeMember, n - 1)]!
@@ -272,23 +293,30 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     let streamFailure: string | null = null
     let slices = 0
     let lastHeight = status.height
-    const onSlice = (slice: VerifiedSlice): void => {
+    // split: each stream finalises only the txs of its own path, and notes when it saw every tx
+    const seenOn = split ? { member: new Float64Array(total).fill(Number.NaN), follower: new Float64Array(total).fill(Number.NaN) } : null
+    const onSliceOf = (path: 'any' | 'member' | 'follower') => (slice: VerifiedSlice): void => {
       const now = performance.now()
       slices++
       if (slice.height > lastHeight) lastHeight = slice.height
       for (const leaf of slice.txs) {
         if (leaf.actionIndex !== 0) continue
         const i = hashIndex.get(leaf.txHash)
+        if (i !== undefined && seenOn !== null && path !== 'any' && Number.isNaN(seenOn[path][i]!)) seenOn[path][i] = now
         if (i === undefined || !Number.isNaN(rec.final[i]!)) continue
+        if (path !== 'any' && (path === 'follower') !== viaFollower(i)) continue
         rec.markFinal(i, now)
         recent.push(now - rec.scheduled[i]!)
       }
     }
-    for (const r of committee.rollups) {
-      const sub = follower.subscribeSlices({
+    const streams: Array<{ client: SequencerClient, path: 'any' | 'member' | 'follower' }> = split
+      ? [{ client: follower, path: s.subscribeVia }, { client: new SequencerClient({ url: (s.subscribeVia === 'follower' ? committee.members[Math.min(s.subscribeMember, n - 1)]! : committee.followers[0]!).url, fetch: agentFetch(sideAgent), WebSocket: WebSocket as never, verifier }), path: s.subscribeVia === 'follower' ? 'member' : 'follower' }]
+      : [{ client: follower, path: 'any' }]
+    for (const r of committee.rollups) for (const { client, path } of streams) {
+      const sub = client.subscribeSlices({
         rollup: r.id,
         from,
-        onSlice,
+        onSlice: onSliceOf(path),
         reconnect: { maxDelayMs: 500 },
         onError: (err) => { const code = (err as { code?: string }).code ?? 'ERROR'; streamErrors[code] = (streamErrors[code] ?? 0) + 1 }
       })
@@ -377,6 +405,8 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     const onAbort = (): void => ac.abort()
     s.signal.addEventListener('abort', onAbort, { once: true })
     progress = startProgress(spec.label, rec, s, recent, () => `height ${lastHeight}`)
+    hook = spec.hook?.() ?? null
+    await hook?.start({ committee, fromHeight: from, rec, signal: ac.signal })
     const loop = runOpenLoop(rec, target, { onAck, signal: ac.signal })
     const { win, ended } = watchWindow(rec, sampler, verifier)
     const faultEvents: FaultEvent[] = []
@@ -408,7 +438,9 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     const result = summarizeRecord(spec.label, 'sequencer', n, rec, s, txs, win, loadBefore)
     result.paths = { followers: committee.followers.length, submit_via: s.submitVia, subscribe_via: s.subscribeVia, ingress: ingress.map((m) => m.name), subscriber: subMember.name }
     if (spec.fault !== undefined) result.fault = { kind: spec.fault.kind, events: faultEvents }
+    if (hook !== null) result.checks = await hook.finish()
     if (committee.followers.length > 0) result.relay_counters = relayCounters(finalSnap)
+    if (seenOn !== null) result.path_split = summarizeSplit(rec, viaFollower, seenOn)
     result.startup_ms = Math.round(committee.startMs)
     result.rss_mb_max = sampler.rssMbMax()
     result.eventloop_lag_p99_ms_max = sampler.lagMsMax(rec.measureStart, rec.loadEnd + 1000)
@@ -436,6 +468,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     if (streamFailure !== null) result.error = `slice stream ended: ${streamFailure}`
     return result
   } finally {
+    await hook?.stop()
     progress?.stop()
     sampler?.stop()
     for (const sub of subs) sub.close()

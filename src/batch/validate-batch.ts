@@ -4,14 +4,15 @@
  * and the counted txs (countedTxs: no repeats, nothing `seenBefore`, nothing expired),
  * tx count, namespace table and payload root recomputed. Returns the counted txs.
  */
-import type { Batch } from '../codec/index.js'
+import type { Batch, SliceLeaf } from '../codec/index.js'
 import { equalBytes } from '../crypto/hex.js'
 import type { VerifySignature } from '../ordering/certificate.js'
 import { chunkDigest, chunkSigningMessage } from './hashing.js'
 import type { Nmt } from './nmt.js'
 import { buildPayload, countedTxs, type HashedTx } from './payload.js'
 
-export type BatchCheck = { ok: true, counted: HashedTx[] } | { ok: false, reason: string }
+/** `leaves`: the NMT leaves of the payload (what slices are cut from), `sliceLeaves` the same decoded */
+export type BatchCheck = { ok: true, counted: HashedTx[], leaves: Uint8Array[], sliceLeaves: SliceLeaf[] } | { ok: false, reason: string }
 
 export function validateBatch (
   committee: { chainId: string, committeeKeys: Uint8Array[] },
@@ -40,5 +41,5 @@ export function validateBatch (
     return { ok: false, reason: 'namespace table differs from the payload' }
   }
   if (!equalBytes(deps.nmt.root(payload.leaves), header.payloadRoot)) return { ok: false, reason: 'payload root differs from the payload' }
-  return { ok: true, counted: txs }
+  return { ok: true, counted: txs, leaves: payload.leaves, sliceLeaves: payload.sliceLeaves }
 }

@@ -224,6 +224,16 @@ export type SyncItem = Infer<typeof SyncItemSchema>
 export const SyncResponseSchema = record('SyncResponse', { version, nextHeight: uint, items: list(SyncItemSchema, { max: 1024 }) })
 export type SyncResponse = Infer<typeof SyncResponseSchema>
 
+/** Txs a follower gossips toward the committee together: at most this many per message. */
+export const MAX_RELAY_BUNDLE_TXS = 64
+/**
+ * The tx topic's message: encoded txs submitted to one follower in one event-loop turn, kept
+ * as their own bytes (a tx's hash covers its encoding). Few enough per message that a bad tx
+ * at the end costs a receiver at most 64 signature checks before it rejects the message.
+ */
+export const RelayBundleSchema = record('RelayBundle', { version, txs: list(bytes({ max: FormatLimits.maxPayloadBytes * 2 }), { min: 1, max: MAX_RELAY_BUNDLE_TXS }) })
+export type RelayBundle = Infer<typeof RelayBundleSchema>
+
 /**
  * What one NMT leaf carries after its 8-byte namespace: one action of one tx. `txHash`
  * doubles as the bundle id that lets each rollup of a cross-rollup tx correlate the rest.

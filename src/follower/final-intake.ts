@@ -13,7 +13,7 @@
  * - A batch above head + 1 with a valid proof is kept (bounded) until the gap is filled
  *   by sync; its body is checked when it becomes the next height.
  */
-import { BatchSchema, CommitProofSchema, decode, encode, SyncItemSchema, type SyncItem } from '../codec/index.js'
+import { BatchSchema, CommitProofSchema, decode, encode, SyncItemSchema, type BatchHeader, type CommitProof, type SliceLeaf, type SyncItem } from '../codec/index.js'
 import { equalBytes, hexToBytes } from '../crypto/index.js'
 import type { ChainRules, ChainStore } from '../store/index.js'
 
@@ -22,12 +22,16 @@ export type IntakeVerdict =
   | { verdict: 'ignore', reason: 'OLD_HEIGHT' | 'AHEAD_BUFFER_FULL' | 'MALFORMED_LOCAL' }
   | { verdict: 'reject', reason: 'MALFORMED' | 'BAD_COMMIT_PROOF' | 'BAD_BODY' | 'WRONG_PARENT' }
 
+/** The payload of a stored batch as checked (its NMT leaves), so slices need not rebuild it from the store. */
+export interface StoredPayload { header: BatchHeader, finality: CommitProof, leaves: Uint8Array[], sliceLeaves: SliceLeaf[] }
+export type StoredListener = (height: number, timestamp: number, payload: StoredPayload | null) => void
+
 /** Heights held above a gap at most; past this, the newest are dropped and sync fills in. */
 export const MAX_AHEAD_HEIGHTS = 256
 
 export class FinalIntake {
   readonly #ahead = new Map<number, SyncItem>()
-  readonly #listeners = new Set<(height: number, timestamp: number) => void>()
+  readonly #listeners = new Set<StoredListener>()
   #tail: Promise<unknown> = Promise.resolve()
 
   constructor (private readonly store: ChainStore, private readonly rules: ChainRules) {}
@@ -43,7 +47,7 @@ export class FinalIntake {
   }
 
   /** `timestamp`: the stored batch's header timestamp (batch timestamps never go down) */
-  onStored (listener: (height: number, timestamp: number) => void): () => void {
+  onStored (listener: StoredListener): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }
@@ -97,7 +101,9 @@ export class FinalIntake {
     if (head !== null && !equalBytes(batch.header.parentHash, head.hash)) return { verdict: 'reject', reason: 'WRONG_PARENT' }
     const check = this.rules.validateBatch(batch, (hex) => this.store.txLocationSync(hexToBytes(hex)!) !== null)
     if (!check.ok) return { verdict: 'reject', reason: 'BAD_BODY' }
-    await this.store.putFinalBatch({
+    // readable (and head) at once; listeners go before the level write completes, which the
+    // next height waits for: what they serve is verified either way
+    const written = this.store.putFinalBatch({
       height: batch.header.height,
       hash,
       batchBytes: encode(BatchSchema, batch),
@@ -105,13 +111,17 @@ export class FinalIntake {
       txHashes: check.counted,
       rollupCounts: batch.header.namespaces
     })
+    written.catch(() => {}) // awaited below; not unhandled meanwhile
+    // refused at once (the head did not move): nothing to announce
+    if (this.store.head()?.height !== batch.header.height) await written
     for (const listener of this.#listeners) {
       try {
-        listener(batch.header.height, batch.header.timestamp)
+        listener(batch.header.height, batch.header.timestamp, check.leaves === undefined || check.sliceLeaves === undefined ? null : { header: batch.header, finality, leaves: check.leaves, sliceLeaves: check.sliceLeaves })
       } catch {
         // a listener's failure is its own
       }
     }
+    await written
     return null
   }
 }

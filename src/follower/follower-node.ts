@@ -13,7 +13,7 @@ import { createApiMetrics, createApiServer, type ApiServer } from '../api/index.
 import type { ApiBackend, NodeStatus, TxStatus } from '../api/types.js'
 import { bytesToHex, equalBytes, loadKeyFile } from '../crypto/index.js'
 import type { MempoolGenesis } from '../mempool/index.js'
-import { judgeRelayedTx } from './relayed-tx.js'
+import { judgeRelayedBundle } from './relayed-tx.js'
 import { PublicNetwork } from '../p2p/public-network.js'
 import { createRollupMetrics, startBuiltinRollups, type RollupAdapters } from '../rollup-adapters/index.js'
 import type { ChainStore } from '../store/index.js'
@@ -25,12 +25,15 @@ import { SliceService } from '../node/slice-service.js'
 import { finalReads, openCheckedStore, resolveRollup, stopParts } from '../node/node-parts.js'
 import { FinalIntake } from './final-intake.js'
 import { FinalSyncClient, serveFinalRange } from './final-sync.js'
+import { TxBundler } from './tx-bundler.js'
 import { TxRelay } from './tx-relay.js'
 import { CodedError } from '../util/index.js'
 
 /** how often a follower asks a peer whether it is behind, when gossip shows no gap */
 const SYNC_INTERVAL_MS = 1000
 const SYNC_TIMEOUT_MS = 5000
+/** tx bytes per gossip message: a few hundred typical txs, far below any message limit */
+const RELAY_BUNDLE_BYTES = 256 * 1024
 
 export class FollowerStartError extends CodedError<'FOLLOWER_START_FAILED'> {
   constructor (message: string) {
@@ -83,6 +86,7 @@ export class FollowerNode {
     const metrics = this.metrics
     const verdicts = new Counter({ name: 'seq_follower_messages_total', help: 'Public-network messages a follower judged, by kind and verdict', labelNames: ['kind', 'verdict'], registers: [metrics.registry] })
     const relayed = new Counter({ name: 'seq_follower_txs_relayed_total', help: 'Txs a follower checked and gossiped toward the committee', registers: [metrics.registry] })
+    const bundles = new Counter({ name: 'seq_follower_relay_bundles_total', help: 'Gossip messages (RelayBundle) the relayed txs left in', registers: [metrics.registry] })
     const behind = new Gauge({ name: 'seq_follower_lag_heights', help: 'Final heights peers reported that this follower has not stored yet', registers: [metrics.registry] })
     metrics.finalHeight.set(store.head()?.height ?? -1)
     this.#slices = new SliceService(store)
@@ -100,7 +104,7 @@ export class FollowerNode {
     this.#network = network
     const mempoolGenesis: MempoolGenesis = { chainId: genesis.chainId, rollups: genesis.rollups, limits: genesis.limits }
     network.onTx((_peer, bytes) => {
-      const verdict = judgeRelayedTx(mempoolGenesis, bytes, (hash) => store.txLocationSync(hash) !== null)
+      const verdict = judgeRelayedBundle(mempoolGenesis, bytes, (hash) => store.txLocationSync(hash) !== null)
       verdicts.inc({ kind: 'tx', verdict })
       return verdict
     })
@@ -115,12 +119,13 @@ export class FollowerNode {
     this.#finalTimestamp = head === null ? -1 : (await store.getBatch(head.height))?.header.timestamp ?? -1
     this.#relay = new TxRelay({
       genesis: mempoolGenesis,
-      publish: async (bytes) => network.publishTx(bytes),
+      bundler: new TxBundler({ publish: async (bundle) => { bundles.inc(); await network.publishTxs(bundle) }, maxBytes: RELAY_BUNDLE_BYTES }),
       isFinal: (hash) => store.txLocationSync(hash) !== null,
       finalTimestamp: () => this.#finalTimestamp
     })
-    intake.onStored((height, timestamp) => {
+    intake.onStored((height, timestamp, payload) => {
       this.#finalTimestamp = timestamp
+      if (payload !== null) this.#slices?.remember(height, payload)
       metrics.batchesFinal.inc()
       metrics.finalHeight.set(height)
       behind.set(Math.max(0, (this.#sync?.peerHeight ?? -1) - height))

@@ -14,6 +14,7 @@ import { AdmissionError, AdmissionErrorCode, type MempoolGenesis } from '../memp
 import { checkTxStateless } from '../mempool/tx-check.js'
 import { bytesToHex } from '../crypto/index.js'
 import { expiredAt } from '../batch/index.js'
+import type { TxBundler } from './tx-bundler.js'
 
 export type RelayedStatus =
   | { status: 'relayed' }
@@ -21,7 +22,8 @@ export type RelayedStatus =
 
 export interface TxRelayDeps {
   genesis: MempoolGenesis
-  publish: (bytes: Uint8Array) => Promise<void>
+  /** gathers accepted txs into gossip messages */
+  bundler: Pick<TxBundler, 'add'>
   isFinal: (hash: Uint8Array) => boolean
   /** the timestamp of the highest final batch stored here (-1 before any) */
   finalTimestamp: () => number
@@ -52,7 +54,12 @@ export class TxRelay {
     const hex = bytesToHex(hash)
     // [REJECT] already final
     if (this.deps.isFinal(hash)) throw new AdmissionError(AdmissionErrorCode.DUPLICATE, 'tx is already final')
-    await this.deps.publish(bytes)
+    try {
+      await this.deps.bundler.add(bytes)
+    } catch (err) {
+      // [503 OVERLOADED] not about this tx: no peer took the bundle (no mesh yet), try again soon
+      throw new AdmissionError(AdmissionErrorCode.OVERLOADED, `not relayed: ${(err as Error).message}`, 1)
+    }
     this.#relayed.delete(hex)
     this.#relayed.set(hex, { expiry: tx.expiry })
     if (this.#relayed.size > MAX_RELAYED_TXS) this.#relayed.delete(this.#relayed.keys().next().value!)

@@ -19,7 +19,7 @@ export function chainRules (genesis: Pick<Genesis, 'chainId' | 'committeeKeys'>)
     txHashes: (batch) => batchTxs(batch).map((tx) => txHash(batch.header.chainId, tx)),
     validateBatch: (batch, seenBefore) => {
       const check = validateBatch(committee, batch, { nmt: nodeNmt, verifySignature: verifyEd25519, txHash }, seenBefore)
-      return check.ok ? { ok: true, counted: check.counted.map((c) => c.hash) } : check
+      return check.ok ? { ok: true, counted: check.counted.map((c) => c.hash), leaves: check.leaves, sliceLeaves: check.sliceLeaves } : check
     },
     verifyCommitProof: (header, hash, proof) => verifyCommitProof(committee, header, hash, proof, { batchHash, verifySignature: verifyEd25519 }),
     txHashOfBytes: (bytes) => txHash(genesis.chainId, decode(TxSchema, bytes))

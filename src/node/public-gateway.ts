@@ -1,15 +1,15 @@
 /**
  * A member's side of the public network (src/p2p/public-network.ts): txs gossiped in by
- * followers are admitted exactly like API submissions (same mempool, same dedup) by one
- * member only, the tx hash's home (`relayHome`), or by every member that has lost its link
- * to that home (so a down home costs duplicates, not the tx); each
+ * followers (in bundles, follower/tx-bundler.ts) are admitted exactly like API submissions
+ * (same mempool, same dedup) by one member only, each tx's home (`relayHome`), or by every
+ * member that has lost its link to that home (so a down home costs duplicates, not the tx); each
  * final batch goes out once on the final topic (by its proposer; a follower that misses
  * one, because that proposer is down, fills the gap by sync), and final ranges are served.
  */
 import type { Logger } from 'pino'
 import { AdmissionError, AdmissionErrorCode, RETRYABLE_CODES, type Mempool, type MempoolGenesis } from '../mempool/index.js'
 import { sha256 } from '../crypto/index.js'
-import { judgeRelayedTx } from '../follower/relayed-tx.js'
+import { bundleVerdict, decodeRelayBundle, judgeRelayedTx, type RelayVerdict } from '../follower/relayed-tx.js'
 import { PublicNetwork } from '../p2p/public-network.js'
 import type { ChainStore } from '../store/index.js'
 import { serveFinalRange } from '../follower/final-sync.js'
@@ -49,7 +49,7 @@ export class PublicGateway {
       maxMessageBytes: config.p2p.maxMessageBytes,
       logger: deps.logger
     })
-    this.network.onTx(async (_peer, bytes) => this.#admit(bytes))
+    this.network.onTx(async (_peer, bytes) => this.#admitBundle(bytes))
     // Members publish final batches; they need none from the public side.
     this.network.onFinalBatch(() => 'ignore')
     this.network.handleSync(async (bytes) => serveFinalRange(deps.store, bytes, config.p2p.maxMessageBytes))
@@ -75,12 +75,28 @@ export class PublicGateway {
     })().catch((err: unknown) => { this.deps.logger.debug({ err, height }, 'publishing a final batch failed') })
   }
 
-  async #admit (bytes: Uint8Array): Promise<'accept' | 'ignore' | 'reject'> {
-    const home = relayHome(sha256(bytes), this.deps.committeeSize)
-    if (home !== this.deps.selfIndex && this.deps.isMemberConnected(home)) {
+  async #admitBundle (bytes: Uint8Array): Promise<RelayVerdict> {
+    const txs = decodeRelayBundle(bytes)
+    // [REJECT] not a RelayBundle
+    if (txs === null) return 'reject'
+    // Txs other members admit are only checked: one by one, so a bundle of bad txs costs one
+    // signature check before it is rejected; then this member's own share, admitted together.
+    const verdicts: RelayVerdict[] = []
+    const mine: Uint8Array[] = []
+    for (const tx of txs) {
+      const home = relayHome(sha256(tx), this.deps.committeeSize)
+      if (home === this.deps.selfIndex || !this.deps.isMemberConnected(home)) { mine.push(tx); continue }
       // [ACCEPT] its home admits it; this member only checks it (gossip needs a verdict) and forwards
-      return judgeRelayedTx(this.deps.genesis, bytes, (hash) => this.deps.store.txLocationSync(hash) !== null)
+      const verdict = judgeRelayedTx(this.deps.genesis, tx, (hash) => this.deps.store.txLocationSync(hash) !== null)
+      if (verdict === 'reject') return 'reject'
+      verdicts.push(verdict)
     }
+    verdicts.push(...await Promise.all(mine.map(async (tx) => this.#admit(tx))))
+    return bundleVerdict(verdicts)
+  }
+
+  /** Admits a tx whose home is this member (or whose home it cannot reach). */
+  async #admit (bytes: Uint8Array): Promise<RelayVerdict> {
     try {
       await this.deps.mempool.admit(bytes)
       return 'accept'

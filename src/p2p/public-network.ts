@@ -3,7 +3,8 @@
  * (same TCP/noise/yamux/identify stack) that members and followers join, with two
  * gossipsub topics and one request protocol:
  *
- * - `/seq/<chain>/txs/1`: signed txs submitted anywhere travel toward the committee. Every
+ * - `/seq/<chain>/txs/2`: signed txs submitted anywhere travel toward the committee, in
+ *   bundles (`RelayBundle`, a few per message: follower/tx-bundler.ts). Every
  *   node validates before it forwards (accept / ignore / reject; rejects are gossipsub's P4
  *   penalty and a strike in the peer guard, whose ban closes the peer's connections).
  * - `/seq/<chain>/final/1`: members publish each final batch with its commit proof;
@@ -28,6 +29,7 @@ import { invalidOnlyTopicScore } from './gossip.js'
 import { privateKeyFromSeed } from './identity.js'
 import { defaultPeerGuardOptions, PeerGuard, type PeerGuardOptions } from './peer-guard.js'
 import { RequestChannel, serveRequests } from './request-response.js'
+import { TokenBucket } from './token-bucket.js'
 import type { ChunkVerdict } from './types.js'
 
 export type PublicVerdict = ChunkVerdict
@@ -45,6 +47,8 @@ export interface PublicNetworkOptions {
   maxMessageBytes: number
   /** per-peer limits; everyone here is an outsider to the peer guard */
   peerGuard?: Partial<PeerGuardOptions>
+  /** tx-topic bytes per second one peer may hand us (twice that as a burst); beyond, dropped unpenalised */
+  txBytesPerSecond?: number
   logger?: Logger | null
 }
 
@@ -52,11 +56,28 @@ export interface PublicNetworkCounters {
   published: Record<'tx' | 'final', number>
   verdicts: Record<'tx' | 'final', Record<PublicVerdict, number>>
   rateLimited: number
+  /** tx bundles dropped because their peer was over its tx byte budget */
+  txBudgetDropped: number
   bans: number
 }
 
 /** Txs are small and many; a peer beyond this many per second is dropped before validation. */
 const TX_FRAMES_PER_SECOND = 5000
+/**
+ * Tx bytes one peer may relay to us per second: about 10,000 typical txs, several times what
+ * a committee here finalises, so one follower (or one flooder) cannot take more of the
+ * members' checking than that; honest heavy relays lose only the excess, with no penalty.
+ */
+export const DEFAULT_TX_BYTES_PER_SECOND = 4 * 1024 * 1024
+/** peers whose tx budget is remembered at most; the oldest is forgotten first */
+const MAX_TX_BUDGETS = 4096
+/**
+ * Peer-guard penalty of an invalid tx bundle or final batch: three ban (score -100). An honest
+ * node checks what it forwards, so it never sends one; and gossipsub graylists a peer after
+ * three invalid messages too (P4 weight -10, squared, past -80), after which its messages
+ * are dropped unvalidated and would never add up to a ban and a closed connection.
+ */
+const INVALID_GOSSIP_PENALTY = 34
 const BOOTSTRAP_RETRY_MS = 1000
 const SYNC_PROTOCOL = 'final-sync'
 const RPC_OVERHEAD_BYTES = 64 * 1024
@@ -78,13 +99,15 @@ export class PublicNetwork {
     published: { tx: 0, final: 0 },
     verdicts: { tx: { accept: 0, ignore: 0, reject: 0 }, final: { accept: 0, ignore: 0, reject: 0 } },
     rateLimited: 0,
+    txBudgetDropped: 0,
     bans: 0
   }
+  readonly #txBudgets = new Map<string, TokenBucket>()
 
   constructor (opts: PublicNetworkOptions) {
     this.#opts = opts
     this.#log = opts.logger?.child({ module: 'public-p2p' }) ?? null
-    this.#txTopic = `/seq/${opts.chainId}/txs/1`
+    this.#txTopic = `/seq/${opts.chainId}/txs/2`
     this.#finalTopic = `/seq/${opts.chainId}/final/1`
     this.#syncProtocol = `/seq/${opts.chainId}/req/${SYNC_PROTOCOL}/1`
     this.#guard = new PeerGuard({
@@ -182,8 +205,9 @@ export class PublicNetwork {
     await node?.stop()
   }
 
-  async publishTx (bytes: Uint8Array): Promise<void> {
-    await this.#publish('tx', bytes)
+  /** One encoded RelayBundle on the tx topic; throws NOT_CONNECTED when no peer took it (no mesh yet). */
+  async publishTxs (bytes: Uint8Array): Promise<void> {
+    if (await this.#publish('tx', bytes) === 0) throw new P2PError(P2PErrorCode.NOT_CONNECTED, 'no peer on the tx topic yet')
   }
 
   async publishFinal (bytes: Uint8Array): Promise<void> {
@@ -219,12 +243,14 @@ export class PublicNetwork {
     this.#guard.reject(peer, reason)
   }
 
-  async #publish (kind: 'tx' | 'final', bytes: Uint8Array): Promise<void> {
+  /** Returns how many peers it was sent to. */
+  async #publish (kind: 'tx' | 'final', bytes: Uint8Array): Promise<number> {
     const gossip = this.#node?.services.pubsub
     if (gossip === undefined) throw new P2PError(P2PErrorCode.NOT_RUNNING, 'the public network is not running')
     if (bytes.byteLength > this.#opts.maxMessageBytes) throw new P2PError(P2PErrorCode.TOO_LARGE, `${bytes.byteLength} bytes is above ${this.#opts.maxMessageBytes}`)
-    await gossip.publish(kind === 'tx' ? this.#txTopic : this.#finalTopic, bytes)
+    const { recipients } = await gossip.publish(kind === 'tx' ? this.#txTopic : this.#finalTopic, bytes)
     this.counters.published[kind]++
+    return recipients.length
   }
 
   async #validate (kind: 'tx' | 'final', peer: PeerId, data: Uint8Array): Promise<TopicValidatorResult> {
@@ -232,6 +258,11 @@ export class PublicNetwork {
     // Over its budget: dropped unseen (IGNORE, so it is not counted as invalid twice).
     if (!this.#guard.admitFrame(id, kind === 'tx' ? 'chunk' : 'request', data.byteLength)) {
       this.counters.rateLimited++
+      return TopicValidatorResult.Ignore
+    }
+    // Within the frame budget but over its tx bytes: dropped, not scored (an honest busy relay)
+    if (kind === 'tx' && !this.#takeTxBudget(id, data.byteLength)) {
+      this.counters.txBudgetDropped++
       return TopicValidatorResult.Ignore
     }
     const validator = kind === 'tx' ? this.#txValidator : this.#finalValidator
@@ -243,8 +274,19 @@ export class PublicNetwork {
       this.#log?.error({ err, kind }, 'a public validator threw; message ignored')
     }
     this.counters.verdicts[kind][verdict]++
-    if (verdict === 'reject') this.#guard.reject(id, kind === 'tx' ? 'TX_INVALID' : 'FINAL_INVALID')
+    if (verdict === 'reject') this.#guard.reject(id, kind === 'tx' ? 'TX_INVALID' : 'FINAL_INVALID', INVALID_GOSSIP_PENALTY)
     return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+  }
+
+  #takeTxBudget (peer: string, bytes: number): boolean {
+    let bucket = this.#txBudgets.get(peer)
+    if (bucket === undefined) {
+      const rate = this.#opts.txBytesPerSecond ?? DEFAULT_TX_BYTES_PER_SECOND
+      bucket = new TokenBucket(rate, 2 * rate, () => performance.now())
+      this.#txBudgets.set(peer, bucket)
+      if (this.#txBudgets.size > MAX_TX_BUDGETS) this.#txBudgets.delete(this.#txBudgets.keys().next().value!)
+    }
+    return bucket.take(bytes)
   }
 
   #dialBootstrap (): void {

@@ -9,7 +9,7 @@
  * The chain's rules (hashing, batch validation, commit proofs) come in as `ChainRules`
  * so that the store does not depend on consensus (src/node/data-check.ts builds them).
  */
-import { decode, BlockBundleSchema, SafetyStateSchema, type Batch, type BatchHeader, type CommitProof } from '../codec/index.js'
+import { decode, BlockBundleSchema, SafetyStateSchema, type Batch, type BatchHeader, type CommitProof, type SliceLeaf } from '../codec/index.js'
 import { bytesToHex, equalBytes } from '../crypto/index.js'
 import type { ChainStore } from './chain-store.js'
 import { Prefix } from './keys.js'
@@ -21,7 +21,7 @@ export interface ChainRules {
   /** hashes of every tx of the batch's chunks, in chunk order */
   txHashes: (batch: Batch) => Uint8Array[]
   /** full validation of the body against the header; the counted txs' hashes in order */
-  validateBatch: (batch: Batch, seenBefore: (hashHex: string) => boolean) => { ok: true, counted: Uint8Array[] } | { ok: false, reason: string }
+  validateBatch: (batch: Batch, seenBefore: (hashHex: string) => boolean) => { ok: true, counted: Uint8Array[], leaves?: Uint8Array[], sliceLeaves?: SliceLeaf[] } | { ok: false, reason: string }
   verifyCommitProof: (header: BatchHeader, hash: Uint8Array, proof: CommitProof) => RuleCheck
   /** hash of an encoded tx (throws if it does not decode) */
   txHashOfBytes: (txBytes: Uint8Array) => Uint8Array

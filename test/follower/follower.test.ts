@@ -13,7 +13,7 @@ import { committeeFromGenesis, SequencerClient } from '../../src/client/index.js
 import { generateKeyPair } from '../../src/crypto/index.js'
 import { FollowerNode } from '../../src/follower/follower-node.js'
 import { signTx } from '../../src/mempool/index.js'
-import { decode, encode, SyncRequestSchema, SyncResponseSchema, TxSchema, type SyncItem } from '../../src/codec/index.js'
+import { decode, encode, SyncRequestSchema, SyncResponseSchema, RelayBundleSchema, TxSchema, type SyncItem } from '../../src/codec/index.js'
 import { FinalIntake } from '../../src/follower/final-intake.js'
 import { chainRules } from '../../src/node/data-check.js'
 import { parseGenesis } from '../../src/node/genesis.js'
@@ -162,7 +162,7 @@ t.test('a follower relays txs, serves verified final batches and slices, and cat
   while (rogue.connectedPeers().length > 0 && Date.now() - floodStarted < 10_000) {
     const garbage = kvTx(10_000 + sent++)
     garbage[garbage.length - 1]! ^= 1
-    await rogue.publishTx(garbage).catch(() => {})
+    await rogue.publishTxs(encode(RelayBundleSchema, { version: 1, txs: [garbage] })).catch(() => {})
     if (sent % 20 === 0) await sleep(1)
   }
   const cutOffMs = Date.now() - floodStarted

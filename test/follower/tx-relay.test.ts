@@ -21,7 +21,7 @@ t.test('relayed until no batch can count the tx, then dropped as expired', async
   let clock = now
   const relay = new TxRelay({
     genesis,
-    publish: async () => {},
+    bundler: { add: async () => {} },
     isFinal: () => false,
     finalTimestamp: () => finalTimestamp,
     now: () => clock

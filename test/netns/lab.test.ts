@@ -17,7 +17,7 @@ t.test('a forced probe failure is reported, and the netns tests skip with the re
   t.teardown(() => { delete process.env[FORCE_UNAVAILABLE_ENV] })
   const support = await probeNetnsSupport()
   t.same(support, { ok: false, reason: `${FORCE_UNAVAILABLE_ENV} is set` }, 'the probe fails with the reason')
-  for (const file of ['test/netns/partition.test.ts', 'test/netns/netem.test.ts']) {
+  for (const file of ['test/netns/partition.test.ts', 'test/netns/netem.test.ts', 'test/netns/followers.test.ts']) {
     const child = spawn(process.execPath, ['--import', './src/polyfills/register.js', '--import', 'tsx', file], {
       cwd: repoRoot, env: { ...process.env, [FORCE_UNAVAILABLE_ENV]: '1' }, stdio: ['ignore', 'pipe', 'pipe']
     })
