@@ -9,12 +9,12 @@ import {
   ActionSchema, BatchHeaderSchema, BatchSchema, BlockBundleSchema, BlockRequestSchema, BlockResponseSchema,
   CertificateSchema, ChunkBodySchema, ChunkRequestSchema, ChunkResponseSchema, ChunkSchema, CommitProofSchema,
   ConsensusEnvelopeSchema, NamespaceCountSchema, NamespaceProofSchema, ProposalSchema, SafetyStateSchema,
-  SliceLeafSchema, SliceSchema, SyncItemSchema, SyncRequestSchema, SyncResponseSchema, TimeoutBodySchema,
+  RelayBundleSchema, SliceLeafSchema, SliceSchema, SyncItemSchema, SyncRequestSchema, SyncResponseSchema, TimeoutBodySchema,
   TimeoutCertificateSchema, TimeoutSchema, TxBodySchema, TxSchema, TxSigningBodySchema, VoteBodySchema, VoteSchema,
   ConsensusKind, FormatLimits, HASH_LENGTH, NMT_ROOT_LENGTH, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH,
   type Action, type Batch, type BatchHeader, type BlockBundle, type BlockRequest, type BlockResponse, type Certificate,
   type Chunk, type ChunkBody, type CommitProof, type ConsensusEnvelope, type Infer, type NamespaceCount,
-  type NamespaceProofWire, type Proposal, type SafetyStateWire, type Schema, type Slice, type SliceLeaf, type SyncItem,
+  type NamespaceProofWire, type Proposal, type RelayBundle, type SafetyStateWire, type Schema, type Slice, type SliceLeaf, type SyncItem,
   type SyncResponse, type Timeout, type TimeoutBody, type TimeoutCertificate, type Tx, type TxBody, type TxSigningBody, type Vote, type VoteBody
 } from '../../src/codec/index.js'
 
@@ -221,6 +221,11 @@ export const arbSyncResponse: fc.Arbitrary<SyncResponse> = fc.record({
   version, nextHeight: arbUint, items: fc.array(arbSyncItem, { maxLength: 2 })
 })
 
+export const arbRelayBundle: fc.Arbitrary<RelayBundle> = fc.record({
+  version,
+  txs: fc.array(arbBytes(300), { minLength: 1, maxLength: 17 })
+})
+
 export const arbSlice: fc.Arbitrary<Slice> = fc.record({
   version,
   rollupId: arbUint,
@@ -271,7 +276,8 @@ export const WIRE_TYPES: readonly WireType[] = [
   wire('SyncResponse', SyncResponseSchema, arbSyncResponse),
   wire('SliceLeaf', SliceLeafSchema, arbSliceLeaf),
   wire('NamespaceProof', NamespaceProofSchema, arbNamespaceProof),
-  wire('Slice', SliceSchema, arbSlice)
+  wire('Slice', SliceSchema, arbSlice),
+  wire('RelayBundle', RelayBundleSchema, arbRelayBundle)
 ]
 
 /** Replaces every byte array by `hex:<hex>` so values compare structurally whatever their class. */

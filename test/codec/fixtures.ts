@@ -3,7 +3,7 @@ import {
   ActionSchema, BatchHeaderSchema, BatchSchema, BlockBundleSchema, BlockRequestSchema, BlockResponseSchema,
   CertificateSchema, ChunkBodySchema, ChunkRequestSchema, ChunkResponseSchema, ChunkSchema, CommitProofSchema,
   ConsensusEnvelopeSchema, NamespaceCountSchema, NamespaceProofSchema, ProposalSchema, SafetyStateSchema,
-  SliceLeafSchema, SliceSchema, SyncItemSchema, SyncRequestSchema, SyncResponseSchema, TimeoutBodySchema,
+  RelayBundleSchema, SliceLeafSchema, SliceSchema, SyncItemSchema, SyncRequestSchema, SyncResponseSchema, TimeoutBodySchema,
   TimeoutCertificateSchema, TimeoutSchema, TxBodySchema, TxSchema, TxSigningBodySchema, VoteBodySchema, VoteSchema, ConsensusKind, encode,
   type Action, type Batch, type BatchHeader, type BlockBundle, type BlockRequest, type BlockResponse, type Certificate,
   type Chunk, type CommitProof, type ConsensusEnvelope, type NamespaceProofWire, type Proposal, type SafetyStateWire,
@@ -119,5 +119,6 @@ export const EXAMPLES: readonly Example[] = [
   example('SyncResponse', SyncResponseSchema, syncResponse),
   example('SliceLeaf', SliceLeafSchema, sliceLeaf),
   example('NamespaceProof', NamespaceProofSchema, proof),
-  example('Slice', SliceSchema, slice)
+  example('Slice', SliceSchema, slice),
+  example('RelayBundle', RelayBundleSchema, { version: 1, txs: [encode(TxSchema, tx), new Uint8Array([1, 2, 3])] })
 ]
