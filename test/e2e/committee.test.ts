@@ -232,6 +232,16 @@ t.test('4-member committee: agreement, leader kill and recovery, restart and cat
     return statuses.every((s) => s.peers === N - 1) ? true : null
   })
   await ledger.submit(up(), 40, 8)
+  // ... and it votes again: with load going on, within 20 s (it may need a few rounds of
+  // fetches and a sync to commit the heights the others' leader choice is based on).
+  const restartedVotes = async (): Promise<number> => metricValue(await getMetricsText(restarted.url), 'seq_consensus_votes_sent_total') ?? 0
+  const votingAt = performance.now()
+  const voting = await waitFor(`node-${leader} to vote again`, 20_000, async () => {
+    if (await restartedVotes() > 0) return true
+    await ledger.submit(up(), 3, 3)
+    return null
+  }, 100).catch(() => false)
+  t.ok(voting, `node-${leader} voted again ${((performance.now() - votingAt) / 1000).toFixed(1)} s after the post-restart load (${await restartedVotes()} votes)`)
   t.same(ledger.errors, [], 'no submission failed or was refused')
   const all = await checker.check(t, 'all four after the restart', up(), ledger.ackedBy.keys(), ledger.sent)
   t.same(preKill.filter((hash) => !all.locations.has(hash)), [], `the ${preKill.length} txs node-${leader} acknowledged right before its kill are all counted`)
