@@ -110,9 +110,8 @@ export class ConsensusDriver {
   static async restore (deps: ConsensusDriverDeps, options: ConsensusDriverOptions = defaultConsensusDriverOptions): Promise<ConsensusDriver> {
     const raw = await deps.store.getSafetyState()
     const safety = raw === null ? null : decode(SafetyStateSchema, raw)
-    const head = deps.store.head()
     const tip = await storedTip(deps.store)
-    const recent = head === null ? [] : await recentHeaders(deps.store, head.height, deps.committeeKeys.length)
+    const recent = tip === null ? [] : await recentHeaders(deps.store, tip.height, deps.committeeKeys.length)
     return new ConsensusDriver(deps, { safety, tip, recent, signedBefore: deps.signedBefore === true }, options)
   }
 
@@ -142,7 +141,7 @@ export class ConsensusDriver {
   /** Own chunks that no proposal took are sent again (own-chunk-resender.ts). */
   #resendDue (): void {
     for (const { bytes, digest } of this.#resender.due(performance.now())) {
-      this.deps.metrics?.chunksResent?.inc({})
+      this.deps.metrics?.chunksResent.inc({})
       this.deps.transport.publishChunk(bytes, digest).catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'sending an own chunk again failed'))
     }
   }

@@ -59,7 +59,7 @@ export interface ConsensusMetrics {
   chunkFetches: CounterLike
   chunksReceived: CounterLike
   /** own chunks sent again because no proposal took them */
-  chunksResent?: CounterLike
+  chunksResent: CounterLike
   syncedBatches: CounterLike
 }
 
