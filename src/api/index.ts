@@ -9,7 +9,7 @@ export {
   type NamespaceProofJson, type SliceJson, type SliceRangeJson, type SliceTxJson,
   type TxJson, type TxStatusJson
 } from './json-views.js'
-export { refuseBrowserOrigin, type DevControl, type IsolationJson } from './routes-dev.js'
+export { refuseBrowserOrigin, type DevControl, type DevFaultsJson, type DevFaultsRequest, type IsolationJson } from './routes-dev.js'
 export { runSliceStream, type StreamFormat, type StreamSink } from './slice-stream.js'
 export type {
   ApiBackend, NodeStatus, RollupInfo, RollupLatestJson, RollupStateJson, SliceWithLeaves, StoredBatch, SubmitResult, TxStatus

@@ -5,6 +5,7 @@
  * and bound them (request-params.ts) so every refusal keeps its one message and code.
  * Bodies and replies are described in docs/API.md (binary bodies have no JSON schema).
  */
+import { INJECTABLE_FAULT_CODES, STORE_WRITE_PATHS } from '../store/index.js'
 
 export const DEFAULT_WAIT_SECONDS = 20
 /** below the API's idle socket timeout (60 s) with room to spare */
@@ -67,5 +68,25 @@ export const routeSchemas = {
   }),
   devIsolation: route('dev', 'Dev control (dev.control only): whether this member is isolated'),
   devIsolate: route('dev', 'Dev control (dev.control only): cut this member off from the committee'),
-  devHeal: route('dev', 'Dev control (dev.control only): restore its links')
+  devHeal: route('dev', 'Dev control (dev.control only): restore its links'),
+  devFaults: route('dev', 'Dev control (dev.control only): the injected one-way partition and store faults'),
+  devSetFaults: route('dev', 'Dev control (dev.control only): drop frames to members, fail or delay store writes', {
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        muteTo: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: 1024 },
+        diskFail: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          required: ['paths', 'code'],
+          properties: {
+            paths: { type: 'array', items: { type: 'string', enum: [...STORE_WRITE_PATHS] }, maxItems: STORE_WRITE_PATHS.length },
+            code: { type: 'string', enum: [...INJECTABLE_FAULT_CODES] }
+          }
+        },
+        diskDelayMs: { type: 'integer', minimum: 0, maximum: 600000 }
+      }
+    }
+  })
 } as const

@@ -4,7 +4,7 @@
  * twice and a failed create() closes whatever it had already started.
  */
 import { pino, type Logger } from 'pino'
-import { createApiMetrics, createApiServer, type ApiServer } from '../api/index.js'
+import { createApiMetrics, createApiServer, type ApiServer, type DevControl } from '../api/index.js'
 import type { ApiBackend, NodeStatus, RollupInfo, TxStatus } from '../api/types.js'
 import { bytesToHex, Ed25519Signer, ed25519Ops, equalBytes, loadKeyFile } from '../crypto/index.js'
 import { Mempool } from '../mempool/index.js'
@@ -24,6 +24,7 @@ import { PublicGateway } from './public-gateway.js'
 import { clockOffsetFromEnv, clockStatus, memberClock, registerClockMetrics } from './clock.js'
 import { markMemberSigned, memberHasSigned } from './signed-marker.js'
 import { finalReads, openCheckedStore, resolveRollup, stopParts, storeFaultView } from './node-parts.js'
+import { devFaultControl } from './dev-faults.js'
 
 type NodeState = 'starting' | 'started' | 'closing' | 'closed'
 
@@ -41,6 +42,7 @@ export class SequencerNode {
   #gateway: PublicGateway | null = null
   /** dev control (config.dev.control): isolate this member from the committee and heal it */
   readonly #isolation: NetworkIsolation | null
+  #storeFaults: StoreFaults | null = null
   /** the committee time (ordering/committee-clock.ts), shared by the mempool, the driver and the status */
   readonly #clock: CommitteeClock
   readonly #clockOffsetMs: number
@@ -78,9 +80,11 @@ export class SequencerNode {
   async #start (): Promise<void> {
     const { config, genesis, logger } = this
     if (config.store.faults !== undefined) logger.warn({ faults: config.store.faults }, 'store fault injection is on (store.faults): writes fail or wait on purpose')
+    // dev control can inject store faults at run time (/v1/dev/faults), so it always has the hook
+    if (config.store.faults !== undefined || this.#isolation !== null) this.#storeFaults = new StoreFaults(config.store.faults ?? {})
     this.#store = await openCheckedStore(config.dataDir, genesis, {
       logger: logger.child({ module: 'store' }),
-      ...(config.store.faults !== undefined ? { faults: new StoreFaults(config.store.faults) } : {})
+      ...(this.#storeFaults !== null ? { faults: this.#storeFaults } : {})
     })
     const store = this.#store
     this.metrics = createNodeMetrics({
@@ -164,12 +168,17 @@ export class SequencerNode {
       metrics: createApiMetrics(metrics.registry),
       bodyLimitBytes: Math.ceil(genesis.limits.maxTxBytes * 1.5) + 4096, // base64 JSON is 4/3 of the binary size
       logger: logger.child({ module: 'api' }),
-      ...(this.#isolation !== null ? { dev: this.#isolation } : {})
+      ...(this.#isolation !== null ? { dev: this.#devControl(this.#isolation) } : {})
     })
     const { url } = await this.#api.start()
     this.#apiUrl = url
     this.#state = 'started'
     logger.info({ url, chainId: genesis.chainId, nodeIndex: this.nodeIndex }, 'node started')
+  }
+
+  #devControl (isolation: NetworkIsolation): DevControl {
+    const faults = devFaultControl({ isolation, store: this.#storeFaults!, members: this.genesis.committee.length, self: this.nodeIndex, log: this.logger })
+    return { state: () => isolation.state(), isolate: () => isolation.isolate(), heal: () => isolation.heal(), faults }
   }
 
   get apiUrl (): string {

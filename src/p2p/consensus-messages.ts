@@ -48,7 +48,8 @@ export class ConsensusMessages {
   send (to: number, bytes: Uint8Array): boolean {
     const channel = this.#channels.get(to)
     if (channel === undefined) return false
-    channel.pushDroppable(encodeFrame(bytes))
+    if (this.#c.gater.mutes(to)) this.#c.metrics?.dropped.inc({ kind: 'consensus', reason: 'muted' })
+    else channel.pushDroppable(encodeFrame(bytes))
     return true
   }
 
@@ -56,7 +57,10 @@ export class ConsensusMessages {
   broadcast (bytes: Uint8Array): boolean {
     if (this.#channels.size === 0) return false
     const frame = encodeFrame(bytes)
-    for (const channel of this.#channels.values()) channel.pushDroppable(frame)
+    for (const [to, channel] of this.#channels) {
+      if (this.#c.gater.mutes(to)) this.#c.metrics?.dropped.inc({ kind: 'consensus', reason: 'muted' })
+      else channel.pushDroppable(frame)
+    }
     return true
   }
 

@@ -60,7 +60,10 @@ export class DirectChunks {
   /** Resolves once every member's queue took the chunk or dropped it (stalled, not connected). */
   async publish (bytes: Uint8Array, id: Uint8Array): Promise<void> {
     const frame = encodeFrame(id, bytes)
-    await Promise.all([...this.#channels.values()].map(async (channel) => channel.pushWithRoom(frame)))
+    await Promise.all([...this.#channels].map(async ([to, channel]) => {
+      if (this.#c.gater.mutes(to)) this.#c.metrics?.dropped.inc({ kind: 'chunk', reason: 'muted' })
+      else await channel.pushWithRoom(frame)
+    }))
     if (!this.#running) throw new P2PError(P2PErrorCode.NOT_RUNNING, 'the transport stopped')
   }
 

@@ -109,6 +109,11 @@ export class CommitteeGater {
     return this.#guard.isBanned(id) || (this.#c.directory.indexOf(id) === undefined && !this.#c.allowNonMemberConnections) || this.#isolated()
   }
 
+  /** dev control: what this member sends to `member` is dropped (a one-way partition, src/p2p/isolation.ts) */
+  mutes (member: number): boolean {
+    return this.#c.isolation?.mutes(member) === true
+  }
+
   /** dev control: cut off from everyone (src/p2p/isolation.ts) */
   #isolated (): boolean {
     return this.#c.isolation?.denies() === true

@@ -9,6 +9,11 @@
  * refused; `heal()` lifts the refusal and dials every member at once rather than waiting
  * for the loop's backoff (up to 2 s). Only the members this one dials (the higher indices)
  * are dialled; the lower ones find it again through their own redial loop.
+ *
+ * `mute(members)` is the one-way partition of the chaos campaign: everything this member
+ * sends to those members (consensus frames, chunks, requests and its answers to theirs)
+ * is dropped, while what they send it still arrives. Connections stay up, as when a
+ * firewall drops one direction of an established flow.
  */
 import type { Connection, PeerId } from '@libp2p/interface'
 
@@ -28,6 +33,7 @@ export class NetworkIsolation {
   #since: number | null = null
   #host: IsolationHost | null = null
   #members: PeerId[] = []
+  #mutedTo = new Set<number>()
 
   /** Called by the transport once its libp2p node exists; `members` are the other members' ids. */
   attach (host: IsolationHost, members: PeerId[]): void {
@@ -60,5 +66,20 @@ export class NetworkIsolation {
       this.#host?.dial(peer).catch(() => {})
     }
     return this.state()
+  }
+
+  /** Drops what this member sends to `members` (indexes) from now on; `[]` lifts it. */
+  mute (members: number[]): number[] {
+    this.#mutedTo = new Set(members)
+    return this.mutedTo()
+  }
+
+  /** For the transport: frames to this member are dropped. */
+  mutes (member: number): boolean {
+    return this.#mutedTo.has(member)
+  }
+
+  mutedTo (): number[] {
+    return [...this.#mutedTo].sort((a, b) => a - b)
   }
 }

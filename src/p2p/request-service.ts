@@ -4,11 +4,13 @@
  * per member and protocol. The wire protocol is request-response.ts.
  */
 import type { Libp2p } from '@libp2p/interface'
+import { setTimeout as delay } from 'node:timers/promises'
 import { CONNECT_TIMEOUT_MS, MAX_INBOUND_STREAMS } from './committee-options.js'
 import { P2PError, P2PErrorCode } from './errors.js'
 import type { CommitteeGater } from './gater.js'
 import type { MemberLinks } from './member-links.js'
 import { RequestChannel, serveRequests } from './request-response.js'
+import { closeWhenRemoteCloses } from './stream-utils.js'
 import type { Logger } from 'pino'
 import type { P2PMetrics, RequestHandler } from './types.js'
 
@@ -54,6 +56,11 @@ export class RequestService {
   }
 
   async request (to: number, protocol: string, bytes: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    if (this.#c.gater.mutes(to)) {
+      // dev one-way partition: the request is lost on the way, so the caller times out
+      await delay(timeoutMs)
+      throw new P2PError(P2PErrorCode.TIMEOUT, `no answer from member ${to} within ${timeoutMs} ms (muted by dev control)`)
+    }
     this.#c.metrics?.bytesOut.inc({ kind: 'request' }, bytes.byteLength)
     const response = await this.#channel(to, protocol).request(bytes, timeoutMs)
     this.#c.metrics?.bytesIn.inc({ kind: 'response' }, response.byteLength)
@@ -66,6 +73,8 @@ export class RequestService {
     await c.node.handle(c.protocolId(protocol), (stream, connection) => {
       const from = c.gater.memberOf(stream, connection, 'request')
       if (from === undefined) return
+      // dev one-way partition: our answers to this member are lost, so it hears nothing
+      if (c.gater.mutes(from)) { closeWhenRemoteCloses(stream); return }
       const peer = connection.remotePeer.toString()
       serveRequests(stream, {
         from,

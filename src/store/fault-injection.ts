@@ -68,6 +68,8 @@ export class StoreFaults {
   #seen = 0
   /** writes failed on purpose so far */
   injected = 0
+  /** writes waiting in the injected delay right now (a chaos runner SIGSTOPs the process while one is parked) */
+  parked = 0
 
   constructor (options: Partial<StoreFaultOptions> = {}) {
     this.#options = { ...defaultStoreFaultOptions, ...options }
@@ -96,7 +98,14 @@ export class StoreFaults {
   /** Called by the store before each level write holding `paths`: waits, then throws if the write must fail. */
   async beforeWrite (paths: ReadonlySet<StoreWritePath>): Promise<void> {
     const { delayMs, delayPaths } = this.#options
-    if (delayMs > 0 && delayPaths.some((p) => paths.has(p))) await sleep(delayMs)
+    if (delayMs > 0 && delayPaths.some((p) => paths.has(p))) {
+      this.parked++
+      try {
+        await sleep(delayMs)
+      } finally {
+        this.parked--
+      }
+    }
     const { failPaths, code, failAfter, failCount } = this.#options
     const path = failPaths.find((p) => paths.has(p))
     if (path === undefined) return
