@@ -15,6 +15,7 @@ import { SequencerClient, type NodeStatus } from '../src/client/index.js'
 import { sleep } from '../src/util/index.js'
 import { checkObservation, ViolationKind, type CheckResult, type Violation } from './check.js'
 import { ChaosCluster } from './cluster.js'
+import { scrapeCounter } from './scrape.js'
 import { HeadMonitor, type Stall } from './monitor.js'
 import { observeCommittee } from './observe.js'
 import { describeFault, maxFaulty, planFaults, type FaultKind, type PlannedFault } from './schedule.js'
@@ -28,6 +29,8 @@ export interface CampaignOptions {
   logLevel: string
   /** members' first round timeout (node default: 1000 ms) */
   baseTimeoutMs?: number
+  /** only these fault kinds (default all) */
+  kinds?: readonly FaultKind[]
   /** keep the members' data folders after a passing run */
   keepData: boolean
   /** each log line as it is made (the runner prints them) */
@@ -46,6 +49,8 @@ export interface FaultRecord {
   recoveredAtS: number | null
   /** seconds the restarted member(s) took from spawn to listening (kills and wipes) */
   startS: number | null
+  /** for the faults injected through dev control or the environment: what showed it took hold (null: nothing did) */
+  effect?: string | null
 }
 
 export interface CampaignResult {
@@ -82,9 +87,26 @@ const RECOVERY_TIMEOUT_MS = 60_000
 const DRAIN_TIMEOUT_MS = 60_000
 /** How long acknowledged txs may take to become final before a member is wiped. */
 const PRE_WIPE_TIMEOUT_MS = 30_000
+/** one-way partition: frames in flight when the mute begins may still arrive within this */
+const MUTE_SETTLE_MS = 500
+/** fsync-stop: how long each store write waits while the fault is armed; the SIGSTOP lands inside it */
+const FSYNC_PARK_MS = 1000
 
-export function replayCommand (o: Pick<CampaignOptions, 'durationS' | 'seed' | 'nodes' | 'loadTps' | 'baseTimeoutMs'>): string {
-  return `npm run chaos -- --duration ${o.durationS} --seed ${o.seed} --nodes ${o.nodes} --load ${o.loadTps}${o.baseTimeoutMs === undefined ? '' : ` --base-timeout ${o.baseTimeoutMs}`}`
+const HEALED: Record<FaultKind, string> = {
+  'kill-leader': 'restarted',
+  'kill-random': 'restarted',
+  freeze: 'resumed (SIGCONT)',
+  'freeze-leader': 'resumed (SIGCONT)',
+  wipe: 'restarted',
+  'quorum-loss': 'restarted',
+  'one-way-partition': 'talk both ways again',
+  'fsync-stop': 'resumed (SIGCONT), writes no longer parked',
+  'clock-skew': 'restarted with the true time',
+  'disk-fault': 'writes go through again'
+}
+
+export function replayCommand (o: Pick<CampaignOptions, 'durationS' | 'seed' | 'nodes' | 'loadTps'> & { baseTimeoutMs?: number | undefined, kinds?: readonly FaultKind[] | undefined }): string {
+  return `npm run chaos -- --duration ${o.durationS} --seed ${o.seed} --nodes ${o.nodes} --load ${o.loadTps}${o.baseTimeoutMs === undefined ? '' : ` --base-timeout ${o.baseTimeoutMs}`}${o.kinds === undefined ? '' : ` --faults ${o.kinds.join(',')}`}`
 }
 
 export async function runCampaign (opts: CampaignOptions): Promise<CampaignResult> {
@@ -104,7 +126,7 @@ export async function runCampaign (opts: CampaignOptions): Promise<CampaignResul
   await rm(home, { recursive: true, force: true })
   await rm(logDir, { recursive: true, force: true })
   await mkdir(logDir, { recursive: true })
-  const schedule = planFaults({ seed: opts.seed, durationMs: opts.durationS * 1000, nodes: opts.nodes, baseTimeoutMs: opts.baseTimeoutMs ?? 1000 })
+  const schedule = planFaults({ seed: opts.seed, durationMs: opts.durationS * 1000, nodes: opts.nodes, baseTimeoutMs: opts.baseTimeoutMs ?? 1000, ...(opts.kinds !== undefined ? { kinds: opts.kinds } : {}) })
   say(`seed ${opts.seed}, ${opts.durationS} s, ${opts.nodes} members (f = ${maxFaulty(opts.nodes)}), load ${opts.loadTps} tx/s; schedule of ${schedule.length} faults:`)
   for (const f of schedule) say(`  plan ${describeFault(f)}`)
 
@@ -179,11 +201,11 @@ export async function runCampaign (opts: CampaignOptions): Promise<CampaignResul
     }
     /** listening times of the members restarted by the current fault */
     let startTimes: number[] = []
-    const restart = async (i: number): Promise<boolean> => {
+    const restart = async (i: number, env?: Record<string, string>): Promise<boolean> => {
       for (let attempt = 1; attempt <= 3; attempt++) {
         const startedAt = performance.now()
         try {
-          await cluster.start(i)
+          await cluster.start(i, env)
           const tookS = Math.round((performance.now() - startedAt) / 100) / 10
           say(`node-${i} listening again after ${tookS.toFixed(1)} s`)
           startTimes.push(tookS)
@@ -259,11 +281,71 @@ export async function runCampaign (opts: CampaignOptions): Promise<CampaignResul
           up = (await Promise.all(fault.targets.map(async (t) => await restart(t)))).every(Boolean)
           break
         }
+        case 'one-way-partition': {
+          const [from, to] = fault.targets as [number, number]
+          const dropped = async (): Promise<number> => await scrapeCounter(cluster.url(from), 'seq_p2p_dropped_total', { reason: 'muted' })
+          /** consensus and chunk frames `at` received from `peer` */
+          const heard = async (at: number, peer: number): Promise<number> => await scrapeCounter(cluster.url(at), 'seq_p2p_messages_in_total', { peer: String(peer) })
+          const droppedBefore = await dropped()
+          inject([from, to], `node-${from} -> node-${to} dropped (one way: node-${to} -> node-${from} flows)`)
+          await cluster.devFaults(from, { muteTo: [to] })
+          // frames already on the wire when the mute began still arrive: count from a moment later
+          await sleep(MUTE_SETTLE_MS)
+          const [toHeard, fromHeard] = [await heard(to, from), await heard(from, to)]
+          await sleep(Math.max(0, fault.downMs - MUTE_SETTLE_MS))
+          const [toHeardAfter, fromHeardAfter] = [await heard(to, from), await heard(from, to)]
+          await cluster.devFaults(from, { muteTo: [] })
+          const lost = await dropped() - droppedBefore
+          const oneWay = lost > 0 && toHeardAfter === toHeard && fromHeardAfter > fromHeard
+          record.effect = oneWay ? `node-${from} dropped ${lost} frames to node-${to} (seq_p2p_dropped_total{reason="muted"}); node-${to} heard nothing from it, node-${from} heard ${fromHeardAfter - fromHeard} from node-${to}` : null
+          if (!oneWay) say(`#${fault.seq} not one way: dropped ${lost}, node-${to} heard ${toHeardAfter - toHeard} from node-${from}, node-${from} heard ${fromHeardAfter - fromHeard} from node-${to}`)
+          break
+        }
+        case 'fsync-stop': {
+          const target = fault.targets[0]!
+          await cluster.devFaults(target, { diskDelayMs: FSYNC_PARK_MS })
+          const parked = await until(10_000, async () => (await cluster.devFaultState(target)).disk.parkedWrites > 0, 10)
+          inject([target], `SIGSTOP node-${target} ${parked ? 'while a store write is parked before its fsync' : 'with no write parked after 10 s (none came)'}`)
+          record.effect = parked ? 'SIGSTOP with a store write parked' : null
+          cluster.freeze(target)
+          await sleep(fault.downMs)
+          cluster.thaw(target)
+          await cluster.devFaults(target, { diskDelayMs: 0 })
+          break
+        }
+        case 'clock-skew': {
+          const target = fault.targets[0]!
+          const skewMs = fault.skewMs!
+          inject([target], `restart node-${target} with its clock ${skewMs > 0 ? 'ahead' : 'behind'} by ${Math.abs(skewMs) / 1000} s (SEQ_CLOCK_OFFSET_MS=${skewMs})`)
+          await cluster.kill(target)
+          up = await restart(target, { SEQ_CLOCK_OFFSET_MS: String(skewMs) })
+          await sleep(fault.downMs)
+          const clock = (await monitor.status(target, cluster.url(target)))?.clock
+          if (clock !== undefined) say(`#${fault.seq} node-${target} /v1/status clock: offset ${clock.offsetMs} ms, committee view ${clock.peerOffsetMs} ms, correction ${clock.correctionMs} ms`)
+          record.effect = clock?.offsetMs === skewMs ? `/v1/status clock.offsetMs ${clock.offsetMs}, correctionMs ${clock.correctionMs}` : null
+          await cluster.kill(target)
+          up = up && await restart(target)
+          break
+        }
+        case 'disk-fault': {
+          const target = fault.targets[0]!
+          const disk = fault.disk!
+          inject([target], `node-${target}'s ${disk.paths.join('/')} writes fail with ${disk.code}`)
+          const before = (await cluster.devFaults(target, { diskFail: disk })).disk.injected
+          await sleep(fault.downMs)
+          const failed = (await cluster.devFaults(target, { diskFail: null })).disk.injected - before
+          record.effect = failed > 0 ? `${failed} store writes failed with ${disk.code}` : null
+          break
+        }
+      }
+      if (record.effect !== undefined) {
+        if (record.effect === null) violations.push({ kind: ViolationKind.notInjected, detail: `#${fault.seq} ${fault.kind}: nothing showed that the fault took hold` })
+        say(`#${fault.seq} ${record.effect === null ? 'VIOLATION not-injected: nothing showed that the fault took hold' : `took hold: ${record.effect}`}`)
       }
       const healHead = monitor.head
       record.healedAtS = offsetS()
       record.startS = startTimes.length === 0 ? null : Math.max(...startTimes)
-      say(`#${fault.seq} healed: ${record.targets.map((t) => `node-${t}`).join(', ')} ${fault.kind.startsWith('freeze') ? 'resumed (SIGCONT)' : 'restarted'}`)
+      say(`#${fault.seq} healed: ${record.targets.map((t) => `node-${t}`).join(', ')} ${HEALED[fault.kind]}`)
       if (!up) { aborted = true; break }
       if (await recovered(healHead)) {
         record.recoveredAtS = offsetS()
@@ -277,6 +359,7 @@ export async function runCampaign (opts: CampaignOptions): Promise<CampaignResul
 
     // ---- heal, stop the load, drain ----
     for (const i of all()) cluster.thaw(i)
+    await Promise.all(cluster.responsive().map(async (i) => await cluster.devFaults(i, { muteTo: [], diskFail: null, diskDelayMs: 0 })))
     route([])
     await load.stop()
     monitor.stopMeasuring()

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- --duration S --seed N [--nodes 4] [--load TPS] [--out DIR]`: a fault
+ * `npm run chaos -- --duration S --seed N [--nodes 4] [--load TPS] [--faults K,..] [--out DIR]`: a fault
  * campaign against a real committee (campaign.ts). Writes DIR/chaos-result.json,
  * DIR/chaos-summary.txt and DIR/chaos.log (the fault log with time offsets); the
  * members' logs are in DIR/logs. Exit status 0 when every check passed, 1 on any
@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { replayCommand, runCampaign } from './campaign.js'
 import { renderSummary } from './report.js'
+import { ALL_FAULT_KINDS, parseFaultKinds, type FaultKind } from './schedule.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -18,6 +19,7 @@ const { values: args } = parseArgs({
     nodes: { type: 'string', default: '4' },
     load: { type: 'string', default: '20' },
     out: { type: 'string' },
+    faults: { type: 'string' },
     'base-timeout': { type: 'string' },
     'log-level': { type: 'string', default: 'warn' },
     'keep-data': { type: 'boolean', default: false },
@@ -31,6 +33,7 @@ if (args.help) {
   --seed N          seeds the fault schedule (kinds, targets, durations, gaps); default 1
   --nodes N         committee size, at least 4 (default 4)
   --load TPS        txs per second through the API (default 20)
+  --faults K,..     only these fault kinds (default all: ${ALL_FAULT_KINDS.join(', ')})
   --out DIR         results, logs and the members' data (default tmp/chaos/seed-N)
   --base-timeout MS members' first round timeout (default: the node's, 1000)
   --log-level L     members' log level (default warn)
@@ -52,6 +55,13 @@ const seed = positiveInt(args.seed, '--seed', 0)
 const nodes = positiveInt(args.nodes, '--nodes', 4)
 const loadTps = positiveInt(args.load, '--load')
 const baseTimeoutMs = args['base-timeout'] === undefined ? undefined : positiveInt(args['base-timeout'], '--base-timeout', 10)
+let kinds: FaultKind[] | undefined
+try {
+  kinds = args.faults === undefined ? undefined : parseFaultKinds(args.faults)
+} catch (err) {
+  console.error(`chaos: --faults: ${(err as Error).message}`)
+  process.exit(2)
+}
 const outDir = resolve(args.out ?? join('tmp', 'chaos', `seed-${seed}`))
 
 async function main (): Promise<number> {
@@ -59,6 +69,7 @@ async function main (): Promise<number> {
   const result = await runCampaign({
     durationS, seed, nodes, loadTps, outDir, logLevel: args['log-level']!, keepData: args['keep-data']!,
     ...(baseTimeoutMs !== undefined ? { baseTimeoutMs } : {}),
+    ...(kinds !== undefined ? { kinds } : {}),
     onLine: (line) => console.log(line)
   })
   const summary = renderSummary(result)
@@ -78,6 +89,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 main().then((code) => process.exit(code), (err: Error) => {
-  console.error(`chaos: the runner failed: ${err.stack ?? err.message}\n  seed ${seed}; replay with: ${replayCommand({ durationS, seed, nodes, loadTps, baseTimeoutMs })}`)
+  console.error(`chaos: the runner failed: ${err.stack ?? err.message}\n  seed ${seed}; replay with: ${replayCommand({ durationS, seed, nodes, loadTps, baseTimeoutMs, kinds })}`)
   process.exit(2)
 })

@@ -59,7 +59,9 @@ export const ViolationKind = {
   /** a member did not answer after healing */
   unreachable: 'unreachable',
   /** the runner's own observations during the run: failed restarts, no recovery, crashed members */
-  liveness: 'liveness'
+  liveness: 'liveness',
+  /** a fault the runner injected left no trace (no frame dropped, no write failed or parked, no skew): the campaign tested nothing */
+  notInjected: 'not-injected'
 } as const
 export type ViolationKind = typeof ViolationKind[keyof typeof ViolationKind]
 

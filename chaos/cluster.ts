@@ -1,8 +1,9 @@
 /**
  * The campaign's committee: one `seqnode start` process per member on 127.0.0.1 (started
  * with the devnet's startNodeProcess), and the faults it can suffer: SIGKILL, SIGSTOP /
- * SIGCONT, and a wiped data folder (chain, WAL, safety state and rollup state go; the key,
- * config and genesis stay). A restarted member keeps its API and p2p ports. A member that
+ * SIGCONT, a wiped data folder (chain, WAL, safety state and rollup state go; the key,
+ * config and genesis stay), and through each member's dev control (`--dev-control`,
+ * `/v1/dev/faults`) a one-way partition and failing or parked store writes. A restarted member keeps its API and p2p ports. A member that
  * exits when the runner did not kill it is recorded as a crash. Members are spawned through
  * devnet/children.ts, whose exit hook SIGKILLs any still running when the runner exits.
  */
@@ -10,6 +11,7 @@ import { createWriteStream, type WriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startNodeProcess, type NodeProcess } from '../devnet/node-process.js'
+import type { DevFaultsJson, DevFaultsRequest } from '../src/api/index.js'
 import { initHome } from '../src/node/init-home.js'
 import { loadNodeConfig } from '../src/node/config.js'
 import { freePorts, patchJsonFile } from '../test/helpers/node-process.js'
@@ -90,13 +92,16 @@ export class ChaosCluster {
     return this.members.filter((m) => m.proc !== null && !m.frozen).map((m) => m.index)
   }
 
-  async start (i: number): Promise<void> {
+  /** Starts a stopped member, with `env` added to its environment (e.g. SEQ_CLOCK_OFFSET_MS). */
+  async start (i: number, env?: Record<string, string>): Promise<void> {
     const m = this.members[i]!
     if (m.proc !== null) return
     m.starts++
     m.log = createWriteStream(join(this.opts.logDir, `node-${i}.${m.starts}.log`))
     const log = m.log
-    const proc = await startNodeProcess(m.configFile, { apiPort: m.apiPort, logLevel: this.opts.logLevel, onLog: (line) => log.write(line), startTimeoutMs: START_TIMEOUT_MS })
+    const proc = await startNodeProcess(m.configFile, {
+      apiPort: m.apiPort, logLevel: this.opts.logLevel, onLog: (line) => log.write(line), startTimeoutMs: START_TIMEOUT_MS, devControl: true, ...(env !== undefined ? { env } : {})
+    })
     m.apiPort = Number(new URL(proc.url).port)
     m.proc = proc
     m.expectingExit = false
@@ -130,6 +135,22 @@ export class ChaosCluster {
     if (m.proc === null || !m.frozen) return
     m.proc.child.kill('SIGCONT')
     m.frozen = false
+  }
+
+  /** Sets a running member's injected faults (`POST /v1/dev/faults`: one-way partition, store faults); returns what it now has. */
+  async devFaults (i: number, request: DevFaultsRequest): Promise<DevFaultsJson> {
+    const res = await fetch(`${this.url(i)}/v1/dev/faults`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), signal: AbortSignal.timeout(5000)
+    })
+    if (res.status !== 200) throw new Error(`node-${i} POST /v1/dev/faults: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`)
+    return await res.json() as DevFaultsJson
+  }
+
+  /** A member's injected faults now (`GET /v1/dev/faults`). */
+  async devFaultState (i: number): Promise<DevFaultsJson> {
+    const res = await fetch(`${this.url(i)}/v1/dev/faults`, { signal: AbortSignal.timeout(5000) })
+    if (res.status !== 200) throw new Error(`node-${i} GET /v1/dev/faults: HTTP ${res.status}`)
+    return await res.json() as DevFaultsJson
   }
 
   /** Deletes a stopped member's chain, WAL, safety state and rollup state; key, config and genesis stay. */

@@ -1,45 +1,27 @@
 /**
  * A short chaos campaign end to end, as `npm run chaos` runs it: four member processes,
- * load through the API, seed 13's schedule (first a wiped member rejoining from scratch
- * through sync; a leader kill follows when the machine is quick enough to fit it), and the
- * outside checks. It must
- * exit 0 and write a result with nothing lost. (That the checks can fail is shown by
- * check.test.ts on tampered observations.)
+ * load through the API, seed 13's schedule over the process faults (first a wiped member
+ * rejoining from scratch through sync; a leader kill follows when the machine is quick
+ * enough to fit it), and the outside checks. It must exit 0 and write a result with
+ * nothing lost. (That the checks can fail is shown by check.test.ts on tampered
+ * observations; the newer faults have their own campaign in new-faults.test.ts.)
  */
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { CampaignResult } from '../../chaos/campaign.js'
-import { repoRoot, tempDir } from '../helpers/node-process.js'
+import { runChaos } from './run-chaos.js'
 
 const SEED = 13
 /** long enough for the wipe, its sync and recovery; kept short so the file stays under a minute */
 const DURATION_S = 20
+const PROCESS_FAULTS = 'kill-leader,kill-random,freeze,freeze-leader,wipe,quorum-loss'
 
 t.test(`chaos campaign, seed ${SEED}, ${DURATION_S} s: passes and records its figures`, async (t) => {
-  const out = await tempDir(t, 'seqnode-chaos-')
-  const child = spawn(process.execPath, ['--import', './src/polyfills/register.js', '--import', 'tsx', 'chaos/chaos.ts', '--duration', String(DURATION_S), '--seed', String(SEED), '--out', out], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout.on('data', (d: Buffer) => { output += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { output += d.toString() })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  // The runner kills its members on SIGTERM; SIGKILL only if it does not go.
-  t.teardown(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-    await exited
-    clearTimeout(timer)
-  })
-  const code = await exited
+  const { code, output, out, result: maybe } = await runChaos(t, ['--duration', String(DURATION_S), '--seed', String(SEED), '--faults', PROCESS_FAULTS])
   t.equal(code, 0, 'exit status 0')
   if (code !== 0) t.comment(output.slice(-6000))
 
-  const result = JSON.parse(await readFile(join(out, 'chaos-result.json'), 'utf8')) as CampaignResult
+  const result = maybe!
   t.equal(result.passed, true, 'the result says passed')
   t.same(result.violations, [], 'no violations')
   t.equal(result.seed, SEED)

@@ -25,7 +25,7 @@ const LISTENING = /seqnode: API listening on (http:\/\/127\.0\.0\.1:\d+)/
 /** Output kept per stream: enough for any error message, bounded under chatty logs. */
 const MAX_CAPTURE = 64 * 1024
 
-interface Teardown {
+export interface Teardown {
   teardown: (fn: () => unknown) => void
 }
 
