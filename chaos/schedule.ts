@@ -152,12 +152,12 @@ function weightedPick (rng: Prng, kinds: readonly FaultKind[]): FaultKind {
   return kinds[kinds.length - 1]!
 }
 
-/** Parses `--faults a,b`: known kinds only, at least one. */
+/** Parses `--faults a,b`: known kinds only, at least one; in the canonical order, so the order typed does not change the schedule. */
 export function parseFaultKinds (list: string): FaultKind[] {
-  const kinds = [...new Set(list.split(',').map((k) => k.trim()).filter((k) => k !== ''))]
-  const unknown = kinds.filter((k) => !(ALL_FAULT_KINDS as readonly string[]).includes(k))
-  if (unknown.length > 0 || kinds.length === 0) throw new Error(`unknown fault kinds: ${unknown.join(', ') || '(none given)'}; known: ${ALL_FAULT_KINDS.join(', ')}`)
-  return kinds as FaultKind[]
+  const given = new Set(list.split(',').map((k) => k.trim()).filter((k) => k !== ''))
+  const unknown = [...given].filter((k) => !(ALL_FAULT_KINDS as readonly string[]).includes(k))
+  if (unknown.length > 0 || given.size === 0) throw new Error(`unknown fault kinds: ${unknown.join(', ') || '(none given)'}; known: ${ALL_FAULT_KINDS.join(', ')}`)
+  return ALL_FAULT_KINDS.filter((k) => given.has(k))
 }
 
 export function describeFault (f: PlannedFault): string {

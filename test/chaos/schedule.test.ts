@@ -40,8 +40,8 @@ t.test('the plan fills the duration and no more', async (t) => {
 })
 
 t.test('--faults restricts the kinds and keeps their schedule', async (t) => {
-  const kinds = parseFaultKinds('one-way-partition, disk-fault,one-way-partition')
-  t.same(kinds, ['one-way-partition', 'disk-fault'], 'trimmed, deduplicated')
+  const kinds = parseFaultKinds('disk-fault, one-way-partition,disk-fault')
+  t.same(kinds, ['one-way-partition', 'disk-fault'], 'trimmed, deduplicated, in the canonical order')
   for (let seed = 0; seed < 20; seed++) {
     const plan = planFaults({ ...opts, seed, kinds })
     if (!plan.every((f) => kinds.includes(f.kind))) t.fail(`seed ${seed}: a kind outside --faults`)

@@ -1,6 +1,8 @@
 /**
  * Runs the consensus simulator over many seeds:
- *   npm run sim -- --seeds 10000 [--from 1] [--n 4|7] [--real-crypto] [--trace] [--jobs 2]
+ *   npm run sim -- --seeds 10000 [--from 1] [--n 4|7] [--real-crypto] [--twins] [--trace] [--jobs 2]
+ * `--twins` runs member (seed mod n) as two instances with one key (Twins, test/sim/twins.test.ts)
+ * and no other byzantine member, on top of each seed's network faults.
  * Seeds S..S+N-1 are spread over worker threads (one per core by default); progress and a
  * summary (seeds/s, commits, timeouts, faults injected) are printed. At the first failing
  * seed it prints the invariant, the last 200 trace lines and a replay command, and exits 1.
@@ -15,6 +17,12 @@ interface Job {
   seeds: number[]
   n: number
   realCrypto: boolean
+  twins: boolean
+}
+
+/** With --twins: member seed mod n runs twice with one key, and is the one faulty member. */
+function twinOptions (seed: number, n: number, twins: boolean): { twin?: number, byzantine?: [] } {
+  return twins ? { twin: seed % n, byzantine: [] } : {}
 }
 
 type WorkerMessage =
@@ -32,6 +40,7 @@ function main (): void {
       from: { type: 'string', default: '1' },
       n: { type: 'string', default: '4' },
       'real-crypto': { type: 'boolean', default: false },
+      twins: { type: 'boolean', default: false },
       trace: { type: 'boolean', default: false },
       jobs: { type: 'string' }
     },
@@ -44,13 +53,14 @@ function main (): void {
   if (!Number.isSafeInteger(from) || from < 0 || from + count > 0xffff_ffff) fail(`--from must be an integer in 0..2^32-1, got ${values.from}`)
   if (n !== 4 && n !== 7) fail(`--n must be 4 or 7, got ${values.n}`)
   const realCrypto = values['real-crypto']
-  const replayFlags = `${n !== 4 ? ` --n ${n}` : ''}${realCrypto ? ' --real-crypto' : ''}`
+  const twins = values.twins
+  const replayFlags = `${n !== 4 ? ` --n ${n}` : ''}${realCrypto ? ' --real-crypto' : ''}${twins ? ' --twins' : ''}`
 
   if (values.trace) {
     // One thread, every line as it happens.
     for (let seed = from; seed < from + count; seed++) {
       console.log(`--- seed ${seed}`)
-      const r = runSimulation({ seed, n, realCrypto, liveTrace: (line) => console.log(line) })
+      const r = runSimulation({ seed, n, realCrypto, ...twinOptions(seed, n, twins), liveTrace: (line) => console.log(line) })
       report({ type: 'result', seed, ok: r.ok, stats: r.stats, failure: r.failure, traceTail: [] })
       if (!r.ok) {
         console.error(`\nFAIL seed ${seed}: ${r.failure!.message}\nreplay: npm run sim -- --seeds 1 --from ${seed}${replayFlags} --trace`)
@@ -62,7 +72,7 @@ function main (): void {
   }
 
   const jobs = Math.max(1, Math.min(Number(values.jobs ?? availableParallelism()), count))
-  console.log(`simulating seeds ${from}..${from + count - 1} (n=${n}, ${realCrypto ? 'ed25519' : 'stand-in crypto'}) on ${jobs} thread${jobs === 1 ? '' : 's'}`)
+  console.log(`simulating seeds ${from}..${from + count - 1} (n=${n}, ${realCrypto ? 'ed25519' : 'stand-in crypto'}${twins ? ', twins' : ''}) on ${jobs} thread${jobs === 1 ? '' : 's'}`)
   const workers: Worker[] = []
   let finished = 0
   let stopped = false
@@ -70,7 +80,7 @@ function main (): void {
   for (let w = 0; w < jobs; w++) {
     const seeds: number[] = []
     for (let s = from + w; s < from + count; s += jobs) seeds.push(s)
-    const worker = new Worker(workerBootstrap, { eval: true, workerData: { seeds, n, realCrypto } satisfies Job })
+    const worker = new Worker(workerBootstrap, { eval: true, workerData: { seeds, n, realCrypto, twins } satisfies Job })
     workers.push(worker)
     worker.on('message', (m: WorkerMessage) => {
       if (stopped) return
@@ -191,7 +201,7 @@ function printSummary (): void {
 if (!isMainThread) {
   const job = workerData as Job
   for (const seed of job.seeds) {
-    const r = runSimulation({ seed, n: job.n, realCrypto: job.realCrypto })
+    const r = runSimulation({ seed, n: job.n, realCrypto: job.realCrypto, ...twinOptions(seed, job.n, job.twins) })
     parentPort!.postMessage({ type: 'result', seed, ok: r.ok, stats: r.stats, failure: r.failure, traceTail: r.ok ? [] : r.traceTail } satisfies WorkerMessage)
   }
 } else {
