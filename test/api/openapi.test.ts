@@ -13,7 +13,11 @@ import { startServer } from './helpers.js'
 const dev: DevControl = {
   state: () => ({ isolated: false, since: null }),
   isolate: () => ({ isolated: true, since: 1 }),
-  heal: () => ({ isolated: false, since: null })
+  heal: () => ({ isolated: false, since: null }),
+  faults: {
+    state: () => ({ mutedTo: [], disk: { failPaths: [], code: 'ENOSPC', delayMs: 0, parkedWrites: 0, injected: 0 } }),
+    set: () => ({ mutedTo: [], disk: { failPaths: [], code: 'ENOSPC', delayMs: 0, parkedWrites: 0, injected: 0 } })
+  }
 }
 
 /** `METHOD /path` of every row of the table under "## Routes" in docs/API.md. */
