@@ -1,9 +1,10 @@
 /**
  * Dev control routes, registered only when the node runs with `dev.control` (the devnet
- * turns it on; otherwise these paths are 404 like any unknown route). They cut this member
- * off from the rest of the committee and restore it, and (`/v1/dev/faults`, for the chaos
- * campaign) inject a one-way partition and store faults at run time. Never enable on a node whose API
- * is reachable by others: anyone who can reach it can partition the member.
+ * and the chaos campaign turn it on; otherwise these paths are 404 like any unknown
+ * route). They cut this member off from the rest of the committee and restore it, and
+ * (`/v1/dev/faults`) inject a one-way partition and store faults at run time. Never
+ * enable on a node whose API is reachable by others: anyone who can reach it can
+ * partition the member or fail its disk.
  *
  * A request carrying an `Origin` header is refused (403 CROSS_ORIGIN_REFUSED): browsers
  * send it with every cross-site POST (and fetch), so a web page open on the developer's

@@ -11,9 +11,10 @@
  * are dialled; the lower ones find it again through their own redial loop.
  *
  * `mute(members)` is the one-way partition of the chaos campaign: everything this member
- * sends to those members (consensus frames, chunks, requests and its answers to theirs)
- * is dropped, while what they send it still arrives. Connections stay up, as when a
- * firewall drops one direction of an established flow.
+ * sends to those members (consensus frames, direct chunks, requests and its answers to
+ * theirs) is dropped, while what they send it still arrives. Connections stay up, as when
+ * a stuck stream or a middlebox loses one direction. Chunks on the gossipsub transport
+ * (`p2p.chunkTransport: gossipsub`) are not muted: the mesh forwards them anyway.
  */
 import type { Connection, PeerId } from '@libp2p/interface'
 
