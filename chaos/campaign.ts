@@ -31,6 +31,8 @@ export interface CampaignOptions {
   baseTimeoutMs?: number
   /** only these fault kinds (default all) */
   kinds?: readonly FaultKind[]
+  /** run every planned fault even when a slow machine overruns the duration (tests that must see each kind) */
+  completePlan?: boolean
   /** keep the members' data folders after a passing run */
   keepData: boolean
   /** each log line as it is made (the runner prints them) */
@@ -105,8 +107,9 @@ const HEALED: Record<FaultKind, string> = {
   'disk-fault': 'writes go through again'
 }
 
-export function replayCommand (o: Pick<CampaignOptions, 'durationS' | 'seed' | 'nodes' | 'loadTps'> & { baseTimeoutMs?: number | undefined, kinds?: readonly FaultKind[] | undefined }): string {
-  return `npm run chaos -- --duration ${o.durationS} --seed ${o.seed} --nodes ${o.nodes} --load ${o.loadTps}${o.baseTimeoutMs === undefined ? '' : ` --base-timeout ${o.baseTimeoutMs}`}${o.kinds === undefined ? '' : ` --faults ${o.kinds.join(',')}`}`
+export function replayCommand (o: Pick<CampaignOptions, 'durationS' | 'seed' | 'nodes' | 'loadTps'> & { baseTimeoutMs?: number | undefined, kinds?: readonly FaultKind[] | undefined, completePlan?: boolean | undefined }): string {
+  return `npm run chaos -- --duration ${o.durationS} --seed ${o.seed} --nodes ${o.nodes} --load ${o.loadTps}${o.baseTimeoutMs === undefined ? '' : ` --base-timeout ${o.baseTimeoutMs}`}` +
+    `${o.kinds === undefined ? '' : ` --faults ${o.kinds.join(',')}`}${o.completePlan === true ? ' --complete-plan' : ''}`
 }
 
 export async function runCampaign (opts: CampaignOptions): Promise<CampaignResult> {
@@ -227,7 +230,7 @@ export async function runCampaign (opts: CampaignOptions): Promise<CampaignResul
     let aborted = false
     for (const fault of schedule) {
       const left = opts.durationS * 1000 - (performance.now() - loadStartedAt)
-      if (left < fault.gapMs + fault.downMs) break
+      if (left < fault.gapMs + fault.downMs && opts.completePlan !== true) break
       await sleep(fault.gapMs)
       const record: FaultRecord = { seq: fault.seq, kind: fault.kind, targets: fault.targets, injectedAtS: 0, healedAtS: null, recoveredAtS: null, startS: null }
       faults.push(record)

@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
     load: { type: 'string', default: '20' },
     out: { type: 'string' },
     faults: { type: 'string' },
+    'complete-plan': { type: 'boolean', default: false },
     'base-timeout': { type: 'string' },
     'log-level': { type: 'string', default: 'warn' },
     'keep-data': { type: 'boolean', default: false },
@@ -34,6 +35,7 @@ if (args.help) {
   --nodes N         committee size, at least 4 (default 4)
   --load TPS        txs per second through the API (default 20)
   --faults K,..     only these fault kinds (default all: ${ALL_FAULT_KINDS.join(', ')})
+  --complete-plan   run every planned fault even if a slow machine overruns the duration
   --out DIR         results, logs and the members' data (default tmp/chaos/seed-N)
   --base-timeout MS members' first round timeout (default: the node's, 1000)
   --log-level L     members' log level (default warn)
@@ -70,6 +72,7 @@ async function main (): Promise<number> {
     durationS, seed, nodes, loadTps, outDir, logLevel: args['log-level']!, keepData: args['keep-data']!,
     ...(baseTimeoutMs !== undefined ? { baseTimeoutMs } : {}),
     ...(kinds !== undefined ? { kinds } : {}),
+    completePlan: args['complete-plan']!,
     onLine: (line) => console.log(line)
   })
   const summary = renderSummary(result)
@@ -89,6 +92,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 main().then((code) => process.exit(code), (err: Error) => {
-  console.error(`chaos: the runner failed: ${err.stack ?? err.message}\n  seed ${seed}; replay with: ${replayCommand({ durationS, seed, nodes, loadTps, baseTimeoutMs, kinds })}`)
+  console.error(`chaos: the runner failed: ${err.stack ?? err.message}\n  seed ${seed}; replay with: ${replayCommand({ durationS, seed, nodes, loadTps, baseTimeoutMs, kinds, completePlan: args['complete-plan'] })}`)
   process.exit(2)
 })
