@@ -17,7 +17,7 @@ import { CertificateCache } from './certificate-cache.js'
 import { quorumOf, voteMessage, type VerifySignature } from './certificate.js'
 import { makeCommitProof } from './commit-proof.js'
 import { isGenesisQc } from './genesis.js'
-import type { CommittedLeader, LeaderElectionOptions } from './leader-election.js'
+import { defaultLeaderElectionOptions, type CommittedLeader, type LeaderElectionOptions } from './leader-election.js'
 import { Pacemaker } from './pacemaker.js'
 import { ProposalScreen, checkProposalJustification, checkProposalParent, type Screened } from './proposal-validation.js'
 import { ConsensusRejectCode as C, type ConsensusMessageKind, type ConsensusRejectCode } from './reject-codes.js'
@@ -104,11 +104,17 @@ export class ConsensusCore {
   /** the delay of the round timer last set (what a timer event stands for), and whether it is still to fire */
   #timerDelayMs = 0
   #timerPending = false
+  /** votes of rounds up to this one go to every member (`#votesToAll`) */
+  #votesToAllThrough = 0
+  /** after a TC, rounds until the leader choice can judge a silent member absent */
+  readonly #votesToAllRounds: number
   #actions: CoreAction[] = []
 
   constructor (readonly config: CoreConfig, readonly crypto: CoreCrypto, restored: CoreRestored) {
     this.n = config.committeeKeys.length
     this.quorum = quorumOf(this.n)
+    const election = config.leaderElection ?? defaultLeaderElectionOptions(this.n)
+    this.#votesToAllRounds = election.windowRounds + election.excludeRounds
     this.#safety = new SafetyRules(restored.safety, restored.signedBefore === true, config.maxTimeoutMs)
     this.#tree = new BlockTree(restored.tip)
     this.#pacemaker = new Pacemaker(this.n, config, Math.max(this.#safety.highQc.round + 1, this.#tree.tip.round + 1))
@@ -219,6 +225,7 @@ export class ConsensusCore {
   }
 
   #enterRound (round: number, via: 'qc' | 'tc' | 'start'): void {
+    if (via === 'tc') this.#votesToAllThrough = Math.max(this.#votesToAllThrough, round + this.#votesToAllRounds)
     this.#emit({ type: 'enterRound', round, leader: this.leaderOf(round), via })
     this.#prune()
     this.#armRound()
@@ -356,8 +363,28 @@ export class ConsensusCore {
     const vote: Vote = { version: 1, ...body, voter: this.config.self, signature: this.crypto.sign(voteMessage(this.config.chainId, body)) }
     this.#persist()
     const next = this.leaderOf(round + 1)
-    if (next === this.config.self) this.#onVote(this.config.self, vote)
-    else this.#emit({ type: 'send', to: next, message: { kind: 'vote', vote } })
+    if (this.#votesToAll(round)) this.#emit({ type: 'broadcast', message: { kind: 'vote', vote } })
+    else if (next !== this.config.self) this.#emit({ type: 'send', to: next, message: { kind: 'vote', vote } })
+    if (next === this.config.self || this.#votesToAll(round)) this.#onVote(this.config.self, vote)
+  }
+
+  /**
+   * Whether our vote of `round` goes to every member, each forming the QC itself, rather
+   * than to the next leader alone. A vote sent to a dead next leader is lost, and so is
+   * the round: the chain commits nothing and its leader choice cannot learn that the
+   * member is gone. In a rotation where every round is led by the dead member or sends
+   * it its votes, the rounds time out one after another with the timer doubling each time
+   * (1 + 2 + 4 + 8 s, issue #12's wiped-member stall), and while the chain commits
+   * little, the member is judged absent late. So after a TC votes go to all for as many
+   * rounds as the leader choice needs to judge a silent member absent (its window and the
+   * rounds it leaves out), and from then on whenever the chain judges the next leader
+   * absent: only rounds the missing member leads time out. A healthy chain has no TC:
+   * its votes go to the next leader only.
+   */
+  #votesToAll (round: number): boolean {
+    if (round <= this.#votesToAllThrough) return true
+    const next = this.leaderOf(round + 1)
+    return next !== this.config.self && this.excludedAt(round + 1).includes(next)
   }
 
   /** Adds a block whose parent is known (releasing the proposals that waited for it); false if the parent is missing. */
@@ -374,14 +401,16 @@ export class ConsensusCore {
 
   #onVote (from: number, vote: Vote): void {
     const round = vote.round
-    // [IGNORE] votes go to the leader of the next round (by our committed chain: the voter's may differ by a few heights)
-    if (this.leaderOf(round + 1) !== this.config.self) return this.#reject('vote', from, C.LEADER_UNKNOWN)
+    // Votes go to the leader of the next round, or to every member after a TC or when that
+    // leader is judged absent (#votesToAll): any member may form the QC.
+    const collector = this.leaderOf(round + 1) === this.config.self
     // [IGNORE] rounds that are over, or whose QC is formed already, need no more votes
     if (round + 1 < this.round || this.#votes.hasQc(round)) return
     // [REJECT] the voter is the member that sent it
     if (vote.voter !== from || from >= this.n) return this.#reject('vote', from, C.WRONG_SENDER)
-    // [IGNORE] no more than FUTURE_ROUND_WINDOW rounds ahead of ours
-    if (this.#pacemaker.isTooFarAhead(round)) return this.#reject('vote', from, C.FUTURE_ROUND)
+    // [IGNORE] no more than FUTURE_ROUND_WINDOW rounds ahead of ours (a vote sent to all
+    // members reaches those far behind too: only the collector counts it against the sender)
+    if (this.#pacemaker.isTooFarAhead(round)) return collector ? this.#reject('vote', from, C.FUTURE_ROUND) : undefined
     const verdict = this.#votes.classify(vote)
     // [REJECT] one vote per voter and round
     if (verdict === 'equivocation') return this.#reject('vote', from, C.EQUIVOCATION)
@@ -395,8 +424,9 @@ export class ConsensusCore {
     if (qc === null) return
     this.#certificates.remember(qc)
     this.#processQc(qc, this.config.self)
-    // If no proposal follows (nothing to order), tell everyone so they commit too.
-    if (this.#requestedRound < this.round || this.leaderOf(this.round) !== this.config.self) {
+    // If no proposal follows (nothing to order), tell everyone so they commit too (a QC
+    // formed from votes sent to all members forms everywhere: only the collector sends it).
+    if (collector && (this.#requestedRound < this.round || this.leaderOf(this.round) !== this.config.self)) {
       this.#emit({ type: 'broadcast', message: { kind: 'certificate', certificate: qc } })
     }
   }

@@ -216,6 +216,7 @@ export class ConsensusDriver {
           break
         case 'broadcast':
           if (action.message.kind === 'proposal') this.deps.metrics?.proposals.inc({})
+          if (action.message.kind === 'vote') this.deps.metrics?.votesSent.inc({})
           this.deps.transport.broadcast(encodeMessage(action.message))
           break
         case 'setTimer':
@@ -241,6 +242,7 @@ export class ConsensusDriver {
           this.deps.metrics?.round.set(action.round)
           this.deps.metrics?.roundsEntered.inc({ via: action.via })
           this.#roundStartedAt = now
+          this.deps.logger.debug({ round: action.round, leader: action.leader, via: action.via }, 'round entered')
           break
         }
         case 'reject':

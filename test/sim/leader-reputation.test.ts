@@ -56,7 +56,8 @@ t.test('one member down: the share of rounds that time out drops well below 1/4,
   const roundRobin = run({ leaderElection: { windowRounds: 1_000_000, excludeRounds: 4, probeEvery: 64 } })
   expectRunOk(t, roundRobin.result)
   t.comment(`while r${DOWN} was down: reputation ${reputation.down.tc} of ${reputation.down.qc + reputation.down.tc} rounds timed out (${(100 * share(reputation.down)).toFixed(1)} %), round-robin ${roundRobin.down.tc} of ${roundRobin.down.qc + roundRobin.down.tc} (${(100 * share(roundRobin.down)).toFixed(1)} %)`)
-  t.ok(share(roundRobin.down) >= 0.4, 'round-robin: about every second round times out (the dead leader\'s and the one voting to it)')
+  // Only the dead leader's rounds: the round voting to it forms its QC from votes sent to all after a TC (consensus-core.ts #votesToAll).
+  t.ok(share(roundRobin.down) >= 0.2, 'round-robin: about one round in four times out (the dead leader\'s)')
   t.ok(share(reputation.down) < 0.1, 'reputation: under 1 round in 10 times out')
   t.ok(reputation.down.qc > 3 * roundRobin.down.qc, `more rounds succeed (${reputation.down.qc} against ${roundRobin.down.qc})`)
   t.ok(reputation.proposedAfterRestart > 0, `r${DOWN} proposed ${reputation.proposedAfterRestart} blocks after it came back`)

@@ -34,7 +34,7 @@ function wipeRun (seed: number, byzantine: ByzantineSpec[], downMs: number): { o
     hooks: {
       afterStep: (sim, node, _event, actions: readonly CoreAction[]) => {
         if (node !== WIPED || sim.now < wipes[wipes.length - 1]! + downMs) return
-        votesAfterLastWipe += actions.filter((a) => a.type === 'send' && a.message.kind === 'vote').length
+        votesAfterLastWipe += actions.filter((a) => (a.type === 'send' || a.type === 'broadcast') && a.message.kind === 'vote').length
       }
     }
   })
