@@ -408,9 +408,9 @@ export class ConsensusCore {
     if (round + 1 < this.round || this.#votes.hasQc(round)) return
     // [REJECT] the voter is the member that sent it
     if (vote.voter !== from || from >= this.n) return this.#reject('vote', from, C.WRONG_SENDER)
-    // [IGNORE] no more than FUTURE_ROUND_WINDOW rounds ahead of ours (a vote sent to all
-    // members reaches those far behind too: only the collector counts it against the sender)
-    if (this.#pacemaker.isTooFarAhead(round)) return collector ? this.#reject('vote', from, C.FUTURE_ROUND) : undefined
+    // No more than FUTURE_ROUND_WINDOW rounds ahead of ours, dropped silently: a vote sent
+    // to all members reaches those far behind too, whoever their stale chain names leader.
+    if (this.#pacemaker.isTooFarAhead(round)) return
     const verdict = this.#votes.classify(vote)
     // [REJECT] one vote per voter and round
     if (verdict === 'equivocation') return this.#reject('vote', from, C.EQUIVOCATION)

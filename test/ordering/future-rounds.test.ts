@@ -1,7 +1,8 @@
 /**
  * Issue #13 item 3: a member spraying signed votes and timeouts for rounds far ahead must
- * not make the core hold more messages (each is refused as CONSENSUS_FUTURE_ROUND, and
- * scored). Fails without the window: every such message was kept until its round passed.
+ * not make the core hold more messages (timeouts are refused as CONSENSUS_FUTURE_ROUND, and
+ * scored; votes are dropped silently, since votes sent to all members after a TC reach
+ * honest members far behind). Fails without the window: every such message was kept until its round passed.
  */
 import t from 'tap'
 import { coreOf, timeout, vote } from './consensus-fixtures.js'
@@ -23,6 +24,6 @@ t.test('far-future votes and timeouts leave the stored message count flat', asyn
   t.ok(afterFifty > 0, `messages within the window are kept (${afterFifty})`)
   for (let k = 51; k <= 600; k++) spray(2, k)
   t.equal(core.retainedMessages, afterFifty, `after 1200 messages up to round ${4 * 600 + 2}: still ${afterFifty} held`)
-  t.ok(futureRefusals >= 2 * 550, `the rest refused as CONSENSUS_FUTURE_ROUND (${futureRefusals})`)
+  t.ok(futureRefusals >= 550, `the later timeouts refused as CONSENSUS_FUTURE_ROUND (${futureRefusals})`)
   t.equal(core.round, 1, 'and none of it moved the round')
 })
