@@ -13,7 +13,7 @@ import { startCommitteeTransport, type StartedTransport } from './p2p-startup.js
 import { NetworkIsolation } from '../p2p/index.js'
 import { createRollupMetrics, rollupSyncWrites, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
 import { hexToBytes } from '../crypto/index.js'
-import { StoreFaults, type ChainStore } from '../store/index.js'
+import { MEMBER_WRITE_BEHIND_MS, StoreFaults, type ChainStore } from '../store/index.js'
 import { CodecError } from '../codec/index.js'
 import type { NodeConfig } from './config.js'
 import { NodeStartError } from './errors.js'
@@ -79,6 +79,7 @@ export class SequencerNode {
     const { config, genesis, logger } = this
     if (config.store.faults !== undefined) logger.warn({ faults: config.store.faults }, 'store fault injection is on (store.faults): writes fail or wait on purpose')
     this.#store = await openCheckedStore(config.dataDir, genesis, {
+      writeBehindMs: MEMBER_WRITE_BEHIND_MS,
       logger: logger.child({ module: 'store' }),
       ...(config.store.faults !== undefined ? { faults: new StoreFaults(config.store.faults) } : {})
     })

@@ -6,7 +6,7 @@ import t from 'tap'
 import { batchHash } from '../../src/batch/index.js'
 import { verifyEd25519 } from '../../src/crypto/index.js'
 import { ConsensusCore } from '../../src/ordering/consensus-core.js'
-import { CHAIN, committeeKeys, header, proposal, signers, vote } from './consensus-fixtures.js'
+import { CHAIN, committeeKeys, header, proposal, qc, signers, vote } from './consensus-fixtures.js'
 
 function countingCore (self: number): { core: ConsensusCore, verifies: () => number } {
   let verifies = 0
@@ -43,4 +43,29 @@ t.test('the next leader does not verify its own vote, and a QC it formed is not 
   const qc = broadcast?.type === 'broadcast' && broadcast.message.kind === 'certificate' ? broadcast.message.certificate : core.highQc
   core.step({ type: 'certificate', from: 3, certificate: qc })
   t.equal(verifies(), 3, 'the same QC arriving again costs no verify')
+})
+
+t.test('a replica that voted does not verify its own signature inside the QC', async (t) => {
+  const { core, verifies } = countingCore(3)
+  core.step({ type: 'start' })
+  const h = header({ round: 1, proposer: 1 })
+  const voted = core.step({ type: 'proposal', from: 1, proposal: proposal(h) })
+  t.ok(voted.some((a) => a.type === 'send' && a.message.kind === 'vote'), 'member 3 votes for the block of round 1')
+  t.equal(verifies(), 1, 'the proposal: one verify')
+  core.step({ type: 'certificate', from: 2, certificate: qc(1, h.height, batchHash(h), [1, 2, 3]) })
+  t.equal(core.highQc.round, 1, 'the QC of round 1 is accepted')
+  t.equal(verifies(), 3, 'the signatures of members 1 and 2 verified, its own compared')
+})
+
+t.test('a forged signature in our own place is still refused', async (t) => {
+  const { core, verifies } = countingCore(3)
+  core.step({ type: 'start' })
+  const h = header({ round: 1, proposer: 1 })
+  core.step({ type: 'proposal', from: 1, proposal: proposal(h) })
+  const good = qc(1, h.height, batchHash(h), [1, 2, 3])
+  const forged = { ...good, signatures: good.signatures.map((s, i) => i === 2 ? s.map((b) => b ^ 1) : s) }
+  const actions = core.step({ type: 'certificate', from: 2, certificate: forged })
+  t.ok(actions.some((a) => a.type === 'reject'), 'refused')
+  t.equal(core.highQc.round, 0, 'not taken')
+  t.equal(verifies(), 4, 'the bytes differ from our signature, so it was verified (and failed)')
 })
