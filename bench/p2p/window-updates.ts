@@ -22,10 +22,7 @@ const shipped = YamuxStream.prototype.sendWindowUpdate
 // importing the transport installs the patch; `off` puts the shipped method back
 await import('../../src/p2p/index.js')
 const { encodeFrame, FrameDecoder } = await import('../../src/p2p/framing.js')
-const { createLibp2p } = await import('libp2p')
-const { tcp } = await import('@libp2p/tcp')
-const { noise } = await import('@chainsafe/libp2p-noise')
-const { yamux } = await import('@chainsafe/libp2p-yamux')
+const { plainHost } = await import('./plain-host.js')
 const { multiaddr } = await import('@multiformats/multiaddr')
 if (mode === 'off') YamuxStream.prototype.sendWindowUpdate = shipped
 
@@ -38,13 +35,7 @@ YamuxStream.prototype.sendWindowUpdate = function (this: InstanceType<typeof Yam
 }
 
 const PAYLOAD = new Uint8Array(300).fill(7)
-const make = async (): Promise<Awaited<ReturnType<typeof createLibp2p>>> => createLibp2p({
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-  transports: [tcp()],
-  connectionEncrypters: [noise()],
-  streamMuxers: [yamux()]
-})
-const [a, b] = [await make(), await make()]
+const [a, b] = [await plainHost(), await plainHost()]
 const protocol = '/bench/echo/1'
 await b.handle(protocol, (stream) => {
   const decoder = new FrameDecoder(1 << 20)
