@@ -4,14 +4,16 @@
  * sender whose window ran out gets its update. The real YamuxStream, its frames recorded.
  */
 import t from 'tap'
-import { defaultLogger } from '@libp2p/logger'
-import { Uint8ArrayList } from 'uint8arraylist'
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream'
 import '../../src/p2p/yamux-window-updates.js'
 
 const DATA = 0 // yamux frame types (spec): data, window update
 const WINDOW_UPDATE = 1
 const WINDOW = 256 * 1024 // yamux's initial stream window
+
+type StreamLog = ConstructorParameters<typeof YamuxStream>[0]['log']
+const silent = (): void => {}
+const log = Object.assign(silent, { trace: silent, error: silent, enabled: false, newScope: () => log }) as unknown as StreamLog
 
 function receiver (state: StreamState): { stream: YamuxStream, sent: Array<{ type: number, flag: number, length: number }> } {
   const sent: Array<{ type: number, flag: number, length: number }> = []
@@ -20,7 +22,7 @@ function receiver (state: StreamState): { stream: YamuxStream, sent: Array<{ typ
     streamId: 1,
     state,
     direction: 'inbound',
-    log: defaultLogger().forComponent('test:yamux'),
+    log,
     getRTT: () => -1,
     sendFrame: (header) => { sent.push({ type: header.type, flag: header.flag, length: header.length }); return true }
   })
@@ -29,7 +31,7 @@ function receiver (state: StreamState): { stream: YamuxStream, sent: Array<{ typ
 }
 
 function deliver (stream: YamuxStream, bytes: number): void {
-  stream.handleData({ header: { type: DATA, flag: 0, streamID: 1, length: bytes }, data: new Uint8ArrayList(new Uint8Array(bytes)) } as never)
+  stream.handleData({ header: { type: DATA, flag: 0, streamID: 1, length: bytes }, data: new Uint8Array(bytes) } as never)
 }
 
 t.test('small frames: no update until half the window is used, then one', async (t) => {
