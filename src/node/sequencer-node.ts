@@ -13,7 +13,7 @@ import { startCommitteeTransport, type StartedTransport } from './p2p-startup.js
 import { NetworkIsolation } from '../p2p/index.js'
 import { createRollupMetrics, rollupSyncWrites, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
 import { hexToBytes } from '../crypto/index.js'
-import { StoreFaults, type ChainStore } from '../store/index.js'
+import { MEMBER_WRITE_BEHIND_MS, StoreFaults, type ChainStore } from '../store/index.js'
 import { CodecError } from '../codec/index.js'
 import type { NodeConfig } from './config.js'
 import { NodeStartError } from './errors.js'
@@ -83,6 +83,7 @@ export class SequencerNode {
     // dev control can inject store faults at run time (/v1/dev/faults), so it always has the hook
     if (config.store.faults !== undefined || this.#isolation !== null) this.#storeFaults = new StoreFaults(config.store.faults ?? {})
     this.#store = await openCheckedStore(config.dataDir, genesis, {
+      writeBehindMs: MEMBER_WRITE_BEHIND_MS,
       logger: logger.child({ module: 'store' }),
       ...(this.#storeFaults !== null ? { faults: this.#storeFaults } : {})
     })

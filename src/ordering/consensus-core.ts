@@ -115,7 +115,7 @@ export class ConsensusCore {
     this.#pacemaker.noteCommitted(restored.recent ?? [])
     this.#votes = new VoteKeeper(this.n, this.quorum)
     const committee = { chainId: config.chainId, committeeKeys: config.committeeKeys }
-    this.#certificates = new CertificateCache(committee, crypto.verify)
+    this.#certificates = new CertificateCache(committee, crypto.verify, config.self)
     this.#proposals = new ProposalScreen({ ...committee, verify: crypto.verify, batchHash: crypto.batchHash, leaderOf: (round) => this.leaderOf(round) })
   }
 
@@ -354,6 +354,7 @@ export class ConsensusCore {
     if (!this.#safety.voteFor(round, justify.round, tc)) return
     const body = { height: header.height, round, batchHash: screened.hash }
     const vote: Vote = { version: 1, ...body, voter: this.config.self, signature: this.crypto.sign(voteMessage(this.config.chainId, body)) }
+    this.#certificates.ownVote(body, vote.signature)
     this.#persist()
     const next = this.leaderOf(round + 1)
     if (next === this.config.self) this.#onVote(this.config.self, vote)
