@@ -8,13 +8,14 @@
  * trust only the committee's keys (the SDK checks the proofs again).
  */
 import { pino, type Logger } from 'pino'
-import { Counter, Gauge } from 'prom-client'
+import { Counter, Gauge, Histogram } from 'prom-client'
 import { createApiMetrics, createApiServer, type ApiServer } from '../api/index.js'
 import type { ApiBackend, NodeStatus, TxStatus } from '../api/types.js'
 import { bytesToHex, equalBytes, loadKeyFile } from '../crypto/index.js'
 import type { MempoolGenesis } from '../mempool/index.js'
 import { judgeRelayedBundle } from './relayed-tx.js'
 import { PublicNetwork } from '../p2p/public-network.js'
+import { peerIdFromCommitteeKey } from '../p2p/identity.js'
 import { createRollupMetrics, startBuiltinRollups, type RollupAdapters } from '../rollup-adapters/index.js'
 import type { ChainStore } from '../store/index.js'
 import { chainRules } from '../node/data-check.js'
@@ -87,6 +88,13 @@ export class FollowerNode {
     const verdicts = new Counter({ name: 'seq_follower_messages_total', help: 'Public-network messages a follower judged, by kind and verdict', labelNames: ['kind', 'verdict'], registers: [metrics.registry] })
     const relayed = new Counter({ name: 'seq_follower_txs_relayed_total', help: 'Txs a follower checked and gossiped toward the committee', registers: [metrics.registry] })
     const bundles = new Counter({ name: 'seq_follower_relay_bundles_total', help: 'Gossip messages (RelayBundle) the relayed txs left in', registers: [metrics.registry] })
+    const lag = new Histogram({
+      name: 'seq_follower_final_lag_seconds',
+      help: 'A final batch\'s age (now - its header timestamp) when its first copy reached this follower (stage received) and when it was verified, stored and announced to streams (stage served), by the path of that copy',
+      labelNames: ['stage', 'via'],
+      buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+      registers: [metrics.registry]
+    })
     const behind = new Gauge({ name: 'seq_follower_lag_heights', help: 'Final heights peers reported that this follower has not stored yet', registers: [metrics.registry] })
     metrics.finalHeight.set(store.head()?.height ?? -1)
     this.#slices = new SliceService(store)
@@ -99,6 +107,8 @@ export class FollowerNode {
       ...(pub.announce !== undefined ? { announce: pub.announce } : {}),
       bootstrap: pub.bootstrap,
       maxMessageBytes: config.p2p.maxMessageBytes,
+      // each member pushes every final batch at commit: the first copy wins, the others are dropped by hash
+      pushFrom: new Set(genesis.committeeKeys.map((key) => peerIdFromCommitteeKey(key).toString())),
       logger
     })
     this.#network = network
@@ -108,9 +118,9 @@ export class FollowerNode {
       verdicts.inc({ kind: 'tx', verdict })
       return verdict
     })
-    network.onFinalBatch(async (_peer, bytes) => {
-      const outcome = await intake.acceptBytes(bytes)
-      verdicts.inc({ kind: 'final', verdict: outcome.verdict })
+    network.onFinalBatch(async (_peer, bytes, via) => {
+      const outcome = await intake.acceptBytes(bytes, { at: Date.now(), via })
+      verdicts.inc({ kind: via === 'push' ? 'final_push' : 'final', verdict: outcome.verdict })
       if (outcome.verdict === 'accept' && outcome.stored.length === 0) this.#sync?.poke() // a gap below it
       return outcome.verdict
     })
@@ -123,8 +133,14 @@ export class FollowerNode {
       isFinal: (hash) => store.txLocationSync(hash) !== null,
       finalTimestamp: () => this.#finalTimestamp
     })
-    intake.onStored((height, timestamp, payload) => {
+    intake.onStored((height, timestamp, payload, arrival) => {
       this.#finalTimestamp = timestamp
+      lag.observe({ stage: 'received', via: arrival.via }, (arrival.at - timestamp) / 1000)
+      lag.observe({ stage: 'served', via: arrival.via }, (Date.now() - timestamp) / 1000)
+      // Gossip forwards only what its validator accepted; a pushed batch never went through it,
+      // so it goes on the topic from here for followers that see no member (sentry layouts).
+      // The same bytes as the proposer's publish share its message id: no copy travels twice.
+      if (arrival.via === 'push' && arrival.bytes !== undefined) network.publishFinal(arrival.bytes).catch((err: unknown) => { logger.debug({ err, height }, 'republishing a pushed batch failed') })
       if (payload !== null) this.#slices?.remember(height, payload)
       metrics.batchesFinal.inc()
       metrics.finalHeight.set(height)

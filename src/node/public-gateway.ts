@@ -47,10 +47,12 @@ export class PublicGateway {
       ...(config.public.announce !== undefined ? { announce: config.public.announce } : {}),
       bootstrap: config.public.bootstrap,
       maxMessageBytes: config.p2p.maxMessageBytes,
+      servePush: true,
+      // members publish final batches and need none: off the topic's mesh, followers' copies skip them
+      subscribeFinal: false,
       logger: deps.logger
     })
     this.network.onTx(async (_peer, bytes) => this.#admitBundle(bytes))
-    // Members publish final batches; they need none from the public side.
     this.network.onFinalBatch(() => 'ignore')
     this.network.handleSync(async (bytes) => serveFinalRange(deps.store, bytes, config.p2p.maxMessageBytes))
   }
@@ -65,13 +67,18 @@ export class PublicGateway {
     await this.network.stop()
   }
 
-  /** After a batch is final here: its proposer publishes it, read back as stored bytes (no re-encoding). */
+  /**
+   * After a batch is final here, as stored bytes (no re-encoding, still in memory): pushed at
+   * once to the followers subscribed to this member, and published on the final topic by its
+   * proposer (for followers with no push stream).
+   */
   onFinal (height: number, proposer: number): void {
-    if (proposer !== this.deps.selfIndex) return
     void (async () => {
       const [batch, proof] = await Promise.all([this.deps.store.getBatchBytes(height), this.deps.store.getCommitProofBytes(height)])
       if (batch === null || proof === null) return
-      await this.network.publishFinal(syncItemBytes(batch, proof))
+      const item = syncItemBytes(batch, proof)
+      this.network.pushFinal(item)
+      if (proposer === this.deps.selfIndex) await this.network.publishFinal(item)
     })().catch((err: unknown) => { this.deps.logger.debug({ err, height }, 'publishing a final batch failed') })
   }
 

@@ -13,7 +13,7 @@ import { committeeFromGenesis, SequencerClient } from '../../src/client/index.js
 import { generateKeyPair } from '../../src/crypto/index.js'
 import { FollowerNode } from '../../src/follower/follower-node.js'
 import { signTx } from '../../src/mempool/index.js'
-import { decode, encode, SyncRequestSchema, SyncResponseSchema, RelayBundleSchema, TxSchema, type SyncItem } from '../../src/codec/index.js'
+import { decode, encode, SyncItemSchema, SyncRequestSchema, SyncResponseSchema, RelayBundleSchema, TxSchema, type SyncItem } from '../../src/codec/index.js'
 import { FinalIntake } from '../../src/follower/final-intake.js'
 import { chainRules } from '../../src/node/data-check.js'
 import { parseGenesis } from '../../src/node/genesis.js'
@@ -100,6 +100,11 @@ t.test('a follower relays txs, serves verified final batches and slices, and cat
     const b = await getJson<{ hash: string }>(follower.apiUrl, `/v1/blocks/${height}`)
     t.equal(b.hash, a.hash, `height ${height}: the follower holds the committee's batch`)
   }
+  // Every member pushes each final batch at commit; the follower took them from that stream.
+  const followerMetrics = await getMetricsText(follower.apiUrl)
+  const pushedAccepted = followerMetrics.split('\n').find((line) => line.startsWith('seq_follower_messages_total{kind="final_push",verdict="accept"}'))
+  t.ok(Number(pushedAccepted?.split(' ').pop() ?? 0) > 0, `final batches arrived on the members' push streams (${pushedAccepted})`)
+  t.ok(sumOf(followerMetrics, 'seq_follower_final_lag_seconds_count') > 0, 'the follower times each batch\'s stages')
   const committed = await viaFollower.txStatus(hashes[0]!)
   if (committed?.status !== 'committed') throw new Error('unreachable')
   const slice = await viaFollower.getSlice(2, committed.height)
@@ -156,6 +161,9 @@ t.test('a follower relays txs, serves verified final batches and slices, and cat
   t.same(await intake.accept(second), { verdict: 'accept', stored: [] }, 'height 1 before height 0 is held, not stored')
   t.same(await intake.accept(first), { verdict: 'accept', stored: [0, 1] }, 'height 0 stores both')
   t.same(await intake.accept(first), { verdict: 'ignore', reason: 'OLD_HEIGHT' })
+  const firstBytes = encode(SyncItemSchema, first)
+  t.same(await intake.acceptBytes(firstBytes), { verdict: 'ignore', reason: 'OLD_HEIGHT' }, 'bytes are decoded the first time')
+  t.same(await intake.acceptBytes(firstBytes), { verdict: 'ignore', reason: 'SEEN' }, 'the same bytes again (another member\'s push) are dropped unread')
   t.equal(store.head()?.height, 1)
   const floodStarted = Date.now()
   let sent = 0
