@@ -12,7 +12,7 @@ import { Counter, Gauge, Histogram } from 'prom-client'
 import { createApiMetrics, createApiServer, type ApiServer } from '../api/index.js'
 import type { ApiBackend, NodeStatus, TxStatus } from '../api/types.js'
 import { bytesToHex, equalBytes, loadKeyFile } from '../crypto/index.js'
-import type { MempoolGenesis } from '../mempool/index.js'
+import { VerifiedSenders, type MempoolGenesis } from '../mempool/index.js'
 import { judgeRelayedBundle } from './relayed-tx.js'
 import { PublicNetwork } from '../p2p/public-network.js'
 import { peerIdFromCommitteeKey } from '../p2p/identity.js'
@@ -55,6 +55,8 @@ export class FollowerNode {
   #closed = false
   /** timestamp of the highest stored final batch: settles relayed txs that expired (tx-relay.ts) */
   #finalTimestamp = -1
+  /** tx signatures the relay checked: the in-process rollups skip them (mempool/verified-senders.ts) */
+  readonly #verifiedSenders = new VerifiedSenders()
   readonly #finalListeners = new Set<(height: number) => void>()
   metrics: NodeMetrics | null = null
 
@@ -131,7 +133,8 @@ export class FollowerNode {
       genesis: mempoolGenesis,
       bundler: new TxBundler({ publish: async (bundle) => { bundles.inc(); await network.publishTxs(bundle) }, maxBytes: RELAY_BUNDLE_BYTES }),
       isFinal: (hash) => store.txLocationSync(hash) !== null,
-      finalTimestamp: () => this.#finalTimestamp
+      finalTimestamp: () => this.#finalTimestamp,
+      verifiedSenders: this.#verifiedSenders
     })
     intake.onStored((height, timestamp, payload, arrival) => {
       this.#finalTimestamp = timestamp
@@ -164,8 +167,9 @@ export class FollowerNode {
     })
     this.#sync.start()
     const backend = this.#backend(relayed)
+    const verified = this.#verifiedSenders
     this.#rollups = await startBuiltinRollups({
-      provider: backend,
+      provider: { ...backend, verifiedBefore: (hashHex, signature) => verified.has(hashHex, signature) },
       chainId: genesis.chainId,
       rollupsDir: config.rollupsDir,
       logger: logger.child({ module: 'rollups' }),
