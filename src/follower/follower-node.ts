@@ -11,9 +11,9 @@ import { pino, type Logger } from 'pino'
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { createApiMetrics, createApiServer, type ApiServer } from '../api/index.js'
 import type { ApiBackend, NodeStatus, TxStatus } from '../api/types.js'
-import { bytesToHex, equalBytes, loadKeyFile } from '../crypto/index.js'
+import { bytesToHex, equalBytes, loadKeyFile, sha256 } from '../crypto/index.js'
 import { VerifiedSenders, type MempoolGenesis } from '../mempool/index.js'
-import { judgeRelayedBundle } from './relayed-tx.js'
+import { judgeRelayedBundle, relayHome } from './relayed-tx.js'
 import { PublicNetwork } from '../p2p/public-network.js'
 import { peerIdFromCommitteeKey } from '../p2p/identity.js'
 import { createRollupMetrics, startBuiltinRollups, type RollupAdapters } from '../rollup-adapters/index.js'
@@ -89,7 +89,7 @@ export class FollowerNode {
     const metrics = this.metrics
     const verdicts = new Counter({ name: 'seq_follower_messages_total', help: 'Public-network messages a follower judged, by kind and verdict', labelNames: ['kind', 'verdict'], registers: [metrics.registry] })
     const relayed = new Counter({ name: 'seq_follower_txs_relayed_total', help: 'Txs a follower checked and gossiped toward the committee', registers: [metrics.registry] })
-    const bundles = new Counter({ name: 'seq_follower_relay_bundles_total', help: 'Gossip messages (RelayBundle) the relayed txs left in', registers: [metrics.registry] })
+    const bundles = new Counter({ name: 'seq_follower_relay_bundles_total', help: 'Messages (RelayBundle) the relayed txs left in, by path: direct to their home member, or the tx topic', labelNames: ['path'], registers: [metrics.registry] })
     const lag = new Histogram({
       name: 'seq_follower_final_lag_seconds',
       help: 'A final batch\'s age (now - its header timestamp) when its first copy reached this follower (stage received) and when it was verified, stored and announced to streams (stage served), by the path of that copy',
@@ -101,6 +101,7 @@ export class FollowerNode {
     metrics.finalHeight.set(store.head()?.height ?? -1)
     this.#slices = new SliceService(store)
     const intake = new FinalIntake(store, rules)
+    const memberPeers = genesis.committeeKeys.map((key) => peerIdFromCommitteeKey(key).toString())
     const pub = config.public!
     const network = new PublicNetwork({
       chainId: genesis.chainId,
@@ -109,8 +110,9 @@ export class FollowerNode {
       ...(pub.announce !== undefined ? { announce: pub.announce } : {}),
       bootstrap: pub.bootstrap,
       maxMessageBytes: config.p2p.maxMessageBytes,
-      // each member pushes every final batch at commit: the first copy wins, the others are dropped by hash
-      pushFrom: new Set(genesis.committeeKeys.map((key) => peerIdFromCommitteeKey(key).toString())),
+      // each member pushes every final batch at commit (the first copy wins, the others are
+      // dropped by hash) and takes its share of relayed txs on a direct stream
+      members: new Set(memberPeers),
       logger
     })
     this.#network = network
@@ -121,6 +123,7 @@ export class FollowerNode {
       return verdict
     })
     network.onFinalBatch(async (_peer, bytes, via) => {
+      if (via === 'direct') return 'ignore' // a final batch never comes this way
       const outcome = await intake.acceptBytes(bytes, { at: Date.now(), via })
       verdicts.inc({ kind: via === 'push' ? 'final_push' : 'final', verdict: outcome.verdict })
       if (outcome.verdict === 'accept' && outcome.stored.length === 0) this.#sync?.poke() // a gap below it
@@ -131,7 +134,19 @@ export class FollowerNode {
     this.#finalTimestamp = head === null ? -1 : (await store.getBatch(head.height))?.header.timestamp ?? -1
     this.#relay = new TxRelay({
       genesis: mempoolGenesis,
-      bundler: new TxBundler({ publish: async (bundle) => { bundles.inc(); await network.publishTxs(bundle) }, maxBytes: RELAY_BUNDLE_BYTES }),
+      bundler: new TxBundler({
+        // a tx's home member, as members reckon it (follower/relayed-tx.ts): straight to it when a drained stream is open
+        route: (tx) => memberPeers[relayHome(sha256(tx), memberPeers.length)]!,
+        publish: async (bundle, home) => {
+          if (network.sendTxsDirect(home, bundle)) {
+            bundles.inc({ path: 'direct' })
+            return
+          }
+          bundles.inc({ path: 'topic' })
+          await network.publishTxs(bundle)
+        },
+        maxBytes: RELAY_BUNDLE_BYTES
+      }),
       isFinal: (hash) => store.txLocationSync(hash) !== null,
       finalTimestamp: () => this.#finalTimestamp,
       verifiedSenders: this.#verifiedSenders

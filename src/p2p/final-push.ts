@@ -11,7 +11,8 @@
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import { P2PError, P2PErrorCode } from './errors.js'
-import { encodeFrame, FrameDecoder } from './framing.js'
+import { encodeFrame } from './framing.js'
+import { readFrames } from './frame-reader.js'
 
 /** followers one member pushes to at most; more subscribe in vain and live on gossip and sync */
 export const MAX_PUSH_SUBSCRIBERS = 64
@@ -80,16 +81,6 @@ export interface PushSubscriptionOptions {
 /** A follower's side: opens the push stream to one member and hands on every frame. */
 export async function subscribeFinalPush (opts: PushSubscriptionOptions): Promise<Stream> {
   const stream = await opts.connection.newStream(opts.protocol)
-  const decoder = new FrameDecoder(opts.maxFrameBytes)
-  stream.addEventListener('message', (evt) => {
-    try {
-      for (const frame of decoder.push(evt.data)) opts.deliver(frame)
-    } catch (err) {
-      // [REJECT] frames are well formed and within the size limit
-      const refused = err instanceof P2PError ? err : new P2PError(P2PErrorCode.MALFORMED, String(err))
-      stream.abort(refused)
-      opts.onRefused(refused)
-    }
-  })
+  readFrames(stream, opts.maxFrameBytes, opts.deliver, opts.onRefused)
   return stream
 }

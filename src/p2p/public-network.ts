@@ -12,6 +12,8 @@
  * - `/seq/<chain>/req/final-sync/1`: a range of final batches, for a follower that was away.
  * - `/seq/<chain>/final-push/1`: a follower's stream from a member, on which the member
  *   writes each final batch at commit (final-push.ts); it takes the same checks as the topic.
+ * - `/seq/<chain>/txs-direct/1`: a follower's stream to a member carrying the bundles of
+ *   txs that member admits (direct-txs.ts); the same limits and verdicts as the tx topic.
  *
  * The committee's own host (transport.ts) refuses non-members; this one takes anyone and
  * trusts no one, so followers can come and go without touching the links rounds run on.
@@ -30,14 +32,16 @@ import { P2PError, P2PErrorCode } from './errors.js'
 import { invalidOnlyTopicScore } from './gossip.js'
 import { privateKeyFromSeed } from './identity.js'
 import { defaultPeerGuardOptions, PeerGuard, type PeerGuardOptions } from './peer-guard.js'
+import { DirectTxLinks, receiveDirectTxs } from './direct-txs.js'
 import { FinalPushServer, subscribeFinalPush } from './final-push.js'
 import { RequestChannel, serveRequests } from './request-response.js'
 import { TokenBucket } from './token-bucket.js'
 import type { ChunkVerdict } from './types.js'
 
 export type PublicVerdict = ChunkVerdict
-/** `via`: the topic, or (final batches only) a member's push stream */
-export type PublicValidator = (peer: string, bytes: Uint8Array, via: 'topic' | 'push') => PublicVerdict | Promise<PublicVerdict>
+/** `via`: the topic, a member's push stream (final batches) or a follower's direct stream (txs) */
+export type PublicVia = 'topic' | 'push' | 'direct'
+export type PublicValidator = (peer: string, bytes: Uint8Array, via: PublicVia) => PublicVerdict | Promise<PublicVerdict>
 export type PublicRequestHandler = (bytes: Uint8Array) => Promise<Uint8Array>
 
 export interface PublicNetworkOptions {
@@ -53,10 +57,10 @@ export interface PublicNetworkOptions {
   peerGuard?: Partial<PeerGuardOptions>
   /** tx-topic bytes per second one peer may hand us (twice that as a burst); beyond, dropped unpenalised */
   txBytesPerSecond?: number
-  /** serve the final-push protocol (a member: `pushFinal` writes to every subscriber) */
-  servePush?: boolean
-  /** PeerIds whose final push this node subscribes to once connected (a follower: the members') */
-  pushFrom?: ReadonlySet<string>
+  /** a member: serve the final push (`pushFinal` writes to every subscriber) and take direct txs */
+  serveFollowers?: boolean
+  /** a follower: the members' PeerIds, whose final push it subscribes to and to whom it opens direct tx streams */
+  members?: ReadonlySet<string>
   /** join the final topic's mesh (default true); a node that only publishes final batches need not */
   subscribeFinal?: boolean
   logger?: Logger | null
@@ -64,8 +68,8 @@ export interface PublicNetworkOptions {
 
 export interface PublicNetworkCounters {
   published: Record<'tx' | 'final', number>
-  /** `push`: final batches that came on a member's push stream, not the topic */
-  verdicts: Record<'tx' | 'final' | 'push', Record<PublicVerdict, number>>
+  /** `push`: final batches that came on a member's push stream; `direct`: tx bundles on a follower's direct stream */
+  verdicts: Record<'tx' | 'final' | 'push' | 'direct', Record<PublicVerdict, number>>
   rateLimited: number
   /** tx bundles dropped because their peer was over its tx byte budget */
   txBudgetDropped: number
@@ -92,6 +96,7 @@ const INVALID_GOSSIP_PENALTY = 34
 const BOOTSTRAP_RETRY_MS = 1000
 const SYNC_PROTOCOL = 'final-sync'
 const PUSH_PROTOCOL = 'final-push'
+const DIRECT_TXS_PROTOCOL = 'txs-direct'
 const RPC_OVERHEAD_BYTES = 64 * 1024
 
 export class PublicNetwork {
@@ -102,6 +107,8 @@ export class PublicNetwork {
   readonly #finalTopic: string
   readonly #syncProtocol: string
   readonly #pushProtocol: string
+  readonly #directTxsProtocol: string
+  readonly #directTxs = new DirectTxLinks()
   readonly #channels = new Map<string, RequestChannel>()
   /** peers whose push stream is open or opening */
   readonly #pushSubscriptions = new Set<string>()
@@ -113,7 +120,7 @@ export class PublicNetwork {
   #bootstrapTimer: ReturnType<typeof setInterval> | undefined
   readonly counters: PublicNetworkCounters = {
     published: { tx: 0, final: 0 },
-    verdicts: { tx: { accept: 0, ignore: 0, reject: 0 }, final: { accept: 0, ignore: 0, reject: 0 }, push: { accept: 0, ignore: 0, reject: 0 } },
+    verdicts: { tx: { accept: 0, ignore: 0, reject: 0 }, final: { accept: 0, ignore: 0, reject: 0 }, push: { accept: 0, ignore: 0, reject: 0 }, direct: { accept: 0, ignore: 0, reject: 0 } },
     rateLimited: 0,
     txBudgetDropped: 0,
     bans: 0
@@ -127,7 +134,8 @@ export class PublicNetwork {
     this.#finalTopic = `/seq/${opts.chainId}/final/1`
     this.#syncProtocol = `/seq/${opts.chainId}/req/${SYNC_PROTOCOL}/1`
     this.#pushProtocol = `/seq/${opts.chainId}/${PUSH_PROTOCOL}/1`
-    this.#pushServer = opts.servePush === true ? new FinalPushServer() : null
+    this.#directTxsProtocol = `/seq/${opts.chainId}/${DIRECT_TXS_PROTOCOL}/1`
+    this.#pushServer = opts.serveFollowers === true ? new FinalPushServer() : null
     this.#guard = new PeerGuard({
       memberIndex: () => undefined,
       onBan: (peerId, durationMs) => { this.#onBan(peerId, durationMs) },
@@ -208,9 +216,15 @@ export class PublicNetwork {
       })
     }, { maxInboundStreams: 4 })
     const pushServer = this.#pushServer
-    if (pushServer !== null) await node.handle(this.#pushProtocol, (stream) => { pushServer.accept(stream) }, { maxInboundStreams: 2 })
-    if (this.#opts.pushFrom !== undefined && this.#opts.pushFrom.size > 0) {
-      node.addEventListener('connection:open', (evt) => { this.#subscribePush(evt.detail) })
+    if (pushServer !== null) {
+      await node.handle(this.#pushProtocol, (stream) => { pushServer.accept(stream) }, { maxInboundStreams: 2 })
+      await node.handle(this.#directTxsProtocol, (stream, connection) => {
+        const peer = connection.remotePeer.toString()
+        receiveDirectTxs(stream, this.#opts.maxMessageBytes, (frame) => { void this.#validate('tx', connection.remotePeer, frame, 'direct') }, (err) => { this.#guard.reject(peer, err.code) })
+      }, { maxInboundStreams: 2 })
+    }
+    if (this.#opts.members !== undefined && this.#opts.members.size > 0) {
+      node.addEventListener('connection:open', (evt) => { this.#openMemberStreams(evt.detail) })
     }
     this.#dialBootstrap()
     this.#bootstrapTimer = setInterval(() => { this.#dialBootstrap() }, BOOTSTRAP_RETRY_MS)
@@ -221,6 +235,7 @@ export class PublicNetwork {
   async stop (): Promise<void> {
     clearInterval(this.#bootstrapTimer)
     this.#pushServer?.close()
+    this.#directTxs.close()
     const stopped = new P2PError(P2PErrorCode.NOT_RUNNING, 'the public network stopped')
     for (const channel of this.#channels.values()) channel.close(stopped)
     this.#channels.clear()
@@ -254,6 +269,16 @@ export class PublicNetwork {
   /** the peers whose push stream this node holds (or is opening) */
   pushSources (): string[] {
     return [...this.#pushSubscriptions]
+  }
+
+  /** One encoded RelayBundle straight to member `peer`; false (not sent) when no drained stream to it is open. */
+  sendTxsDirect (peer: string, bundle: Uint8Array): boolean {
+    if (bundle.byteLength > this.#opts.maxMessageBytes) throw new P2PError(P2PErrorCode.TOO_LARGE, `${bundle.byteLength} bytes is above ${this.#opts.maxMessageBytes}`)
+    return this.#directTxs.send(peer, bundle)
+  }
+
+  hasDirectTxs (peer: string): boolean {
+    return this.#directTxs.has(peer)
   }
 
   /** Asks one connected peer (chosen by the caller, or the first) for final batches. */
@@ -295,7 +320,7 @@ export class PublicNetwork {
     return recipients.length
   }
 
-  async #validate (kind: 'tx' | 'final', peer: PeerId, data: Uint8Array): Promise<TopicValidatorResult> {
+  async #validate (kind: 'tx' | 'final', peer: PeerId, data: Uint8Array, via: 'topic' | 'direct' = 'topic'): Promise<TopicValidatorResult> {
     const id = peer.toString()
     // Over its budget: dropped unseen (IGNORE, so it is not counted as invalid twice).
     if (!this.#guard.admitFrame(id, kind === 'tx' ? 'chunk' : 'request', data.byteLength)) {
@@ -310,20 +335,28 @@ export class PublicNetwork {
     const validator = kind === 'tx' ? this.#txValidator : this.#finalValidator
     let verdict: PublicVerdict = 'ignore'
     try {
-      if (validator !== undefined) verdict = await validator(id, data, 'topic')
+      if (validator !== undefined) verdict = await validator(id, data, via)
     } catch (err) {
       // our own failure never costs the peer
       this.#log?.error({ err, kind }, 'a public validator threw; message ignored')
     }
-    this.counters.verdicts[kind][verdict]++
+    this.counters.verdicts[via === 'direct' ? 'direct' : kind][verdict]++
     if (verdict === 'reject') this.#guard.reject(id, kind === 'tx' ? 'TX_INVALID' : 'FINAL_INVALID', INVALID_GOSSIP_PENALTY)
     return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
   }
 
-  /** Opens the push stream on a new connection to a push source, unless one is open already. */
+  /** On a new connection to a member: the push stream from it and the direct tx stream to it. */
+  #openMemberStreams (connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    if (this.#opts.members?.has(peer) !== true) return
+    this.#directTxs.open(peer, connection, this.#directTxsProtocol, (err) => { this.#log?.debug({ err, peer }, 'no direct tx stream to this member') })
+    this.#subscribePush(connection)
+  }
+
+  /** Opens the push stream on a connection to a member, unless one is open already. */
   #subscribePush (connection: Connection): void {
     const peer = connection.remotePeer.toString()
-    if (this.#opts.pushFrom?.has(peer) !== true || this.#pushSubscriptions.has(peer) || this.#node === undefined) return
+    if (this.#pushSubscriptions.has(peer) || this.#node === undefined) return
     this.#pushSubscriptions.add(peer)
     const ended = (): void => {
       if (!this.#pushSubscriptions.delete(peer)) return

@@ -82,6 +82,9 @@ t.test('a follower relays txs, serves verified final batches and slices, and cat
   // Each relayed tx reaches every member, but only its home member admits it (public-gateway.ts).
   const admitted = await Promise.all(members.map(async (m) => sumOf(await getMetricsText(m.url), 'seq_txs_admitted_total')))
   t.equal(admitted.reduce((a, b) => a + b, 0), hashes.length, `each relayed tx admitted once in the committee (by member: ${admitted.join(', ')})`)
+  // ... sent to that member alone on its direct stream, not to all four on the topic
+  const bundleLines = (await getMetricsText(follower.apiUrl)).split('\n').filter((line) => line.startsWith('seq_follower_relay_bundles_total{'))
+  t.ok(bundleLines.some((line) => line.includes('path="direct"') && Number(line.split(' ').pop()) > 0), `bundles went direct to their home members (${bundleLines.join('; ')})`)
 
   // ---- bad input at the follower: the members' codes ----
   const bad = kvTx(999)
