@@ -205,46 +205,50 @@ export function followerScenarioPlan (scenario: FollowerScenario, o: { nodes: nu
   }
 }
 
+/** p50 (ms) of one Prometheus histogram series from its cumulative buckets, linearly within a bucket */
+function histogramP50Ms (buckets: Array<[number, number]>): number | null {
+  buckets.sort((x, y) => x[0] - y[0])
+  const total = buckets.at(-1)?.[1] ?? 0
+  if (total <= 0) return null
+  let lower = 0
+  let below = 0
+  for (const [le, count] of buckets) {
+    if (count >= total / 2) {
+      const seconds = Number.isFinite(le) ? lower + (le - lower) * (total / 2 - below) / Math.max(1, count - below) : lower
+      return Math.round(seconds * 10_000) / 10
+    }
+    lower = le
+    below = count
+  }
+  return null
+}
+
 /**
- * Per follower, over the measured window (metric deltas): a final batch's age (now - its
- * header timestamp) when its first copy arrived (`received`) and when the follower had
- * verified, stored and announced it to its streams (`served`), by the path of that copy
- * (`push`, `topic`, `sync`): p50 from the histogram's buckets, linearly within a bucket.
+ * Per follower, over the measured window (metric deltas), by the path of a final batch's
+ * first copy (`push`, `topic`, `sync`): `lag` its age (now - header timestamp) on arrival,
+ * `intake` from arrival to the follower's streams being told (checks and store): batches and p50.
  */
 export function followerStages (names: string[], before: Map<string, Map<string, number> | null> | undefined, after: Map<string, Map<string, number> | null>): Record<string, Record<string, { batches: number, p50_ms: number | null }>> {
   const out: Record<string, Record<string, { batches: number, p50_ms: number | null }>> = {}
-  const prefix = 'seq_follower_final_lag_seconds_bucket{'
+  const metrics = { lag: 'seq_follower_final_lag_seconds_bucket{', intake: 'seq_follower_final_intake_seconds_bucket{' }
   for (const name of names) {
     const a = after.get(name)
     if (a === null || a === undefined) continue
     const b = before?.get(name) ?? null
-    /** `stage/via` -> [upper bound, cumulative count] */
     const series = new Map<string, Array<[number, number]>>()
     for (const [key, value] of a) {
-      if (!key.startsWith(prefix)) continue
-      const labels = Object.fromEntries([...key.slice(prefix.length, -1).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]))
-      const id = `${labels.stage}/${labels.via}`
-      const le = labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(labels.le)
+      const stage = Object.entries(metrics).find(([, prefix]) => key.startsWith(prefix))
+      if (stage === undefined) continue
+      const labels = Object.fromEntries([...key.slice(stage[1].length, -1).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]))
+      const id = `${stage[0]}/${labels.via}`
       const list = series.get(id) ?? []
-      list.push([le, value - (b?.get(key) ?? 0)])
+      list.push([labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(labels.le), value - (b?.get(key) ?? 0)])
       series.set(id, list)
     }
     const mine: Record<string, { batches: number, p50_ms: number | null }> = {}
     for (const [id, list] of series) {
-      list.sort((x, y) => x[0] - y[0])
-      const total = list.at(-1)![1]
-      let p50: number | null = null
-      let lower = 0
-      let below = 0
-      for (const [le, count] of list) {
-        if (total > 0 && count >= total / 2) {
-          p50 = Number.isFinite(le) ? (lower + (le - lower) * (total / 2 - below) / Math.max(1, count - below)) * 1000 : lower * 1000
-          break
-        }
-        lower = le
-        below = count
-      }
-      if (total > 0) mine[id] = { batches: total, p50_ms: p50 === null ? null : Math.round(p50 * 10) / 10 }
+      const batches = Math.max(...list.map(([, count]) => count))
+      if (batches > 0) mine[id] = { batches, p50_ms: histogramP50Ms(list) }
     }
     out[name] = mine
   }

@@ -26,7 +26,7 @@ export type IntakeVerdict =
 
 /** The payload of a stored batch as checked (its NMT leaves), so slices need not rebuild it from the store. */
 export interface StoredPayload { header: BatchHeader, finality: CommitProof, leaves: Uint8Array[], sliceLeaves: SliceLeaf[] }
-/** How a batch reached us: when (Date.now()), by which path, and its bytes as received when it came as bytes. */
+/** How a batch reached us: when (performance.timeOrigin-based ms, `performance.now()`), by which path, and its bytes as received when it came as bytes. */
 export interface Arrival { at: number, via: 'topic' | 'push' | 'sync', bytes?: Uint8Array }
 export type StoredListener = (height: number, timestamp: number, payload: StoredPayload | null, arrival: Arrival) => void
 
@@ -60,7 +60,7 @@ export class FinalIntake {
   }
 
   /** An encoded SyncItem from the final topic or a member's push. */
-  async acceptBytes (bytes: Uint8Array, arrival: Omit<Arrival, 'bytes'> = { at: Date.now(), via: 'topic' }): Promise<IntakeVerdict> {
+  async acceptBytes (bytes: Uint8Array, arrival: Omit<Arrival, 'bytes'> = { at: performance.now(), via: 'topic' }): Promise<IntakeVerdict> {
     const key = bytesToHex(sha256(bytes))
     if (this.#recent.has(key)) return { verdict: 'ignore', reason: 'SEEN' }
     this.#recent.add(key)
@@ -75,7 +75,7 @@ export class FinalIntake {
   }
 
   /** One decoded item; items are applied one at a time, in arrival order. */
-  async accept (item: SyncItem, arrival: Arrival = { at: Date.now(), via: 'sync' }): Promise<IntakeVerdict> {
+  async accept (item: SyncItem, arrival: Arrival = { at: performance.now(), via: 'sync' }): Promise<IntakeVerdict> {
     const run = this.#tail.then(async () => this.#accept(item, arrival))
     this.#tail = run.catch(() => {})
     return run

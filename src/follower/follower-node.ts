@@ -92,9 +92,16 @@ export class FollowerNode {
     const bundles = new Counter({ name: 'seq_follower_relay_bundles_total', help: 'Messages (RelayBundle) the relayed txs left in, by path: direct to their home member, or the tx topic', labelNames: ['path'], registers: [metrics.registry] })
     const lag = new Histogram({
       name: 'seq_follower_final_lag_seconds',
-      help: 'A final batch\'s age (now - its header timestamp) when its first copy reached this follower (stage received) and when it was verified, stored and announced to streams (stage served), by the path of that copy',
-      labelNames: ['stage', 'via'],
-      buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+      help: 'A final batch\'s age (now - its header timestamp, the proposer\'s clock) when its first copy reached this follower, by the path of that copy',
+      labelNames: ['via'],
+      buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30],
+      registers: [metrics.registry]
+    })
+    const intakeTime = new Histogram({
+      name: 'seq_follower_final_intake_seconds',
+      help: 'From a final batch\'s first copy reaching this follower to its streams being told (queue, checks, store), by the path of that copy',
+      labelNames: ['via'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 2],
       registers: [metrics.registry]
     })
     const behind = new Gauge({ name: 'seq_follower_lag_heights', help: 'Final heights peers reported that this follower has not stored yet', registers: [metrics.registry] })
@@ -124,7 +131,7 @@ export class FollowerNode {
     })
     network.onFinalBatch(async (_peer, bytes, via) => {
       if (via === 'direct') return 'ignore' // a final batch never comes this way
-      const outcome = await intake.acceptBytes(bytes, { at: Date.now(), via })
+      const outcome = await intake.acceptBytes(bytes, { at: performance.now(), via })
       verdicts.inc({ kind: via === 'push' ? 'final_push' : 'final', verdict: outcome.verdict })
       if (outcome.verdict === 'accept' && outcome.stored.length === 0) this.#sync?.poke() // a gap below it
       return outcome.verdict
@@ -153,8 +160,8 @@ export class FollowerNode {
     })
     intake.onStored((height, timestamp, payload, arrival) => {
       this.#finalTimestamp = timestamp
-      lag.observe({ stage: 'received', via: arrival.via }, (arrival.at - timestamp) / 1000)
-      lag.observe({ stage: 'served', via: arrival.via }, (Date.now() - timestamp) / 1000)
+      lag.observe({ via: arrival.via }, (performance.timeOrigin + arrival.at - timestamp) / 1000)
+      intakeTime.observe({ via: arrival.via }, (performance.now() - arrival.at) / 1000)
       // Gossip forwards only what its validator accepted; a pushed batch never went through it,
       // so it goes on the topic from here for followers that see no member (sentry layouts).
       // The same bytes as the proposer's publish share its message id: no copy travels twice.
