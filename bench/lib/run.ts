@@ -39,6 +39,8 @@ export interface RunSettings {
   rollups: string[]
   verifier: 'node' | 'noble'
   rollupExec: boolean
+  /** the followers run the in-process rollups too (default: as `rollupExec`) */
+  followerRollups?: boolean
   nodeConfig?: Record<string, unknown>
   /** sampled txs per second whose node-side stages are polled; 0 = none */
   pollSample: number
@@ -249,6 +251,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     logDir: join(s.runDir, 'logs', spec.label),
     keepHome: s.keep,
     rollupExec: s.rollupExec,
+    ...(s.followerRollups !== undefined ? { followerRollups: s.followerRollups } : {}),
     nodeConfig: s.nodeConfig,
     cpuProfMember: s.cpuProfMember,
     cpuProfFollower: s.cpuProfFollower,
