@@ -68,6 +68,7 @@ export class PublicGateway {
    * proposer (for followers with no push stream).
    */
   onFinal (height: number, proposer: number): void {
+    if (proposer !== this.deps.selfIndex && this.network.pushSubscribers === 0) return
     void (async () => {
       const [batch, proof] = await Promise.all([this.deps.store.getBatchBytes(height), this.deps.store.getCommitProofBytes(height)])
       if (batch === null || proof === null) return
