@@ -15,14 +15,25 @@ import { readFrames } from './frame-reader.js'
 /** A follower's side: the open tx stream per member, written while it is drained. */
 export class DirectTxLinks {
   readonly #streams = new Map<string, Stream>()
+  readonly #opening = new Set<string>()
+  #closed = false
 
   /** Opens the stream to `peer` on `connection`, unless one is open or opening. */
   open (peer: string, connection: Pick<Connection, 'newStream'>, protocol: string, onFailed: (err: unknown) => void): void {
-    if (this.#streams.has(peer)) return
+    if (this.#streams.get(peer)?.status === 'open' || this.#opening.has(peer)) return
+    this.#opening.add(peer)
     connection.newStream(protocol).then((stream) => {
+      this.#opening.delete(peer)
+      if (this.#closed) {
+        stream.abort(new P2PError(P2PErrorCode.NOT_RUNNING, 'the public network stopped'))
+        return
+      }
       this.#streams.set(peer, stream)
       stream.addEventListener('close', () => { if (this.#streams.get(peer) === stream) this.#streams.delete(peer) }, { once: true })
-    }, onFailed)
+    }, (err: unknown) => {
+      this.#opening.delete(peer)
+      onFailed(err)
+    })
   }
 
   has (peer: string): boolean {
@@ -38,6 +49,7 @@ export class DirectTxLinks {
   }
 
   close (): void {
+    this.#closed = true
     for (const stream of this.#streams.values()) stream.abort(new P2PError(P2PErrorCode.NOT_RUNNING, 'the public network stopped'))
     this.#streams.clear()
   }
