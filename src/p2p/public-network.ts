@@ -61,7 +61,11 @@ export interface PublicNetworkOptions {
   serveFollowers?: boolean
   /** a follower: the members' PeerIds, whose final push it subscribes to and to whom it opens direct tx streams */
   members?: ReadonlySet<string>
-  /** join the final topic's mesh (default true); a node that only publishes final batches need not */
+  /**
+   * join the final topic's mesh (default true); a node that only publishes final batches need
+   * not. A follower (`members` given) leaves it while push streams from f + 1 members are open
+   * (one of them is honest and pushes every batch) and joins it again when they are not.
+   */
   subscribeFinal?: boolean
   logger?: Logger | null
 }
@@ -112,6 +116,8 @@ export class PublicNetwork {
   readonly #channels = new Map<string, RequestChannel>()
   /** peers whose push stream is open or opening */
   readonly #pushSubscriptions = new Set<string>()
+  /** members whose push stream is open */
+  readonly #pushOpen = new Set<string>()
   readonly #pushServer: FinalPushServer | null
   #node: Libp2p<{ identify: Identify, pubsub: GossipSub }> | undefined
   #txValidator: PublicValidator | undefined
@@ -371,11 +377,35 @@ export class PublicNetwork {
       deliver: (frame) => { void this.#validatePush(peer, frame) },
       onRefused: (err) => { this.#guard.reject(peer, err.code) }
     }).then((stream) => {
-      stream.addEventListener('close', ended, { once: true })
+      const closed = (): void => {
+        this.#pushOpen.delete(peer)
+        this.#followFinalTopic()
+        ended()
+      }
+      if (stream.status !== 'open') { closed(); return }
+      this.#pushOpen.add(peer)
+      this.#followFinalTopic()
+      stream.addEventListener('close', closed, { once: true })
     }, (err: unknown) => {
       this.#log?.debug({ err, peer }, 'no final push from this peer')
       this.#pushSubscriptions.delete(peer)
     })
+  }
+
+  /** A follower is on the final topic unless enough members push to it (see `subscribeFinal`). */
+  #followFinalTopic (): void {
+    const gossip = this.#node?.services.pubsub
+    const members = this.#opts.members
+    if (gossip === undefined || members === undefined || this.#opts.subscribeFinal === false) return
+    const fed = this.#pushOpen.size >= Math.floor((members.size - 1) / 3) + 1
+    const on = gossip.getTopics().includes(this.#finalTopic)
+    if (fed && on) gossip.unsubscribe(this.#finalTopic)
+    else if (!fed && !on) gossip.subscribe(this.#finalTopic)
+  }
+
+  /** whether this node is on the final topic's mesh now */
+  get subscribedToFinal (): boolean {
+    return this.#node?.services.pubsub.getTopics().includes(this.#finalTopic) ?? false
   }
 
   async #validatePush (peer: string, frame: Uint8Array): Promise<void> {

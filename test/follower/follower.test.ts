@@ -113,6 +113,22 @@ t.test('a follower relays txs, serves verified final batches and slices, and cat
   const slice = await viaFollower.getSlice(2, committed.height)
   t.ok(slice.txs.some((leaf) => leaf.txHash === hashes[0]), 'the SDK verified the follower\'s slice (QC + NMT) and it holds the tx')
 
+  // ---- behind a sentry: a follower that sees no member gets the batches on the final topic ----
+  // (the first follower took them by push, so it is off the topic itself and republishes them)
+  const behindDir = join(root, 'behind')
+  const behindInit = await initFollower({ home, dir: behindDir, apiPort: 0, publicPort: ports[9]! })
+  const behindConfig = await loadNodeConfig(behindInit.configFile)
+  behindConfig.logLevel = 'warn'
+  behindConfig.public = { ...behindConfig.public!, bootstrap: follower.publicAddrs.map((addr) => `${addr.split('/p2p/')[0]!}/p2p/${follower.peerId}`) }
+  const behind = await FollowerNode.create(behindConfig)
+  t.teardown(async () => behind.close())
+  await waitFor(() => behind.status().peers >= 1, 10_000, 'the second follower connected to the first')
+  const behindFrom = follower.status().height
+  for (let i = 200; i < 206; i++) await submitTxBytes(follower.apiUrl, kvTx(i))
+  await waitFor(async () => sumOf(await getMetricsText(behind.apiUrl), 'seq_follower_messages_total{kind="final",verdict="accept"}') > 0 && behind.status().height > behindFrom, 20_000, 'a batch reached the second follower on the topic')
+  t.pass(`the follower behind the first one got batches on the final topic (height ${behind.status().height})`)
+  await behind.close()
+
   // ---- catch-up: stopped while the chain moves on, then back ----
   await follower.close()
   const viaMember = new SequencerClient({ url: members[2]!.url, committee })

@@ -2,7 +2,8 @@
  * The streams between a follower and a member's public host, on 127.0.0.1: the final push
  * (src/p2p/final-push.ts): a follower that lists the member in `members` subscribes once
  * connected and gets each pushed item on its final validator marked `push`, in order; a
- * frame above the size limit ends the stream. The direct tx stream (src/p2p/direct-txs.ts):
+ * frame above the size limit ends the stream; it stays off the final topic while f + 1
+ * members push to it. The direct tx stream (src/p2p/direct-txs.ts):
  * bundles sent on it reach the member's tx validator marked `direct`, and a bundle it
  * rejects is the follower's strike like one on the topic.
  */
@@ -53,6 +54,16 @@ t.test('a member pushes each item to its subscribed followers, in order', async 
   t.ok(got.every((g) => g.via === 'push' && g.bytes.byteLength === 1000), 'marked as pushed, whole')
   t.equal(follower.counters.verdicts.push.accept, 20)
   t.equal(member.pushCounters?.sent, 20)
+})
+
+t.test('a follower leaves the final topic while enough members push to it, and rejoins when they stop', async (t) => {
+  const { member, follower } = await pair(t)
+  await waitFor(() => member.pushSubscribers === 1, 10_000, 'the follower subscribed')
+  await waitFor(() => !follower.subscribedToFinal, 10_000, 'off the final topic (one member of one: f + 1 = 1)')
+  t.pass('off the topic while fed by push')
+  await member.stop()
+  await waitFor(() => follower.subscribedToFinal, 10_000, 'back on the final topic')
+  t.same(follower.pushSources(), [], 'no push source left')
 })
 
 t.test('an item above the message limit ends the stream', async (t) => {
