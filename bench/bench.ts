@@ -58,6 +58,7 @@ const program = new Command()
   .option('--rollups <list>', 'rollups of the genesis; txs alternate between them', 'token,kv')
   .addOption(new Option('--payload-kind <kind>', 'random bytes (the toy rollups record failed receipts) or valid kv sets for kv').choices(['random', 'valid']).default('random'))
   .addOption(new Option('--rollup-exec <on|off>', 'whether the members run the in-process toy rollups (as the devnet does)').choices(['on', 'off']).default('on'))
+  .addOption(new Option('--follower-rollups <on|off>', 'whether the followers run the in-process toy rollups too (default: as --rollup-exec); off: they only verify, store and serve').choices(['on', 'off']))
   .option('--sweep <rates>', 'one run per rate, e.g. 500,1000,2000 (overrides --rate)', rateList)
   .addOption(new Option('--baseline <kind>', 'baseline run with the same load: etcd (3-member cluster via the v3 JSON gateway), single (a one-member committee), none').choices(['etcd', 'single', 'none']).default('none'))
   .option('--out <dir>', 'output folder (default bench/results/<timestamp>)')
@@ -99,7 +100,7 @@ Examples:
 
 interface Opts {
   nodes: number, rate: number, duration: number, warmup: number, drain: number, actions: number, payload: number, rollups: string
-  payloadKind: 'random' | 'valid', rollupExec: 'on' | 'off'
+  payloadKind: 'random' | 'valid', rollupExec: 'on' | 'off', followerRollups?: 'on' | 'off'
   sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, batch: number, verifier: 'node' | 'noble', pollSample: number
   subscribeMember: number, cpuProf?: number, cpuProfFollower?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
   ab?: string, abB?: string, repeat: number, nodeTree?: string
@@ -203,7 +204,7 @@ async function main (): Promise<number> {
   const output: BenchOutput = {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
-    config: { followers: o.followers, submit_via: o.submitVia, subscribe_via: o.subscribeVia, scenario: o.scenario ?? null, ...(o.scenario === 'member-down' ? { fault_member: o.faultMember } : {}), ...(o.scenario === 'leader-crash' ? { crash_every_s: o.crashEvery } : {}), ...(o.scenario === 'slow-member' ? { fault_member: o.faultMember, pause_ms: o.pauseMs, pause_every_ms: o.pauseEveryMs } : {}), ...(o.scenario === 'clock-skew' ? { fault_member: o.faultMember, skew_ms: o.skewMs } : {}), ...(o.scenario === 'flood' ? { flood_rate: o.floodRate, flood_factor: o.floodFactor } : {}), nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, node_tree: o.nodeTree ?? null, out: outDir },
+    config: { followers: o.followers, submit_via: o.submitVia, subscribe_via: o.subscribeVia, scenario: o.scenario ?? null, ...(o.scenario === 'member-down' ? { fault_member: o.faultMember } : {}), ...(o.scenario === 'leader-crash' ? { crash_every_s: o.crashEvery } : {}), ...(o.scenario === 'slow-member' ? { fault_member: o.faultMember, pause_ms: o.pauseMs, pause_every_ms: o.pauseEveryMs } : {}), ...(o.scenario === 'clock-skew' ? { fault_member: o.faultMember, skew_ms: o.skewMs } : {}), ...(o.scenario === 'flood' ? { flood_rate: o.floodRate, flood_factor: o.floodFactor } : {}), nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, follower_rollups: o.followerRollups ?? o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, node_tree: o.nodeTree ?? null, out: outDir },
     host: { cpu_model: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${release()}`, etcd },
     load_average_before: loadavg(),
     runs: [],
@@ -250,7 +251,7 @@ async function main (): Promise<number> {
           followers: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.followers : 0,
           submitVia: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.submitVia : 'members',
           subscribeVia: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.subscribeVia : 'member',
-          rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', nodeConfig: o.nodeConfig, pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
+          rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', ...(o.followerRollups !== undefined ? { followerRollups: o.followerRollups === 'on' } : {}), nodeConfig: o.nodeConfig, pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
           cpuProfMember: spec.kind === 'sequencer' && spec.label === plan[0]!.spec.label ? o.cpuProf : undefined,
           cpuProfFollower: spec.kind === 'sequencer' && spec.label === plan[0]!.spec.label ? o.cpuProfFollower : undefined,
           ...(o.nodeTree !== undefined ? { nodeTree: resolve(o.nodeTree) } : {}),

@@ -22,6 +22,7 @@ import { startProgress } from './progress.js'
 import { splitIngress, summarizeSplit, type PathSplit } from './split-paths.js'
 import { cdfPoints, r1, r2, summarize, type Summary } from './stats.js'
 import type { TxSet } from './txgen.js'
+import { followerStages } from './follower-scenarios.js'
 
 export const CHAIN_ID = 'bench-1'
 
@@ -38,6 +39,8 @@ export interface RunSettings {
   rollups: string[]
   verifier: 'node' | 'noble'
   rollupExec: boolean
+  /** the followers run the in-process rollups too (default: as `rollupExec`) */
+  followerRollups?: boolean
   nodeConfig?: Record<string, unknown>
   /** sampled txs per second whose node-side stages are polled; 0 = none */
   pollSample: number
@@ -155,6 +158,8 @@ export interface RunResult {
    * (by label), follower messages. Compare relayed with admitted when relayed txs go missing.
    */
   relay_counters?: Record<string, Record<string, number>>
+  /** per follower: batches' age at first arrival and when served, by path (bench/lib/follower-scenarios.ts) */
+  follower_stages?: ReturnType<typeof followerStages>
   /** the injected fault and what happened, in seconds since the load started (client clock) */
   fault?: { kind: Fault['kind'], events: FaultEvent[] }
   /** what a RunHook checked (e.g. followers' deliveries, a flooder's cut-off) */
@@ -246,6 +251,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     logDir: join(s.runDir, 'logs', spec.label),
     keepHome: s.keep,
     rollupExec: s.rollupExec,
+    ...(s.followerRollups !== undefined ? { followerRollups: s.followerRollups } : {}),
     nodeConfig: s.nodeConfig,
     cpuProfMember: s.cpuProfMember,
     cpuProfFollower: s.cpuProfFollower,
@@ -440,6 +446,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     if (spec.fault !== undefined) result.fault = { kind: spec.fault.kind, events: faultEvents }
     if (hook !== null) result.checks = await hook.finish()
     if (committee.followers.length > 0) result.relay_counters = relayCounters(finalSnap)
+    if (committee.followers.length > 0) result.follower_stages = followerStages(committee.followers.map((f) => f.name), win.metrics0, win.metrics1 ?? finalSnap)
     if (seenOn !== null) result.path_split = summarizeSplit(rec, viaFollower, seenOn)
     result.startup_ms = Math.round(committee.startMs)
     result.rss_mb_max = sampler.rssMbMax()
