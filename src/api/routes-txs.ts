@@ -44,12 +44,11 @@ export interface TxRoutesDeps {
 }
 
 export function registerTxRoutes (app: FastifyInstance, { backend }: TxRoutesDeps): void {
-  const laneGate = backend.laneGate
   // [429 TX_LANE_FULL / 503] the named rollup is over its lane: refused before the body is read
   const onRequest = async (request: FastifyRequest): Promise<void> => {
     const rollupId = claimedRollup(request)
-    if (rollupId === undefined || laneGate === undefined) return
-    const refusal = laneGate(rollupId)
+    if (rollupId === undefined) return
+    const refusal = backend.laneGate?.(rollupId) ?? null
     if (refusal !== null) throw refusal
   }
   app.post('/v1/txs', { schema: routeSchemas.submitTx, onRequest }, async (request, reply) => {
