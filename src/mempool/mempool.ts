@@ -59,7 +59,7 @@ export const defaultMempoolOptions: MempoolOptions = {
   maxLagMs: defaultLagGuardOptions.maxLagMs,
   overloadMinBacklogTxs: defaultLagGuardOptions.minBacklogTxs,
   laneRateTxPerSec: 0, // off: the member's comfortable rate depends on its machine and committee (docs/OPERATIONS.md, "Flooding rollup")
-  laneBurstSeconds: 1 // absorbs an open-loop client's jitter at its rate without letting a flood through for long
+  laneBurstSeconds: 2 // a member's event loop stalling ~1 s under load must not cost a rollup within its rate refusals when the queued requests arrive at once
 }
 
 export interface MempoolGenesis {
