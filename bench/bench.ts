@@ -254,6 +254,8 @@ async function main (): Promise<number> {
         const watchdog = setTimeout(() => ac.abort(), boundMs)
         const settings: RunSettings = {
           rate, duration: o.duration, warmup: o.warmup, drain: o.drain, senders: o.senders, batch: o.batch, actions: o.actions, payloadBytes: o.payload,
+          // both runs of the flood scenario post the first rollup's txs from a worker thread (bench/lib/worker-target.ts)
+          ...(o.scenario === 'flood' ? { workerRollup: rollups[0] } : {}),
           followers: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.followers : 0,
           submitVia: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.submitVia : 'members',
           subscribeVia: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.subscribeVia : 'member',

@@ -18,6 +18,7 @@ import { agentFetch, keepAliveAgent, rawRequest } from './http.js'
 import { byLabel, delta, histogramQuantile, MetricsSampler, type MetricMap } from './metrics.js'
 import { createBenchVerifier, type TimedVerifier } from './node-verifier.js'
 import { LoadRecord, runOpenLoop, TxState, waitUntil, type SubmitOutcome, type Target } from './open-loop.js'
+import { workerTarget, type WorkerTarget } from './worker-target.js'
 import { startProgress } from './progress.js'
 import { splitIngress, summarizeSplit, type PathSplit } from './split-paths.js'
 import { cdfPoints, r1, r2, summarize, type Summary } from './stats.js'
@@ -33,6 +34,8 @@ export interface RunSettings {
   senders: number
   /** txs per POST /v1/txs/batch request (sequencer runs); 0 = one POST /v1/txs per tx */
   batch: number
+  /** this rollup's txs are posted from a worker thread (worker-target.ts): the flood scenario's flooding rollup */
+  workerRollup?: string
   actions: number
   payloadBytes: number
   rollups: string[]
@@ -260,6 +263,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
   let sampler: MetricsSampler | null = null
   let progress: { stop: () => void } | null = null
   let hook: RunHook | null = null
+  let offload: WorkerTarget | null = null
   try {
     const n = committee.members.length
     // Each rollup's senders have their own connections, as separate rollups' users would: with
@@ -332,7 +336,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
       for (let d = 0; d < ingress.length; d++) if (!down.has((base + d) % ingress.length)) return (base + d) % ingress.length
       return base
     }
-    const target: Target = s.batch > 0 ? batchTarget({ urls: ingress.map((m) => m.url), agents: senderAgents.slice(0, s.senders), txBytes: txs.bytes, batch: s.batch, signal: s.signal }) : {
+    const direct: Target = s.batch > 0 ? batchTarget({ urls: ingress.map((m) => m.url), agents: senderAgents.slice(0, s.senders), txBytes: txs.bytes, batch: s.batch, signal: s.signal }) : {
       submit: async (i): Promise<SubmitOutcome> => {
         const k = i % s.senders
         let code = 'CLIENT_ERROR'
@@ -350,6 +354,11 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
         return { ok: false, code }
       }
     }
+
+    const offloadId = s.workerRollup === undefined || s.batch > 0 || s.submitVia !== 'members' ? undefined : committee.rollups.find((r) => r.name === s.workerRollup)?.id
+    if (offloadId !== undefined) offload = workerTarget({ urls: ingress.map((m) => m.url), senders: s.senders, txBytes: txs.bytes })
+    const worker = offload
+    const target: Target = worker === null ? direct : { submit: async (i) => txs.rollupIds[i] === offloadId ? await worker.submit(i) : await direct.submit(i) }
 
     // Node-side stages of a sample: poll GET /v1/txs/:hash on the subscriber's member, for
     // txs that member admitted (only the ingress member reports `proposed`; the others
@@ -473,6 +482,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     sampler?.stop()
     for (const sub of subs) sub.close()
     for (const a of agents) a.destroy()
+    await offload?.close()
     await committee.stop()
   }
 }
