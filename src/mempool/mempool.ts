@@ -150,6 +150,9 @@ export class Mempool {
     private readonly metrics: MempoolMetrics | null = null,
     private readonly now: () => number = Date.now
   ) {
+    for (const name of Object.keys(options.laneWeights ?? {})) {
+      if (!genesis.rollups.some((r) => r.name === name)) throw new Error(`mempool.laneWeights names rollup ${name}, which genesis does not have`)
+    }
     const weights = genesis.rollups.map((r) => options.laneWeights?.[r.name] ?? r.weight)
     const totalWeight = weights.reduce((sum, w) => sum + w, 0)
     this.#totalWeight = totalWeight

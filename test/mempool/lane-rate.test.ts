@@ -90,9 +90,26 @@ t.test('lane weights from the member config replace genesis weights for the rate
   await rejectsWithCode(t, mempool.admit(makeTx({ rollups: [2] }).bytes), AdmissionErrorCode.LANE_FULL, 'b: its genesis weight 1 of 4')
 })
 
+t.test('a config weight for a rollup genesis does not have is refused at start, not ignored', async (t) => {
+  t.throws(() => setup({ laneWeights: { tokn: 2 } }), /mempool.laneWeights names rollup tokn/)
+})
+
 t.test('a tx of another rollup than the x-rollup-id the client claimed is refused as malformed', async (t) => {
   const { mempool } = setup()
   await rejectsWithCode(t, mempool.admit(makeTx({ rollups: [1, 2] }).bytes, 2), AdmissionErrorCode.MALFORMED, 'lane is the first action\'s rollup, 1')
   await mempool.admit(makeTx({ rollups: [1, 2] }).bytes, 1)
   t.equal(mempool.stats().txs, 1)
+})
+
+t.test('the member config carries the lane rate, burst and weights, with the rate off by default', async (t) => {
+  const { parseNodeConfig } = await import('../../src/node/config.js')
+  const base = { genesisFile: 'g.json', keyFile: 'k.json', dataDir: 'd' }
+  const defaults = parseNodeConfig(base, '/').mempool
+  t.equal(defaults.laneRateTxPerSec, 0, 'no lane rate unless set')
+  t.equal(defaults.laneBurstSeconds, 2)
+  t.equal(defaults.laneWeights, undefined, 'genesis weights unless set')
+  const set = parseNodeConfig({ ...base, mempool: { laneRateTxPerSec: 100, laneBurstSeconds: 0.5, laneWeights: { token: 3 } } }, '/').mempool
+  t.same([set.laneRateTxPerSec, set.laneBurstSeconds, set.laneWeights], [100, 0.5, { token: 3 }])
+  t.throws(() => parseNodeConfig({ ...base, mempool: { laneWeights: { token: 0 } } }, '/'), /laneWeights/, 'a weight is a positive integer')
+  t.throws(() => parseNodeConfig({ ...base, mempool: { laneRateTxPerSec: -1 } }, '/'), /laneRateTxPerSec/)
 })
