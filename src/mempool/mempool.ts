@@ -169,7 +169,7 @@ export class Mempool {
       guaranteedBytes: Math.floor(options.maxBytes * options.reservedFraction * weights[i]! / totalWeight)
     }))
     for (const lane of this.#laneList) this.#lanes.set(lane.id, lane)
-    this.#rates = new LaneRateLimiter(this.#laneList, { laneRateTxPerSec: options.laneRateTxPerSec ?? 0, laneBurstSeconds: options.laneBurstSeconds ?? 1 }, now())
+    this.#rates = new LaneRateLimiter(this.#laneList, { laneRateTxPerSec: options.laneRateTxPerSec, laneBurstSeconds: options.laneBurstSeconds }, now())
     this.#rejections = new RejectionLog(options.rejectionMemory)
     this.#drops = new RejectionLog(options.rejectionMemory)
     this.#wal = new WalWriter(store)
