@@ -3,7 +3,7 @@
  * flooding rollup (thousands of requests a second, most of them refused) runs here, so the
  * main thread, which schedules every tx and times the other rollups' acks and slices, is not
  * held up by it. Like the main thread's senders: sender k has one keep-alive connection to
- * each member and posts to member k mod members.
+ * each member and posts to member k mod members (the main thread picks k).
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { SequencerApiError, SequencerClient } from '../../src/client/index.js'
@@ -14,7 +14,7 @@ export interface SubmitWorkerData {
   senders: number
   txBytes: Uint8Array[]
 }
-export interface SubmitRequest { i: number }
+export interface SubmitRequest { i: number, k: number }
 export interface SubmitReply { i: number, ok: boolean, code?: string }
 
 const data = workerData as SubmitWorkerData
@@ -23,8 +23,7 @@ const clients = Array.from({ length: data.senders }, () => {
   return data.urls.map((url) => new SequencerClient({ url, fetch, requestTimeoutMs: 30_000 }))
 })
 parentPort!.on('message', (batch: SubmitRequest[]) => {
-  for (const { i } of batch) {
-    const k = i % data.senders
+  for (const { i, k } of batch) {
     clients[k]![k % data.urls.length]!.submit(data.txBytes[i]!).then(
       () => { parentPort!.postMessage({ i, ok: true } satisfies SubmitReply) },
       (err: unknown) => { parentPort!.postMessage({ i, ok: false, code: err instanceof SequencerApiError ? err.code : 'CLIENT_ERROR' } satisfies SubmitReply) }

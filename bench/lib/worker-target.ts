@@ -7,10 +7,12 @@
  * worker's CPU still counts in the client's CPU figures.
  */
 import { Worker } from 'node:worker_threads'
-import type { SubmitOutcome, Target } from './open-loop.js'
+import type { SubmitOutcome } from './open-loop.js'
 import type { SubmitReply, SubmitRequest, SubmitWorkerData } from './submit-worker.js'
 
-export interface WorkerTarget extends Target {
+export interface WorkerTarget {
+  /** posts tx i through sender k (its connection to member k mod members) */
+  submit: (i: number, k: number) => Promise<SubmitOutcome>
   close: () => Promise<void>
 }
 
@@ -32,12 +34,12 @@ export function workerTarget (data: SubmitWorkerData): WorkerTarget {
     waiting.clear()
   })
   return {
-    submit: async (i) => await new Promise<SubmitOutcome>((resolve) => {
+    submit: async (i, k) => await new Promise<SubmitOutcome>((resolve) => {
       if (failed !== null) { resolve({ ok: false, code: failed }); return }
       waiting.set(i, resolve)
       // the txs due in one turn of the open loop go in one message
       if (queued.length === 0) queueMicrotask(() => { worker.postMessage(queued); queued = [] })
-      queued.push({ i })
+      queued.push({ i, k })
     }),
     close: async () => { await worker.terminate() }
   }
