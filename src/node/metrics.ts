@@ -9,6 +9,7 @@ export interface NodeMetrics {
   registry: Registry
   txsAdmitted: Counter<'rollup'>
   txsRejected: Counter<'code'>
+  laneRefused: Counter<'rollup' | 'code' | 'stage'>
   batchesFinal: Counter
   finalHeight: Gauge
   batchTxs: Histogram
@@ -36,6 +37,7 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
     registry,
     txsAdmitted: new Counter({ name: 'seq_txs_admitted_total', help: 'Transactions admitted to the mempool (durable in the WAL)', labelNames: ['rollup'], registers: [registry] }),
     txsRejected: new Counter({ name: 'seq_txs_rejected_total', help: 'Transactions rejected, by reason code', labelNames: ['code'], registers: [registry] }),
+    laneRefused: new Counter({ name: 'seq_lane_refused_total', help: 'Submissions refused for their rollup\'s lane (rate, lane limit, share, overload), by rollup, code and stage (header: before the body was read)', labelNames: ['rollup', 'code', 'stage'], registers: [registry] }),
     batchesFinal: new Counter({ name: 'seq_batches_final_total', help: 'Batches that became final', registers: [registry] }),
     finalHeight: new Gauge({ name: 'seq_final_height', help: 'Highest final batch height', registers: [registry] }),
     batchTxs: new Histogram({ name: 'seq_batch_txs', help: 'Transactions per final batch', buckets: [1, 10, 100, 1000, 10000], registers: [registry] }),

@@ -102,7 +102,7 @@ export class SequencerNode {
     metrics.finalHeight.set(store.head()?.height ?? -1)
     this.#slices = new SliceService(store)
     const now = (): number => this.#clock.now()
-    this.#mempool = new Mempool(genesis, store, config.mempool, { admitted: metrics.txsAdmitted, rejected: metrics.txsRejected }, now)
+    this.#mempool = new Mempool(genesis, store, config.mempool, { admitted: metrics.txsAdmitted, rejected: metrics.txsRejected, laneRefused: metrics.laneRefused }, now)
     const recovery = await this.#mempool.recover().catch((err: unknown) => {
       throw err instanceof CodecError ? store.corrupt(`a write-ahead log entry does not decode: ${err.message}`) : err
     })
@@ -271,10 +271,11 @@ export class SequencerNode {
     const slices = this.#slices!
     const registry = this.metrics!.registry
     return {
-      submitTx: async (bytes) => {
-        const { hashHex } = await mempool.admit(bytes)
+      submitTx: async (bytes, claimedRollup) => {
+        const { hashHex } = await mempool.admit(bytes, claimedRollup)
         return { hash: hashHex, status: 'pending' }
       },
+      laneGate: (rollupId) => mempool.laneGate(rollupId),
       txStatus: (hash) => this.txStatus(hash),
       status: () => this.status(),
       ...finalReads(store, slices),

@@ -124,3 +124,21 @@ t.test('npm run bench -- --scenario member-down: healthy and member-down runs si
   t.match(report, /### Per rollup/)
   t.comment(`committed ${result.runs[0].committed_tps} -> ${result.runs[1].committed_tps} tx/s, p99 ${result.runs[0].latency_ms.p99} -> ${result.runs[1].latency_ms.p99} ms`)
 })
+
+t.test('npm run bench -- --scenario flood: the flooding rollup (posted from a worker thread) meets its lane rate, the other rollup is never refused', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'seq-bench-flood-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const out = join(dir, 'out')
+  // lane rate 1.25 x 10 x 2 / 4 = 6.25 tx/s per member: ~3 per rollup against token's 12.5 and kv's 2.5 per member
+  const { code, stderr } = await runBench(['--scenario', 'flood', '--flood-rate', '10', '--flood-factor', '5', '--duration', '4', '--warmup', '1', '--drain', '10',
+    '--senders', '8', '--poll-sample', '0', '--out', out], 150_000)
+  t.equal(code, 0, `bench exits 0 (stderr: ${stderr.slice(-800)})`)
+  const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as Record<string, any>
+  t.same(result.config.node_config, { mempool: { laneRateTxPerSec: 6.25 } }, 'the members ran with the lane rate')
+  const flood = result.runs[1].per_rollup as Record<string, Record<string, any>>
+  t.ok((flood.token!.rejected.TX_LANE_FULL ?? 0) > 0, `token got 429 TX_LANE_FULL (${JSON.stringify(flood.token!.rejected)})`)
+  t.ok(flood.token!.committed_tps > 0, 'token\'s txs within its rate became final (its worker thread posted them)')
+  t.same(flood.kv!.rejected, {}, 'kv was never refused')
+  t.equal(flood.kv!.lost, 0)
+  t.equal(result.runs[1].lost, 0, 'nothing acknowledged was lost')
+})
