@@ -39,6 +39,8 @@ export interface CoreConfig {
   maxTimeoutMs: number
   /** leader reputation's windows (default: defaultLeaderElectionOptions(n)) */
   leaderElection?: LeaderElectionOptions
+  /** a monotonic clock in ms: the base timeout adapts to the QC latency (pacemaker.ts); without it the base is fixed */
+  now?: () => number
 }
 
 /** What the core starts from: the stored safety state (null: none, a new or wiped member), the committed tip and the latest committed headers (for the leader choice). */

@@ -54,7 +54,8 @@ export class ConsensusDriver {
       committeeKeys: deps.committeeKeys,
       self: deps.self,
       baseTimeoutMs: options.baseTimeoutMs,
-      maxTimeoutMs: options.maxTimeoutMs
+      maxTimeoutMs: options.maxTimeoutMs,
+      now: () => performance.now()
     }, { sign: (m) => deps.signer.sign(m), verify: verifyEd25519, batchHash }, restored)
     const rules: ChunkRules = {
       chainId: deps.chainId,

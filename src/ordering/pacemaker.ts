@@ -4,10 +4,13 @@
  * back off exponentially while rounds keep timing out, and reset with the first QC. The
  * leaders come from the committed chain (leader-election.ts); a round that a member the
  * chain judges absent leads, or collects the votes of, gets a short timer: it is a probe
- * that is expected to fail.
+ * that is expected to fail. The base follows the recent QC latency (round-latency.ts), and
+ * the first few timeouts in a row do not back off: one dead leader ends up to that many
+ * rounds in a row, and waiting longer would not have saved them.
  */
 import type { TimeoutCertificate } from '../codec/index.js'
 import { LeaderElection, type CommittedLeader, type LeaderElectionOptions } from './leader-election.js'
+import { RoundLatency } from './round-latency.js'
 import { backoffDelay } from '../util/index.js'
 
 /**
@@ -23,10 +26,20 @@ export interface PacemakerOptions {
   baseTimeoutMs: number
   maxTimeoutMs: number
   leaderElection?: LeaderElectionOptions
+  /** a monotonic clock in ms (virtual in the simulator): with it the base adapts to the QC latency, without it stays fixed */
+  now?: () => number
 }
 
 /** A probe round's timer is this share of the base timeout: long enough for a member that is back, short for one still gone. */
 const PROBE_TIMEOUT_DIVISOR = 4
+
+/**
+ * Consecutive timed-out rounds that keep the base delay. One dead member ends up to 4
+ * rounds in a row (its turns at the end of one shuffled cycle and early in the next, and
+ * the rounds whose votes go to it); doubling there cost seconds per dead turn (1, 2, 4,
+ * 8 s at a 1 s base). Past this, rounds that keep failing are taken for a slow network.
+ */
+const BACKOFF_GRACE = 4
 
 /** Rounds below ours that members told us (by their timeouts) they are stuck in, at the most. */
 const MAX_LAGGING_ROUNDS = 16
@@ -38,10 +51,12 @@ export class Pacemaker {
   #timerRound = 0
   readonly #laggingRounds = new Set<number>()
   readonly #election: LeaderElection
+  readonly #latency: RoundLatency | null
 
   constructor (readonly n: number, readonly options: PacemakerOptions, startRound: number) {
     this.#round = Math.max(startRound, 1)
     this.#election = new LeaderElection(n, options.leaderElection)
+    this.#latency = options.now === undefined ? null : new RoundLatency(options.baseTimeoutMs, options.now)
   }
 
   get round (): number { return this.#round }
@@ -69,6 +84,7 @@ export class Pacemaker {
 
   /** A QC of `qcRound` ends every round up to it; true if that moved us. */
   advanceByQc (qcRound: number): boolean {
+    this.#latency?.noteQc(qcRound)
     if (qcRound + 1 <= this.#round) return false
     this.#lastRoundTc = null
     this.#consecutiveTimeouts = 0
@@ -99,14 +115,16 @@ export class Pacemaker {
 
   timeoutDelay (): number {
     const { baseTimeoutMs, maxTimeoutMs } = this.options
-    const base = this.#election.isSuspect(this.#round) ? Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR) : baseTimeoutMs
-    return backoffDelay(this.#consecutiveTimeouts, base, maxTimeoutMs, 16)
+    const adapted = this.#latency?.baseMs() ?? baseTimeoutMs
+    const base = this.#election.isSuspect(this.#round) ? Math.min(adapted, Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR)) : adapted
+    return backoffDelay(this.#consecutiveTimeouts - BACKOFF_GRACE, base, maxTimeoutMs, 16)
   }
 
   /** The delay to arm the current round's timer with, or null when it is armed already. */
   armTimer (): number | null {
     if (this.#timerRound === this.#round) return null
     this.#timerRound = this.#round
+    this.#latency?.noteArmed(this.#round)
     return this.timeoutDelay()
   }
 

@@ -1,0 +1,57 @@
+/**
+ * Round timers (src/ordering/pacemaker.ts, round-latency.ts; issue #12, member down): the
+ * first timeouts in a row keep the base delay (one dead leader fails up to 4 rounds in a
+ * row; doubling there cost 1 + 2 + 4 + 8 s at a 1 s base), and with a clock the base
+ * follows the QC latency of recent rounds, between a floor and the configured base.
+ */
+import t from 'tap'
+import type { TimeoutCertificate } from '../../src/codec/index.js'
+import { Pacemaker } from '../../src/ordering/pacemaker.js'
+import { RoundLatency } from '../../src/ordering/round-latency.js'
+
+const tcOf = (round: number): TimeoutCertificate => ({ v: 1, round, highQcRounds: [], signers: new Uint8Array(1), signatures: [] }) as unknown as TimeoutCertificate
+const options = { baseTimeoutMs: 1000, maxTimeoutMs: 10_000 }
+
+t.test('four timeouts in a row keep the base delay, the fifth doubles it, a QC resets', async (t) => {
+  const pm = new Pacemaker(4, options, 1)
+  const delays: number[] = [pm.timeoutDelay()]
+  for (let r = 1; r <= 6; r++) {
+    pm.advanceByTc(tcOf(r))
+    delays.push(pm.timeoutDelay())
+  }
+  t.same(delays, [1000, 1000, 1000, 1000, 1000, 2000, 4000])
+  pm.advanceByQc(7)
+  t.equal(pm.timeoutDelay(), 1000)
+})
+
+t.test('with a clock, the base follows the slowest recent QC latency', async (t) => {
+  let now = 0
+  const pm = new Pacemaker(4, { ...options, now: () => now }, 1)
+  const qcAfter = (ms: number): void => {
+    pm.armTimer()
+    now += ms
+    pm.advanceByQc(pm.round)
+  }
+  for (let i = 0; i < 7; i++) qcAfter(30)
+  t.equal(pm.timeoutDelay(), 1000, 'too few samples: the configured base')
+  qcAfter(30)
+  t.equal(pm.timeoutDelay(), 125, '4 x 30 ms is below the floor (base / 8)')
+  qcAfter(100)
+  t.equal(pm.timeoutDelay(), 400, 'one slow round raises it: 4 x 100 ms')
+  qcAfter(600)
+  t.equal(pm.timeoutDelay(), 1000, 'never above the configured base')
+  for (let i = 0; i < 32; i++) qcAfter(50)
+  t.equal(pm.timeoutDelay(), 200, 'the slow rounds are forgotten after 32 samples')
+  pm.advanceByTc(tcOf(pm.round))
+  t.equal(pm.timeoutDelay(), 200, 'a timeout is not a sample')
+})
+
+t.test('a QC of a round whose timer was not armed (an idle wait) is no sample', async (t) => {
+  let now = 0
+  const latency = new RoundLatency(1000, () => now)
+  for (let round = 1; round <= 8; round++) {
+    now += 5000
+    latency.noteQc(round)
+  }
+  t.equal(latency.baseMs(), 1000)
+})
