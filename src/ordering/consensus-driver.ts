@@ -220,6 +220,7 @@ export class ConsensusDriver {
           this.deps.transport.broadcast(encodeMessage(action.message))
           break
         case 'setTimer':
+          this.deps.metrics?.roundTimeout.set(action.delayMs / 1000)
           this.#setTimer(action.round, action.delayMs)
           break
         case 'buildProposal':
