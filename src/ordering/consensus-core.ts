@@ -350,6 +350,7 @@ export class ConsensusCore {
       this.#emit({ type: 'fetch', hash: header.parentHash, from })
       return
     }
+    this.#pacemaker.noteProposal(round)
     if (round !== this.round) return // stale: this round is over for us
     const badParent = checkProposalParent(header, this.#tree.parentInfo(header.parentHash))
     if (badParent !== null) return this.#reject('proposal', from, badParent)

@@ -92,6 +92,11 @@ export class Pacemaker {
     return true
   }
 
+  /** A valid proposal of `round` arrived (in time or late): the adaptive base learns from it. */
+  noteProposal (round: number): void {
+    this.#latency?.noteProposal(round)
+  }
+
   /** A TC ends its round; true if that moved us. */
   advanceByTc (tc: TimeoutCertificate): boolean {
     if (tc.round + 1 <= this.#round) return false

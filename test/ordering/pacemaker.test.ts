@@ -35,15 +35,52 @@ t.test('with a clock, the base follows the slowest recent QC latency', async (t)
   for (let i = 0; i < 7; i++) qcAfter(30)
   t.equal(pm.timeoutDelay(), 1000, 'too few samples: the configured base')
   qcAfter(30)
-  t.equal(pm.timeoutDelay(), 125, '4 x 30 ms is below the floor (base / 8)')
+  t.equal(pm.timeoutDelay(), 250, '4 x 30 ms is below the floor (base / 4)')
   qcAfter(100)
   t.equal(pm.timeoutDelay(), 400, 'one slow round raises it: 4 x 100 ms')
   qcAfter(600)
   t.equal(pm.timeoutDelay(), 1000, 'never above the configured base')
-  for (let i = 0; i < 32; i++) qcAfter(50)
-  t.equal(pm.timeoutDelay(), 200, 'the slow rounds are forgotten after 32 samples')
+  for (let i = 0; i < 32; i++) qcAfter(80)
+  t.equal(pm.timeoutDelay(), 320, 'the slow rounds are forgotten after 32 samples')
   pm.advanceByTc(tcOf(pm.round))
-  t.equal(pm.timeoutDelay(), 200, 'a timeout is not a sample')
+  t.equal(pm.timeoutDelay(), 320, 'a timeout is not a sample')
+})
+
+t.test('a round whose leader never proposes (a dead one) gives no sample', async (t) => {
+  let now = 0
+  const pm = new Pacemaker(4, { ...options, now: () => now }, 1)
+  for (let i = 0; i < 8; i++) {
+    pm.armTimer()
+    now += 20
+    pm.advanceByQc(pm.round)
+  }
+  for (let i = 0; i < 3; i++) {
+    const dead = pm.round
+    pm.armTimer()
+    now += 250
+    pm.advanceByTc(tcOf(dead))
+  }
+  t.equal(pm.timeoutDelay(), 250)
+})
+
+t.test('rounds that time out because the committee got slow raise the base through their late proposals', async (t) => {
+  let now = 0
+  const pm = new Pacemaker(4, { ...options, now: () => now }, 1)
+  for (let i = 0; i < 8; i++) {
+    pm.armTimer()
+    now += 20
+    pm.advanceByQc(pm.round)
+  }
+  t.equal(pm.timeoutDelay(), 250, 'fast rounds: the floor')
+  // Now every round's proposal comes 300 ms after the timer was armed: the timer (250 ms) fires first.
+  const slow = pm.round
+  pm.armTimer()
+  now += 250
+  pm.advanceByTc(tcOf(slow))
+  pm.armTimer()
+  now += 50
+  pm.noteProposal(slow)
+  t.equal(pm.timeoutDelay(), 1000, 'the late proposal (300 ms) is a sample: 4 x 300 ms, capped at the base')
 })
 
 t.test('a QC of a round whose timer was not armed (an idle wait) is no sample', async (t) => {
