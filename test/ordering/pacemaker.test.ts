@@ -24,6 +24,26 @@ t.test('four timeouts in a row keep the base delay, the fifth doubles it, a QC r
   t.equal(pm.timeoutDelay(), 1000)
 })
 
+t.test('timeouts of rounds whose proposal came (a slow committee) back off after the first', async (t) => {
+  const pm = new Pacemaker(4, options, 1)
+  const delays: number[] = [pm.timeoutDelay()]
+  for (let r = 1; r <= 4; r++) {
+    pm.noteProposal(r)
+    pm.advanceByTc(tcOf(r))
+    delays.push(pm.timeoutDelay())
+  }
+  t.same(delays, [1000, 1000, 2000, 4000, 8000])
+  pm.advanceByQc(5)
+  t.equal(pm.timeoutDelay(), 1000, 'a QC resets')
+  // One dead member's worst run: a live leader whose votes go to it, its turn, again.
+  pm.noteProposal(6)
+  pm.advanceByTc(tcOf(6))
+  pm.advanceByTc(tcOf(7))
+  pm.noteProposal(8)
+  pm.advanceByTc(tcOf(8))
+  t.equal(pm.timeoutDelay(), 2000, 'two rounds with proposals timed out: one doubling')
+})
+
 t.test('with a clock, the base follows the slowest recent QC latency', async (t) => {
   let now = 0
   const pm = new Pacemaker(4, { ...options, now: () => now }, 1)
