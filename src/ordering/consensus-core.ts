@@ -408,6 +408,7 @@ export class ConsensusCore {
 
   #onTimer (round: number): void {
     this.#timerPending = false
+    this.#pacemaker.noteTimerFired(round)
     if (this.#safety.recovering) {
       // Started without a safety state: listen (for the longest round timer), then never sign in the rounds seen.
       if (this.#safety.endRecovery(this.#timerDelayMs)) this.#persist()

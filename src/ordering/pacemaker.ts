@@ -5,9 +5,9 @@
  * leaders come from the committed chain (leader-election.ts); a round that a member the
  * chain judges absent leads, or collects the votes of, gets a short timer: it is a probe
  * that is expected to fail. The base follows the recent round latency (round-latency.ts),
- * and timeouts in a row back off only when proposals came in them (the committee is slow) or
- * after a few (one dead leader ends up to 4 rounds in a row, and waiting longer would not
- * have saved them).
+ * and timeouts in a row back off when proposals come after their timer (the committee is
+ * slow) or after 4 (one dead leader ends up to 4 rounds in a row, and waiting longer would
+ * not have saved them).
  */
 import type { TimeoutCertificate } from '../codec/index.js'
 import { LeaderElection, type CommittedLeader, type LeaderElectionOptions } from './leader-election.js'
@@ -35,17 +35,17 @@ export interface PacemakerOptions {
 const PROBE_TIMEOUT_DIVISOR = 4
 
 /**
- * Consecutive timed-out rounds that keep the base delay when no proposal was seen in them.
+ * Consecutive timed-out rounds that keep the base delay unless their proposal came late.
  * One dead member ends up to 4 rounds in a row (its turns at the end of one shuffled cycle
  * and early in the next, and the rounds whose votes go to it); doubling there cost seconds
- * per dead turn (1, 2, 4, 8 s at a 1 s base). Rounds that timed out although their proposal
- * came (in time or late) back off after the first: the committee is slower than the timer,
- * and only a longer timer lets it finish a round (without that, an overloaded committee
+ * per dead turn (1, 2, 4, 8 s at a 1 s base), and a longer timer would not have saved one.
+ * A proposal that comes after its round's timer fired says the committee is slower than
+ * the timer: each such round doubles it at once (without that an overloaded committee
  * churned through timeouts: bench, 36 against 81 tx/s).
  */
 const BACKOFF_GRACE = 4
 
-/** Rounds remembered whose proposal came during a run of timeouts. */
+/** Rounds remembered whose proposal came late during a run of timeouts. */
 const MAX_PROPOSAL_ROUNDS = 64
 
 /** Rounds below ours that members told us (by their timeouts) they are stuck in, at the most. */
@@ -57,8 +57,9 @@ export class Pacemaker {
   #consecutiveTimeouts = 0
   #timerRound = 0
   readonly #laggingRounds = new Set<number>()
-  /** since the last QC: rounds whose valid proposal came (in time or late) */
-  readonly #proposalRounds = new Set<number>()
+  /** since the last QC: rounds whose valid proposal came after their timer fired */
+  readonly #lateProposalRounds = new Set<number>()
+  #firedRound = 0
   readonly #election: LeaderElection
   readonly #latency: RoundLatency | null
 
@@ -97,7 +98,7 @@ export class Pacemaker {
     if (qcRound + 1 <= this.#round) return false
     this.#lastRoundTc = null
     this.#consecutiveTimeouts = 0
-    this.#proposalRounds.clear()
+    this.#lateProposalRounds.clear()
     this.#round = qcRound + 1
     return true
   }
@@ -105,7 +106,13 @@ export class Pacemaker {
   /** A valid proposal of `round` arrived (in time or late): the adaptive base learns from it. */
   noteProposal (round: number): void {
     this.#latency?.noteProposal(round)
-    if (round <= this.#round && this.#proposalRounds.size < MAX_PROPOSAL_ROUNDS) this.#proposalRounds.add(round)
+    const late = round < this.#round || round <= this.#firedRound
+    if (late && this.#lateProposalRounds.size < MAX_PROPOSAL_ROUNDS) this.#lateProposalRounds.add(round)
+  }
+
+  /** The timer of `round` fired: a proposal of it from now on is late. */
+  noteTimerFired (round: number): void {
+    this.#firedRound = Math.max(this.#firedRound, round)
   }
 
   /** A TC ends its round; true if that moved us. */
@@ -133,9 +140,7 @@ export class Pacemaker {
     const { baseTimeoutMs, maxTimeoutMs } = this.options
     const adapted = this.#latency?.baseMs() ?? baseTimeoutMs
     const base = this.#election.isSuspect(this.#round) ? Math.min(adapted, Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR)) : adapted
-    let slow = 0
-    for (const r of this.#proposalRounds) if (r < this.#round) slow++
-    return backoffDelay(Math.max(slow - 1, this.#consecutiveTimeouts - BACKOFF_GRACE), base, maxTimeoutMs, 16)
+    return backoffDelay(Math.max(this.#lateProposalRounds.size, this.#consecutiveTimeouts - BACKOFF_GRACE), base, maxTimeoutMs, 16)
   }
 
   /** The delay to arm the current round's timer with, or null when it is armed already. */

@@ -24,24 +24,29 @@ t.test('four timeouts in a row keep the base delay, the fifth doubles it, a QC r
   t.equal(pm.timeoutDelay(), 1000)
 })
 
-t.test('timeouts of rounds whose proposal came (a slow committee) back off after the first', async (t) => {
+t.test('timeouts of rounds whose proposal came after the timer (a slow committee) back off at once', async (t) => {
   const pm = new Pacemaker(4, options, 1)
   const delays: number[] = [pm.timeoutDelay()]
-  for (let r = 1; r <= 4; r++) {
+  for (let r = 1; r <= 3; r++) {
+    pm.noteTimerFired(r)
     pm.noteProposal(r)
     pm.advanceByTc(tcOf(r))
     delays.push(pm.timeoutDelay())
   }
-  t.same(delays, [1000, 1000, 2000, 4000, 8000])
+  pm.advanceByTc(tcOf(4))
+  pm.noteProposal(4)
+  delays.push(pm.timeoutDelay())
+  t.same(delays, [1000, 2000, 4000, 8000, 10_000], 'also one that comes after the TC')
   pm.advanceByQc(5)
   t.equal(pm.timeoutDelay(), 1000, 'a QC resets')
-  // One dead member's worst run: a live leader whose votes go to it, its turn, again.
+  // One dead member's worst run: a live leader whose votes go to it (its proposal in time), its turn, again.
   pm.noteProposal(6)
   pm.advanceByTc(tcOf(6))
   pm.advanceByTc(tcOf(7))
   pm.noteProposal(8)
   pm.advanceByTc(tcOf(8))
-  t.equal(pm.timeoutDelay(), 2000, 'two rounds with proposals timed out: one doubling')
+  pm.advanceByTc(tcOf(9))
+  t.equal(pm.timeoutDelay(), 1000, 'rounds that failed with their proposal in time, or none: the base')
 })
 
 t.test('with a clock, the base follows the slowest recent QC latency', async (t) => {
@@ -100,7 +105,7 @@ t.test('rounds that time out because the committee got slow raise the base throu
   pm.armTimer()
   now += 50
   pm.noteProposal(slow)
-  t.equal(pm.timeoutDelay(), 1000, 'the late proposal (300 ms) is a sample: 4 x 300 ms, capped at the base')
+  t.equal(pm.timeoutDelay(), 2000, 'the late proposal (300 ms) is a sample: 4 x 300 ms, capped at the base, and doubled (it was late)')
 })
 
 t.test('a QC of a round whose timer was not armed (an idle wait) is no sample', async (t) => {
