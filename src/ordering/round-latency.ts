@@ -17,8 +17,10 @@ const SAMPLES = 32
 const MIN_SAMPLES = 8
 /** The base is this many times the slowest recent QC latency: a round that is merely slow still ends with its QC. */
 const LATENCY_FACTOR = 4
-/** The adapted base never goes below the configured base divided by this. */
+/** The adapted base never goes below the configured base divided by this, */
 const FLOOR_DIVISOR = 4
+/** nor below this (a few fsyncs and event-loop stalls of a busy machine), unless the configured base is lower. */
+const MIN_FLOOR_MS = 100
 /** Armed rounds remembered for a late proposal or QC. */
 const ARMED_KEPT = 4
 
@@ -60,7 +62,7 @@ export class RoundLatency {
   /** The base timeout for the next round. */
   baseMs (): number {
     if (this.#samples.length < MIN_SAMPLES) return this.baseTimeoutMs
-    const floor = Math.ceil(this.baseTimeoutMs / FLOOR_DIVISOR)
+    const floor = Math.min(this.baseTimeoutMs, Math.max(MIN_FLOOR_MS, Math.ceil(this.baseTimeoutMs / FLOOR_DIVISOR)))
     return Math.min(this.baseTimeoutMs, Math.max(floor, Math.ceil(LATENCY_FACTOR * Math.max(...this.#samples))))
   }
 }

@@ -109,6 +109,19 @@ t.test('rounds that time out because the committee got slow raise the base throu
   t.equal(pm.timeoutDelay(), 2000, 'the late proposal (300 ms) is a sample: 4 x 300 ms, capped at the base, and doubled (it was late)')
 })
 
+t.test('the floor is at least 100 ms, unless the configured base is lower', async (t) => {
+  for (const [base, floor] of [[1000, 250], [200, 100], [60, 60]] as const) {
+    let now = 0
+    const latency = new RoundLatency(base, () => now)
+    for (let round = 1; round <= 8; round++) {
+      latency.noteArmed(round)
+      now += 1
+      latency.noteQc(round)
+    }
+    t.equal(latency.baseMs(), floor, `base ${base}`)
+  }
+})
+
 t.test('a QC of a round whose timer was not armed (an idle wait) is no sample', async (t) => {
   let now = 0
   const latency = new RoundLatency(1000, () => now)
