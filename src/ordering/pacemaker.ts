@@ -35,17 +35,18 @@ export interface PacemakerOptions {
 const PROBE_TIMEOUT_DIVISOR = 4
 
 /**
- * Consecutive timed-out rounds that keep the base delay unless their proposal came late.
+ * Consecutive timed-out rounds that keep the base delay unless they failed for slowness.
  * One dead member ends up to 4 rounds in a row (its turns at the end of one shuffled cycle
  * and early in the next, and the rounds whose votes go to it); doubling there cost seconds
  * per dead turn (1, 2, 4, 8 s at a 1 s base), and a longer timer would not have saved one.
- * A proposal that comes after its round's timer fired says the committee is slower than
- * the timer: each such round doubles it at once (without that an overloaded committee
- * churned through timeouts: bench, 36 against 81 tx/s).
+ * A round fails for slowness when its proposal comes after its timer fired, or comes in time
+ * while the next round's leader is alive (its proposal comes): each such round doubles the
+ * timer (without that an overloaded committee churned through timeouts: bench, 36 against
+ * 81 tx/s).
  */
 const BACKOFF_GRACE = 4
 
-/** Rounds remembered whose proposal came late during a run of timeouts. */
+/** Rounds remembered per kind during a run of timeouts. */
 const MAX_PROPOSAL_ROUNDS = 64
 
 /** Rounds below ours that members told us (by their timeouts) they are stuck in, at the most. */
@@ -57,8 +58,10 @@ export class Pacemaker {
   #consecutiveTimeouts = 0
   #timerRound = 0
   readonly #laggingRounds = new Set<number>()
-  /** since the last QC: rounds whose valid proposal came after their timer fired */
-  readonly #lateProposalRounds = new Set<number>()
+  /** since the last QC: rounds that timed out for slowness (their proposal came after their timer fired, or came in time and the next leader, alive, proposed after them) */
+  readonly #slowRounds = new Set<number>()
+  /** since the last QC: rounds whose proposal came in time */
+  readonly #inTimeRounds = new Set<number>()
   #firedRound = 0
   readonly #election: LeaderElection
   readonly #latency: RoundLatency | null
@@ -98,7 +101,8 @@ export class Pacemaker {
     if (qcRound + 1 <= this.#round) return false
     this.#lastRoundTc = null
     this.#consecutiveTimeouts = 0
-    this.#lateProposalRounds.clear()
+    this.#slowRounds.clear()
+    this.#inTimeRounds.clear()
     this.#round = qcRound + 1
     return true
   }
@@ -106,8 +110,11 @@ export class Pacemaker {
   /** A valid proposal of `round` arrived (in time or late): the adaptive base learns from it. */
   noteProposal (round: number): void {
     this.#latency?.noteProposal(round)
-    const late = round < this.#round || round <= this.#firedRound
-    if (late && this.#lateProposalRounds.size < MAX_PROPOSAL_ROUNDS) this.#lateProposalRounds.add(round)
+    if (round > this.#round || this.#slowRounds.size >= MAX_PROPOSAL_ROUNDS) return
+    if (round < this.#round || round <= this.#firedRound) this.#slowRounds.add(round)
+    else this.#inTimeRounds.add(round)
+    // The round before had its proposal in time and failed although this leader is alive: not a dead leader's doing.
+    if (this.#inTimeRounds.has(round - 1)) this.#slowRounds.add(round - 1)
   }
 
   /** The timer of `round` fired: a proposal of it from now on is late. */
@@ -140,7 +147,7 @@ export class Pacemaker {
     const { baseTimeoutMs, maxTimeoutMs } = this.options
     const adapted = this.#latency?.baseMs() ?? baseTimeoutMs
     const base = this.#election.isSuspect(this.#round) ? Math.min(adapted, Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR)) : adapted
-    return backoffDelay(Math.max(this.#lateProposalRounds.size, this.#consecutiveTimeouts - BACKOFF_GRACE), base, maxTimeoutMs, 16)
+    return backoffDelay(Math.max(this.#slowRounds.size, this.#consecutiveTimeouts - BACKOFF_GRACE), base, maxTimeoutMs, 16)
   }
 
   /** The delay to arm the current round's timer with, or null when it is armed already. */

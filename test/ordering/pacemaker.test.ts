@@ -49,6 +49,18 @@ t.test('timeouts of rounds whose proposal came after the timer (a slow committee
   t.equal(pm.timeoutDelay(), 1000, 'rounds that failed with their proposal in time, or none: the base')
 })
 
+t.test('a round that failed with its proposal in time while the next leader is alive backs off (a slow vote phase)', async (t) => {
+  const pm = new Pacemaker(4, options, 1)
+  pm.noteProposal(1)
+  pm.advanceByTc(tcOf(1))
+  t.equal(pm.timeoutDelay(), 1000, 'the next leader may be dead')
+  pm.noteProposal(2)
+  t.equal(pm.timeoutDelay(), 2000, 'it is not: round 1 was slow')
+  pm.advanceByTc(tcOf(2))
+  pm.noteProposal(3)
+  t.equal(pm.timeoutDelay(), 4000, 'round 2 too')
+})
+
 t.test('with a clock, the base follows the slowest recent QC latency', async (t) => {
   let now = 0
   const pm = new Pacemaker(4, { ...options, now: () => now }, 1)
