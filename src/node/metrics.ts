@@ -49,6 +49,7 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
     }),
     consensus: {
       round: new Gauge({ name: 'seq_consensus_round', help: 'Current consensus round', registers: [registry] }),
+      roundTimeout: new Gauge({ name: 'seq_consensus_round_timeout_seconds', help: 'Round timer last armed: the base adapted to the QC latency, or a back-off of it', registers: [registry] }),
       roundDuration: new Histogram({ name: 'seq_consensus_round_duration_seconds', help: 'Time spent in each round', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10], registers: [registry] }),
       roundsEntered: new Counter({ name: 'seq_consensus_rounds_total', help: 'Rounds entered, by how (qc: normal, tc: after a timeout)', labelNames: ['via'], registers: [registry] }),
       votesSent: new Counter({ name: 'seq_consensus_votes_sent_total', help: 'Votes this member sent', registers: [registry] }),

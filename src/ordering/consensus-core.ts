@@ -39,6 +39,8 @@ export interface CoreConfig {
   maxTimeoutMs: number
   /** leader reputation's windows (default: defaultLeaderElectionOptions(n)) */
   leaderElection?: LeaderElectionOptions
+  /** a monotonic clock in ms: the base timeout adapts to the QC latency (pacemaker.ts); without it the base is fixed */
+  now?: () => number
 }
 
 /** What the core starts from: the stored safety state (null: none, a new or wiped member), the committed tip and the latest committed headers (for the leader choice). */
@@ -348,6 +350,7 @@ export class ConsensusCore {
       this.#emit({ type: 'fetch', hash: header.parentHash, from })
       return
     }
+    this.#pacemaker.noteProposal(round)
     if (round !== this.round) return // stale: this round is over for us
     const badParent = checkProposalParent(header, this.#tree.parentInfo(header.parentHash))
     if (badParent !== null) return this.#reject('proposal', from, badParent)
@@ -406,6 +409,7 @@ export class ConsensusCore {
 
   #onTimer (round: number): void {
     this.#timerPending = false
+    this.#pacemaker.noteTimerFired(round)
     if (this.#safety.recovering) {
       // Started without a safety state: listen (for the longest round timer), then never sign in the rounds seen.
       if (this.#safety.endRecovery(this.#timerDelayMs)) this.#persist()

@@ -54,7 +54,8 @@ export class ConsensusDriver {
       committeeKeys: deps.committeeKeys,
       self: deps.self,
       baseTimeoutMs: options.baseTimeoutMs,
-      maxTimeoutMs: options.maxTimeoutMs
+      maxTimeoutMs: options.maxTimeoutMs,
+      now: () => performance.now()
     }, { sign: (m) => deps.signer.sign(m), verify: verifyEd25519, batchHash }, restored)
     const rules: ChunkRules = {
       chainId: deps.chainId,
@@ -219,6 +220,7 @@ export class ConsensusDriver {
           this.deps.transport.broadcast(encodeMessage(action.message))
           break
         case 'setTimer':
+          this.deps.metrics?.roundTimeout.set(action.delayMs / 1000)
           this.#setTimer(action.round, action.delayMs)
           break
         case 'buildProposal':

@@ -51,6 +51,8 @@ interface HistogramLike { observe (value: number): void }
 export interface ConsensusMetrics {
   round: GaugeLike
   roundDuration: HistogramLike
+  /** the round timer last armed (the adapted base, or a back-off of it), seconds */
+  roundTimeout: GaugeLike
   roundsEntered: CounterLike
   votesSent: CounterLike
   proposals: CounterLike
