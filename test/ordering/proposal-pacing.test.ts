@@ -44,7 +44,7 @@ t.test('no round trip measured yet: no hold', async (t) => {
 t.test('the pool counts the txs and bytes a proposal now would carry, without the chain\'s chunks', async (t) => {
   const pool = new ChunkPool()
   const chunk = (seq: number, txs: number): Parameters<ChunkPool['add']>[0] =>
-    ({ version: 1, origin: 0, seq, lane: 1, txs: Array.from({ length: txs }, () => new Uint8Array(1)), signature: new Uint8Array(64) })
+    ({ version: 1, origin: 0, seq, lane: 1, txs: Array.from({ length: txs }, () => makeTx().tx), signature: new Uint8Array(64) })
   pool.add(chunk(1, 3), new Uint8Array(32).fill(1), 300)
   pool.add(chunk(2, 5), new Uint8Array(32).fill(2), 500)
   t.same(pool.pendingLoad(new Set()), { txs: 8, bytes: 800 })
