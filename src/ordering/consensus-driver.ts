@@ -49,6 +49,7 @@ export class ConsensusDriver {
   /** when the proposal of the current round reached us (performance.now()), to time its round trip */
   #proposalSeen: { round: number, at: number } | null = null
   #roundTripMs: number | null = null
+  #proposalsHeld = 0
   /** the committee's time (committee-clock.ts): the clock rule, our own proposals' timestamps and the packer's expiry */
   readonly #clock: CommitteeClock
 
@@ -122,6 +123,8 @@ export class ConsensusDriver {
 
   get core (): ConsensusCore { return this.#core }
   get chunkPoolSize (): number { return this.#payloads.pool.size }
+  /** Proposals this member held for more data (pacing; tests wait on it). */
+  get proposalsHeld (): number { return this.#proposalsHeld }
 
   start (): void {
     if (this.#running) return
@@ -394,6 +397,7 @@ export class ConsensusDriver {
       void this.#enqueue(() => this.#buildProposal(action))
       return
     }
+    this.#proposalsHeld++
     this.deps.metrics?.proposalsHeld.inc({})
     const timer = setTimeout(() => this.#releaseHeld(), holdMs)
     this.#held = { action, timer }

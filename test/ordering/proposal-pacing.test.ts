@@ -51,20 +51,39 @@ t.test('the pool counts the txs and bytes a proposal now would carry, without th
   t.same(pool.pendingLoad(new Set(['01'.repeat(32)])), { txs: 5, bytes: 500 })
 })
 
-t.test('with pacing, a committee under steady load still finalises everything, and idles after', async (t) => {
-  const cluster = await Cluster.start(4, { pacing: { fillTxs: 64, fillBytes: 1 << 20, maxHoldMs: 5 } })
-  t.teardown(() => cluster.stop())
-  const hashes: string[] = []
-  for (let i = 0; i < 120; i++) {
-    const member = cluster.live()[i % 4]!
-    hashes.push((await member.mempool.admit(makeTx({ rollups: [1 + (i % 2)] }).bytes)).hashHex)
-    if (i % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 1))
-  }
-  await cluster.waitFinal(hashes)
-  const deadline = Date.now() + 20_000
-  while (!cluster.live().every((m) => !m.driver.core.isActive())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the committee to idle')
+async function until (what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
+}
+
+const held = (cluster: Cluster): number => cluster.live().reduce((sum, m) => sum + m.driver.proposalsHeld, 0)
+const idle = (cluster: Cluster): boolean => cluster.net.inFlight === 0 && cluster.live().every((m) => !m.driver.core.isActive())
+
+t.test('an idle committee proposes a lone tx at once, and carries its QCs at once: no hold', async (t) => {
+  const cluster = await Cluster.start(4)
+  t.teardown(() => cluster.stop())
+  for (let i = 0; i < 3; i++) {
+    const admitted = await cluster.live()[i]!.mempool.admit(makeTx().bytes)
+    await cluster.waitFinal([admitted.hashHex])
+    await until('the committee to idle', () => idle(cluster))
+    t.equal(held(cluster), 0, `tx ${i}: final without any proposal held`)
+  }
+})
+
+t.test('under steady load leaders hold proposals for data, and everything becomes final, then the committee idles', async (t) => {
+  const cluster = await Cluster.start(4, { pacing: { fillTxs: 1_000_000, fillBytes: 1 << 30, maxHoldMs: 5 } })
+  t.teardown(() => cluster.stop())
+  const hashes: string[] = []
+  for (let i = 0; held(cluster) === 0; i++) {
+    if (i >= 5000) throw new Error('no proposal was held in 5000 txs of steady load')
+    hashes.push((await cluster.live()[i % 4]!.mempool.admit(makeTx({ rollups: [1 + (i % 2)] }).bytes)).hashHex)
+    if (i % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+  t.ok(held(cluster) > 0, `held ${held(cluster)} proposals after ${hashes.length} txs`)
+  await cluster.waitFinal(hashes, 30_000)
+  await until('the committee to idle', () => idle(cluster))
   t.pass('all final, then idle: a held proposal is always built')
 })
