@@ -16,7 +16,7 @@ const rate = Number(process.argv[2] ?? 200)
 const seconds = Number(process.argv[3] ?? 8)
 const pairs = Number(process.argv[4] ?? 2)
 
-interface Result { side: string, blocksPerS: number, txsPerBlock: number, cpuUsPerBlock: number, cpuUsPerTx: number, p50: number, p99: number, final: number, offered: number }
+interface Result { side: string, rounds: number, blocks: number, held: number, blocksPerS: number, txsPerBlock: number, cpuUsPerBlock: number, cpuUsPerTx: number, p50: number, p99: number, final: number, offered: number }
 
 async function run (side: 'off' | 'on'): Promise<Result> {
   const pacing = side === 'on' ? defaultPacingOptions : { ...defaultPacingOptions, maxHoldMs: 0 }
@@ -39,6 +39,7 @@ async function run (side: 'off' | 'on'): Promise<Result> {
     }
     const member0 = cluster.live()[0]!
     const startHeight = member0.store.head()?.height ?? -1
+    const startRound = member0.driver.core.round
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     for (let i = 0; i < total; i++) {
@@ -58,7 +59,8 @@ async function run (side: 'off' | 'on'): Promise<Result> {
     const cpuUs = cpu.user + cpu.system
     latencies.sort((a, b) => a - b)
     const q = (p: number): number => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 10) / 10
-    return { side, blocksPerS: Math.round(blocks / elapsed), txsPerBlock: Math.round((latencies.length / blocks) * 10) / 10, cpuUsPerBlock: Math.round(cpuUs / blocks), cpuUsPerTx: Math.round(cpuUs / latencies.length), p50: q(0.5), p99: q(0.99), final: latencies.length, offered: total }
+    const held = cluster.live().reduce((sum, m) => sum + m.driver.proposalsHeld, 0)
+    return { side, rounds: member0.driver.core.round - startRound, blocks, held, blocksPerS: Math.round(blocks / elapsed), txsPerBlock: Math.round((latencies.length / blocks) * 10) / 10, cpuUsPerBlock: Math.round(cpuUs / blocks), cpuUsPerTx: Math.round(cpuUs / latencies.length), p50: q(0.5), p99: q(0.99), final: latencies.length, offered: total }
   } finally {
     await cluster.stop()
   }
