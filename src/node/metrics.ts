@@ -57,6 +57,7 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
       rejected: new Counter({ name: 'seq_consensus_rejected_total', help: 'Consensus messages refused, by message kind and ConsensusRejectCode', labelNames: ['kind', 'code'], registers: [registry] }),
       chunkFetches: new Counter({ name: 'seq_chunk_fetches_total', help: 'Chunk fetches from proposers, by result', labelNames: ['result'], registers: [registry] }),
       chunksReceived: new Counter({ name: 'seq_chunks_received_total', help: 'Chunks received from members, by verdict', labelNames: ['verdict'], registers: [registry] }),
+      proposalsHeld: new Counter({ name: 'seq_proposals_held_total', help: 'Proposals this member held a few ms for more data before building them (pacing)', registers: [registry] }),
       chunksResent: new Counter({ name: 'seq_chunks_resent_total', help: 'Own chunks sent to the members again because no proposal took them in time', registers: [registry] }),
       syncedBatches: new Counter({ name: 'seq_sync_batches_total', help: 'Final batches applied through catch-up sync', registers: [registry] })
     }
