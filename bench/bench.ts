@@ -58,6 +58,7 @@ const program = new Command()
   .option('--rollups <list>', 'rollups of the genesis; txs alternate between them', 'token,kv')
   .addOption(new Option('--payload-kind <kind>', 'random bytes (the toy rollups record failed receipts) or valid kv sets for kv').choices(['random', 'valid']).default('random'))
   .addOption(new Option('--rollup-exec <on|off>', 'whether the members run the in-process toy rollups (as the devnet does)').choices(['on', 'off']).default('on'))
+  .addOption(new Option('--follower-rollups <on|off>', 'whether the followers run the in-process toy rollups too (default: as --rollup-exec); off: they only verify, store and serve').choices(['on', 'off']))
   .option('--sweep <rates>', 'one run per rate, e.g. 500,1000,2000 (overrides --rate)', rateList)
   .addOption(new Option('--baseline <kind>', 'baseline run with the same load: etcd (3-member cluster via the v3 JSON gateway), single (a one-member committee), none').choices(['etcd', 'single', 'none']).default('none'))
   .option('--out <dir>', 'output folder (default bench/results/<timestamp>)')
@@ -77,6 +78,7 @@ const program = new Command()
   .option('--crash-every <s>', 'leader-crash: seconds between kills', num(1), 10)
   .option('--flood-rate <tps>', 'flood: offered tx/s of every rollup but the first (its fair share; the healthy run offers this to every rollup)', num(0.1), 100)
   .option('--flood-factor <x>', 'flood: the first rollup is offered this many times its fair share', int(1), 10)
+  .option('--lane-rate <tps>', 'flood: each member\'s mempool.laneRateTxPerSec in both runs (0 = no lane rate); default: 1.25 x every rollup\'s fair share, 1.25 x flood-rate x rollups / nodes', num(0))
   .option('--cpu-prof <member>', 'run this member under node --cpu-prof (profile in DIR/profiles/)', int(0))
   .option('--flood-txs <tps>', 'follower-flood: invalid txs per second the rogue public peer sends', num(1), 20_000)
   .option('--cpu-prof-follower <k>', 'run follower K under node --cpu-prof (profile in DIR/profiles/)', int(0))
@@ -99,13 +101,13 @@ Examples:
 
 interface Opts {
   nodes: number, rate: number, duration: number, warmup: number, drain: number, actions: number, payload: number, rollups: string
-  payloadKind: 'random' | 'valid', rollupExec: 'on' | 'off'
+  payloadKind: 'random' | 'valid', rollupExec: 'on' | 'off', followerRollups?: 'on' | 'off'
   sweep?: number[], baseline: 'etcd' | 'single' | 'none', out?: string, senders: number, batch: number, verifier: 'node' | 'noble', pollSample: number
   subscribeMember: number, cpuProf?: number, cpuProfFollower?: number, keep: boolean, nodeConfig?: Record<string, unknown>, rerender?: string
   ab?: string, abB?: string, repeat: number, nodeTree?: string
   followers: number, submitVia: 'members' | 'followers' | 'split', subscribeVia: 'member' | 'follower'
   floodTxs: number
-  scenario?: 'member-down' | 'leader-crash' | 'flood' | 'slow-member' | 'clock-skew' | FollowerScenario, faultMember: number, crashEvery: number, floodRate: number, floodFactor: number, pauseMs: number, pauseEveryMs: number, skewMs: number
+  scenario?: 'member-down' | 'leader-crash' | 'flood' | 'slow-member' | 'clock-skew' | FollowerScenario, faultMember: number, crashEvery: number, floodRate: number, floodFactor: number, laneRate?: number, pauseMs: number, pauseEveryMs: number, skewMs: number
 }
 
 /** One run of the plan: what it targets, at which rate, with which mix of rollups. */
@@ -172,13 +174,18 @@ async function main (): Promise<number> {
       notes.push(note)
     } else if (o.scenario === 'flood') {
       if (rollups.length < 2) throw new Error('--scenario flood needs two rollups or more (--rollups A,B)')
+      // the members' lane rate (both runs, one config): a rollup may send 1.25x its fair share
+      // (at 2x, the flood's extra admitted load alone slowed the rounds 5x on this machine)
+      const laneRate = o.laneRate ?? 1.25 * o.floodRate * rollups.length / o.nodes
+      const userMempool = (o.nodeConfig?.mempool ?? {}) as Record<string, unknown>
+      o.nodeConfig = { ...o.nodeConfig, mempool: { laneRateTxPerSec: laneRate, ...userMempool } }
       const fair = rollups.map(() => 1)
       const flood = rollups.map((_, i) => i === 0 ? o.floodFactor : 1)
       plan = [
         { spec: healthy, rate: o.floodRate * rollups.length, weights: fair },
         { spec: { kind: 'sequencer', nodes: o.nodes, label: 'flood' }, rate: o.floodRate * (o.floodFactor + rollups.length - 1), weights: flood }
       ]
-      notes.push(`flood: ${rollups[0]} is offered ${o.floodFactor}x its fair share (${o.floodRate * o.floodFactor} tx/s) while ${rollups.slice(1).join(', ')} run at ${o.floodRate} tx/s each; the healthy run offers ${o.floodRate} tx/s to every rollup (--rate is not used)`)
+      notes.push(`flood: ${rollups[0]} is offered ${o.floodFactor}x its fair share (${o.floodRate * o.floodFactor} tx/s) while ${rollups.slice(1).join(', ')} run at ${o.floodRate} tx/s each; the healthy run offers ${o.floodRate} tx/s to every rollup (--rate is not used); members run with mempool.laneRateTxPerSec ${String((o.nodeConfig.mempool as Record<string, unknown>).laneRateTxPerSec)} (split by weight: each rollup's tx/s per member)`)
     } else {
       if (o.scenario !== 'leader-crash' && (o.faultMember >= o.nodes || (o.subscribeVia === 'member' && o.faultMember === o.subscribeMember))) throw new Error(`--fault-member ${o.faultMember}: must be a member (< ${o.nodes}) other than the subscriber's`)
       if (o.nodes < 4) notes.push(`${o.scenario} with ${o.nodes} members: a quorum may not survive the fault`)
@@ -203,7 +210,7 @@ async function main (): Promise<number> {
   const output: BenchOutput = {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
-    config: { followers: o.followers, submit_via: o.submitVia, subscribe_via: o.subscribeVia, scenario: o.scenario ?? null, ...(o.scenario === 'member-down' ? { fault_member: o.faultMember } : {}), ...(o.scenario === 'leader-crash' ? { crash_every_s: o.crashEvery } : {}), ...(o.scenario === 'slow-member' ? { fault_member: o.faultMember, pause_ms: o.pauseMs, pause_every_ms: o.pauseEveryMs } : {}), ...(o.scenario === 'clock-skew' ? { fault_member: o.faultMember, skew_ms: o.skewMs } : {}), ...(o.scenario === 'flood' ? { flood_rate: o.floodRate, flood_factor: o.floodFactor } : {}), nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, node_tree: o.nodeTree ?? null, out: outDir },
+    config: { followers: o.followers, submit_via: o.submitVia, subscribe_via: o.subscribeVia, scenario: o.scenario ?? null, ...(o.scenario === 'member-down' ? { fault_member: o.faultMember } : {}), ...(o.scenario === 'leader-crash' ? { crash_every_s: o.crashEvery } : {}), ...(o.scenario === 'slow-member' ? { fault_member: o.faultMember, pause_ms: o.pauseMs, pause_every_ms: o.pauseEveryMs } : {}), ...(o.scenario === 'clock-skew' ? { fault_member: o.faultMember, skew_ms: o.skewMs } : {}), ...(o.scenario === 'flood' ? { flood_rate: o.floodRate, flood_factor: o.floodFactor } : {}), nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, follower_rollups: o.followerRollups ?? o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, node_tree: o.nodeTree ?? null, out: outDir },
     host: { cpu_model: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${release()}`, etcd },
     load_average_before: loadavg(),
     runs: [],
@@ -213,6 +220,8 @@ async function main (): Promise<number> {
   process.stderr.write(`bench: results in ${outDir}; load average ${output.load_average_before.join(' ')}\n`)
   let failed = false
   try {
+    // a scenario profiles its faulted run (the last), otherwise the first run
+    const profiledLabel = plan[o.scenario !== undefined ? plan.length - 1 : 0]!.spec.label
     const signedSets = new Map<string, { txs: ReturnType<typeof presignTxs>, hashIndex: Map<string, number> }>()
     for (const { spec, rate, weights } of plan) {
       // the same txs for every run at the same rate and rollup mix (signed once)
@@ -247,12 +256,14 @@ async function main (): Promise<number> {
         const watchdog = setTimeout(() => ac.abort(), boundMs)
         const settings: RunSettings = {
           rate, duration: o.duration, warmup: o.warmup, drain: o.drain, senders: o.senders, batch: o.batch, actions: o.actions, payloadBytes: o.payload,
+          // both runs of the flood scenario post the first rollup's txs from a worker thread (bench/lib/worker-target.ts)
+          ...(o.scenario === 'flood' ? { workerRollup: rollups[0] } : {}),
           followers: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.followers : 0,
           submitVia: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.submitVia : 'members',
           subscribeVia: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.subscribeVia : 'member',
-          rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', nodeConfig: o.nodeConfig, pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
-          cpuProfMember: spec.kind === 'sequencer' && spec.label === plan[0]!.spec.label ? o.cpuProf : undefined,
-          cpuProfFollower: spec.kind === 'sequencer' && spec.label === plan[0]!.spec.label ? o.cpuProfFollower : undefined,
+          rollups, verifier: o.verifier, rollupExec: o.rollupExec === 'on', ...(o.followerRollups !== undefined ? { followerRollups: o.followerRollups === 'on' } : {}), nodeConfig: o.nodeConfig, pollSample: o.pollSample, subscribeMember: o.subscribeMember, runDir: outDir, keep: o.keep,
+          cpuProfMember: spec.kind === 'sequencer' && spec.label === profiledLabel ? o.cpuProf : undefined,
+          cpuProfFollower: spec.kind === 'sequencer' && spec.label === profiledLabel ? o.cpuProfFollower : undefined,
           ...(o.nodeTree !== undefined ? { nodeTree: resolve(o.nodeTree) } : {}),
           signal: ac.signal
         }

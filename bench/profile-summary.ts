@@ -2,9 +2,12 @@
  * Summarizes a V8 .cpuprofile (from `npm run bench -- --cpu-prof I`): self time by
  * function and by source file/package, and the share of idle, GC and program time.
  *
- *   node --import tsx bench/profile-summary.ts DIR/profiles/sequencer-4/CPU.*.0.001.cpuprofile [--top 30] [--callers verifyOneShot,_get]
+ *   node --import tsx bench/profile-summary.ts DIR/profiles/sequencer-4/CPU.*.0.001.cpuprofile [--top 30] [--callers verifyOneShot,_get] [--inclusive submitTx,#onChunk]
  *
  * `--callers` lists, for each named function, its heaviest caller chains (self time).
+ * `--inclusive` gives, for each named function, the time spent in it and everything it
+ * called (a sample counts once even if the function recurses): which entry point owns
+ * the cost that self time spreads over helpers.
  * On a machine whose cores are all busy, V8's samples are wall-clock weighted: time the
  * main thread spends descheduled lands on the frame that was running (often a call that
  * woke another thread: level reads and writes, socket writes), so compare with CPU
@@ -20,7 +23,10 @@ const topIdx = args.indexOf('--top')
 const top = topIdx >= 0 ? Number(args[topIdx + 1]) : 30
 const callersIdx = args.indexOf('--callers')
 const callersOf = callersIdx >= 0 ? (args[callersIdx + 1] ?? '').split(',').filter((x) => x.length > 0) : []
-const file = args.find((a, i) => !a.startsWith('--') && (topIdx < 0 || i !== topIdx + 1) && (callersIdx < 0 || i !== callersIdx + 1))
+const inclusiveIdx = args.indexOf('--inclusive')
+const inclusiveOf = inclusiveIdx >= 0 ? (args[inclusiveIdx + 1] ?? '').split(',').filter((x) => x.length > 0) : []
+const valueIdx = new Set([topIdx, callersIdx, inclusiveIdx].filter((i) => i >= 0).map((i) => i + 1))
+const file = args.find((a, i) => !a.startsWith('--') && !valueIdx.has(i))
 if (file === undefined) {
   console.error('usage: bench/profile-summary.ts FILE.cpuprofile [--top N]')
   process.exit(2)
@@ -75,6 +81,21 @@ if (callersOf.length > 0) {
     }
     console.log(`\ncallers of ${fn} (self time):`)
     for (const [k, us] of [...chains].sort((a, b) => b[1] - a[1]).slice(0, 6)) console.log(`${(us / 1000).toFixed(0).padStart(7)} ms  < ${k}`)
+  }
+}
+
+if (inclusiveOf.length > 0) {
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  console.log('\ninclusive time (share of busy time):')
+  for (const fn of inclusiveOf) {
+    let us = 0
+    for (const [id, selfTime] of selfUs) {
+      for (let c: number | undefined = id; c !== undefined; c = parent.get(c)) {
+        if (byId.get(c)!.callFrame.functionName === fn) { us += selfTime; break }
+      }
+    }
+    console.log(`${pct(us, busy)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${fn}`)
   }
 }
 

@@ -48,6 +48,8 @@ export interface CommitteeOptions {
   keepHome: boolean
   /** false: the members run no in-process rollups (ordering only) */
   rollupExec: boolean
+  /** false: the followers run none (they verify, store and serve); default: as `rollupExec` */
+  followerRollups?: boolean
   /** merged into every member's config.json, e.g. {"consensus": {"chunkDelayMs": 10}} */
   nodeConfig?: Record<string, unknown>
   cpuProfMember?: number
@@ -139,7 +141,7 @@ export async function startCommittee (opts: CommitteeOptions): Promise<Committee
     const followerAddrs: string[] = []
     for (let k = 0; k < followerCount; k++) {
       const name = `follower-${k}`
-      const made = await code.initFollower({ home, dir: join(home, name), apiPort: 0, publicPort: followerPorts[k]!, extraBootstrap: [...followerAddrs], ...(!opts.rollupExec ? { rollups: [] } : {}) })
+      const made = await code.initFollower({ home, dir: join(home, name), apiPort: 0, publicPort: followerPorts[k]!, extraBootstrap: [...followerAddrs], ...(!(opts.followerRollups ?? opts.rollupExec) ? { rollups: [] } : {}) })
       followerAddrs.push(made.publicAddr)
       const proc = k === opts.cpuProfFollower
         ? await startProfiledNodeProcess(code.bin, made.configFile, opts.profileDir ?? opts.logDir, logFor(name), opts.startTimeoutMs ?? 60_000)

@@ -204,3 +204,53 @@ export function followerScenarioPlan (scenario: FollowerScenario, o: { nodes: nu
     note: `follower-flood: ${k} idle follower(s) in both runs (healthy = calm); in the second a rogue public peer floods bundles of ${o.floodTxs} txs/s with bad signatures from the start of the window; load through the members`
   }
 }
+
+/** p50 (ms) of one Prometheus histogram series from its cumulative buckets, linearly within a bucket */
+function histogramP50Ms (buckets: Array<[number, number]>): number | null {
+  buckets.sort((x, y) => x[0] - y[0])
+  const total = buckets.at(-1)?.[1] ?? 0
+  if (total <= 0) return null
+  let lower = 0
+  let below = 0
+  for (const [le, count] of buckets) {
+    if (count >= total / 2) {
+      const seconds = Number.isFinite(le) ? lower + (le - lower) * (total / 2 - below) / Math.max(1, count - below) : lower
+      return Math.round(seconds * 10_000) / 10
+    }
+    lower = le
+    below = count
+  }
+  return null
+}
+
+/**
+ * Per follower, over the measured window (metric deltas), by the path of a final batch's
+ * first copy (`push`, `topic`, `sync`): `lag` its age (now - header timestamp) on arrival,
+ * `intake` from arrival to the follower's streams being told (checks and store): batches and p50.
+ */
+export function followerStages (names: string[], before: Map<string, Map<string, number> | null> | undefined, after: Map<string, Map<string, number> | null>): Record<string, Record<string, { batches: number, p50_ms: number | null }>> {
+  const out: Record<string, Record<string, { batches: number, p50_ms: number | null }>> = {}
+  const metrics = { lag: 'seq_follower_final_lag_seconds_bucket{', intake: 'seq_follower_final_intake_seconds_bucket{' }
+  for (const name of names) {
+    const a = after.get(name)
+    if (a === null || a === undefined) continue
+    const b = before?.get(name) ?? null
+    const series = new Map<string, Array<[number, number]>>()
+    for (const [key, value] of a) {
+      const stage = Object.entries(metrics).find(([, prefix]) => key.startsWith(prefix))
+      if (stage === undefined) continue
+      const labels = Object.fromEntries([...key.slice(stage[1].length, -1).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]))
+      const id = `${stage[0]}/${labels.via}`
+      const list = series.get(id) ?? []
+      list.push([labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(labels.le), value - (b?.get(key) ?? 0)])
+      series.set(id, list)
+    }
+    const mine: Record<string, { batches: number, p50_ms: number | null }> = {}
+    for (const [id, list] of series) {
+      const batches = Math.max(...list.map(([, count]) => count))
+      if (batches > 0) mine[id] = { batches, p50_ms: histogramP50Ms(list) }
+    }
+    out[name] = mine
+  }
+  return out
+}

@@ -18,10 +18,12 @@ import { agentFetch, keepAliveAgent, rawRequest } from './http.js'
 import { byLabel, delta, histogramQuantile, MetricsSampler, type MetricMap } from './metrics.js'
 import { createBenchVerifier, type TimedVerifier } from './node-verifier.js'
 import { LoadRecord, runOpenLoop, TxState, waitUntil, type SubmitOutcome, type Target } from './open-loop.js'
+import { workerTarget, type WorkerTarget } from './worker-target.js'
 import { startProgress } from './progress.js'
 import { splitIngress, summarizeSplit, type PathSplit } from './split-paths.js'
 import { cdfPoints, r1, r2, summarize, type Summary } from './stats.js'
 import type { TxSet } from './txgen.js'
+import { followerStages } from './follower-scenarios.js'
 
 export const CHAIN_ID = 'bench-1'
 
@@ -33,11 +35,15 @@ export interface RunSettings {
   senders: number
   /** txs per POST /v1/txs/batch request (sequencer runs); 0 = one POST /v1/txs per tx */
   batch: number
+  /** this rollup's txs are posted from a worker thread (worker-target.ts): the flood scenario's flooding rollup */
+  workerRollup?: string
   actions: number
   payloadBytes: number
   rollups: string[]
   verifier: 'node' | 'noble'
   rollupExec: boolean
+  /** the followers run the in-process rollups too (default: as `rollupExec`) */
+  followerRollups?: boolean
   nodeConfig?: Record<string, unknown>
   /** sampled txs per second whose node-side stages are polled; 0 = none */
   pollSample: number
@@ -155,6 +161,8 @@ export interface RunResult {
    * (by label), follower messages. Compare relayed with admitted when relayed txs go missing.
    */
   relay_counters?: Record<string, Record<string, number>>
+  /** per follower: batches' age at first arrival and when served, by path (bench/lib/follower-scenarios.ts) */
+  follower_stages?: ReturnType<typeof followerStages>
   /** the injected fault and what happened, in seconds since the load started (client clock) */
   fault?: { kind: Fault['kind'], events: FaultEvent[] }
   /** what a RunHook checked (e.g. followers' deliveries, a flooder's cut-off) */
@@ -246,6 +254,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     logDir: join(s.runDir, 'logs', spec.label),
     keepHome: s.keep,
     rollupExec: s.rollupExec,
+    ...(s.followerRollups !== undefined ? { followerRollups: s.followerRollups } : {}),
     nodeConfig: s.nodeConfig,
     cpuProfMember: s.cpuProfMember,
     cpuProfFollower: s.cpuProfFollower,
@@ -260,6 +269,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
   let sampler: MetricsSampler | null = null
   let progress: { stop: () => void } | null = null
   let hook: RunHook | null = null
+  let offload: WorkerTarget | null = null
   try {
     const n = committee.members.length
     // Each rollup's senders have their own connections, as separate rollups' users would: with
@@ -267,6 +277,13 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     // (one request in flight per connection), before any part of the node saw them.
     const rollupSlots = [...new Set(txs.rollupIds)]
     const slotOf = (i: number): number => rollupSlots.indexOf(txs.rollupIds[i]!)
+    // A rollup's txs go round its senders, and so round the members, in turn whatever the
+    // rollup mix: with sender i mod senders, two alternating rollups each reached only half the
+    // members, at twice the rate each (which a per-member lane rate then refused).
+    const rollupSeq = new Uint32Array(txs.count)
+    const seen = new Map<number, number>()
+    for (let i = 0; i < txs.count; i++) { const r = txs.rollupIds[i]!; const j = seen.get(r) ?? 0; rollupSeq[i] = j; seen.set(r, j + 1) }
+    const senderOf = (i: number): number => rollupSeq[i]! % s.senders
     const senderAgents = Array.from({ length: s.senders * rollupSlots.length }, () => keepAliveAgent(1))
     agents.push(...senderAgents)
     if ((s.submitVia !== 'members' || s.subscribeVia === 'follower') && committee.followers.length === 0) throw new Error('--submit-via followers|split and --subscribe-via follower need --followers >= 1')
@@ -274,7 +291,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     // to the next live one while that is down (a killed member), once more on a dropped connection
     const split = s.submitVia === 'split'
     const ingress = s.submitVia === 'followers' ? committee.followers : split ? splitIngress(committee.members, committee.followers[0]!) : committee.members
-    const viaFollower = (i: number): boolean => committee.followers.includes(ingress[(i % s.senders) % ingress.length]!)
+    const viaFollower = (i: number): boolean => committee.followers.includes(ingress[senderOf(i) % ingress.length]!)
     const down = new Set<number>()
     const clients = senderAgents.map((agent) => ingress.map((node) => new SequencerClient({ url: node.url, fetch: agentFetch(agent), requestTimeoutMs: 30_000 })))
     const subMember = s.subscribeVia === 'follower' ? committee.followers[0]! : committee.members[Math.min(s.subscribeMember, n - 1)]!
@@ -332,9 +349,9 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
       for (let d = 0; d < ingress.length; d++) if (!down.has((base + d) % ingress.length)) return (base + d) % ingress.length
       return base
     }
-    const target: Target = s.batch > 0 ? batchTarget({ urls: ingress.map((m) => m.url), agents: senderAgents.slice(0, s.senders), txBytes: txs.bytes, batch: s.batch, signal: s.signal }) : {
+    const direct: Target = s.batch > 0 ? batchTarget({ urls: ingress.map((m) => m.url), agents: senderAgents.slice(0, s.senders), txBytes: txs.bytes, batch: s.batch, signal: s.signal }) : {
       submit: async (i): Promise<SubmitOutcome> => {
-        const k = i % s.senders
+        const k = senderOf(i)
         let code = 'CLIENT_ERROR'
         for (let attempt = 0; attempt < 2; attempt++) {
           const at = ingressOf(k)
@@ -350,6 +367,11 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
         return { ok: false, code }
       }
     }
+
+    const offloadId = s.workerRollup === undefined || s.batch > 0 || s.submitVia !== 'members' ? undefined : committee.rollups.find((r) => r.name === s.workerRollup)?.id
+    if (offloadId !== undefined) offload = workerTarget({ urls: ingress.map((m) => m.url), senders: s.senders, txBytes: txs.bytes })
+    const worker = offload
+    const target: Target = worker === null ? direct : { submit: async (i) => txs.rollupIds[i] === offloadId ? await worker.submit(i, senderOf(i)) : await direct.submit(i) }
 
     // Node-side stages of a sample: poll GET /v1/txs/:hash on the subscriber's member, for
     // txs that member admitted (only the ingress member reports `proposed`; the others
@@ -396,7 +418,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
       }
     }
     const onAck = (i: number, outcome: SubmitOutcome): void => {
-      if (!outcome.ok || sampleEvery === 0 || !rec.isMeasured(i) || (i % s.senders) % ingress.length !== subIngress) return
+      if (!outcome.ok || sampleEvery === 0 || !rec.isMeasured(i) || senderOf(i) % ingress.length !== subIngress) return
       if (eligible++ % sampleEvery !== 0 || polling >= 8) return
       void poll(i)
     }
@@ -440,6 +462,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     if (spec.fault !== undefined) result.fault = { kind: spec.fault.kind, events: faultEvents }
     if (hook !== null) result.checks = await hook.finish()
     if (committee.followers.length > 0) result.relay_counters = relayCounters(finalSnap)
+    if (committee.followers.length > 0) result.follower_stages = followerStages(committee.followers.map((f) => f.name), win.metrics0, win.metrics1 ?? finalSnap)
     if (seenOn !== null) result.path_split = summarizeSplit(rec, viaFollower, seenOn)
     result.startup_ms = Math.round(committee.startMs)
     result.rss_mb_max = sampler.rssMbMax()
@@ -473,6 +496,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     sampler?.stop()
     for (const sub of subs) sub.close()
     for (const a of agents) a.destroy()
+    await offload?.close()
     await committee.stop()
   }
 }

@@ -7,12 +7,8 @@
  *
  * Writes bench/results/p2p-request-latency.md and .json.
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Stream } from '@libp2p/interface'
-import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from 'libp2p'
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -20,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '../../src/crypto/index.js'
 import { createCommitteeTransport } from '../../src/p2p/index.js'
 import { encodeFrame, FrameDecoder } from '../../src/p2p/framing.js'
+import { plainHost } from './plain-host.js'
 
 const WARMUP = 200
 const SEQUENTIAL = 3000
@@ -92,13 +89,7 @@ async function readFrame (stream: Stream): Promise<Uint8Array> {
 }
 
 async function newStreamPerRequest (): Promise<Stats> {
-  const make = async (): Promise<Awaited<ReturnType<typeof createLibp2p>>> => createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()]
-  })
-  const [a, b] = [await make(), await make()]
+  const [a, b] = [await plainHost(), await plainHost()]
   const protocol = '/bench/echo/1'
   await b.handle(protocol, async (stream) => {
     const request = await readFrame(stream)

@@ -88,7 +88,13 @@ export interface ApiBackend {
    * Decodes, admits and durably logs one encoded tx. Resolves once the tx is in the
    * write-ahead log (so it is never lost); rejects with AdmissionError.
    */
-  submitTx: (bytes: Uint8Array) => Promise<SubmitResult>
+  submitTx: (bytes: Uint8Array, claimedRollup?: number) => Promise<SubmitResult>
+  /**
+   * The refusal a tx of this rollup would get now for its lane (rate, lane limit, overload),
+   * checked from the `x-rollup-id` header before the body is read; null to go on. `claimedRollup`
+   * above is then that header, and a tx of another rollup is refused. Absent: no early check.
+   */
+  laneGate?: (rollupId: number) => Error | null
   txStatus: (hash: Uint8Array) => Promise<TxStatus | null>
   status: () => NodeStatus
   /** highest final height, -1 if none */

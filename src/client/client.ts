@@ -10,7 +10,7 @@ import {
   sliceIterator, subscribeSlices,
   type SliceSubscription, type StreamDeps, type StreamOptions, type SubscribeOptions, type WebSocketConstructor
 } from './stream.js'
-import type { BuiltTx } from './tx.js'
+import { txLane, type BuiltTx } from './tx.js'
 import { sleep } from '../util/index.js'
 import { createVerifier, type Committee, type SliceVerifier, type VerifiedSlice } from './verify.js'
 
@@ -119,7 +119,11 @@ export class SequencerClient {
     const bytes = tx instanceof Uint8Array ? tx : tx.bytes
     // fetch takes ArrayBuffer-backed views only (DOM BodyInit)
     const body = bytes.buffer instanceof ArrayBuffer ? bytes as Uint8Array<ArrayBuffer> : new Uint8Array(bytes)
-    const res = await this.#request('/v1/txs', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body })
+    const lane = txLane(tx)
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' }
+    // lets the node refuse a rollup over its lane rate before it reads the body (docs/API.md)
+    if (lane !== undefined) headers['x-rollup-id'] = String(lane)
+    const res = await this.#request('/v1/txs', { method: 'POST', headers, body })
     if (res.status !== 202) throw await apiError(res)
     return await readJson<SubmitResult>(res)
   }

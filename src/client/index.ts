@@ -6,7 +6,7 @@
  */
 export { generateSigningKey, signerFromSeed, verifyEd25519, SEED_LENGTH, type Signer, type SigningKey } from './keys.js'
 export {
-  buildTx, createTxBuilder, txHash, txSigningMessage, DEFAULT_TX_LIFETIME_MS,
+  buildTx, createTxBuilder, txHash, txLane, txSigningMessage, DEFAULT_TX_LIFETIME_MS,
   type ActionInput, type BuildTxOptions, type BuiltTx, type TxBuilder, type TxBuilderOptions, type TxOptions
 } from './tx.js'
 export {

@@ -10,7 +10,7 @@ import { randomBytes } from '@noble/hashes/utils.js'
 import { txSigningMessageWith } from '../batch/sender-proof.js'
 import { FormatLimits, TxSchema, WIRE_VERSION, type Tx, type TxBody } from '../codec/wire-types.js'
 import { bytesToHex } from '../crypto/hex.js'
-import { encode } from './codec.js'
+import { decode, encode } from './codec.js'
 import type { Signer } from './keys.js'
 
 export interface ActionInput {
@@ -32,6 +32,20 @@ export interface BuildTxOptions extends TxOptions {
   chainId: string
   actions: ActionInput[]
   signer: Signer
+}
+
+/**
+ * The rollup a node charges a tx to (its first action's: the lane), sent as the `x-rollup-id`
+ * header so a node can refuse a rollup over its rate before reading the tx; undefined when
+ * the bytes are not a tx (the node then gives the reason).
+ */
+export function txLane (tx: Uint8Array | BuiltTx): number | undefined {
+  if (!(tx instanceof Uint8Array)) return tx.tx.actions[0]?.rollupId
+  try {
+    return decode(TxSchema, tx).actions[0]?.rollupId
+  } catch {
+    return undefined
+  }
 }
 
 export interface BuiltTx {

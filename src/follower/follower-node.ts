@@ -8,13 +8,14 @@
  * trust only the committee's keys (the SDK checks the proofs again).
  */
 import { pino, type Logger } from 'pino'
-import { Counter, Gauge } from 'prom-client'
+import { Counter, Gauge, Histogram } from 'prom-client'
 import { createApiMetrics, createApiServer, type ApiServer } from '../api/index.js'
 import type { ApiBackend, NodeStatus, TxStatus } from '../api/types.js'
-import { bytesToHex, equalBytes, loadKeyFile } from '../crypto/index.js'
-import type { MempoolGenesis } from '../mempool/index.js'
-import { judgeRelayedBundle } from './relayed-tx.js'
+import { bytesToHex, equalBytes, loadKeyFile, sha256 } from '../crypto/index.js'
+import { VerifiedSenders, type MempoolGenesis } from '../mempool/index.js'
+import { judgeRelayedBundle, relayHome } from './relayed-tx.js'
 import { PublicNetwork } from '../p2p/public-network.js'
+import { peerIdFromCommitteeKey } from '../p2p/identity.js'
 import { createRollupMetrics, startBuiltinRollups, type RollupAdapters } from '../rollup-adapters/index.js'
 import type { ChainStore } from '../store/index.js'
 import { chainRules } from '../node/data-check.js'
@@ -54,6 +55,8 @@ export class FollowerNode {
   #closed = false
   /** timestamp of the highest stored final batch: settles relayed txs that expired (tx-relay.ts) */
   #finalTimestamp = -1
+  /** tx signatures the relay checked: the in-process rollups skip them (mempool/verified-senders.ts) */
+  readonly #verifiedSenders = new VerifiedSenders()
   readonly #finalListeners = new Set<(height: number) => void>()
   metrics: NodeMetrics | null = null
 
@@ -86,11 +89,26 @@ export class FollowerNode {
     const metrics = this.metrics
     const verdicts = new Counter({ name: 'seq_follower_messages_total', help: 'Public-network messages a follower judged, by kind and verdict', labelNames: ['kind', 'verdict'], registers: [metrics.registry] })
     const relayed = new Counter({ name: 'seq_follower_txs_relayed_total', help: 'Txs a follower checked and gossiped toward the committee', registers: [metrics.registry] })
-    const bundles = new Counter({ name: 'seq_follower_relay_bundles_total', help: 'Gossip messages (RelayBundle) the relayed txs left in', registers: [metrics.registry] })
+    const bundles = new Counter({ name: 'seq_follower_relay_bundles_total', help: 'Messages (RelayBundle) the relayed txs left in, by path: direct to their home member, or the tx topic', labelNames: ['path'], registers: [metrics.registry] })
+    const lag = new Histogram({
+      name: 'seq_follower_final_lag_seconds',
+      help: 'A final batch\'s age (now - its header timestamp, the proposer\'s clock) when its first copy reached this follower, by the path of that copy',
+      labelNames: ['via'],
+      buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30],
+      registers: [metrics.registry]
+    })
+    const intakeTime = new Histogram({
+      name: 'seq_follower_final_intake_seconds',
+      help: 'From a final batch\'s first copy reaching this follower to its streams being told (queue, checks, store), by the path of that copy',
+      labelNames: ['via'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 2],
+      registers: [metrics.registry]
+    })
     const behind = new Gauge({ name: 'seq_follower_lag_heights', help: 'Final heights peers reported that this follower has not stored yet', registers: [metrics.registry] })
     metrics.finalHeight.set(store.head()?.height ?? -1)
     this.#slices = new SliceService(store)
     const intake = new FinalIntake(store, rules)
+    const memberPeers = genesis.committeeKeys.map((key) => peerIdFromCommitteeKey(key).toString())
     const pub = config.public!
     const network = new PublicNetwork({
       chainId: genesis.chainId,
@@ -99,6 +117,9 @@ export class FollowerNode {
       ...(pub.announce !== undefined ? { announce: pub.announce } : {}),
       bootstrap: pub.bootstrap,
       maxMessageBytes: config.p2p.maxMessageBytes,
+      // each member pushes every final batch at commit (the first copy wins, the others are
+      // dropped by hash) and takes its share of relayed txs on a direct stream
+      members: new Set(memberPeers),
       logger
     })
     this.#network = network
@@ -108,9 +129,10 @@ export class FollowerNode {
       verdicts.inc({ kind: 'tx', verdict })
       return verdict
     })
-    network.onFinalBatch(async (_peer, bytes) => {
-      const outcome = await intake.acceptBytes(bytes)
-      verdicts.inc({ kind: 'final', verdict: outcome.verdict })
+    network.onFinalBatch(async (_peer, bytes, via) => {
+      if (via === 'direct') return 'ignore' // a final batch never comes this way
+      const outcome = await intake.acceptBytes(bytes, { at: performance.now(), via })
+      verdicts.inc({ kind: via === 'push' ? 'final_push' : 'final', verdict: outcome.verdict })
       if (outcome.verdict === 'accept' && outcome.stored.length === 0) this.#sync?.poke() // a gap below it
       return outcome.verdict
     })
@@ -119,12 +141,31 @@ export class FollowerNode {
     this.#finalTimestamp = head === null ? -1 : (await store.getBatch(head.height))?.header.timestamp ?? -1
     this.#relay = new TxRelay({
       genesis: mempoolGenesis,
-      bundler: new TxBundler({ publish: async (bundle) => { bundles.inc(); await network.publishTxs(bundle) }, maxBytes: RELAY_BUNDLE_BYTES }),
+      bundler: new TxBundler({
+        // a tx's home member, as members reckon it (follower/relayed-tx.ts): straight to it when a drained stream is open
+        route: (tx) => memberPeers[relayHome(sha256(tx), memberPeers.length)]!,
+        publish: async (bundle, home) => {
+          if (network.sendTxsDirect(home, bundle)) {
+            bundles.inc({ path: 'direct' })
+            return
+          }
+          bundles.inc({ path: 'topic' })
+          await network.publishTxs(bundle)
+        },
+        maxBytes: RELAY_BUNDLE_BYTES
+      }),
       isFinal: (hash) => store.txLocationSync(hash) !== null,
-      finalTimestamp: () => this.#finalTimestamp
+      finalTimestamp: () => this.#finalTimestamp,
+      verifiedSenders: this.#verifiedSenders
     })
-    intake.onStored((height, timestamp, payload) => {
+    intake.onStored((height, timestamp, payload, arrival) => {
       this.#finalTimestamp = timestamp
+      lag.observe({ via: arrival.via }, (performance.timeOrigin + arrival.at - timestamp) / 1000)
+      intakeTime.observe({ via: arrival.via }, (performance.now() - arrival.at) / 1000)
+      // Gossip forwards only what its validator accepted; a pushed batch never went through it,
+      // so it goes on the topic from here for followers that see no member (sentry layouts).
+      // The same bytes as the proposer's publish share its message id: no copy travels twice.
+      if (arrival.via === 'push' && arrival.bytes !== undefined) network.publishFinal(arrival.bytes).catch((err: unknown) => { logger.debug({ err, height }, 'republishing a pushed batch failed') })
       if (payload !== null) this.#slices?.remember(height, payload)
       metrics.batchesFinal.inc()
       metrics.finalHeight.set(height)
@@ -148,8 +189,9 @@ export class FollowerNode {
     })
     this.#sync.start()
     const backend = this.#backend(relayed)
+    const verified = this.#verifiedSenders
     this.#rollups = await startBuiltinRollups({
-      provider: backend,
+      provider: { ...backend, verifiedBefore: (hashHex, signature) => verified.has(hashHex, signature) },
       chainId: genesis.chainId,
       rollupsDir: config.rollupsDir,
       logger: logger.child({ module: 'rollups' }),

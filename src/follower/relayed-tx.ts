@@ -5,6 +5,11 @@ import { checkTxStateless } from '../mempool/tx-check.js'
 
 export type RelayVerdict = 'accept' | 'ignore' | 'reject'
 
+/** The member that admits a relayed tx: one per tx, spread evenly by the hash of its bytes. */
+export function relayHome (bytesHash: Uint8Array, committeeSize: number): number {
+  return new DataView(bytesHash.buffer, bytesHash.byteOffset, 4).getUint32(0) % committeeSize
+}
+
 /** A tx another peer gossiped: the stateless rules decide; a final one is old news, not an offence. */
 export function judgeRelayedTx (genesis: MempoolGenesis, bytes: Uint8Array, isFinal: (hash: Uint8Array) => boolean): RelayVerdict {
   try {

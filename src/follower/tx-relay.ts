@@ -10,7 +10,7 @@
  * and a batch counts only txs not `expiredAt` its timestamp), or, on a chain with no new batch, the
  * expiry passed `RELAY_DROP_GRACE_MS` ago.
  */
-import { AdmissionError, AdmissionErrorCode, type MempoolGenesis } from '../mempool/index.js'
+import { AdmissionError, AdmissionErrorCode, type MempoolGenesis, type VerifiedSenders } from '../mempool/index.js'
 import { checkTxStateless } from '../mempool/tx-check.js'
 import { bytesToHex } from '../crypto/index.js'
 import { expiredAt } from '../batch/index.js'
@@ -27,6 +27,8 @@ export interface TxRelayDeps {
   isFinal: (hash: Uint8Array) => boolean
   /** the timestamp of the highest final batch stored here (-1 before any) */
   finalTimestamp: () => number
+  /** where the signatures checked here go, so the in-process rollups need not check them again */
+  verifiedSenders?: VerifiedSenders
   now?: () => number
 }
 
@@ -52,6 +54,7 @@ export class TxRelay {
   async submit (bytes: Uint8Array): Promise<{ hash: string }> {
     const { tx, hash } = checkTxStateless(this.deps.genesis, bytes, this.#now())
     const hex = bytesToHex(hash)
+    this.deps.verifiedSenders?.add(hex, tx.signature)
     // [REJECT] already final
     if (this.deps.isFinal(hash)) throw new AdmissionError(AdmissionErrorCode.DUPLICATE, 'tx is already final')
     try {

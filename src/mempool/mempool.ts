@@ -19,6 +19,7 @@ import { FairSelector, type SelectableLane } from './fair-selector.js'
 import { RejectionLog, type DropReason, type Rejection } from './rejection-log.js'
 import { txSigningMessage } from '../batch/index.js'
 import { LANE_BUDGET_LAGS, LagGuard, defaultLagGuardOptions } from './lag-guard.js'
+import { LaneRateLimiter } from './lane-rate.js'
 import { WalWriter } from './wal-writer.js'
 import { VerifiedSenders } from './verified-senders.js'
 import { checkTxContent, decodeTx } from './tx-check.js'
@@ -40,6 +41,12 @@ export interface MempoolOptions {
   maxLagMs: number
   /** backlog (own txs not packed yet) below which nothing is refused for lag */
   overloadMinBacklogTxs: number
+  /** txs per second this member admits from all rollups together, split by weight into per-rollup rates (lane-rate.ts); 0 = no rate limit */
+  laneRateTxPerSec: number
+  /** seconds of its rate a rollup may send at once above it */
+  laneBurstSeconds: number
+  /** this member's lane weights by rollup name, in place of genesis `rollups[].weight` (its fair selection, mempool shares and rates) */
+  laneWeights?: Record<string, number>
 }
 
 export const defaultMempoolOptions: MempoolOptions = {
@@ -50,7 +57,9 @@ export const defaultMempoolOptions: MempoolOptions = {
   retryAfterSeconds: 1, // one second is several batch intervals
   reservedFraction: 0.5, // half guarantees every rollup room, half absorbs one rollup's burst
   maxLagMs: defaultLagGuardOptions.maxLagMs,
-  overloadMinBacklogTxs: defaultLagGuardOptions.minBacklogTxs
+  overloadMinBacklogTxs: defaultLagGuardOptions.minBacklogTxs,
+  laneRateTxPerSec: 0, // off: the member's comfortable rate depends on its machine and committee (docs/OPERATIONS.md, "Flooding rollup")
+  laneBurstSeconds: 2 // a member's event loop stalling ~1 s under load must not cost a rollup within its rate refusals when the queued requests arrive at once
 }
 
 export interface MempoolGenesis {
@@ -72,7 +81,12 @@ interface CounterLike { inc: (labels: Record<string, string>, value?: number) =>
 export interface MempoolMetrics {
   admitted: CounterLike
   rejected: CounterLike
+  /** refusals of a rollup for its lane (rate, lane limit, share, overload), by rollup, code and stage (`header`: before the body was read) */
+  laneRefused?: CounterLike
 }
+
+/** Where a lane refusal happened: from the `x-rollup-id` header before the body was read, or after the decode. */
+export type LaneCheckStage = 'header' | 'body'
 
 export interface MempoolEntry {
   hash: Uint8Array
@@ -118,6 +132,7 @@ export class Mempool {
   readonly #wal: WalWriter
   readonly #selector: FairSelector<MempoolEntry>
   readonly #lag: LagGuard
+  readonly #rates: LaneRateLimiter
   readonly #totalWeight: number
   #txs = 0
   #bytes = 0
@@ -135,21 +150,26 @@ export class Mempool {
     private readonly metrics: MempoolMetrics | null = null,
     private readonly now: () => number = Date.now
   ) {
-    const totalWeight = genesis.rollups.reduce((sum, r) => sum + r.weight, 0)
+    for (const name of Object.keys(options.laneWeights ?? {})) {
+      if (!genesis.rollups.some((r) => r.name === name)) throw new Error(`mempool.laneWeights names rollup ${name}, which genesis does not have`)
+    }
+    const weights = genesis.rollups.map((r) => options.laneWeights?.[r.name] ?? r.weight)
+    const totalWeight = weights.reduce((sum, w) => sum + w, 0)
     this.#totalWeight = totalWeight
     this.#lag = new LagGuard({ maxLagMs: options.maxLagMs, minBacklogTxs: options.overloadMinBacklogTxs, windowMs: defaultLagGuardOptions.windowMs }, now())
-    this.#laneList = genesis.rollups.map((r) => ({
+    this.#laneList = genesis.rollups.map((r, i) => ({
       id: r.id,
       name: r.name,
-      weight: r.weight,
+      weight: weights[i]!,
       queue: new Fifo<MempoolEntry>(),
       deficit: 0,
       txs: 0,
       bytes: 0,
-      guaranteedTxs: Math.floor(options.maxTxs * options.reservedFraction * r.weight / totalWeight),
-      guaranteedBytes: Math.floor(options.maxBytes * options.reservedFraction * r.weight / totalWeight)
+      guaranteedTxs: Math.floor(options.maxTxs * options.reservedFraction * weights[i]! / totalWeight),
+      guaranteedBytes: Math.floor(options.maxBytes * options.reservedFraction * weights[i]! / totalWeight)
     }))
     for (const lane of this.#laneList) this.#lanes.set(lane.id, lane)
+    this.#rates = new LaneRateLimiter(this.#laneList, { laneRateTxPerSec: options.laneRateTxPerSec, laneBurstSeconds: options.laneBurstSeconds }, now())
     this.#rejections = new RejectionLog(options.rejectionMemory)
     this.#drops = new RejectionLog(options.rejectionMemory)
     this.#wal = new WalWriter(store)
@@ -197,26 +217,49 @@ export class Mempool {
     return { recovered: restored.length, expired, alreadyFinal }
   }
 
-  /** Admits one encoded tx; resolves with its hash once it is durable in the WAL. */
-  async admit (bytes: Uint8Array): Promise<{ hash: Uint8Array, hashHex: string }> {
+  /**
+   * Admits one encoded tx; resolves with its hash once it is durable in the WAL.
+   * `claimedRollup`: the rollup the client named before the body (`x-rollup-id`); a tx of
+   * another lane is refused as malformed, so the early check cannot be dodged by a wrong name.
+   */
+  async admit (bytes: Uint8Array, claimedRollup?: number): Promise<{ hash: Uint8Array, hashHex: string }> {
     try {
-      return await this.#admit(bytes)
+      return await this.#admit(bytes, claimedRollup)
     } catch (err) {
       if (err instanceof AdmissionError) this.metrics?.rejected.inc({ code: err.code })
       throw err
     }
   }
 
-  async #admit (bytes: Uint8Array): Promise<{ hash: Uint8Array, hashHex: string }> {
+  /**
+   * The lane checks that need no tx (rate, lane limit, share, overload) for a rollup named
+   * before the body is read: null to go on reading, or the refusal, counted like one at
+   * admission. Spends nothing; an unknown rollup is left to admission's own refusal.
+   */
+  laneGate (rollupId: number): AdmissionError | null {
+    const lane = this.#lanes.get(rollupId)
+    if (lane === undefined) return null
+    try {
+      this.#checkLane(lane, 0, 'header', false)
+      return null
+    } catch (err) {
+      if (!(err instanceof AdmissionError)) throw err
+      this.metrics?.rejected.inc({ code: err.code })
+      return err
+    }
+  }
+
+  async #admit (bytes: Uint8Array, claimedRollup: number | undefined): Promise<{ hash: Uint8Array, hashHex: string }> {
     const { chainId } = this.genesis
     const tx = decodeTx(this.genesis, bytes)
-    // A lane over its share is refused before hashing and the signature check, so a flood
-    // into one rollup costs a decode per tx, not a verify (checked again below, after awaits).
-    const earlyLane = this.#lanes.get(tx.actions[0]?.rollupId ?? -1)
-    if (earlyLane !== undefined) {
-      this.#checkCapacity(earlyLane, bytes.length)
-      this.#checkLag(earlyLane)
+    const laneId = tx.actions[0]?.rollupId ?? -1
+    if (claimedRollup !== undefined && claimedRollup !== laneId) {
+      throw new AdmissionError(AdmissionErrorCode.MALFORMED, `the x-rollup-id header names rollup ${claimedRollup}, but the tx's first action is for rollup ${laneId}`)
     }
+    // A lane over its rate or share is refused before hashing and the signature check, so a
+    // flood into one rollup costs a decode per tx, not a verify (share checked again below, after awaits).
+    const earlyLane = this.#lanes.get(laneId)
+    if (earlyLane !== undefined) this.#checkLane(earlyLane, bytes.length, 'body', true)
     const message = txSigningMessage(chainId, tx)
     const hash = sha256(message)
     const hashHex = bytesToHex(hash)
@@ -276,6 +319,28 @@ export class Mempool {
   async #isFinal (hash: Uint8Array): Promise<boolean> {
     const { store } = this
     return (store.txLocationSync !== undefined ? store.txLocationSync(hash) : await store.txLocation(hash)) !== null
+  }
+
+  /** Capacity, lag and rate of a lane (`spend`: take the rate's token); a refusal is counted for the rollup. */
+  #checkLane (lane: Lane, size: number, stage: LaneCheckStage, spend: boolean): void {
+    try {
+      this.#checkCapacity(lane, size)
+      this.#checkLag(lane)
+      this.#checkRate(lane, spend)
+    } catch (err) {
+      if (err instanceof AdmissionError) this.metrics?.laneRefused?.inc({ rollup: lane.name, code: err.code, stage })
+      throw err
+    }
+  }
+
+  /** [429 LANE_FULL] the rollup sends faster than its weighted share of laneRateTxPerSec (lane-rate.ts) */
+  #checkRate (lane: Lane, spend: boolean): void {
+    const now = this.now()
+    const over = spend ? this.#rates.take(lane.id, now) : this.#rates.peek(lane.id, now)
+    if (over === null) return
+    throw new AdmissionError(AdmissionErrorCode.LANE_FULL,
+      `rollup ${lane.name} is over its lane rate: ${formatRate(over.ratePerSec)} tx/s at this member (weight ${lane.weight} of ${this.#totalWeight} of ${this.options.laneRateTxPerSec} tx/s)`,
+      over.retryAfterSeconds)
   }
 
   #checkContent (tx: Tx): void {
@@ -473,4 +538,8 @@ export class Mempool {
   #wake (): void {
     if (this.waiting > 0) this.wakeAll()
   }
+}
+
+function formatRate (perSec: number): string {
+  return Number.isInteger(perSec) ? String(perSec) : perSec.toFixed(1)
 }

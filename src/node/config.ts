@@ -64,7 +64,10 @@ export const NodeConfigSchema = z.object({
     retryAfterSeconds: z.number().int().min(1).default(mempoolDefaults.retryAfterSeconds),
     reservedFraction: z.number().min(0).max(1).default(mempoolDefaults.reservedFraction),
     maxLagMs: z.number().int().min(1).default(mempoolDefaults.maxLagMs),
-    overloadMinBacklogTxs: z.number().int().min(0).default(mempoolDefaults.overloadMinBacklogTxs)
+    overloadMinBacklogTxs: z.number().int().min(0).default(mempoolDefaults.overloadMinBacklogTxs),
+    laneRateTxPerSec: z.number().min(0).default(mempoolDefaults.laneRateTxPerSec),
+    laneBurstSeconds: z.number().gt(0).max(60).default(mempoolDefaults.laneBurstSeconds),
+    laneWeights: z.record(z.string(), z.number().int().min(1).max(1_000_000)).optional()
   }).strict().prefault({}),
   consensus: z.object({
     baseTimeoutMs: z.number().int().min(10).max(600_000).default(driverDefaults.baseTimeoutMs),

@@ -9,6 +9,7 @@ export interface NodeMetrics {
   registry: Registry
   txsAdmitted: Counter<'rollup'>
   txsRejected: Counter<'code'>
+  laneRefused: Counter<'rollup' | 'code' | 'stage'>
   batchesFinal: Counter
   finalHeight: Gauge
   batchTxs: Histogram
@@ -36,6 +37,7 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
     registry,
     txsAdmitted: new Counter({ name: 'seq_txs_admitted_total', help: 'Transactions admitted to the mempool (durable in the WAL)', labelNames: ['rollup'], registers: [registry] }),
     txsRejected: new Counter({ name: 'seq_txs_rejected_total', help: 'Transactions rejected, by reason code', labelNames: ['code'], registers: [registry] }),
+    laneRefused: new Counter({ name: 'seq_lane_refused_total', help: 'Submissions refused for their rollup\'s lane (rate, lane limit, share, overload), by rollup, code and stage (header: before the body was read)', labelNames: ['rollup', 'code', 'stage'], registers: [registry] }),
     batchesFinal: new Counter({ name: 'seq_batches_final_total', help: 'Batches that became final', registers: [registry] }),
     finalHeight: new Gauge({ name: 'seq_final_height', help: 'Highest final batch height', registers: [registry] }),
     batchTxs: new Histogram({ name: 'seq_batch_txs', help: 'Transactions per final batch', buckets: [1, 10, 100, 1000, 10000], registers: [registry] }),
@@ -47,6 +49,7 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
     }),
     consensus: {
       round: new Gauge({ name: 'seq_consensus_round', help: 'Current consensus round', registers: [registry] }),
+      roundTimeout: new Gauge({ name: 'seq_consensus_round_timeout_seconds', help: 'Round timer last armed: the base adapted to the QC latency, or a back-off of it', registers: [registry] }),
       roundDuration: new Histogram({ name: 'seq_consensus_round_duration_seconds', help: 'Time spent in each round', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10], registers: [registry] }),
       roundsEntered: new Counter({ name: 'seq_consensus_rounds_total', help: 'Rounds entered, by how (qc: normal, tc: after a timeout)', labelNames: ['via'], registers: [registry] }),
       votesSent: new Counter({ name: 'seq_consensus_votes_sent_total', help: 'Votes this member sent', registers: [registry] }),
@@ -54,6 +57,7 @@ export function createNodeMetrics (sources: { mempool: () => { txs: number, byte
       rejected: new Counter({ name: 'seq_consensus_rejected_total', help: 'Consensus messages refused, by message kind and ConsensusRejectCode', labelNames: ['kind', 'code'], registers: [registry] }),
       chunkFetches: new Counter({ name: 'seq_chunk_fetches_total', help: 'Chunk fetches from proposers, by result', labelNames: ['result'], registers: [registry] }),
       chunksReceived: new Counter({ name: 'seq_chunks_received_total', help: 'Chunks received from members, by verdict', labelNames: ['verdict'], registers: [registry] }),
+      proposalsHeld: new Counter({ name: 'seq_proposals_held_total', help: 'Proposals this member held a few ms for more data before building them (pacing)', registers: [registry] }),
       chunksResent: new Counter({ name: 'seq_chunks_resent_total', help: 'Own chunks sent to the members again because no proposal took them in time', registers: [registry] }),
       syncedBatches: new Counter({ name: 'seq_sync_batches_total', help: 'Final batches applied through catch-up sync', registers: [registry] })
     }

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino'
 import { AdmissionError, AdmissionErrorCode, RETRYABLE_CODES, type Mempool, type MempoolGenesis } from '../mempool/index.js'
 import { sha256 } from '../crypto/index.js'
-import { bundleVerdict, decodeRelayBundle, judgeRelayedTx, type RelayVerdict } from '../follower/relayed-tx.js'
+import { bundleVerdict, decodeRelayBundle, judgeRelayedTx, relayHome, type RelayVerdict } from '../follower/relayed-tx.js'
 import { PublicNetwork } from '../p2p/public-network.js'
 import type { ChainStore } from '../store/index.js'
 import { serveFinalRange } from '../follower/final-sync.js'
@@ -30,11 +30,6 @@ export interface PublicGatewayDeps {
   logger: Logger
 }
 
-/** The member that admits a relayed tx: one per tx, spread evenly by the hash of its bytes. */
-export function relayHome (bytesHash: Uint8Array, committeeSize: number): number {
-  return new DataView(bytesHash.buffer, bytesHash.byteOffset, 4).getUint32(0) % committeeSize
-}
-
 export class PublicGateway {
   readonly network: PublicNetwork
 
@@ -47,10 +42,12 @@ export class PublicGateway {
       ...(config.public.announce !== undefined ? { announce: config.public.announce } : {}),
       bootstrap: config.public.bootstrap,
       maxMessageBytes: config.p2p.maxMessageBytes,
+      serveFollowers: true,
+      // members publish final batches and need none: off the topic's mesh, followers' copies skip them
+      subscribeFinal: false,
       logger: deps.logger
     })
-    this.network.onTx(async (_peer, bytes) => this.#admitBundle(bytes))
-    // Members publish final batches; they need none from the public side.
+    this.network.onTx(async (_peer, bytes, via) => via === 'direct' ? this.#admitDirect(bytes) : this.#admitBundle(bytes))
     this.network.onFinalBatch(() => 'ignore')
     this.network.handleSync(async (bytes) => serveFinalRange(deps.store, bytes, config.p2p.maxMessageBytes))
   }
@@ -65,13 +62,19 @@ export class PublicGateway {
     await this.network.stop()
   }
 
-  /** After a batch is final here: its proposer publishes it, read back as stored bytes (no re-encoding). */
+  /**
+   * After a batch is final here, as stored bytes (no re-encoding, still in memory): pushed at
+   * once to the followers subscribed to this member, and published on the final topic by its
+   * proposer (for followers with no push stream).
+   */
   onFinal (height: number, proposer: number): void {
-    if (proposer !== this.deps.selfIndex) return
+    if (proposer !== this.deps.selfIndex && this.network.pushSubscribers === 0) return
     void (async () => {
       const [batch, proof] = await Promise.all([this.deps.store.getBatchBytes(height), this.deps.store.getCommitProofBytes(height)])
       if (batch === null || proof === null) return
-      await this.network.publishFinal(syncItemBytes(batch, proof))
+      const item = syncItemBytes(batch, proof)
+      this.network.pushFinal(item)
+      if (proposer === this.deps.selfIndex) await this.network.publishFinal(item)
     })().catch((err: unknown) => { this.deps.logger.debug({ err, height }, 'publishing a final batch failed') })
   }
 
@@ -93,6 +96,14 @@ export class PublicGateway {
     }
     verdicts.push(...await Promise.all(mine.map(async (tx) => this.#admit(tx))))
     return bundleVerdict(verdicts)
+  }
+
+  /** A bundle a follower sent to this member alone (its share, by `relayHome`): all admitted here. */
+  async #admitDirect (bytes: Uint8Array): Promise<RelayVerdict> {
+    const txs = decodeRelayBundle(bytes)
+    // [REJECT] not a RelayBundle
+    if (txs === null) return 'reject'
+    return bundleVerdict(await Promise.all(txs.map(async (tx) => this.#admit(tx))))
   }
 
   /** Admits a tx whose home is this member (or whose home it cannot reach). */

@@ -13,7 +13,7 @@ import { startCommitteeTransport, type StartedTransport } from './p2p-startup.js
 import { NetworkIsolation } from '../p2p/index.js'
 import { createRollupMetrics, rollupSyncWrites, startBuiltinRollups, KvRollup, TokenRollup, type RollupAdapters } from '../rollup-adapters/index.js'
 import { hexToBytes } from '../crypto/index.js'
-import { StoreFaults, type ChainStore } from '../store/index.js'
+import { MEMBER_WRITE_BEHIND_MS, StoreFaults, type ChainStore } from '../store/index.js'
 import { CodecError } from '../codec/index.js'
 import type { NodeConfig } from './config.js'
 import { NodeStartError } from './errors.js'
@@ -83,6 +83,7 @@ export class SequencerNode {
     // dev control can inject store faults at run time (/v1/dev/faults), so it always has the hook
     if (config.store.faults !== undefined || this.#isolation !== null) this.#storeFaults = new StoreFaults(config.store.faults ?? {})
     this.#store = await openCheckedStore(config.dataDir, genesis, {
+      writeBehindMs: MEMBER_WRITE_BEHIND_MS,
       logger: logger.child({ module: 'store' }),
       ...(this.#storeFaults !== null ? { faults: this.#storeFaults } : {})
     })
@@ -101,7 +102,7 @@ export class SequencerNode {
     metrics.finalHeight.set(store.head()?.height ?? -1)
     this.#slices = new SliceService(store)
     const now = (): number => this.#clock.now()
-    this.#mempool = new Mempool(genesis, store, config.mempool, { admitted: metrics.txsAdmitted, rejected: metrics.txsRejected }, now)
+    this.#mempool = new Mempool(genesis, store, config.mempool, { admitted: metrics.txsAdmitted, rejected: metrics.txsRejected, laneRefused: metrics.laneRefused }, now)
     const recovery = await this.#mempool.recover().catch((err: unknown) => {
       throw err instanceof CodecError ? store.corrupt(`a write-ahead log entry does not decode: ${err.message}`) : err
     })
@@ -270,10 +271,11 @@ export class SequencerNode {
     const slices = this.#slices!
     const registry = this.metrics!.registry
     return {
-      submitTx: async (bytes) => {
-        const { hashHex } = await mempool.admit(bytes)
+      submitTx: async (bytes, claimedRollup) => {
+        const { hashHex } = await mempool.admit(bytes, claimedRollup)
         return { hash: hashHex, status: 'pending' }
       },
+      laneGate: (rollupId) => mempool.laneGate(rollupId),
       txStatus: (hash) => this.txStatus(hash),
       status: () => this.status(),
       ...finalReads(store, slices),

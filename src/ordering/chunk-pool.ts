@@ -79,6 +79,18 @@ export class ChunkPool {
     return false
   }
 
+  /** Txs and bytes of the chunks outside `excluded` (what a proposal now would carry, limits aside). */
+  pendingLoad (excluded: ReadonlySet<string>): { txs: number, bytes: number } {
+    let txs = 0
+    let bytes = 0
+    for (const [hex, entry] of this.#chunks) {
+      if (excluded.has(hex)) continue
+      txs += entry.chunk.txs.length
+      bytes += entry.bytes
+    }
+    return { txs, bytes }
+  }
+
   /** Chunks for a proposal: lanes in turn, oldest first within a lane, within the limits. */
   select (excluded: ReadonlySet<string>, limits: { maxTxs: number, maxBytes: number, maxChunks: number }): PooledChunk[] {
     const lanes = new Map<number, PooledChunk[]>()

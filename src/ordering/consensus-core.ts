@@ -39,6 +39,8 @@ export interface CoreConfig {
   maxTimeoutMs: number
   /** leader reputation's windows (default: defaultLeaderElectionOptions(n)) */
   leaderElection?: LeaderElectionOptions
+  /** a monotonic clock in ms: the base timeout adapts to the QC latency (pacemaker.ts); without it the base is fixed */
+  now?: () => number
 }
 
 /** What the core starts from: the stored safety state (null: none, a new or wiped member), the committed tip and the latest committed headers (for the leader choice). */
@@ -121,7 +123,7 @@ export class ConsensusCore {
     this.#pacemaker.noteCommitted(restored.recent ?? [])
     this.#votes = new VoteKeeper(this.n, this.quorum)
     const committee = { chainId: config.chainId, committeeKeys: config.committeeKeys }
-    this.#certificates = new CertificateCache(committee, crypto.verify)
+    this.#certificates = new CertificateCache(committee, crypto.verify, config.self)
     this.#proposals = new ProposalScreen({ ...committee, verify: crypto.verify, batchHash: crypto.batchHash, leaderOf: (round) => this.leaderOf(round) })
   }
 
@@ -355,12 +357,14 @@ export class ConsensusCore {
       this.#emit({ type: 'fetch', hash: header.parentHash, from })
       return
     }
+    this.#pacemaker.noteProposal(round)
     if (round !== this.round) return // stale: this round is over for us
     const badParent = checkProposalParent(header, this.#tree.parentInfo(header.parentHash))
     if (badParent !== null) return this.#reject('proposal', from, badParent)
     if (!this.#safety.voteFor(round, justify.round, tc)) return
     const body = { height: header.height, round, batchHash: screened.hash }
     const vote: Vote = { version: 1, ...body, voter: this.config.self, signature: this.crypto.sign(voteMessage(this.config.chainId, body)) }
+    this.#certificates.ownVote(body, vote.signature)
     this.#persist()
     const next = this.leaderOf(round + 1)
     if (this.#votesToAll(round)) this.#emit({ type: 'broadcast', message: { kind: 'vote', vote } })
@@ -435,6 +439,7 @@ export class ConsensusCore {
 
   #onTimer (round: number): void {
     this.#timerPending = false
+    this.#pacemaker.noteTimerFired(round)
     if (this.#safety.recovering) {
       // Started without a safety state: listen (for the longest round timer), then never sign in the rounds seen.
       if (this.#safety.endRecovery(this.#timerDelayMs)) this.#persist()

@@ -26,7 +26,7 @@ import { defaultLeaderElectionOptions, historyRounds, type CommittedLeader } fro
 import { OwnChunkResender } from './own-chunk-resender.js'
 import { PayloadBook } from './payload-book.js'
 import { checkProposalClock } from './proposal-validation.js'
-import { buildHeader } from './proposer.js'
+import { buildHeader, proposalFilled, proposalHoldMs, type PacingView } from './proposer.js'
 import { ConsensusRejectCode, type ConsensusMessageKind, type ConsensusRejectCode as RejectCode } from './reject-codes.js'
 
 export class ConsensusDriver {
@@ -44,6 +44,12 @@ export class ConsensusDriver {
   #roundStartedAt = 0
   #running = false
   #firstSafetyWrite = true
+  /** a proposal held for more data (proposer.ts pacing): built when its timer fires or the pool fills */
+  #held: { action: BuildAction, timer: NodeJS.Timeout } | null = null
+  /** when the proposal of the current round reached us (performance.now()), to time its round trip */
+  #proposalSeen: { round: number, at: number } | null = null
+  #roundTripMs: number | null = null
+  #proposalsHeld = 0
   /** the committee's time (committee-clock.ts): the clock rule, our own proposals' timestamps and the packer's expiry */
   readonly #clock: CommitteeClock
 
@@ -54,7 +60,8 @@ export class ConsensusDriver {
       committeeKeys: deps.committeeKeys,
       self: deps.self,
       baseTimeoutMs: options.baseTimeoutMs,
-      maxTimeoutMs: options.maxTimeoutMs
+      maxTimeoutMs: options.maxTimeoutMs,
+      now: () => performance.now()
     }, { sign: (m) => deps.signer.sign(m), verify: verifyEd25519, batchHash }, restored)
     const rules: ChunkRules = {
       chainId: deps.chainId,
@@ -117,6 +124,8 @@ export class ConsensusDriver {
 
   get core (): ConsensusCore { return this.#core }
   get chunkPoolSize (): number { return this.#payloads.pool.size }
+  /** Proposals this member held for more data (pacing; tests wait on it). */
+  get proposalsHeld (): number { return this.#proposalsHeld }
 
   start (): void {
     if (this.#running) return
@@ -152,6 +161,8 @@ export class ConsensusDriver {
     await this.#packer.stop()
     if (this.#resendTimer !== null) clearInterval(this.#resendTimer)
     if (this.#timer !== null) clearTimeout(this.#timer)
+    if (this.#held !== null) clearTimeout(this.#held.timer)
+    this.#held = null
     this.#sync.stop()
     await this.#queue
   }
@@ -220,11 +231,11 @@ export class ConsensusDriver {
           this.deps.transport.broadcast(encodeMessage(action.message))
           break
         case 'setTimer':
+          this.deps.metrics?.roundTimeout.set(action.delayMs / 1000)
           this.#setTimer(action.round, action.delayMs)
           break
         case 'buildProposal':
-          // Its own task, after this step's work refresh: no recursion through rounds.
-          void this.#enqueue(() => this.#buildProposal(action))
+          this.#proposalDue(action)
           break
         case 'commit':
           commits.push(action)
@@ -297,7 +308,10 @@ export class ConsensusDriver {
     }
     const added = this.#payloads.addChunk(check.chunk, check.digest, check.hashes, bytes.length)
     this.deps.metrics?.chunksReceived.inc({ verdict: added ? 'accept' : 'ignore' })
-    if (added) void this.#enqueue(() => this.#refreshWork())
+    if (added) {
+      void this.#enqueue(() => this.#refreshWork())
+      this.#releaseIfFilled()
+    }
     return added ? 'accept' : 'ignore'
   }
 
@@ -307,6 +321,7 @@ export class ConsensusDriver {
     this.#resender.track(digestHex, packed.digest, packed.bytes, performance.now())
     this.#payloads.addChunk(packed.chunk, packed.digest, packed.entries.map((e) => e.hash), packed.bytes.length)
     void this.#enqueue(() => this.#refreshWork())
+    this.#releaseIfFilled()
     await this.deps.transport.publishChunk(packed.bytes, packed.digest)
   }
 
@@ -342,6 +357,7 @@ export class ConsensusDriver {
       this.#finaliser.rememberPending(hash, header, proposal.justify, payload)
       this.#finaliser.markOwnProposed(payload, header.height)
     }
+    if (header.round >= (this.#proposalSeen?.round ?? 0) && header.round >= this.#core.round) this.#proposalSeen = { round: header.round, at: performance.now() }
     await this.#step({ type: 'proposal', from, proposal })
   }
 
@@ -371,7 +387,53 @@ export class ConsensusDriver {
 
   // ---- leader ----
 
-  async #buildProposal (action: Extract<CoreAction, { type: 'buildProposal' }>): Promise<void> {
+  /**
+   * The core asks for a proposal: build it now, or hold it a little for more data (a
+   * local choice, proposer.ts). Built in its own task, after this step's work refresh: no
+   * recursion through rounds.
+   */
+  #proposalDue (action: BuildAction): void {
+    this.#noteRoundTrip(action.round)
+    if (this.#held !== null) clearTimeout(this.#held.timer)
+    this.#held = null
+    const holdMs = proposalHoldMs(this.#pacingView(action), this.options.pacing)
+    if (holdMs <= 0) {
+      void this.#enqueue(() => this.#buildProposal(action))
+      return
+    }
+    this.#proposalsHeld++
+    this.deps.metrics?.proposalsHeld.inc({})
+    const timer = setTimeout(() => this.#releaseHeld(), holdMs)
+    this.#held = { action, timer }
+  }
+
+  /** The round trip of the previous round's proposal here: from its arrival to the QC that asks us to propose. */
+  #noteRoundTrip (round: number): void {
+    const seen = this.#proposalSeen
+    if (seen !== null && seen.round === round - 1) this.#roundTripMs = performance.now() - seen.at
+  }
+
+  #pacingView (action: BuildAction): PacingView {
+    const excluded = this.#payloads.ancestorChunks(action.parent.hash)
+    const load = this.#payloads.pool.pendingLoad(excluded)
+    let inFlightTxs = 0
+    for (const block of this.#core.certifiedChain() ?? []) inFlightTxs += block.header.txCount
+    return { newTxs: load.txs + this.deps.mempool.waiting, newBytes: load.bytes, inFlightTxs, roundTripMs: this.#roundTripMs }
+  }
+
+  #releaseIfFilled (): void {
+    if (this.#held !== null && proposalFilled(this.#pacingView(this.#held.action), this.options.pacing)) this.#releaseHeld()
+  }
+
+  #releaseHeld (): void {
+    const held = this.#held
+    if (held === null) return
+    clearTimeout(held.timer)
+    this.#held = null
+    void this.#enqueue(() => this.#buildProposal(held.action))
+  }
+
+  async #buildProposal (action: BuildAction): Promise<void> {
     await this.#refreshWork()
     if (this.#core.round !== action.round || !this.#core.isActive()) {
       await this.#execute(this.#core.step({ type: 'proposalDeclined', round: action.round }))
@@ -384,9 +446,12 @@ export class ConsensusDriver {
     this.#payloads.set(hash, payload)
     this.#finaliser.rememberPending(hash, header, action.justify, payload)
     this.#finaliser.markOwnProposed(payload, header.height)
+    this.#proposalSeen = { round: action.round, at: performance.now() }
     await this.#step({ type: 'proposalBuilt', round: action.round, header })
   }
 }
+
+type BuildAction = Extract<CoreAction, { type: 'buildProposal' }>
 
 /** Room for a chunk's own fields and signature, and each tx's length prefix, within its encoded size. */
 const CHUNK_OVERHEAD_BYTES = 512

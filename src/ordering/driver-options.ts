@@ -7,6 +7,7 @@ import type { ChainStore } from '../store/index.js'
 import type { BlockPayload } from './block-payload.js'
 import type { CommitteeClock } from './committee-clock.js'
 import { defaultChunkPackerOptions, type ChunkPackerOptions } from './chunk-packer.js'
+import { defaultPacingOptions, type PacingOptions } from './proposer.js'
 import { defaultOwnChunkResendOptions, type OwnChunkResendOptions } from './own-chunk-resender.js'
 import type { ConsensusRejectCode } from './reject-codes.js'
 import type { ConsensusTransport } from './member-network.js'
@@ -28,6 +29,8 @@ export interface ConsensusDriverOptions {
   /** bytes per catch-up response at the most */
   syncPageBytes: number
   packer: ChunkPackerOptions
+  /** when a leader proposes: at once, or after a short hold for more data (proposer.ts) */
+  pacing: PacingOptions
   /** own chunks no proposal took yet are sent again (own-chunk-resender.ts) */
   resend: OwnChunkResendOptions
 }
@@ -42,6 +45,7 @@ export const defaultConsensusDriverOptions: ConsensusDriverOptions = {
   syncBatchSize: 256,
   syncPageBytes: MAX_MESSAGE_BYTES, // the requester decodes no more than this (codec/msgpack.ts)
   packer: defaultChunkPackerOptions,
+  pacing: defaultPacingOptions,
   resend: defaultOwnChunkResendOptions
 }
 
@@ -51,9 +55,13 @@ interface HistogramLike { observe (value: number): void }
 export interface ConsensusMetrics {
   round: GaugeLike
   roundDuration: HistogramLike
+  /** the round timer last armed (the adapted base, or a back-off of it), seconds */
+  roundTimeout: GaugeLike
   roundsEntered: CounterLike
   votesSent: CounterLike
   proposals: CounterLike
+  /** proposals held for more data before they were built (proposer.ts pacing) */
+  proposalsHeld: CounterLike
   /** labels: kind (of message), code (ConsensusRejectCode) */
   rejected: CounterLike
   chunkFetches: CounterLike

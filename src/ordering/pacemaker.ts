@@ -4,10 +4,14 @@
  * back off exponentially while rounds keep timing out, and reset with the first QC. The
  * leaders come from the committed chain (leader-election.ts); a round that a member the
  * chain judges absent leads, or collects the votes of, gets a short timer: it is a probe
- * that is expected to fail.
+ * that is expected to fail. The base follows the recent round latency (round-latency.ts),
+ * and timeouts in a row back off when proposals come after their timer (the committee is
+ * slow) or after 4 (one dead leader ends up to 4 rounds in a row, and waiting longer would
+ * not have saved them).
  */
 import type { TimeoutCertificate } from '../codec/index.js'
 import { LeaderElection, type CommittedLeader, type LeaderElectionOptions } from './leader-election.js'
+import { RoundLatency } from './round-latency.js'
 import { backoffDelay } from '../util/index.js'
 
 /**
@@ -23,10 +27,27 @@ export interface PacemakerOptions {
   baseTimeoutMs: number
   maxTimeoutMs: number
   leaderElection?: LeaderElectionOptions
+  /** a monotonic clock in ms (virtual in the simulator): with it the base adapts to the QC latency, without it stays fixed */
+  now?: () => number
 }
 
 /** A probe round's timer is this share of the base timeout: long enough for a member that is back, short for one still gone. */
 const PROBE_TIMEOUT_DIVISOR = 4
+
+/**
+ * Consecutive timed-out rounds that keep the base delay unless they failed for slowness.
+ * One dead member ends up to 4 rounds in a row (its turns at the end of one shuffled cycle
+ * and early in the next, and the rounds whose votes go to it); doubling there cost seconds
+ * per dead turn (1, 2, 4, 8 s at a 1 s base), and a longer timer would not have saved one.
+ * A round fails for slowness when its proposal comes after its timer fired, or comes in time
+ * while the next round's leader is alive (its proposal comes): each such round doubles the
+ * timer (without that an overloaded committee churned through timeouts: bench, 36 against
+ * 81 tx/s).
+ */
+const BACKOFF_GRACE = 4
+
+/** Rounds remembered per kind during a run of timeouts. */
+const MAX_PROPOSAL_ROUNDS = 64
 
 /** Rounds below ours that members told us (by their timeouts) they are stuck in, at the most. */
 const MAX_LAGGING_ROUNDS = 16
@@ -37,11 +58,18 @@ export class Pacemaker {
   #consecutiveTimeouts = 0
   #timerRound = 0
   readonly #laggingRounds = new Set<number>()
+  /** since the last QC: rounds that timed out for slowness (their proposal came after their timer fired, or came in time and the next leader, alive, proposed after them) */
+  readonly #slowRounds = new Set<number>()
+  /** since the last QC: rounds whose proposal came in time */
+  readonly #inTimeRounds = new Set<number>()
+  #firedRound = 0
   readonly #election: LeaderElection
+  readonly #latency: RoundLatency | null
 
   constructor (readonly n: number, readonly options: PacemakerOptions, startRound: number) {
     this.#round = Math.max(startRound, 1)
     this.#election = new LeaderElection(n, options.leaderElection)
+    this.#latency = options.now === undefined ? null : new RoundLatency(options.baseTimeoutMs, options.now)
   }
 
   get round (): number { return this.#round }
@@ -69,11 +97,29 @@ export class Pacemaker {
 
   /** A QC of `qcRound` ends every round up to it; true if that moved us. */
   advanceByQc (qcRound: number): boolean {
+    this.#latency?.noteQc(qcRound)
     if (qcRound + 1 <= this.#round) return false
     this.#lastRoundTc = null
     this.#consecutiveTimeouts = 0
+    this.#slowRounds.clear()
+    this.#inTimeRounds.clear()
     this.#round = qcRound + 1
     return true
+  }
+
+  /** A valid proposal of `round` arrived (in time or late): the adaptive base learns from it. */
+  noteProposal (round: number): void {
+    this.#latency?.noteProposal(round)
+    if (round > this.#round || this.#slowRounds.size >= MAX_PROPOSAL_ROUNDS) return
+    if (round < this.#round || round <= this.#firedRound) this.#slowRounds.add(round)
+    else this.#inTimeRounds.add(round)
+    // The round before had its proposal in time and failed although this leader is alive: not a dead leader's doing.
+    if (this.#inTimeRounds.has(round - 1)) this.#slowRounds.add(round - 1)
+  }
+
+  /** The timer of `round` fired: a proposal of it from now on is late. */
+  noteTimerFired (round: number): void {
+    this.#firedRound = Math.max(this.#firedRound, round)
   }
 
   /** A TC ends its round; true if that moved us. */
@@ -99,14 +145,16 @@ export class Pacemaker {
 
   timeoutDelay (): number {
     const { baseTimeoutMs, maxTimeoutMs } = this.options
-    const base = this.#election.isSuspect(this.#round) ? Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR) : baseTimeoutMs
-    return backoffDelay(this.#consecutiveTimeouts, base, maxTimeoutMs, 16)
+    const adapted = this.#latency?.baseMs() ?? baseTimeoutMs
+    const base = this.#election.isSuspect(this.#round) ? Math.min(adapted, Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR)) : adapted
+    return backoffDelay(Math.max(this.#slowRounds.size, this.#consecutiveTimeouts - BACKOFF_GRACE), base, maxTimeoutMs, 16)
   }
 
   /** The delay to arm the current round's timer with, or null when it is armed already. */
   armTimer (): number | null {
     if (this.#timerRound === this.#round) return null
     this.#timerRound = this.#round
+    this.#latency?.noteArmed(this.#round)
     return this.timeoutDelay()
   }
 

@@ -10,15 +10,20 @@
  * - `/seq/<chain>/final/1`: members publish each final batch with its commit proof;
  *   followers verify before they store or forward.
  * - `/seq/<chain>/req/final-sync/1`: a range of final batches, for a follower that was away.
+ * - `/seq/<chain>/final-push/1`: a follower's stream from a member, on which the member
+ *   writes each final batch at commit (final-push.ts); it takes the same checks as the topic.
+ * - `/seq/<chain>/txs-direct/1`: a follower's stream to a member carrying the bundles of
+ *   txs that member admits (direct-txs.ts); the same limits and verdicts as the tx topic.
  *
  * The committee's own host (transport.ts) refuses non-members; this one takes anyone and
  * trusts no one, so followers can come and go without touching the links rounds run on.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import './yamux-window-updates.js'
 import { gossipsub, StrictNoSign, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
-import type { PeerId } from '@libp2p/interface'
+import type { Connection, PeerId } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -28,12 +33,16 @@ import { P2PError, P2PErrorCode } from './errors.js'
 import { invalidOnlyTopicScore } from './gossip.js'
 import { privateKeyFromSeed } from './identity.js'
 import { defaultPeerGuardOptions, PeerGuard, type PeerGuardOptions } from './peer-guard.js'
+import { DirectTxLinks, receiveDirectTxs } from './direct-txs.js'
+import { FinalPushServer, subscribeFinalPush } from './final-push.js'
 import { RequestChannel, serveRequests } from './request-response.js'
 import { TokenBucket } from './token-bucket.js'
 import type { ChunkVerdict } from './types.js'
 
 export type PublicVerdict = ChunkVerdict
-export type PublicValidator = (peer: string, bytes: Uint8Array) => PublicVerdict | Promise<PublicVerdict>
+/** `via`: the topic, a member's push stream (final batches) or a follower's direct stream (txs) */
+export type PublicVia = 'topic' | 'push' | 'direct'
+export type PublicValidator = (peer: string, bytes: Uint8Array, via: PublicVia) => PublicVerdict | Promise<PublicVerdict>
 export type PublicRequestHandler = (bytes: Uint8Array) => Promise<Uint8Array>
 
 export interface PublicNetworkOptions {
@@ -49,12 +58,23 @@ export interface PublicNetworkOptions {
   peerGuard?: Partial<PeerGuardOptions>
   /** tx-topic bytes per second one peer may hand us (twice that as a burst); beyond, dropped unpenalised */
   txBytesPerSecond?: number
+  /** a member: serve the final push (`pushFinal` writes to every subscriber) and take direct txs */
+  serveFollowers?: boolean
+  /** a follower: the members' PeerIds, whose final push it subscribes to and to whom it opens direct tx streams */
+  members?: ReadonlySet<string>
+  /**
+   * join the final topic's mesh (default true); a node that only publishes final batches need
+   * not. A follower (`members` given) leaves it while push streams from f + 1 members are open
+   * (one of them is honest and pushes every batch) and joins it again when they are not.
+   */
+  subscribeFinal?: boolean
   logger?: Logger | null
 }
 
 export interface PublicNetworkCounters {
   published: Record<'tx' | 'final', number>
-  verdicts: Record<'tx' | 'final', Record<PublicVerdict, number>>
+  /** `push`: final batches that came on a member's push stream; `direct`: tx bundles on a follower's direct stream */
+  verdicts: Record<'tx' | 'final' | 'push' | 'direct', Record<PublicVerdict, number>>
   rateLimited: number
   /** tx bundles dropped because their peer was over its tx byte budget */
   txBudgetDropped: number
@@ -80,6 +100,8 @@ const MAX_TX_BUDGETS = 4096
 const INVALID_GOSSIP_PENALTY = 34
 const BOOTSTRAP_RETRY_MS = 1000
 const SYNC_PROTOCOL = 'final-sync'
+const PUSH_PROTOCOL = 'final-push'
+const DIRECT_TXS_PROTOCOL = 'txs-direct'
 const RPC_OVERHEAD_BYTES = 64 * 1024
 
 export class PublicNetwork {
@@ -89,7 +111,15 @@ export class PublicNetwork {
   readonly #txTopic: string
   readonly #finalTopic: string
   readonly #syncProtocol: string
+  readonly #pushProtocol: string
+  readonly #directTxsProtocol: string
+  readonly #directTxs = new DirectTxLinks()
   readonly #channels = new Map<string, RequestChannel>()
+  /** peers whose push stream is open or opening */
+  readonly #pushSubscriptions = new Set<string>()
+  /** members whose push stream is open */
+  readonly #pushOpen = new Set<string>()
+  readonly #pushServer: FinalPushServer | null
   #node: Libp2p<{ identify: Identify, pubsub: GossipSub }> | undefined
   #txValidator: PublicValidator | undefined
   #finalValidator: PublicValidator | undefined
@@ -97,7 +127,7 @@ export class PublicNetwork {
   #bootstrapTimer: ReturnType<typeof setInterval> | undefined
   readonly counters: PublicNetworkCounters = {
     published: { tx: 0, final: 0 },
-    verdicts: { tx: { accept: 0, ignore: 0, reject: 0 }, final: { accept: 0, ignore: 0, reject: 0 } },
+    verdicts: { tx: { accept: 0, ignore: 0, reject: 0 }, final: { accept: 0, ignore: 0, reject: 0 }, push: { accept: 0, ignore: 0, reject: 0 }, direct: { accept: 0, ignore: 0, reject: 0 } },
     rateLimited: 0,
     txBudgetDropped: 0,
     bans: 0
@@ -110,6 +140,9 @@ export class PublicNetwork {
     this.#txTopic = `/seq/${opts.chainId}/txs/2`
     this.#finalTopic = `/seq/${opts.chainId}/final/1`
     this.#syncProtocol = `/seq/${opts.chainId}/req/${SYNC_PROTOCOL}/1`
+    this.#pushProtocol = `/seq/${opts.chainId}/${PUSH_PROTOCOL}/1`
+    this.#directTxsProtocol = `/seq/${opts.chainId}/${DIRECT_TXS_PROTOCOL}/1`
+    this.#pushServer = opts.serveFollowers === true ? new FinalPushServer() : null
     this.#guard = new PeerGuard({
       memberIndex: () => undefined,
       onBan: (peerId, durationMs) => { this.#onBan(peerId, durationMs) },
@@ -175,7 +208,7 @@ export class PublicNetwork {
     gossip.topicValidators.set(this.#txTopic, async (peer, msg) => this.#validate('tx', peer, msg.data))
     gossip.topicValidators.set(this.#finalTopic, async (peer, msg) => this.#validate('final', peer, msg.data))
     gossip.subscribe(this.#txTopic)
-    gossip.subscribe(this.#finalTopic)
+    if (this.#opts.subscribeFinal !== false) gossip.subscribe(this.#finalTopic)
     await node.handle(this.#syncProtocol, (stream, connection) => {
       const peer = connection.remotePeer.toString()
       serveRequests(stream, {
@@ -189,6 +222,17 @@ export class PublicNetwork {
         onHandlerError: (err) => { this.#log?.debug({ err, peer }, 'a sync request failed') }
       })
     }, { maxInboundStreams: 4 })
+    const pushServer = this.#pushServer
+    if (pushServer !== null) {
+      await node.handle(this.#pushProtocol, (stream) => { pushServer.accept(stream) }, { maxInboundStreams: 2 })
+      await node.handle(this.#directTxsProtocol, (stream, connection) => {
+        const peer = connection.remotePeer.toString()
+        receiveDirectTxs(stream, this.#opts.maxMessageBytes, (frame) => { void this.#validate('tx', connection.remotePeer, frame, 'direct') }, (err) => { this.#guard.reject(peer, err.code) })
+      }, { maxInboundStreams: 2 })
+    }
+    if (this.#opts.members !== undefined && this.#opts.members.size > 0) {
+      node.addEventListener('connection:open', (evt) => { this.#openMemberStreams(evt.detail) })
+    }
     this.#dialBootstrap()
     this.#bootstrapTimer = setInterval(() => { this.#dialBootstrap() }, BOOTSTRAP_RETRY_MS)
     this.#bootstrapTimer.unref()
@@ -197,6 +241,8 @@ export class PublicNetwork {
 
   async stop (): Promise<void> {
     clearInterval(this.#bootstrapTimer)
+    this.#pushServer?.close()
+    this.#directTxs.close()
     const stopped = new P2PError(P2PErrorCode.NOT_RUNNING, 'the public network stopped')
     for (const channel of this.#channels.values()) channel.close(stopped)
     this.#channels.clear()
@@ -212,6 +258,34 @@ export class PublicNetwork {
 
   async publishFinal (bytes: Uint8Array): Promise<void> {
     await this.#publish('final', bytes)
+  }
+
+  /** One encoded SyncItem to every follower subscribed to this member's push (none unless `servePush`). */
+  pushFinal (bytes: Uint8Array): void {
+    this.#pushServer?.push(bytes)
+  }
+
+  get pushCounters (): FinalPushServer['counters'] | null {
+    return this.#pushServer?.counters ?? null
+  }
+
+  get pushSubscribers (): number {
+    return this.#pushServer?.subscribers ?? 0
+  }
+
+  /** the peers whose push stream this node holds (or is opening) */
+  pushSources (): string[] {
+    return [...this.#pushSubscriptions]
+  }
+
+  /** One encoded RelayBundle straight to member `peer`; false (not sent) when no drained stream to it is open. */
+  sendTxsDirect (peer: string, bundle: Uint8Array): boolean {
+    if (bundle.byteLength > this.#opts.maxMessageBytes) throw new P2PError(P2PErrorCode.TOO_LARGE, `${bundle.byteLength} bytes is above ${this.#opts.maxMessageBytes}`)
+    return this.#directTxs.send(peer, bundle)
+  }
+
+  hasDirectTxs (peer: string): boolean {
+    return this.#directTxs.has(peer)
   }
 
   /** Asks one connected peer (chosen by the caller, or the first) for final batches. */
@@ -253,7 +327,7 @@ export class PublicNetwork {
     return recipients.length
   }
 
-  async #validate (kind: 'tx' | 'final', peer: PeerId, data: Uint8Array): Promise<TopicValidatorResult> {
+  async #validate (kind: 'tx' | 'final', peer: PeerId, data: Uint8Array, via: 'topic' | 'direct' = 'topic'): Promise<TopicValidatorResult> {
     const id = peer.toString()
     // Over its budget: dropped unseen (IGNORE, so it is not counted as invalid twice).
     if (!this.#guard.admitFrame(id, kind === 'tx' ? 'chunk' : 'request', data.byteLength)) {
@@ -268,14 +342,86 @@ export class PublicNetwork {
     const validator = kind === 'tx' ? this.#txValidator : this.#finalValidator
     let verdict: PublicVerdict = 'ignore'
     try {
-      if (validator !== undefined) verdict = await validator(id, data)
+      if (validator !== undefined) verdict = await validator(id, data, via)
     } catch (err) {
       // our own failure never costs the peer
       this.#log?.error({ err, kind }, 'a public validator threw; message ignored')
     }
-    this.counters.verdicts[kind][verdict]++
+    this.counters.verdicts[via === 'direct' ? 'direct' : kind][verdict]++
     if (verdict === 'reject') this.#guard.reject(id, kind === 'tx' ? 'TX_INVALID' : 'FINAL_INVALID', INVALID_GOSSIP_PENALTY)
     return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+  }
+
+  /** On a new connection to a member: the push stream from it and the direct tx stream to it. */
+  #openMemberStreams (connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    if (this.#opts.members?.has(peer) !== true) return
+    this.#directTxs.open(peer, connection, this.#directTxsProtocol, (err) => { this.#log?.debug({ err, peer }, 'no direct tx stream to this member') })
+    this.#subscribePush(connection)
+  }
+
+  /** Opens the push stream on a connection to a member, unless one is open already. */
+  #subscribePush (connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    if (this.#pushSubscriptions.has(peer) || this.#node === undefined) return
+    this.#pushSubscriptions.add(peer)
+    const ended = (): void => {
+      if (!this.#pushSubscriptions.delete(peer)) return
+      // another connection to the same peer (both dialled at once) carries it on
+      const other = this.#node?.getConnections().find((c) => c.remotePeer.toString() === peer && c.status === 'open' && c !== connection)
+      if (other !== undefined) this.#subscribePush(other)
+    }
+    subscribeFinalPush({
+      connection,
+      protocol: this.#pushProtocol,
+      maxFrameBytes: this.#opts.maxMessageBytes,
+      deliver: (frame) => { void this.#validatePush(peer, frame) },
+      onRefused: (err) => { this.#guard.reject(peer, err.code) }
+    }).then((stream) => {
+      const closed = (): void => {
+        this.#pushOpen.delete(peer)
+        this.#followFinalTopic()
+        ended()
+      }
+      if (stream.status !== 'open') { closed(); return }
+      this.#pushOpen.add(peer)
+      this.#followFinalTopic()
+      stream.addEventListener('close', closed, { once: true })
+    }, (err: unknown) => {
+      this.#log?.debug({ err, peer }, 'no final push from this peer')
+      this.#pushSubscriptions.delete(peer)
+    })
+  }
+
+  /** A follower is on the final topic unless enough members push to it (see `subscribeFinal`). */
+  #followFinalTopic (): void {
+    const gossip = this.#node?.services.pubsub
+    const members = this.#opts.members
+    if (gossip === undefined || members === undefined || this.#opts.subscribeFinal === false) return
+    const fed = this.#pushOpen.size >= Math.floor((members.size - 1) / 3) + 1
+    const on = gossip.getTopics().includes(this.#finalTopic)
+    if (fed && on) gossip.unsubscribe(this.#finalTopic)
+    else if (!fed && !on) gossip.subscribe(this.#finalTopic)
+  }
+
+  /** whether this node is on the final topic's mesh now */
+  get subscribedToFinal (): boolean {
+    return this.#node?.services.pubsub.getTopics().includes(this.#finalTopic) ?? false
+  }
+
+  async #validatePush (peer: string, frame: Uint8Array): Promise<void> {
+    if (!this.#guard.admitFrame(peer, 'request', frame.byteLength)) {
+      this.counters.rateLimited++
+      return
+    }
+    let verdict: PublicVerdict = 'ignore'
+    try {
+      if (this.#finalValidator !== undefined) verdict = await this.#finalValidator(peer, frame, 'push')
+    } catch (err) {
+      this.#log?.error({ err }, 'the final validator threw on a pushed batch; ignored')
+    }
+    this.counters.verdicts.push[verdict]++
+    if (verdict === 'reject') this.#guard.reject(peer, 'FINAL_INVALID', INVALID_GOSSIP_PENALTY)
   }
 
   #takeTxBudget (peer: string, bytes: number): boolean {

@@ -32,6 +32,7 @@ t.test('a Byzantine member and an outsider are refused, scored down and banned; 
   t.same(r.alive, [true, true, true], 'no member crashed')
   t.ok(r.heights.attackEnd > r.heights.attackStart, `finalising during the attack: height ${r.heights.attackStart} -> ${r.heights.attackEnd}`)
   t.ok(r.heights.end > r.heights.attackEnd, `and after it: ${r.heights.attackEnd} -> ${r.heights.end}`)
+  if (r.latency.retried.length > 0) t.comment(`submits retried after a failed connection: ${r.latency.retried.length} (${r.latency.retried.slice(0, 3).join('; ')})`)
   t.same(r.latency.failures.slice(0, 3), [], `every probe tx was acknowledged and committed (${r.latency.failures.length} failures)`)
   const calm = median(r.latency.calm)
   const attack = median(r.latency.attack)

@@ -32,11 +32,13 @@ t.test('--submit-via split: both paths in one run, each final on its own stream'
   t.type(split.tx_side_p50_ms, 'number')
   t.ok(split.read_side_ms.count > 0, `read side measured on ${split.read_side_ms.count} txs`)
   t.same(result.runs[0].paths.ingress, ['node-0', 'follower-0', 'node-1', 'follower-0', 'node-2', 'follower-0', 'node-3', 'follower-0'], 'senders alternate members and follower-0')
+  const stages = result.runs[0].follower_stages['follower-0'] as Record<string, { batches: number, p50_ms: number | null }>
+  t.ok(Object.keys(stages).some((k) => k.startsWith('lag/')) && Object.keys(stages).some((k) => k.startsWith('intake/')), `the follower's stages by path: ${JSON.stringify(stages)}`)
   t.comment(`follower - member p50 ${split.follower_minus_member_p50_ms} ms (tx side ${split.tx_side_p50_ms}, read side p50 ${split.read_side_ms.p50})`)
 })
 
 t.test('--scenario followers-stream: every follower delivers every height exactly once', async (t) => {
-  const result = await bench(t, ['--scenario', 'followers-stream', '--followers', '2'], 240_000)
+  const result = await bench(t, ['--scenario', 'followers-stream', '--followers', '2', '--follower-rollups', 'off'], 240_000)
   t.same(result.runs.map((r: { label: string }) => r.label), ['healthy', 'followers-2-streaming'])
   t.equal(result.runs[0].paths.followers, 0, 'the healthy run has no followers')
   const checks = result.runs[1].checks as Record<string, any>
@@ -44,6 +46,7 @@ t.test('--scenario followers-stream: every follower delivers every height exactl
   t.ok(checks.to_height >= checks.from_height, `heights ${checks.from_height}..${checks.to_height}`)
   t.equal(checks.every_height_exactly_once, true, JSON.stringify(checks.followers))
   t.type(result.scenario.ratio_scenario_over_healthy.p99, 'number', 'members\' p99 ratio')
+  t.equal(result.config.follower_rollups, 'off', 'followers that only verify, store and serve')
 })
 
 t.test('--scenario follower-flood: the flooding peer is cut off by every member', async (t) => {

@@ -13,7 +13,7 @@ import { committeeFromGenesis, SequencerClient } from '../../src/client/index.js
 import { generateKeyPair } from '../../src/crypto/index.js'
 import { FollowerNode } from '../../src/follower/follower-node.js'
 import { signTx } from '../../src/mempool/index.js'
-import { decode, encode, SyncRequestSchema, SyncResponseSchema, RelayBundleSchema, TxSchema, type SyncItem } from '../../src/codec/index.js'
+import { decode, encode, SyncItemSchema, SyncRequestSchema, SyncResponseSchema, RelayBundleSchema, TxSchema, type SyncItem } from '../../src/codec/index.js'
 import { FinalIntake } from '../../src/follower/final-intake.js'
 import { chainRules } from '../../src/node/data-check.js'
 import { parseGenesis } from '../../src/node/genesis.js'
@@ -82,6 +82,9 @@ t.test('a follower relays txs, serves verified final batches and slices, and cat
   // Each relayed tx reaches every member, but only its home member admits it (public-gateway.ts).
   const admitted = await Promise.all(members.map(async (m) => sumOf(await getMetricsText(m.url), 'seq_txs_admitted_total')))
   t.equal(admitted.reduce((a, b) => a + b, 0), hashes.length, `each relayed tx admitted once in the committee (by member: ${admitted.join(', ')})`)
+  // ... sent to that member alone on its direct stream, not to all four on the topic
+  const bundleLines = (await getMetricsText(follower.apiUrl)).split('\n').filter((line) => line.startsWith('seq_follower_relay_bundles_total{'))
+  t.ok(bundleLines.some((line) => line.includes('path="direct"') && Number(line.split(' ').pop()) > 0), `bundles went direct to their home members (${bundleLines.join('; ')})`)
 
   // ---- bad input at the follower: the members' codes ----
   const bad = kvTx(999)
@@ -100,10 +103,31 @@ t.test('a follower relays txs, serves verified final batches and slices, and cat
     const b = await getJson<{ hash: string }>(follower.apiUrl, `/v1/blocks/${height}`)
     t.equal(b.hash, a.hash, `height ${height}: the follower holds the committee's batch`)
   }
+  // Every member pushes each final batch at commit; the follower took them from that stream.
+  const followerMetrics = await getMetricsText(follower.apiUrl)
+  const pushedAccepted = followerMetrics.split('\n').find((line) => line.startsWith('seq_follower_messages_total{kind="final_push",verdict="accept"}'))
+  t.ok(Number(pushedAccepted?.split(' ').pop() ?? 0) > 0, `final batches arrived on the members' push streams (${pushedAccepted})`)
+  t.ok(sumOf(followerMetrics, 'seq_follower_final_lag_seconds_count') > 0, 'the follower times each batch\'s stages')
   const committed = await viaFollower.txStatus(hashes[0]!)
   if (committed?.status !== 'committed') throw new Error('unreachable')
   const slice = await viaFollower.getSlice(2, committed.height)
   t.ok(slice.txs.some((leaf) => leaf.txHash === hashes[0]), 'the SDK verified the follower\'s slice (QC + NMT) and it holds the tx')
+
+  // ---- behind a sentry: a follower that sees no member gets the batches on the final topic ----
+  // (the first follower took them by push, so it is off the topic itself and republishes them)
+  const behindDir = join(root, 'behind')
+  const behindInit = await initFollower({ home, dir: behindDir, apiPort: 0, publicPort: ports[9]! })
+  const behindConfig = await loadNodeConfig(behindInit.configFile)
+  behindConfig.logLevel = 'warn'
+  behindConfig.public = { ...behindConfig.public!, bootstrap: follower.publicAddrs.map((addr) => `${addr.split('/p2p/')[0]!}/p2p/${follower.peerId}`) }
+  const behind = await FollowerNode.create(behindConfig)
+  t.teardown(async () => behind.close())
+  await waitFor(() => behind.status().peers >= 1, 10_000, 'the second follower connected to the first')
+  const behindFrom = follower.status().height
+  for (let i = 200; i < 206; i++) await submitTxBytes(follower.apiUrl, kvTx(i))
+  await waitFor(async () => sumOf(await getMetricsText(behind.apiUrl), 'seq_follower_messages_total{kind="final",verdict="accept"}') > 0 && behind.status().height > behindFrom, 20_000, 'a batch reached the second follower on the topic')
+  t.pass(`the follower behind the first one got batches on the final topic (height ${behind.status().height})`)
+  await behind.close()
 
   // ---- catch-up: stopped while the chain moves on, then back ----
   await follower.close()
@@ -156,6 +180,9 @@ t.test('a follower relays txs, serves verified final batches and slices, and cat
   t.same(await intake.accept(second), { verdict: 'accept', stored: [] }, 'height 1 before height 0 is held, not stored')
   t.same(await intake.accept(first), { verdict: 'accept', stored: [0, 1] }, 'height 0 stores both')
   t.same(await intake.accept(first), { verdict: 'ignore', reason: 'OLD_HEIGHT' })
+  const firstBytes = encode(SyncItemSchema, first)
+  t.same(await intake.acceptBytes(firstBytes), { verdict: 'ignore', reason: 'OLD_HEIGHT' }, 'bytes are decoded the first time')
+  t.same(await intake.acceptBytes(firstBytes), { verdict: 'ignore', reason: 'SEEN' }, 'the same bytes again (another member\'s push) are dropped unread')
   t.equal(store.head()?.height, 1)
   const floodStarted = Date.now()
   let sent = 0

@@ -65,3 +65,17 @@ t.test('verdicts on gossiped bundles', async (t) => {
   t.equal(bundleVerdict(['ignore', 'accept', 'ignore']), 'accept')
   t.equal(bundleVerdict(['accept', 'reject']), 'reject')
 })
+
+t.test('txs of one turn leave in one bundle per route, each told its route', async (t) => {
+  const sent: Array<{ route: string, txs: number[] }> = []
+  const bundler = new TxBundler({
+    route: (x) => `home-${x[x.length - 1]! % 3}`,
+    publish: async (b, route) => { sent.push({ route, txs: decode(RelayBundleSchema, b).txs.map((x) => x[x.length - 1]!) }) },
+    maxBytes: 64 * 1024
+  })
+  const txs = Array.from({ length: 12 }, (_, i) => tx(i))
+  await Promise.all(txs.map(async (x) => bundler.add(x)))
+  t.equal(sent.length, new Set(sent.map((s) => s.route)).size, 'one bundle per route')
+  for (const { route, txs: lasts } of sent) t.ok(lasts.every((last) => `home-${last % 3}` === route), `${route}: only its own txs`)
+  t.equal(sent.reduce((n, s) => n + s.txs.length, 0), 12, 'every tx sent once')
+})

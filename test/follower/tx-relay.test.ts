@@ -6,7 +6,7 @@
 import t from 'tap'
 import { EXPIRY_GRACE_MS } from '../../src/batch/index.js'
 import { TxRelay, RELAY_DROP_GRACE_MS } from '../../src/follower/tx-relay.js'
-import type { MempoolGenesis } from '../../src/mempool/index.js'
+import { AdmissionError, VerifiedSenders, type MempoolGenesis } from '../../src/mempool/index.js'
 import { makeTx, TEST_CHAIN } from '../helpers/txs.js'
 
 const genesis: MempoolGenesis = {
@@ -36,4 +36,16 @@ t.test('relayed until no batch can count the tx, then dropped as expired', async
   finalTimestamp = -1
   clock = expiry + RELAY_DROP_GRACE_MS
   t.match(relay.status(hash), { status: 'dropped' }, 'no batch at all, long past expiry: dropped')
+})
+
+t.test('the signatures the relay checked are remembered for the in-process rollups, a bad one is not', async (t) => {
+  const verifiedSenders = new VerifiedSenders()
+  const relay = new TxRelay({ genesis, bundler: { add: async () => {} }, isFinal: () => false, finalTimestamp: () => -1, verifiedSenders })
+  const good = makeTx()
+  const { hash } = await relay.submit(good.bytes)
+  t.ok(verifiedSenders.has(hash, good.tx.signature), 'checked once here: the rollups skip it')
+  const forged = makeTx()
+  forged.bytes[forged.bytes.length - 1]! ^= 1
+  await t.rejects(relay.submit(forged.bytes), AdmissionError)
+  t.equal(verifiedSenders.size, 1, 'a signature that failed is not remembered')
 })

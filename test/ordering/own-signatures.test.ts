@@ -2,11 +2,12 @@
  * Issue #11: a member verifies no signature it made itself (its own proposal, its own
  * vote), and each QC once, however often it arrives.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
+import type { Certificate } from '../../src/codec/index.js'
 import { batchHash } from '../../src/batch/index.js'
 import { verifyEd25519 } from '../../src/crypto/index.js'
 import { ConsensusCore } from '../../src/ordering/consensus-core.js'
-import { CHAIN, committeeKeys, header, proposal, signers, vote } from './consensus-fixtures.js'
+import { CHAIN, committeeKeys, header, proposal, qc, signers, vote } from './consensus-fixtures.js'
 
 function countingCore (self: number): { core: ConsensusCore, verifies: () => number } {
   let verifies = 0
@@ -43,4 +44,31 @@ t.test('the next leader does not verify its own vote, and a QC it formed is not 
   const qc = broadcast?.type === 'broadcast' && broadcast.message.kind === 'certificate' ? broadcast.message.certificate : core.highQc
   core.step({ type: 'certificate', from: 3, certificate: qc })
   t.equal(verifies(), 3, 'the same QC arriving again costs no verify')
+})
+
+/** Member 3 after voting for member 1's block of round 1, and the QC of that block signed by 1, 2 and 3. */
+function replicaThatVoted (t: Test): ReturnType<typeof countingCore> & { certificate: Certificate } {
+  const replica = countingCore(3)
+  replica.core.step({ type: 'start' })
+  const h = header({ round: 1, proposer: 1 })
+  const voted = replica.core.step({ type: 'proposal', from: 1, proposal: proposal(h) })
+  t.ok(voted.some((a) => a.type === 'send' && a.message.kind === 'vote'), 'member 3 votes for the block of round 1')
+  t.equal(replica.verifies(), 1, 'the proposal: one verify')
+  return { ...replica, certificate: qc(1, h.height, batchHash(h), [1, 2, 3]) }
+}
+
+t.test('a replica that voted does not verify its own signature inside the QC', async (t) => {
+  const { core, verifies, certificate } = replicaThatVoted(t)
+  core.step({ type: 'certificate', from: 2, certificate })
+  t.equal(core.highQc.round, 1, 'the QC of round 1 is accepted')
+  t.equal(verifies(), 3, 'the signatures of members 1 and 2 verified, its own compared')
+})
+
+t.test('a forged signature in our own place is still refused', async (t) => {
+  const { core, verifies, certificate: good } = replicaThatVoted(t)
+  const forged = { ...good, signatures: good.signatures.map((s, i) => i === 2 ? s.map((b) => b ^ 1) : s) }
+  const actions = core.step({ type: 'certificate', from: 2, certificate: forged })
+  t.ok(actions.some((a) => a.type === 'reject'), 'refused')
+  t.equal(core.highQc.round, 0, 'not taken')
+  t.equal(verifies(), 4, 'the bytes differ from our signature, so it was verified (and failed)')
 })

@@ -1,8 +1,11 @@
 /**
  * Leader reputation in the simulator (src/ordering/leader-election.ts): with one member
  * down, the committee stops handing it rounds (only probe rounds), so far fewer rounds
- * time out than the 1 in 2 of round-robin (the dead member's round and the one before,
- * whose votes go to it); when it comes back it leads again.
+ * time out than the 1 in 4 of round-robin (the dead member's round; the one before, whose
+ * votes would go to it, sends them to all after a TC); when it comes back it leads again. And the txs submitted while it is
+ * down are final within a small multiple of the base timeout at p99, also with a long
+ * leader-choice lag (issue #12: the rounds a dead member still owns until the chain leaves
+ * it out cost seconds each while their timeouts doubled, and a longer lag is more of them).
  */
 import t from 'tap'
 import type { CoreAction } from '../../src/ordering/consensus-core.js'
@@ -16,14 +19,18 @@ const RESTART_AT = 40_000
 const END = 60_000
 
 interface Tally { qc: number, tc: number }
-interface Run { result: SimResult, down: Tally, back: Tally, proposedAfterRestart: number }
+interface Run { result: SimResult, down: Tally, back: Tally, proposedAfterRestart: number, downLatencies: number[] }
+
+const SUBMIT_FROM = 500
+const SUBMIT_EVERY = 40
 
 function run (options: Partial<SimOptions>): Run {
   const script: ScriptStep[] = [{ at: CRASH_AT, action: 'crash', who: DOWN }, { at: RESTART_AT, action: 'restart', who: DOWN }]
-  for (let at = 500; at < END - 1000; at += 40) script.push({ at, action: 'submit', who: [0, 1, 3][(at / 40) % 3]! })
+  for (let at = SUBMIT_FROM; at < END - 1000; at += SUBMIT_EVERY) script.push({ at, action: 'submit', who: [0, 1, 3][(at / SUBMIT_EVERY) % 3]! })
   const down: Tally = { qc: 0, tc: 0 }
   const back: Tally = { qc: 0, tc: 0 }
   let proposedAfterRestart = 0
+  const downLatencies: number[] = []
   const sim = new Simulation({
     seed: 7,
     byzantine: [],
@@ -35,6 +42,15 @@ function run (options: Partial<SimOptions>): Run {
       // rounds as member 0 enters them: by a QC (the round before succeeded) or a TC (it timed out)
       afterStep: (sim, node, _event, actions: readonly CoreAction[]) => {
         for (const a of actions) {
+          // The simulator numbers txs in submit order (the last 8 hex digits), and the script submits one every SUBMIT_EVERY ms.
+          if (node === 0 && a.type === 'commit') {
+            for (const { block } of a.blocks) {
+              for (const digest of block.header.chunkDigests) {
+                const submittedAt = SUBMIT_FROM + SUBMIT_EVERY * parseInt(Buffer.from(digest).toString('hex').slice(-8), 16)
+                if (submittedAt > CRASH_AT && submittedAt < RESTART_AT) downLatencies.push(sim.now - submittedAt)
+              }
+            }
+          }
           if (node === DOWN && a.type === 'broadcast' && a.message.kind === 'proposal' && sim.now > RESTART_AT) proposedAfterRestart++
           if (node !== 0 || a.type !== 'enterRound' || a.via === 'start') continue
           const tally = sim.now > CRASH_AT && sim.now < RESTART_AT ? down : sim.now > RESTART_AT + 5000 ? back : null
@@ -44,10 +60,13 @@ function run (options: Partial<SimOptions>): Run {
     },
     ...options
   })
-  return { result: sim.run(), down, back, proposedAfterRestart }
+  return { result: sim.run(), down, back, proposedAfterRestart, downLatencies }
 }
 
 const share = (t: Tally): number => t.tc / (t.qc + t.tc)
+const p99 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(0.99 * (xs.length - 1))]!
+/** the simulator's base timeout: 400 ms */
+const TAIL_BOUND_MS = 800
 
 t.test('one member down: the share of rounds that time out drops well below 1/4, and it leads again once back', async (t) => {
   const reputation = run({})
@@ -62,4 +81,14 @@ t.test('one member down: the share of rounds that time out drops well below 1/4,
   t.ok(reputation.down.qc > 3 * roundRobin.down.qc, `more rounds succeed (${reputation.down.qc} against ${roundRobin.down.qc})`)
   t.ok(reputation.proposedAfterRestart > 0, `r${DOWN} proposed ${reputation.proposedAfterRestart} blocks after it came back`)
   t.ok(share(reputation.back) < 0.05, `after it came back: ${reputation.back.tc} of ${reputation.back.qc + reputation.back.tc} rounds timed out`)
+})
+
+t.test('one member down: txs submitted meanwhile are final within 2 base timeouts at p99, with a short and a long leader-choice lag', async (t) => {
+  for (const excludeRounds of [4, 18]) {
+    const { result, downLatencies } = run({ leaderElection: { windowRounds: 12, excludeRounds, probeEvery: 64 } })
+    expectRunOk(t, result)
+    t.ok(downLatencies.length > 900, `lag ${excludeRounds}: ${downLatencies.length} txs final`)
+    const tail = p99(downLatencies)
+    t.ok(tail < TAIL_BOUND_MS, `lag ${excludeRounds}: p99 submit -> final ${tail} ms (bound ${TAIL_BOUND_MS})`)
+  }
 })

@@ -316,6 +316,7 @@ export class Simulation {
       committeeKeys: this.committee.keys,
       baseTimeoutMs: options.baseTimeoutMs ?? defaultSimTiming.baseTimeoutMs,
       maxTimeoutMs: options.maxTimeoutMs ?? defaultSimTiming.maxTimeoutMs,
+      now: () => this.now,
       ...(options.leaderElection === undefined ? {} : { leaderElection: options.leaderElection })
     }
     this.checker = new InvariantChecker({ chainId: this.chainId, committeeKeys: this.committee.keys }, this.committee.verify, batchHash)

@@ -66,6 +66,8 @@ export class LatencyProbe {
   readonly #source: TxSource
   readonly samples: number[] = []
   readonly failures: string[] = []
+  /** submits that failed before any answer and were sent again, with their causes */
+  readonly retried: string[] = []
   #running = false
   #loop: Promise<void> = Promise.resolve()
   readonly #inFlight = new Set<Promise<void>>()
@@ -97,7 +99,15 @@ export class LatencyProbe {
   async #measure (member: { url: string }): Promise<void> {
     const tx = this.#source.next()
     const started = performance.now()
-    const reply = await submitTxBytes(member.url, tx.bytes).catch((err: Error) => ({ status: 0, body: { error: { code: 'FETCH', message: err.message } } }))
+    // A connection that fails before any answer (status 0) is retried as any client would
+    // (a submit is idempotent by tx hash); each such failure is kept, with its cause, in `retried`.
+    let reply = { status: 0, body: {} as unknown }
+    for (let attempt = 0; attempt < 3 && reply.status === 0; attempt++) {
+      reply = await submitTxBytes(member.url, tx.bytes).catch((err: Error) => {
+        this.retried.push(`${err.message}: ${String((err.cause as Error | undefined)?.message ?? err.cause)}`)
+        return { status: 0, body: { error: { code: 'FETCH', message: err.message } } }
+      })
+    }
     if (reply.status !== 202) {
       this.failures.push(`submit: HTTP ${reply.status} ${JSON.stringify(reply.body)}`)
       return

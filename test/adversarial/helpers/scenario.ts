@@ -38,7 +38,7 @@ export interface ScenarioResult {
   outsider: { refusedDials: number, notMember: number[], bans: number[] }
   flood: { framesSent: number, rateLimited: number[], bans: number[], bannedAfter: number[] }
   heights: { calmStart: number, attackStart: number, attackEnd: number, end: number }
-  latency: { calm: number[], attack: number[], recovery: number[], failures: string[] }
+  latency: { calm: number[], attack: number[], recovery: number[], failures: string[], retried: string[] }
   alive: boolean[]
 }
 
@@ -166,7 +166,7 @@ export async function runScenario (t: { teardown (fn: () => unknown): void }, op
     outsider: { refusedDials, notMember, bans: outsiderBans },
     flood: { framesSent, rateLimited, bans, bannedAfter },
     heights: { calmStart, attackStart, attackEnd, end },
-    latency: { calm, attack: underAttack, recovery, failures: probe.failures },
+    latency: { calm, attack: underAttack, recovery, failures: probe.failures, retried: probe.retried },
     alive: honest.map((m) => m.node.child.exitCode === null && m.node.child.signalCode === null)
   }
 }
