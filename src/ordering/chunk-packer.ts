@@ -63,6 +63,8 @@ export class ChunkPacker {
   #holdChecks = 0
   /** packs run one after the other (the loop's and packDue's) */
   #packing: Promise<void> = Promise.resolve()
+  /** packs queued or running, until their chunks were handed to the network */
+  #packsRunning = 0
 
   constructor (
     private readonly deps: {
@@ -134,10 +136,15 @@ export class ChunkPacker {
    */
   async packDue (): Promise<void> {
     if (!this.#running || this.deps.mempool.waiting === 0 || this.#ownPending >= this.options.maxOwnPendingChunks) return
+    // A pack still waiting for room in the members' chunk queues means the links are full: the
+    // proposal goes out with what the members already have instead of queueing behind it (the
+    // caller is the consensus step queue; waiting here stalled votes and timers for seconds).
+    if (this.#packsRunning > 0) return
     await this.#packWaiting()
   }
 
   #packWaiting (): Promise<void> {
+    this.#packsRunning++
     const run = this.#packing.then(async () => {
       const entries = await this.deps.mempool.select({ maxTxs: this.options.maxChunkTxs, maxBytes: this.options.maxChunkBytes }, -1, this.deps.now())
       const packs = this.#pack(entries)
@@ -147,7 +154,7 @@ export class ChunkPacker {
         await this.deps.onPacked(packed)
       }
     })
-    this.#packing = run.catch(() => {})
+    this.#packing = run.catch(() => {}).finally(() => { this.#packsRunning-- })
     return run
   }
 

@@ -15,6 +15,8 @@ export interface PooledChunk {
   digest: Uint8Array
   digestHex: string
   bytes: number
+  /** actions over its txs: what checking a proposal of it costs (action trees, NMT leaves) */
+  actions: number
   /** arrival order, for first-come order within a lane */
   seq: number
 }
@@ -45,7 +47,8 @@ export class ChunkPool {
     usage.count++
     usage.bytes += bytes
     this.#perOrigin.set(chunk.origin, usage)
-    this.#chunks.set(digestHex, { chunk, digest, digestHex, bytes, seq: this.#seq++ })
+    const actions = chunk.txs.reduce((n, tx) => n + tx.actions.length, 0)
+    this.#chunks.set(digestHex, { chunk, digest, digestHex, bytes, actions, seq: this.#seq++ })
     return true
   }
 
@@ -92,7 +95,8 @@ export class ChunkPool {
   }
 
   /** Chunks for a proposal: lanes in turn, oldest first within a lane, within the limits. */
-  select (excluded: ReadonlySet<string>, limits: { maxTxs: number, maxBytes: number, maxChunks: number }): PooledChunk[] {
+  select (excluded: ReadonlySet<string>, limits: { maxTxs: number, maxBytes: number, maxChunks: number, maxActions?: number }): PooledChunk[] {
+    const maxActions = limits.maxActions ?? Number.POSITIVE_INFINITY
     const lanes = new Map<number, PooledChunk[]>()
     for (const entry of this.#chunks.values()) {
       if (excluded.has(entry.digestHex)) continue
@@ -104,17 +108,21 @@ export class ChunkPool {
     const out: PooledChunk[] = []
     let txs = 0
     let bytes = 0
+    let actions = 0
     let progressed = true
     while (progressed && out.length < limits.maxChunks) {
       progressed = false
       for (const queue of queues) {
         const next = queue[0]
         if (next === undefined) continue
-        if (txs + next.chunk.txs.length > limits.maxTxs || bytes + next.bytes > limits.maxBytes) { queue.length = 0; continue }
+        // the action bound is the leader's own pacing, not a batch rule: a first chunk over it still goes
+        const overActions = out.length > 0 && actions + next.actions > maxActions
+        if (txs + next.chunk.txs.length > limits.maxTxs || bytes + next.bytes > limits.maxBytes || overActions) { queue.length = 0; continue }
         queue.shift()
         out.push(next)
         txs += next.chunk.txs.length
         bytes += next.bytes
+        actions += next.actions
         progressed = true
         if (out.length >= limits.maxChunks) break
       }

@@ -149,10 +149,10 @@ export class ConsensusDriver {
 
   /** Own chunks that no proposal took are sent again (own-chunk-resender.ts). */
   #resendDue (): void {
-    for (const { bytes, digest } of this.#resender.due(performance.now())) {
+    this.#resender.resendDue(performance.now(), async ({ bytes, digest }) => {
       this.deps.metrics?.chunksResent.inc({})
-      this.deps.transport.publishChunk(bytes, digest).catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'sending an own chunk again failed'))
-    }
+      await this.deps.transport.publishChunk(bytes, digest)
+    }).catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'sending an own chunk again failed'))
   }
 
   async stop (): Promise<void> {

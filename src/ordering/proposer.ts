@@ -11,13 +11,23 @@ import type { PayloadBook } from './payload-book.js'
 /** Chunks per batch at the most (each is one digest in the header). */
 const MAX_CHUNKS_PER_BATCH = 4096
 
+/**
+ * Actions per proposal at the most (a whole first chunk goes even above it). Building and
+ * checking a payload costs per action (action trees, NMT leaves), synchronously, on the
+ * round's critical path: 8 MB batches of 64-action txs (~32k actions) took 0.5-2.5 s to
+ * check per member, over the 1 s round timer, so every round timed out and the next leader
+ * proposed the same chunks again (bench/results/2026-12-07-collapse). 4096 actions check in
+ * well under a round, and stay above what a round of single-action txs carries at 1k tx/s.
+ */
+export const MAX_ACTIONS_PER_PROPOSAL = 4096
+
 export function buildHeader (
   action: Extract<CoreAction, { type: 'buildProposal' }>,
   deps: { chainId: string, self: number, payloads: PayloadBook, limits: { maxBatchTxs: number, maxBatchBytes: number }, now: number }
 ): { header: BatchHeader, payload: BlockPayload } {
   const { payloads, limits } = deps
   const excluded = payloads.ancestorChunks(action.parent.hash)
-  const picked = payloads.pool.select(excluded, { maxTxs: limits.maxBatchTxs, maxBytes: limits.maxBatchBytes, maxChunks: MAX_CHUNKS_PER_BATCH })
+  const picked = payloads.pool.select(excluded, { maxTxs: limits.maxBatchTxs, maxBytes: limits.maxBatchBytes, maxChunks: MAX_CHUNKS_PER_BATCH, maxActions: MAX_ACTIONS_PER_PROPOSAL })
   const timestamp = Math.max(deps.now, action.parent.timestamp)
   const hexes = picked.map((p) => p.digestHex)
   const payload = payloads.payloadFor(picked.map((p) => p.chunk), hexes, action.parent.hash, timestamp)

@@ -77,3 +77,17 @@ t.test('ChunkPool.select: lanes in turn, oldest first in a lane, within the limi
   t.notOk(tight.add(memberChunk(CHAIN, signers[0]!, 0, 1, [tx()], 2), new Uint8Array(32).fill(2), 10), 'an origin over its bound is refused')
   t.ok(tight.add(memberChunk(CHAIN, signers[1]!, 1, 1, [tx()], 1), new Uint8Array(32).fill(3), 10), 'another origin is not')
 })
+
+t.test('ChunkPool.select: maxActions bounds a proposal\'s actions, but a first chunk over it still goes', async (t) => {
+  const pool = new ChunkPool()
+  // lane 1: three chunks of 2 txs x 2 actions (4 actions each)
+  for (let seq = 0; seq < 3; seq++) {
+    const chunk = memberChunk(CHAIN, signers[0]!, 0, 1, [tx([1, 2]), tx([1, 2])], seq)
+    t.ok(pool.add(chunk, sha256(chunkSigningMessage(CHAIN, chunk)), 100))
+  }
+  const wide = { maxTxs: 1000, maxBytes: 1 << 20, maxChunks: 100 }
+  t.equal(pool.select(new Set(), wide).length, 3, 'no action bound: all three')
+  t.equal(pool.select(new Set(), { ...wide, maxActions: 8 }).length, 2, '8 actions: two chunks of 4')
+  t.equal(pool.select(new Set(), { ...wide, maxActions: 11 }).length, 2, 'a third would make 12')
+  t.same(pool.select(new Set(), { ...wide, maxActions: 3 }).map((p) => p.actions), [4], 'a first chunk above the bound goes alone, so its lane never stalls')
+})

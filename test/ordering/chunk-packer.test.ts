@@ -13,7 +13,7 @@ import { clusterGenesis } from '../helpers/cluster.js'
 import { makeTempDir } from '../helpers/temp-dir.js'
 import { makeTx } from '../helpers/txs.js'
 
-async function packerOn (t: Test, options: Partial<ChunkPackerOptions>): Promise<{ mempool: Mempool, packed: PackedChunk[], packer: ChunkPacker }> {
+async function packerOn (t: Test, options: Partial<ChunkPackerOptions>, handOver?: () => Promise<void>): Promise<{ mempool: Mempool, packed: PackedChunk[], packer: ChunkPacker }> {
   const tmp = await makeTempDir()
   const store = await ChainStore.open(join(tmp.dir, 'store'), sha256(new TextEncoder().encode('packer test')))
   const mempool = new Mempool(clusterGenesis, store, defaultMempoolOptions)
@@ -24,7 +24,7 @@ async function packerOn (t: Test, options: Partial<ChunkPackerOptions>): Promise
     signer: new Ed25519Signer(generateKeyPair().seed),
     mempool,
     now: Date.now,
-    onPacked: async (p) => { packed.push(p) },
+    onPacked: async (p) => { packed.push(p); await handOver?.() },
     onError: (err) => { t.fail(err.message) }
   }, { ...defaultChunkPackerOptions, ...options })
   packer.start()
@@ -88,4 +88,24 @@ t.test('a proposal due packs what waits at once, without the hold', async (t) =>
   t.equal(txCount(packed), 6, 'packDue resolved with the 5 waiting txs packed')
   await packer.packDue()
   t.equal(packed.length, 2, 'nothing waiting: nothing packed')
+})
+
+t.test('a proposal due does not wait behind a pack whose chunk waits for room in the chunk queues', async (t) => {
+  // The network takes no chunk until released: the loop's pack hangs in onPacked (publish).
+  const gates: Array<() => void> = []
+  const { mempool, packed, packer } = await packerOn(t, { maxChunkDelayMs: 0, packAtTxs: 1 }, async () => { await new Promise<void>((resolve) => gates.push(resolve)) })
+  t.teardown(() => { for (const open of gates.splice(0)) open() })
+  await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  await until('the first chunk handed to the network', () => gates.length === 1)
+  for (let i = 0; i < 5; i++) await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  let timer: NodeJS.Timeout | undefined
+  const outcome = await Promise.race([
+    packer.packDue().then(() => 'returned'),
+    new Promise<string>((resolve) => { timer = setTimeout(() => resolve('waited behind the stuck pack'), 10_000) })
+  ])
+  clearTimeout(timer)
+  t.equal(outcome, 'returned', 'the proposal goes out with what the members have')
+  t.equal(packed.length, 1, 'nothing packed for it while the links are full')
+  for (const open of gates.splice(0)) open()
+  await until('the 5 txs packed once the network took the first chunk', () => { for (const open of gates.splice(0)) open(); return txCount(packed) === 6 })
 })
