@@ -326,7 +326,8 @@ export class PublicNetwork {
     return recipients.length
   }
 
-  async #validate (kind: 'tx' | 'final', peer: PeerId, data: Uint8Array, via: 'topic' | 'direct' = 'topic'): Promise<TopicValidatorResult> {
+  /** The checks of every tx or final batch from a peer, whichever way it came (`via`). */
+  async #validate (kind: 'tx' | 'final', peer: PeerId | string, data: Uint8Array, via: PublicVia = 'topic'): Promise<TopicValidatorResult> {
     const id = peer.toString()
     // Over its budget: dropped unseen (IGNORE, so it is not counted as invalid twice).
     if (!this.#guard.admitFrame(id, kind === 'tx' ? 'chunk' : 'request', data.byteLength)) {
@@ -346,7 +347,7 @@ export class PublicNetwork {
       // our own failure never costs the peer
       this.#log?.error({ err, kind }, 'a public validator threw; message ignored')
     }
-    this.counters.verdicts[via === 'direct' ? 'direct' : kind][verdict]++
+    this.counters.verdicts[via === 'topic' ? kind : via][verdict]++
     if (verdict === 'reject') this.#guard.reject(id, kind === 'tx' ? 'TX_INVALID' : 'FINAL_INVALID', INVALID_GOSSIP_PENALTY)
     return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
   }
@@ -374,7 +375,7 @@ export class PublicNetwork {
       connection,
       protocol: this.#pushProtocol,
       maxFrameBytes: this.#opts.maxMessageBytes,
-      deliver: (frame) => { void this.#validatePush(peer, frame) },
+      deliver: (frame) => { void this.#validate('final', peer, frame, 'push') },
       onRefused: (err) => { this.#guard.reject(peer, err.code) }
     }).then((stream) => {
       const closed = (): void => {
@@ -406,21 +407,6 @@ export class PublicNetwork {
   /** whether this node is on the final topic's mesh now */
   get subscribedToFinal (): boolean {
     return this.#node?.services.pubsub.getTopics().includes(this.#finalTopic) ?? false
-  }
-
-  async #validatePush (peer: string, frame: Uint8Array): Promise<void> {
-    if (!this.#guard.admitFrame(peer, 'request', frame.byteLength)) {
-      this.counters.rateLimited++
-      return
-    }
-    let verdict: PublicVerdict = 'ignore'
-    try {
-      if (this.#finalValidator !== undefined) verdict = await this.#finalValidator(peer, frame, 'push')
-    } catch (err) {
-      this.#log?.error({ err }, 'the final validator threw on a pushed batch; ignored')
-    }
-    this.counters.verdicts.push[verdict]++
-    if (verdict === 'reject') this.#guard.reject(peer, 'FINAL_INVALID', INVALID_GOSSIP_PENALTY)
   }
 
   #takeTxBudget (peer: string, bytes: number): boolean {
