@@ -367,9 +367,10 @@ export class ConsensusCore {
     this.#certificates.ownVote(body, vote.signature)
     this.#persist()
     const next = this.leaderOf(round + 1)
-    if (this.#votesToAll(round)) this.#emit({ type: 'broadcast', message: { kind: 'vote', vote } })
+    const toAll = this.#votesToAll(round)
+    if (toAll) this.#emit({ type: 'broadcast', message: { kind: 'vote', vote } })
     else if (next !== this.config.self) this.#emit({ type: 'send', to: next, message: { kind: 'vote', vote } })
-    if (next === this.config.self || this.#votesToAll(round)) this.#onVote(this.config.self, vote)
+    if (next === this.config.self || toAll) this.#onVote(this.config.self, vote)
   }
 
   /**
