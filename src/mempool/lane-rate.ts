@@ -11,6 +11,7 @@
  * `peek` answers without taking a token (the early HTTP check, before the body is read);
  * `take` spends one (admission, after the decode), so a tx costs its lane exactly one token.
  */
+import { TokenBucket } from '../util/token-bucket.js'
 
 export interface LaneRateOptions {
   /** txs per second this member admits from all lanes together, split by weight; 0 = no rate limit */
@@ -26,15 +27,8 @@ export interface LaneRateRefusal {
   retryAfterSeconds: number
 }
 
-interface Bucket {
-  ratePerMs: number
-  capacity: number
-  tokens: number
-  at: number
-}
-
 export class LaneRateLimiter {
-  readonly #buckets = new Map<number, Bucket>()
+  readonly #buckets = new Map<number, TokenBucket>()
 
   /** `lanes`: id and weight; the rate is split by weight over all of them. */
   constructor (lanes: ReadonlyArray<{ id: number, weight: number }>, readonly options: LaneRateOptions, now: number) {
@@ -43,44 +37,31 @@ export class LaneRateLimiter {
     for (const lane of lanes) {
       const ratePerSec = options.laneRateTxPerSec * lane.weight / totalWeight
       // at least one tx of burst, or a lane slower than 1/burst tx/s could never send one
-      const capacity = Math.max(1, ratePerSec * options.laneBurstSeconds)
-      this.#buckets.set(lane.id, { ratePerMs: ratePerSec / 1000, capacity, tokens: capacity, at: now })
+      const burst = Math.max(1, ratePerSec * options.laneBurstSeconds)
+      this.#buckets.set(lane.id, new TokenBucket(ratePerSec, burst, now))
     }
   }
 
   /** The lane's rate in txs per second; null when no rate limit applies. */
   rateOf (laneId: number): number | null {
-    const bucket = this.#buckets.get(laneId)
-    return bucket === undefined ? null : bucket.ratePerMs * 1000
+    return this.#buckets.get(laneId)?.ratePerSecond ?? null
   }
 
   /** Null when a tx of the lane would be admitted now; nothing is spent. */
   peek (laneId: number, now: number): LaneRateRefusal | null {
     const bucket = this.#buckets.get(laneId)
-    if (bucket === undefined) return null
-    refill(bucket, now)
-    return bucket.tokens >= 1 ? null : refusal(bucket)
+    if (bucket === undefined || bucket.peek(1, now)) return null
+    return refusal(bucket, now)
   }
 
   /** Spends the lane's token for one tx, or says why not. */
   take (laneId: number, now: number): LaneRateRefusal | null {
     const bucket = this.#buckets.get(laneId)
-    if (bucket === undefined) return null
-    refill(bucket, now)
-    if (bucket.tokens < 1) return refusal(bucket)
-    bucket.tokens -= 1
-    return null
+    if (bucket === undefined || bucket.take(1, now)) return null
+    return refusal(bucket, now)
   }
 }
 
-function refill (bucket: Bucket, now: number): void {
-  // a clock that steps back adds nothing rather than draining the bucket
-  const elapsed = Math.max(0, now - bucket.at)
-  bucket.tokens = Math.min(bucket.capacity, bucket.tokens + elapsed * bucket.ratePerMs)
-  bucket.at = Math.max(bucket.at, now)
-}
-
-function refusal (bucket: Bucket): LaneRateRefusal {
-  const waitMs = (1 - bucket.tokens) / bucket.ratePerMs
-  return { ratePerSec: bucket.ratePerMs * 1000, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) }
+function refusal (bucket: TokenBucket, now: number): LaneRateRefusal {
+  return { ratePerSec: bucket.ratePerSecond, retryAfterSeconds: Math.max(1, Math.ceil(bucket.msUntil(1, now) / 1000)) }
 }

@@ -21,7 +21,7 @@
  */
 import { P2PErrorCode } from './errors.js'
 import { backoffDelay } from '../util/index.js'
-import { TokenBucket } from './token-bucket.js'
+import { TokenBucket } from '../util/token-bucket.js'
 import type { P2PCounter } from './types.js'
 
 export type FrameKind = 'consensus' | 'chunk' | 'request'
@@ -216,16 +216,17 @@ export class PeerGuard {
    */
   admitFrame (peerId: string, kind: FrameKind, bytes: number): boolean {
     const record = this.#record(peerId)
-    if (record.bannedUntil > this.#now()) {
+    const now = this.#now()
+    if (record.bannedUntil > now) {
       this.reject(peerId, P2PErrorCode.BANNED)
       return false
     }
     let frames = record.frames.get(kind)
     if (frames === undefined) {
-      frames = new TokenBucket(this.#opts.framesPerSecond[kind], this.#opts.frameBurst[kind], this.#now)
+      frames = new TokenBucket(this.#opts.framesPerSecond[kind], this.#opts.frameBurst[kind], now)
       record.frames.set(kind, frames)
     }
-    if (frames.take(1) && record.bytes.take(bytes)) return true
+    if (frames.take(1, now) && record.bytes.take(bytes, now)) return true
     this.reject(peerId, P2PErrorCode.RATE_LIMITED)
     return false
   }
@@ -279,7 +280,7 @@ export class PeerGuard {
       strikes: 0,
       lastBanAt: Number.NEGATIVE_INFINITY,
       frames: new Map(),
-      bytes: new TokenBucket(this.#opts.bytesPerSecond, this.#opts.byteBurst, this.#now)
+      bytes: new TokenBucket(this.#opts.bytesPerSecond, this.#opts.byteBurst, this.#now())
     }
     this.#peers.set(peerId, record)
     return record

@@ -35,7 +35,7 @@ import { defaultPeerGuardOptions, PeerGuard, type PeerGuardOptions } from './pee
 import { DirectTxLinks, receiveDirectTxs } from './direct-txs.js'
 import { FinalPushServer, subscribeFinalPush } from './final-push.js'
 import { RequestChannel, serveRequests } from './request-response.js'
-import { TokenBucket } from './token-bucket.js'
+import { TokenBucket } from '../util/token-bucket.js'
 import type { ChunkVerdict } from './types.js'
 
 export type PublicVerdict = ChunkVerdict
@@ -413,11 +413,11 @@ export class PublicNetwork {
     let bucket = this.#txBudgets.get(peer)
     if (bucket === undefined) {
       const rate = this.#opts.txBytesPerSecond ?? DEFAULT_TX_BYTES_PER_SECOND
-      bucket = new TokenBucket(rate, 2 * rate, () => performance.now())
+      bucket = new TokenBucket(rate, 2 * rate, performance.now())
       this.#txBudgets.set(peer, bucket)
       if (this.#txBudgets.size > MAX_TX_BUDGETS) this.#txBudgets.delete(this.#txBudgets.keys().next().value!)
     }
-    return bucket.take(bytes)
+    return bucket.take(bytes, performance.now())
   }
 
   #dialBootstrap (): void {
