@@ -2,3 +2,4 @@
 export { CodedError, type ErrorDetails } from './coded-error.js'
 export { sleep } from './sleep.js'
 export { backoffDelay } from './backoff.js'
+export { TokenBucket } from './token-bucket.js'
