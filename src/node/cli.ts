@@ -5,7 +5,7 @@
  * loading the whole node (libp2p, fastify, level, zod) takes ~0.6 s, which `--help` and
  * `status` do not need.
  */
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { submitCommand } from './cli-submit.js'
@@ -84,9 +84,10 @@ program.command('init-follower')
   .requiredOption('--dir <dir>', "the follower's folder")
   .option('--api-port <port>', 'API port (0 picks a free one)', port, 0)
   .requiredOption('--public-port <port>', 'public-network port other followers dial', port)
-  .action(async (opts: { home: string, dir: string, apiPort: number, publicPort: number }) => {
+  .addOption(new Option('--rollups <which>', "in-process rollups: the members' (to compare state roots) or none (a follower that only serves)").choices(['members', 'none']).default('members'))
+  .action(async (opts: { home: string, dir: string, apiPort: number, publicPort: number, rollups: 'members' | 'none' }) => {
     const { initFollower } = await import('./init-follower.js')
-    const result = await initFollower({ home: resolve(opts.home), dir: resolve(opts.dir), apiPort: opts.apiPort, publicPort: opts.publicPort })
+    const result = await initFollower({ home: resolve(opts.home), dir: resolve(opts.dir), apiPort: opts.apiPort, publicPort: opts.publicPort, rollups: opts.rollups === 'none' ? [] : undefined })
     console.log(`follower: seqnode start --config ${result.configFile}   (public address ${result.publicAddr})`)
   })
 

@@ -77,6 +77,24 @@ t.test('init creates genesis, a 0600 key and a config; a second init refuses', a
   t.equal(await readFile(genesisFile, 'utf8'), genesisText, 'genesis is left untouched')
 })
 
+t.test("init-follower copies node-0's rollups, or none with --rollups none", async (t) => {
+  const home = join(await tempDir(t), 'home')
+  const init = await runCli(['init', '--dir', home, '--chain-id', 'cli-follower', '--rollups', 'token,kv', '--public-port', '1'])
+  t.equal(init.code, 0, `init exits 0 (stderr: ${init.stderr})`)
+  const memberRollups = parseNodeConfig(JSON.parse(await readFile(join(home, 'node-0', 'config.json'), 'utf8')), join(home, 'node-0')).rollups
+  t.ok(memberRollups.length > 0, 'the member runs rollups')
+  for (const [args, expected] of [[[], memberRollups.length], [['--rollups', 'none'], 0]] as Array<[string[], number]>) {
+    const dir = join(home, `follower-${args.length}`)
+    const run = await runCli(['init-follower', '--home', home, '--dir', dir, '--public-port', '2', ...args])
+    t.equal(run.code, 0, `init-follower ${args.join(' ')} exits 0 (stderr: ${run.stderr})`)
+    const config = parseNodeConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), dir)
+    t.equal(config.role, 'follower')
+    t.equal(config.rollups.length, expected, `init-follower ${args.join(' ') || '(default)'}: ${expected} in-process rollups`)
+  }
+  const bad = await runCli(['init-follower', '--home', home, '--dir', join(home, 'f-bad'), '--public-port', '3', '--rollups', 'some'])
+  t.not(bad.code, 0, 'an unknown --rollups value is refused')
+})
+
 t.test('start refuses bad configs with a message naming the problem', async (t) => {
   const home = await makeNodeHome(t)
   const nodeDir = join(home.dir, 'node-0')
