@@ -73,9 +73,10 @@ export interface Nmt {
   /**
    * The tree over fixed `leaves` (validated once), remembering inner nodes, so that the
    * root and proofs for several namespaces hash each node once. The caller must not change
-   * `leaves` afterwards.
+   * `leaves` afterwards. `leafHashes`, when given, are the leaves' hashes (hashLeaf of
+   * each, computed before by the caller, who vouches for them): no leaf is hashed again.
    */
-  tree (leaves: Uint8Array[]): NmtTree
+  tree (leaves: Uint8Array[], leafHashes?: Uint8Array[]): NmtTree
 }
 
 export interface NmtTree {
@@ -220,14 +221,14 @@ export function createNmt (sha256: Sha256): Nmt {
     return compareNs(left, NAMESPACE_SIZE, right, 0) <= 0 ? nodeHash(left, right) : undefined
   }
 
-  /** Root of leaves [start, end), end > start; each leaf is hashed once. `memo` keeps large subtrees. */
-  function subtreeRoot (leaves: Uint8Array[], start: number, end: number, memo?: Map<number, Uint8Array>): Uint8Array {
-    if (end - start === 1) return leafHash(leaves[start])
+  /** Root of leaves [start, end), end > start; each leaf is hashed once. `memo` keeps large subtrees; `hashes` are the leaf hashes when known. */
+  function subtreeRoot (leaves: Uint8Array[], start: number, end: number, memo?: Map<number, Uint8Array>, hashes?: Uint8Array[]): Uint8Array {
+    if (end - start === 1) return hashes !== undefined ? hashes[start]! : leafHash(leaves[start])
     const key = start * (leaves.length + 1) + end
     const remembered = memo?.get(key)
     if (remembered !== undefined) return remembered
     const k = splitPoint(end - start)
-    const hash = nodeHash(subtreeRoot(leaves, start, start + k, memo), subtreeRoot(leaves, start + k, end, memo))
+    const hash = nodeHash(subtreeRoot(leaves, start, start + k, memo, hashes), subtreeRoot(leaves, start + k, end, memo, hashes))
     if (memo !== undefined && end - start >= MEMO_MIN_LEAVES) memo.set(key, hash)
     return hash
   }
@@ -238,15 +239,15 @@ export function createNmt (sha256: Sha256): Nmt {
    * range are never hashed, so every leaf and inner node is hashed at most once.
    */
   function collectProofNodes (leaves: Uint8Array[], start: number, end: number,
-    proofStart: number, proofEnd: number, out: Uint8Array[], memo?: Map<number, Uint8Array>): void {
+    proofStart: number, proofEnd: number, out: Uint8Array[], memo?: Map<number, Uint8Array>, hashes?: Uint8Array[]): void {
     if (end <= proofStart || start >= proofEnd) {
-      out.push(subtreeRoot(leaves, start, end, memo))
+      out.push(subtreeRoot(leaves, start, end, memo, hashes))
       return
     }
     if (end - start === 1) return
     const k = splitPoint(end - start)
-    collectProofNodes(leaves, start, start + k, proofStart, proofEnd, out, memo)
-    collectProofNodes(leaves, start + k, end, proofStart, proofEnd, out, memo)
+    collectProofNodes(leaves, start, start + k, proofStart, proofEnd, out, memo, hashes)
+    collectProofNodes(leaves, start + k, end, proofStart, proofEnd, out, memo, hashes)
   }
 
   function root (leaves: Uint8Array[]): Uint8Array {
@@ -259,7 +260,7 @@ export function createNmt (sha256: Sha256): Nmt {
     return proveValidated(leaves, namespace)
   }
 
-  function proveValidated (leaves: Uint8Array[], namespace: Uint8Array, memo?: Map<number, Uint8Array>): NamespaceProof {
+  function proveValidated (leaves: Uint8Array[], namespace: Uint8Array, memo?: Map<number, Uint8Array>, hashes?: Uint8Array[]): NamespaceProof {
     validateNamespace(namespace)
     const n = leaves.length
     if (n === 0) return { start: 0, end: 0, nodes: [] }
@@ -272,12 +273,12 @@ export function createNmt (sha256: Sha256): Nmt {
     const end = searchNs(leaves, namespace, true)
     const nodes: Uint8Array[] = []
     if (start < end) {
-      collectProofNodes(leaves, 0, n, start, end, nodes, memo)
+      collectProofNodes(leaves, 0, n, start, end, nodes, memo, hashes)
       return { start, end, nodes }
     }
     // Absent but inside the root's range: start > 0 is the first leaf with a greater namespace (never a max-namespace one).
-    collectProofNodes(leaves, 0, n, start, start + 1, nodes, memo)
-    return { start, end: start + 1, nodes, leafHash: leafHash(leaves[start]) }
+    collectProofNodes(leaves, 0, n, start, start + 1, nodes, memo, hashes)
+    return { start, end: start + 1, nodes, leafHash: hashes !== undefined ? hashes[start]!.slice() : leafHash(leaves[start]) }
   }
 
   /** proof.go ValidateCompleteness, with the check that the left siblings reach `start`. */
@@ -379,13 +380,17 @@ export function createNmt (sha256: Sha256): Nmt {
     return hash
   }
 
-  function tree (leaves: Uint8Array[]): NmtTree {
+  function tree (leaves: Uint8Array[], leafHashes?: Uint8Array[]): NmtTree {
     validateLeaves(leaves)
+    if (leafHashes !== undefined && (leafHashes.length !== leaves.length || !leafHashes.every(isNode))) {
+      throw new NmtError('NMT_BAD_NODE', `leaf hashes must be ${leaves.length} nodes of ${NODE_SIZE} bytes`)
+    }
     const fixed = leaves.slice()
+    const hashes = leafHashes?.slice()
     const memo = new Map<number, Uint8Array>()
     return {
-      root: () => fixed.length === 0 ? emptyRoot.slice() : subtreeRoot(fixed, 0, fixed.length, memo).slice(),
-      proveNamespace: (namespace) => proveValidated(fixed, namespace, memo)
+      root: () => fixed.length === 0 ? emptyRoot.slice() : subtreeRoot(fixed, 0, fixed.length, memo, hashes).slice(),
+      proveNamespace: (namespace) => proveValidated(fixed, namespace, memo, hashes)
     }
   }
 

@@ -21,7 +21,7 @@ import { encode } from '../codec/msgpack.js'
 import { TxSigningBodySchema, type Action, type SliceLeaf, type TxBody } from '../codec/wire-types.js'
 import { DomainTag, domainPrefix } from '../crypto/domain.js'
 import { bytesToHex, equalBytes } from '../crypto/hex.js'
-import { rollupNamespace } from './namespace.js'
+import { writeRollupNamespace } from './namespace.js'
 import type { Sha256 } from './nmt.js'
 
 export type VerifyEd25519 = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean
@@ -29,20 +29,24 @@ export type VerifyEd25519 = (publicKey: Uint8Array, message: Uint8Array, signatu
 const LEAF_PREFIX = 0x00
 const NODE_PREFIX = 0x01
 
+// Scratch inputs, reused: a Sha256 keeps no reference to its input (nmt.ts), and one
+// allocation per hashed action was a good part of the receiving member's GC.
+let actionInput = new Uint8Array(9 + 512)
+const nodeInput = new Uint8Array(65)
+
 export function actionHash (hash: Sha256, rollupId: number, payload: Uint8Array): Uint8Array {
-  const input = new Uint8Array(9 + payload.length)
-  input[0] = LEAF_PREFIX
-  input.set(rollupNamespace(rollupId), 1)
-  input.set(payload, 9)
-  return hash(input)
+  if (actionInput.length < 9 + payload.length) actionInput = new Uint8Array(2 * (9 + payload.length))
+  actionInput[0] = LEAF_PREFIX
+  writeRollupNamespace(actionInput, 1, rollupId)
+  actionInput.set(payload, 9)
+  return hash(actionInput.subarray(0, 9 + payload.length))
 }
 
 function nodeHash (hash: Sha256, left: Uint8Array, right: Uint8Array): Uint8Array {
-  const input = new Uint8Array(65)
-  input[0] = NODE_PREFIX
-  input.set(left, 1)
-  input.set(right, 33)
-  return hash(input)
+  nodeInput[0] = NODE_PREFIX
+  nodeInput.set(left, 1)
+  nodeInput.set(right, 33)
+  return hash(nodeInput)
 }
 
 /** The tree's levels, leaves first; an odd last node is carried up unchanged. */
