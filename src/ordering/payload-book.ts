@@ -4,7 +4,7 @@
  * (which txs count, given the final ones and those of the uncommitted ancestors) for the
  * leader, for a proposal's payload rules and for catch-up.
  */
-import { txLeaves, type HashedTx } from '../batch/index.js'
+import type { HashedTx } from '../batch/index.js'
 import { ChunkSchema, encode, type BatchHeader, type Chunk } from '../codec/index.js'
 import { bytesToHex, equalBytes, hexToBytes } from '../crypto/index.js'
 import type { ChainStore } from '../store/index.js'
@@ -46,15 +46,9 @@ export class PayloadBook {
     this.#payloads.delete(bytesToHex(blockHash))
   }
 
-  /**
-   * Adds a checked chunk to the pool with its hashed txs (in chunk order); false if it was
-   * not kept. Their leaves are built here, on receipt, so that the payload of a proposal
-   * (the leader's, and each replica's check on the round's critical path) only regroups
-   * them and hashes the NMT's inner nodes.
-   */
+  /** Adds a checked chunk to the pool with its hashed txs (in chunk order); false if it was not kept. */
   addChunk (chunk: Chunk, digest: Uint8Array, txs: HashedTx[], size: number): boolean {
     if (!this.pool.add(chunk, digest, size)) return false
-    for (const entry of txs) txLeaves(entry)
     this.#chunkTxs.set(bytesToHex(digest), txs)
     return true
   }
