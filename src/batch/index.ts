@@ -1,8 +1,7 @@
-import { sha256 } from '../crypto/index.js'
-import { createNmt, type NamespaceProof } from './nmt.js'
+import type { NamespaceProof } from './nmt.js'
+import { nodeNmt } from './node-nmt.js'
 
-/** NMT over node:crypto SHA-256 (browser code builds its own with createNmt and noble). */
-export const nodeNmt = createNmt(sha256)
+export { nodeNmt }
 
 export function nmtRoot (leaves: Uint8Array[]): Uint8Array {
   return nodeNmt.root(leaves)
@@ -16,8 +15,8 @@ export function nmtVerifyNamespace (root: Uint8Array, namespace: Uint8Array, lea
 
 export { createNmt, NmtError, NAMESPACE_SIZE, type Nmt, type NmtTree, type NamespaceProof, type Sha256 } from './nmt.js'
 export { rollupNamespace, namespaceRollupId, namespaceRange } from './namespace.js'
-export { buildPayload, batchTxs, countedTxs, expiredAt, EXPIRY_GRACE_MS, type HashedTx, type Payload } from './payload.js'
-export { txHash, txSigningMessage } from './tx-hash.js'
+export { buildPayload, batchTxs, countedTxs, expiredAt, EXPIRY_GRACE_MS, txLeaves, type HashedTx, type TxLeaf, type Payload } from './payload.js'
+export { hashTx, txHash, txSigningMessage } from './tx-hash.js'
 export { chunkDigest, chunkSigningMessage, batchHash } from './hashing.js'
 export { buildSlice, verifySlice, type SliceVerifier, type SliceCheck } from './slice.js'
 export { validateBatch, type BatchCheck } from './validate-batch.js'

@@ -73,9 +73,10 @@ export interface Nmt {
   /**
    * The tree over fixed `leaves` (validated once), remembering inner nodes, so that the
    * root and proofs for several namespaces hash each node once. The caller must not change
-   * `leaves` afterwards.
+   * `leaves` afterwards. `leafHashes`, when given, are the leaves' hashes (hashLeaf of
+   * each, computed before by the caller, who vouches for them): no leaf is hashed again.
    */
-  tree (leaves: Uint8Array[]): NmtTree
+  tree (leaves: Uint8Array[], leafHashes?: Uint8Array[]): NmtTree
 }
 
 export interface NmtTree {
@@ -93,6 +94,10 @@ function compareNs (a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): n
     if (d !== 0) return d
   }
   return 0
+}
+
+function copyNs (to: Uint8Array, toOff: number, from: Uint8Array, fromOff: number): void {
+  for (let i = 0; i < NAMESPACE_SIZE; i++) to[toOff + i] = from[fromOff + i]!
 }
 
 function isMaxNs (a: Uint8Array, off: number): boolean {
@@ -190,9 +195,8 @@ export function createNmt (sha256: Sha256): Nmt {
     leafInput[0] = LEAF_PREFIX
     leafInput.set(leaf, 1)
     const out = new Uint8Array(NODE_SIZE)
-    const ns = leaf.subarray(0, NAMESPACE_SIZE)
-    out.set(ns, 0)
-    out.set(ns, NAMESPACE_SIZE)
+    copyNs(out, 0, leaf, 0)
+    copyNs(out, NAMESPACE_SIZE, leaf, 0)
     out.set(sha256(leafInput.subarray(0, leaf.length + 1)), 2 * NAMESPACE_SIZE)
     return out
   }
@@ -200,15 +204,11 @@ export function createNmt (sha256: Sha256): Nmt {
   /** Caller guarantees both are nodes with left.maxNs <= right.minNs (hasher.go HashNode). */
   function nodeHash (left: Uint8Array, right: Uint8Array): Uint8Array {
     const out = new Uint8Array(NODE_SIZE)
-    out.set(compareNs(left, 0, right, 0) <= 0
-      ? left.subarray(0, NAMESPACE_SIZE)
-      : right.subarray(0, NAMESPACE_SIZE), 0)
-    let max: Uint8Array
-    if (isMaxNs(left, 0)) max = left.subarray(0, NAMESPACE_SIZE) // both children hold only the max namespace
-    else if (isMaxNs(right, 0)) max = left.subarray(NAMESPACE_SIZE, 2 * NAMESPACE_SIZE)
-    else if (compareNs(left, NAMESPACE_SIZE, right, NAMESPACE_SIZE) >= 0) max = left.subarray(NAMESPACE_SIZE, 2 * NAMESPACE_SIZE)
-    else max = right.subarray(NAMESPACE_SIZE, 2 * NAMESPACE_SIZE)
-    out.set(max, NAMESPACE_SIZE)
+    // namespaces copied byte by byte: a subarray per copy was most of this function's cost
+    copyNs(out, 0, compareNs(left, 0, right, 0) <= 0 ? left : right, 0)
+    if (isMaxNs(left, 0)) copyNs(out, NAMESPACE_SIZE, left, 0) // both children hold only the max namespace
+    else if (isMaxNs(right, 0) || compareNs(left, NAMESPACE_SIZE, right, NAMESPACE_SIZE) >= 0) copyNs(out, NAMESPACE_SIZE, left, NAMESPACE_SIZE)
+    else copyNs(out, NAMESPACE_SIZE, right, NAMESPACE_SIZE)
     nodeInput.set(left, 1)
     nodeInput.set(right, 1 + NODE_SIZE)
     out.set(sha256(nodeInput), 2 * NAMESPACE_SIZE)
@@ -220,14 +220,14 @@ export function createNmt (sha256: Sha256): Nmt {
     return compareNs(left, NAMESPACE_SIZE, right, 0) <= 0 ? nodeHash(left, right) : undefined
   }
 
-  /** Root of leaves [start, end), end > start; each leaf is hashed once. `memo` keeps large subtrees. */
-  function subtreeRoot (leaves: Uint8Array[], start: number, end: number, memo?: Map<number, Uint8Array>): Uint8Array {
-    if (end - start === 1) return leafHash(leaves[start])
+  /** Root of leaves [start, end), end > start; each leaf is hashed once. `memo` keeps large subtrees; `hashes` are the leaf hashes when known. */
+  function subtreeRoot (leaves: Uint8Array[], start: number, end: number, memo?: Map<number, Uint8Array>, hashes?: Uint8Array[]): Uint8Array {
+    if (end - start === 1) return hashes !== undefined ? hashes[start]! : leafHash(leaves[start])
     const key = start * (leaves.length + 1) + end
     const remembered = memo?.get(key)
     if (remembered !== undefined) return remembered
     const k = splitPoint(end - start)
-    const hash = nodeHash(subtreeRoot(leaves, start, start + k, memo), subtreeRoot(leaves, start + k, end, memo))
+    const hash = nodeHash(subtreeRoot(leaves, start, start + k, memo, hashes), subtreeRoot(leaves, start + k, end, memo, hashes))
     if (memo !== undefined && end - start >= MEMO_MIN_LEAVES) memo.set(key, hash)
     return hash
   }
@@ -238,15 +238,15 @@ export function createNmt (sha256: Sha256): Nmt {
    * range are never hashed, so every leaf and inner node is hashed at most once.
    */
   function collectProofNodes (leaves: Uint8Array[], start: number, end: number,
-    proofStart: number, proofEnd: number, out: Uint8Array[], memo?: Map<number, Uint8Array>): void {
+    proofStart: number, proofEnd: number, out: Uint8Array[], memo?: Map<number, Uint8Array>, hashes?: Uint8Array[]): void {
     if (end <= proofStart || start >= proofEnd) {
-      out.push(subtreeRoot(leaves, start, end, memo))
+      out.push(subtreeRoot(leaves, start, end, memo, hashes))
       return
     }
     if (end - start === 1) return
     const k = splitPoint(end - start)
-    collectProofNodes(leaves, start, start + k, proofStart, proofEnd, out, memo)
-    collectProofNodes(leaves, start + k, end, proofStart, proofEnd, out, memo)
+    collectProofNodes(leaves, start, start + k, proofStart, proofEnd, out, memo, hashes)
+    collectProofNodes(leaves, start + k, end, proofStart, proofEnd, out, memo, hashes)
   }
 
   function root (leaves: Uint8Array[]): Uint8Array {
@@ -259,7 +259,7 @@ export function createNmt (sha256: Sha256): Nmt {
     return proveValidated(leaves, namespace)
   }
 
-  function proveValidated (leaves: Uint8Array[], namespace: Uint8Array, memo?: Map<number, Uint8Array>): NamespaceProof {
+  function proveValidated (leaves: Uint8Array[], namespace: Uint8Array, memo?: Map<number, Uint8Array>, hashes?: Uint8Array[]): NamespaceProof {
     validateNamespace(namespace)
     const n = leaves.length
     if (n === 0) return { start: 0, end: 0, nodes: [] }
@@ -272,12 +272,12 @@ export function createNmt (sha256: Sha256): Nmt {
     const end = searchNs(leaves, namespace, true)
     const nodes: Uint8Array[] = []
     if (start < end) {
-      collectProofNodes(leaves, 0, n, start, end, nodes, memo)
+      collectProofNodes(leaves, 0, n, start, end, nodes, memo, hashes)
       return { start, end, nodes }
     }
     // Absent but inside the root's range: start > 0 is the first leaf with a greater namespace (never a max-namespace one).
-    collectProofNodes(leaves, 0, n, start, start + 1, nodes, memo)
-    return { start, end: start + 1, nodes, leafHash: leafHash(leaves[start]) }
+    collectProofNodes(leaves, 0, n, start, start + 1, nodes, memo, hashes)
+    return { start, end: start + 1, nodes, leafHash: hashes !== undefined ? hashes[start]!.slice() : leafHash(leaves[start]) }
   }
 
   /** proof.go ValidateCompleteness, with the check that the left siblings reach `start`. */
@@ -379,13 +379,18 @@ export function createNmt (sha256: Sha256): Nmt {
     return hash
   }
 
-  function tree (leaves: Uint8Array[]): NmtTree {
+  function tree (leaves: Uint8Array[], leafHashes?: Uint8Array[]): NmtTree {
     validateLeaves(leaves)
+    // the caller vouches for the hashes themselves (they are its own hashLeaf results): only their count is checked
+    if (leafHashes !== undefined && leafHashes.length !== leaves.length) {
+      throw new NmtError('NMT_BAD_NODE', `${leafHashes.length} leaf hashes for ${leaves.length} leaves`)
+    }
     const fixed = leaves.slice()
+    const hashes = leafHashes?.slice()
     const memo = new Map<number, Uint8Array>()
     return {
-      root: () => fixed.length === 0 ? emptyRoot.slice() : subtreeRoot(fixed, 0, fixed.length, memo).slice(),
-      proveNamespace: (namespace) => proveValidated(fixed, namespace, memo)
+      root: () => fixed.length === 0 ? emptyRoot.slice() : subtreeRoot(fixed, 0, fixed.length, memo, hashes).slice(),
+      proveNamespace: (namespace) => proveValidated(fixed, namespace, memo, hashes)
     }
   }
 

@@ -2,21 +2,40 @@
  * A batch's payload: its txs in batch order (chunks in header order, txs in chunk order),
  * regrouped by rollup namespace into NMT leaves while keeping the batch order inside each
  * namespace. Each leaf is `namespace || encode(SliceLeaf)`.
+ *
+ * A tx's leaves (and their NMT leaf hashes) depend on the tx alone, not on the batch: a
+ * pooled tx builds them once (`txLeaves`, cached on its HashedTx) for every payload that
+ * holds it, the leader's, each replica's check and the slices at commit.
  */
 import { encode, SliceLeafSchema, type Batch, type NamespaceCount, type SliceLeaf, type Tx } from '../codec/index.js'
 import { sha256 } from '../crypto/index.js'
 import { bytesToHex } from '../crypto/hex.js'
 import { rollupNamespace } from './namespace.js'
-import { actionTree } from './sender-proof.js'
+import { nodeNmt } from './node-nmt.js'
+import { actionTree, type ActionTree } from './sender-proof.js'
 
 export interface HashedTx {
   tx: Tx
   hash: Uint8Array
+  /** the tx's action tree when its hash was computed here (null: one action, no tree); built on demand otherwise */
+  tree?: ActionTree | null
+  /** its leaves, once built (txLeaves) */
+  leaves?: TxLeaf[]
+}
+
+/** One action's NMT leaf: `namespace || encode(SliceLeaf)`, the decoded SliceLeaf and the NMT leaf hash. */
+export interface TxLeaf {
+  rollupId: number
+  bytes: Uint8Array
+  leaf: SliceLeaf
+  nmtHash: Uint8Array
 }
 
 export interface Payload {
   /** NMT leaves sorted by namespace */
   leaves: Uint8Array[]
+  /** the NMT leaf hash of each leaf, in the same order (nmt.tree takes them instead of hashing again) */
+  leafHashes: Uint8Array[]
   /** the decoded body of each leaf, in the same order (slices hand them out without decoding) */
   sliceLeaves: SliceLeaf[]
   /** actions per rollup, ascending rollup id; the leaves of rollup i follow those of i-1 */
@@ -63,44 +82,49 @@ export function countedTxs (txs: HashedTx[], timestamp: number, seenBefore: (has
 }
 
 export function buildPayload (txs: HashedTx[]): Payload {
-  const buckets = new Map<number, Array<{ bytes: Uint8Array, leaf: SliceLeaf }>>()
-  for (const { tx, hash } of txs) {
-    // A single action is its own root (empty path): only multi-action txs hash their tree.
-    const tree = tx.actions.length > 1 ? actionTree(sha256, tx.actions) : null
-    tx.actions.forEach((action, actionIndex) => {
-      let bucket = buckets.get(action.rollupId)
-      if (bucket === undefined) { bucket = []; buckets.set(action.rollupId, bucket) }
-      const leaf: SliceLeaf = {
-        version: 1,
-        txHash: hash,
-        actionIndex,
-        actionCount: tx.actions.length,
-        sender: tx.sender,
-        nonce: tx.nonce,
-        expiry: tx.expiry,
-        actionPath: tree === null ? [] : tree.path(actionIndex),
-        signature: tx.signature,
-        payload: action.payload
-      }
-      bucket.push({ bytes: encodeLeaf(action.rollupId, leaf), leaf })
-    })
+  const buckets = new Map<number, TxLeaf[]>()
+  for (const entry of txs) {
+    for (const leaf of txLeaves(entry)) {
+      const bucket = buckets.get(leaf.rollupId)
+      if (bucket === undefined) buckets.set(leaf.rollupId, [leaf])
+      else bucket.push(leaf)
+    }
   }
   const ids = [...buckets.keys()].sort((a, b) => a - b)
   const leaves: Uint8Array[] = []
+  const leafHashes: Uint8Array[] = []
   const sliceLeaves: SliceLeaf[] = []
   const namespaces: NamespaceCount[] = []
   for (const id of ids) {
     const bucket = buckets.get(id)!
-    for (const { bytes, leaf } of bucket) { leaves.push(bytes); sliceLeaves.push(leaf) }
+    for (const { bytes, leaf, nmtHash } of bucket) { leaves.push(bytes); leafHashes.push(nmtHash); sliceLeaves.push(leaf) }
     namespaces.push({ rollupId: id, count: bucket.length })
   }
-  return { leaves, sliceLeaves, namespaces, txCount: txs.length }
+  return { leaves, leafHashes, sliceLeaves, namespaces, txCount: txs.length }
 }
 
-function encodeLeaf (rollupId: number, leaf: SliceLeaf): Uint8Array {
-  const body = encode(SliceLeafSchema, leaf)
-  const out = new Uint8Array(8 + body.length)
-  out.set(rollupNamespace(rollupId), 0)
-  out.set(body, 8)
-  return out
+/** The leaves of one tx in action order, built once and kept on `entry`. */
+export function txLeaves (entry: HashedTx): TxLeaf[] {
+  if (entry.leaves !== undefined) return entry.leaves
+  const { tx, hash } = entry
+  // A single action is its own root (empty path): only multi-action txs hash their tree.
+  if (entry.tree === undefined) entry.tree = tx.actions.length > 1 ? actionTree(sha256, tx.actions) : null
+  const tree = entry.tree
+  entry.leaves = tx.actions.map((action, actionIndex) => {
+    const leaf: SliceLeaf = {
+      version: 1,
+      txHash: hash,
+      actionIndex,
+      actionCount: tx.actions.length,
+      sender: tx.sender,
+      nonce: tx.nonce,
+      expiry: tx.expiry,
+      actionPath: tree === null ? [] : tree.path(actionIndex),
+      signature: tx.signature,
+      payload: action.payload
+    }
+    const bytes = encode(SliceLeafSchema, leaf, rollupNamespace(action.rollupId))
+    return { rollupId: action.rollupId, bytes, leaf, nmtHash: nodeNmt.hashLeaf(bytes) }
+  })
+  return entry.leaves
 }

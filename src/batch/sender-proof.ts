@@ -21,7 +21,7 @@ import { encode } from '../codec/msgpack.js'
 import { TxSigningBodySchema, type Action, type SliceLeaf, type TxBody } from '../codec/wire-types.js'
 import { DomainTag, domainPrefix } from '../crypto/domain.js'
 import { bytesToHex, equalBytes } from '../crypto/hex.js'
-import { rollupNamespace } from './namespace.js'
+import { writeRollupNamespace } from './namespace.js'
 import type { Sha256 } from './nmt.js'
 
 export type VerifyEd25519 = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean
@@ -29,34 +29,27 @@ export type VerifyEd25519 = (publicKey: Uint8Array, message: Uint8Array, signatu
 const LEAF_PREFIX = 0x00
 const NODE_PREFIX = 0x01
 
+// Scratch inputs, reused: a Sha256 keeps no reference to its input (nmt.ts), and one
+// allocation per hashed action was a good part of the receiving member's GC.
+let actionInput = new Uint8Array(9 + 512)
+const nodeInput = new Uint8Array(65)
+
 export function actionHash (hash: Sha256, rollupId: number, payload: Uint8Array): Uint8Array {
-  const input = new Uint8Array(9 + payload.length)
-  input[0] = LEAF_PREFIX
-  input.set(rollupNamespace(rollupId), 1)
-  input.set(payload, 9)
-  return hash(input)
+  if (actionInput.length < 9 + payload.length) actionInput = new Uint8Array(2 * (9 + payload.length))
+  actionInput[0] = LEAF_PREFIX
+  writeRollupNamespace(actionInput, 1, rollupId)
+  actionInput.set(payload, 9)
+  return hash(actionInput.subarray(0, 9 + payload.length))
 }
 
 function nodeHash (hash: Sha256, left: Uint8Array, right: Uint8Array): Uint8Array {
-  const input = new Uint8Array(65)
-  input[0] = NODE_PREFIX
-  input.set(left, 1)
-  input.set(right, 33)
-  return hash(input)
+  nodeInput[0] = NODE_PREFIX
+  nodeInput.set(left, 1)
+  nodeInput.set(right, 33)
+  return hash(nodeInput)
 }
 
-/** The tree's levels, leaves first; an odd last node is carried up unchanged. */
-function levels (hash: Sha256, leafHashes: Uint8Array[]): Uint8Array[][] {
-  const out = [leafHashes]
-  let level = leafHashes
-  while (level.length > 1) {
-    const up: Uint8Array[] = []
-    for (let i = 0; i < level.length; i += 2) up.push(i + 1 < level.length ? nodeHash(hash, level[i]!, level[i + 1]!) : level[i]!)
-    out.push(up)
-    level = up
-  }
-  return out
-}
+const HASH_SIZE = 32
 
 export interface ActionTree {
   root: Uint8Array
@@ -64,17 +57,35 @@ export interface ActionTree {
   path: (i: number) => Uint8Array[]
 }
 
+/**
+ * The tree's levels, leaves first, in one buffer (a pooled tx keeps its tree: one array,
+ * not a Buffer object per node); an odd last node is carried up unchanged.
+ */
 export function actionTree (hash: Sha256, actions: Action[]): ActionTree {
-  const tree = levels(hash, actions.map((a) => actionHash(hash, a.rollupId, a.payload)))
+  const widths = [actions.length]
+  while (widths[widths.length - 1]! > 1) widths.push((widths[widths.length - 1]! + 1) >> 1)
+  const offsets: number[] = []
+  let total = 0
+  for (const width of widths) { offsets.push(total); total += width }
+  const nodes = new Uint8Array(total * HASH_SIZE)
+  const node = (level: number, i: number): Uint8Array => nodes.subarray((offsets[level]! + i) * HASH_SIZE, (offsets[level]! + i + 1) * HASH_SIZE)
+  actions.forEach((a, i) => nodes.set(actionHash(hash, a.rollupId, a.payload), i * HASH_SIZE))
+  for (let d = 1; d < widths.length; d++) {
+    const width = widths[d - 1]!
+    for (let i = 0; i < width; i += 2) {
+      const at = (offsets[d]! + (i >> 1)) * HASH_SIZE
+      if (i + 1 < width) nodes.set(nodeHash(hash, node(d - 1, i), node(d - 1, i + 1)), at)
+      else nodes.set(node(d - 1, i), at)
+    }
+  }
   return {
-    root: tree[tree.length - 1]![0]!,
+    root: node(widths.length - 1, 0),
     path (i) {
       const path: Uint8Array[] = []
       let index = i
-      for (let d = 0; d < tree.length - 1; d++) {
-        const level = tree[d]!
+      for (let d = 0; d < widths.length - 1; d++) {
         const sibling = index ^ 1
-        if (sibling < level.length) path.push(level[sibling]!)
+        if (sibling < widths[d]!) path.push(node(d, sibling))
         index >>= 1
       }
       return path

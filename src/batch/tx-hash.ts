@@ -3,9 +3,10 @@
  * is the tx's id everywhere (mempool, chunks, payload leaves, the store's tx index); the
  * SDK computes the same with noble (client/tx.ts).
  */
-import type { TxBody } from '../codec/index.js'
+import type { Tx, TxBody } from '../codec/index.js'
 import { sha256 } from '../crypto/index.js'
-import { txSigningMessageWith } from './sender-proof.js'
+import type { HashedTx } from './payload.js'
+import { actionTree, signingMessageFromRoot, txSigningMessageWith } from './sender-proof.js'
 
 /**
  * The bytes a sender signs; their SHA-256 is the tx hash (also the bundle id). The actions
@@ -17,4 +18,14 @@ export function txSigningMessage (chainId: string, body: TxBody): Uint8Array {
 
 export function txHash (chainId: string, tx: TxBody): Uint8Array {
   return sha256(txSigningMessage(chainId, tx))
+}
+
+/**
+ * The tx with its hash and the action tree the hash needed, kept so that its leaves
+ * (payload.ts txLeaves) take their sender paths from it instead of hashing the actions again.
+ */
+export function hashTx (chainId: string, tx: Tx): HashedTx {
+  const tree = actionTree(sha256, tx.actions)
+  const message = signingMessageFromRoot(chainId, { actionsRoot: tree.root, actionCount: tx.actions.length, sender: tx.sender, nonce: tx.nonce, expiry: tx.expiry })
+  return { tx, hash: sha256(message), tree: tx.actions.length > 1 ? tree : null }
 }

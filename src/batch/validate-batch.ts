@@ -40,6 +40,6 @@ export function validateBatch (
   if (expected.length !== header.namespaces.length || expected.some((ns, i) => ns.rollupId !== header.namespaces[i]!.rollupId || ns.count !== header.namespaces[i]!.count)) {
     return { ok: false, reason: 'namespace table differs from the payload' }
   }
-  if (!equalBytes(deps.nmt.root(payload.leaves), header.payloadRoot)) return { ok: false, reason: 'payload root differs from the payload' }
+  if (!equalBytes(deps.nmt.tree(payload.leaves, payload.leafHashes).root(), header.payloadRoot)) return { ok: false, reason: 'payload root differs from the payload' }
   return { ok: true, counted: txs, leaves: payload.leaves, sliceLeaves: payload.sliceLeaves }
 }

@@ -4,7 +4,7 @@
  * and namespace table. Leaders use it to fill a header; replicas and catch-up use it to
  * check one (proposal-validation.ts). Also the per-chunk checks every member applies to a chunk it receives.
  */
-import { buildPayload, chunkSigningMessage, countedTxs, nodeNmt, txHash, type HashedTx, type NmtTree } from '../batch/index.js'
+import { buildPayload, chunkSigningMessage, countedTxs, hashTx, nodeNmt, type HashedTx, type NmtTree } from '../batch/index.js'
 import { decode, ChunkSchema, type Chunk, type NamespaceCount, type SliceLeaf } from '../codec/index.js'
 import { bytesToHex, DomainTag, domainPrefix, sha256, verifyEd25519 } from '../crypto/index.js'
 import { ChunkRejectCode } from './reject-codes.js'
@@ -35,13 +35,24 @@ export interface ChunkRules {
 }
 
 export type ChunkCheck =
-  | { ok: true, chunk: Chunk, digest: Uint8Array, hashes: Uint8Array[] }
+  /** `txs`: each tx with its hash and action tree (kept with the pooled chunk: payload.ts txLeaves) */
+  | { ok: true, chunk: Chunk, digest: Uint8Array, txs: HashedTx[] }
   | { ok: false, verdict: 'reject', code: ChunkRejectCode, detail?: string }
+  /** a copy of a chunk this member holds (an origin's resend): nothing was checked or hashed again */
+  | { ok: false, verdict: 'ignore', code: 'CHUNK_KNOWN', detail?: string }
 
 const refuse = (code: ChunkRejectCode, detail?: string): ChunkCheck => detail === undefined ? { ok: false, verdict: 'reject', code } : { ok: false, verdict: 'reject', code, detail }
 
-/** Gossip-time checks of a chunk (ingress already checked each tx signature; see PROTOCOL.md). */
-export function checkChunk (rules: ChunkRules, bytes: Uint8Array, maxBytes: number): ChunkCheck {
+/**
+ * Gossip-time checks of a chunk (ingress already checked each tx signature; see PROTOCOL.md).
+ * `known` says whether a chunk digest is held already: such a copy (its origin resends
+ * chunks no proposal took yet, own-chunk-resender.ts) costs one hash of its bytes, not a
+ * decode, a signature check and its txs' action trees again.
+ */
+export function checkChunk (rules: ChunkRules, bytes: Uint8Array, maxBytes: number, known?: (digestHex: string) => boolean): ChunkCheck {
+  const message = known !== undefined && hasChunkShape(bytes) ? chunkSigningMessageOfBytes(rules.chainId, bytes) : undefined
+  // Equal digests mean equal signing messages, so these bytes (the signature aside) are the held chunk's canonical ones.
+  if (message !== undefined && bytes.length <= maxBytes && known!(bytesToHex(sha256(message)))) return { ok: false, verdict: 'ignore', code: 'CHUNK_KNOWN' }
   let chunk: Chunk
   try {
     chunk = decode(ChunkSchema, bytes, maxBytes)
@@ -49,7 +60,13 @@ export function checkChunk (rules: ChunkRules, bytes: Uint8Array, maxBytes: numb
     // [REJECT] a chunk decodes strictly
     return refuse(ChunkRejectCode.MALFORMED, (err as Error).message)
   }
-  return checkDecodedChunk(rules, chunk, chunkSigningMessageOfBytes(rules.chainId, bytes))
+  return checkDecodedChunk(rules, chunk, message ?? chunkSigningMessageOfBytes(rules.chainId, bytes))
+}
+
+/** The outer shape chunkSigningMessageOfBytes relies on: a 6-element tuple ending in a 64-byte bin8. */
+function hasChunkShape (bytes: Uint8Array): boolean {
+  const n = bytes.length
+  return n > SIGNATURE_FIELD_BYTES && bytes[0] === 0x96 && bytes[n - SIGNATURE_FIELD_BYTES] === 0xc4 && bytes[n - SIGNATURE_FIELD_BYTES + 1] === 64
 }
 
 /**
@@ -73,7 +90,7 @@ export function checkDecodedChunk (rules: ChunkRules, chunk: Chunk, message = ch
   }
   // [REJECT] signed by its origin
   if (!verifyEd25519(key, message, chunk.signature)) return refuse(ChunkRejectCode.BAD_SIGNATURE)
-  return { ok: true, chunk, digest: sha256(message), hashes: chunk.txs.map((tx) => txHash(rules.chainId, tx)) }
+  return { ok: true, chunk, digest: sha256(message), txs: chunk.txs.map((tx) => hashTx(rules.chainId, tx)) }
 }
 
 const SIGNATURE_FIELD_BYTES = 2 + 64 // bin8 header + ed25519 signature
@@ -95,19 +112,17 @@ export function chunkSigningMessageOfBytes (chainId: string, bytes: Uint8Array):
 }
 
 /**
- * Computes the payload of chunks for a block at `timestamp`. `hashesOf` gives the tx
- * hashes of a chunk (cached by the pool); `seenBefore` says whether a tx hash is final or
- * in an uncommitted ancestor.
+ * Computes the payload of chunks for a block at `timestamp`. `txsOf` gives the hashed txs
+ * of a chunk, in chunk order (kept by the pool, so their leaves are built once for every
+ * payload that holds them); `seenBefore` says whether a tx hash is final or in an
+ * uncommitted ancestor.
  */
-export function computePayload (chunks: Chunk[], chunkDigestHexes: string[], hashesOf: (i: number) => Uint8Array[], timestamp: number, seenBefore: (hex: string) => boolean): BlockPayload {
+export function computePayload (chunks: Chunk[], chunkDigestHexes: string[], txsOf: (i: number) => HashedTx[], timestamp: number, seenBefore: (hex: string) => boolean): BlockPayload {
   const all: HashedTx[] = []
-  chunks.forEach((chunk, i) => {
-    const hashes = hashesOf(i)
-    chunk.txs.forEach((tx, j) => all.push({ tx, hash: hashes[j]! }))
-  })
+  chunks.forEach((_, i) => { for (const entry of txsOf(i)) all.push(entry) })
   const counted = countedTxs(all, timestamp, seenBefore)
   const payload = buildPayload(counted)
-  const tree = nodeNmt.tree(payload.leaves)
+  const tree = nodeNmt.tree(payload.leaves, payload.leafHashes)
   return {
     chunks,
     chunkDigestHexes,

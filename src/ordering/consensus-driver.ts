@@ -300,13 +300,13 @@ export class ConsensusDriver {
   }
 
   #onChunk (from: number, bytes: Uint8Array): 'accept' | 'ignore' | 'reject' {
-    const check = checkChunk(this.#payloads.rules, bytes, this.deps.limits.maxBatchBytes)
+    const check = checkChunk(this.#payloads.rules, bytes, this.deps.limits.maxBatchBytes, (hex) => this.#payloads.pool.has(hex))
     if (!check.ok) {
       this.deps.metrics?.chunksReceived.inc({ verdict: check.verdict })
       this.deps.logger.debug({ from, code: check.code, detail: check.detail }, 'chunk refused')
       return check.verdict
     }
-    const added = this.#payloads.addChunk(check.chunk, check.digest, check.hashes, bytes.length)
+    const added = this.#payloads.addChunk(check.chunk, check.digest, check.txs, bytes.length)
     this.deps.metrics?.chunksReceived.inc({ verdict: added ? 'accept' : 'ignore' })
     if (added) {
       void this.#enqueue(() => this.#refreshWork())
@@ -319,7 +319,7 @@ export class ConsensusDriver {
     const digestHex = bytesToHex(packed.digest)
     this.#finaliser.trackOwnChunk(digestHex, packed.entries)
     this.#resender.track(digestHex, packed.digest, packed.bytes, performance.now())
-    this.#payloads.addChunk(packed.chunk, packed.digest, packed.entries.map((e) => e.hash), packed.bytes.length)
+    this.#payloads.addChunk(packed.chunk, packed.digest, packed.entries.map((e) => ({ tx: e.tx, hash: e.hash })), packed.bytes.length)
     void this.#enqueue(() => this.#refreshWork())
     this.#releaseIfFilled()
     await this.deps.transport.publishChunk(packed.bytes, packed.digest)

@@ -121,7 +121,7 @@ export class Finaliser {
         if (chunk.origin !== this.deps.self) continue
         const check = checkDecodedChunk(this.deps.payloads.rules, chunk)
         if (!check.ok) continue
-        const entries = this.deps.mempool.claim(check.hashes.map(bytesToHex))
+        const entries = this.deps.mempool.claim(check.txs.map((entry) => bytesToHex(entry.hash)))
         if (entries.length > 0) this.#ownChunks.set(bytesToHex(check.digest), entries)
       }
     }

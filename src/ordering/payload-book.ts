@@ -4,6 +4,7 @@
  * (which txs count, given the final ones and those of the uncommitted ancestors) for the
  * leader, for a proposal's payload rules and for catch-up.
  */
+import type { HashedTx } from '../batch/index.js'
 import { ChunkSchema, encode, type BatchHeader, type Chunk } from '../codec/index.js'
 import { bytesToHex, equalBytes, hexToBytes } from '../crypto/index.js'
 import type { ChainStore } from '../store/index.js'
@@ -15,8 +16,8 @@ import type { ConsensusRejectCode } from './reject-codes.js'
 
 export class PayloadBook {
   readonly pool = new ChunkPool()
-  /** tx hashes of each pooled (or catch-up) chunk, by chunk digest */
-  readonly #chunkHashes = new Map<string, Uint8Array[]>()
+  /** hashed txs of each pooled (or catch-up) chunk, by chunk digest (their leaves are cached on them) */
+  readonly #chunkTxs = new Map<string, HashedTx[]>()
   /** payloads of uncommitted blocks this member checked, by block hash */
   readonly #payloads = new Map<string, BlockPayload>()
 
@@ -45,10 +46,10 @@ export class PayloadBook {
     this.#payloads.delete(bytesToHex(blockHash))
   }
 
-  /** Adds a checked chunk to the pool; false if it was there already. */
-  addChunk (chunk: Chunk, digest: Uint8Array, hashes: Uint8Array[], size: number): boolean {
+  /** Adds a checked chunk to the pool with its hashed txs (in chunk order); false if it was not kept. */
+  addChunk (chunk: Chunk, digest: Uint8Array, txs: HashedTx[], size: number): boolean {
     if (!this.pool.add(chunk, digest, size)) return false
-    this.#chunkHashes.set(bytesToHex(digest), hashes)
+    this.#chunkTxs.set(bytesToHex(digest), txs)
     return true
   }
 
@@ -56,7 +57,7 @@ export class PayloadBook {
   acceptFetchedChunk (chunk: Chunk): boolean {
     const check = checkDecodedChunk(this.rules, chunk)
     // the per-origin byte quota counts a chunk's wire size, as for a gossiped one
-    return check.ok && this.addChunk(check.chunk, check.digest, check.hashes, encode(ChunkSchema, chunk).length)
+    return check.ok && this.addChunk(check.chunk, check.digest, check.txs, encode(ChunkSchema, chunk).length)
   }
 
   /** Checks the chunks of a final batch from catch-up (and learns their tx hashes); null if one fails. */
@@ -66,7 +67,7 @@ export class PayloadBook {
       const check = checkDecodedChunk(this.rules, chunk)
       if (!check.ok) return null
       const hex = bytesToHex(check.digest)
-      this.#chunkHashes.set(hex, check.hashes)
+      this.#chunkTxs.set(hex, check.txs)
       hexes.push(hex)
     }
     return hexes
@@ -74,7 +75,7 @@ export class PayloadBook {
 
   /** Forgets the chunks of a final batch. */
   forgetChunks (digestHexes: string[]): void {
-    for (const hex of digestHexes) this.#chunkHashes.delete(hex)
+    for (const hex of digestHexes) this.#chunkTxs.delete(hex)
     this.pool.remove(digestHexes)
   }
 
@@ -90,12 +91,12 @@ export class PayloadBook {
   /** Final txs are looked up on the calling thread (a bloom-filter probe for each new tx, no thread-pool round trip). */
   payloadFor (chunks: Chunk[], hexes: string[], parentHash: Uint8Array, timestamp: number): BlockPayload {
     const ancestors = this.ancestorTxs(parentHash)
-    const hashes = hexes.map((hex) => this.#chunkHashes.get(hex)!)
-    const flat = hashes.flat()
+    const txs = hexes.map((hex) => this.#chunkTxs.get(hex)!)
+    const flat = txs.flat().map((entry) => entry.hash)
     const locations = this.store.txLocationsSync(flat)
     const final = new Set<string>()
     locations.forEach((loc, i) => { if (loc !== null) final.add(bytesToHex(flat[i]!)) })
-    return computePayload(chunks, hexes, (i) => hashes[i]!, timestamp, (hex) => final.has(hex) || ancestors.has(hex))
+    return computePayload(chunks, hexes, (i) => txs[i]!, timestamp, (hex) => final.has(hex) || ancestors.has(hex))
   }
 
   /** Tx hashes counted in the uncommitted ancestors from `hash` down to the committed tip. */

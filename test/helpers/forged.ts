@@ -34,5 +34,5 @@ export function orderedPayload (chainId: string, committeeKeys: Uint8Array[], ro
     if (!check.ok) throw new Error(`a member would refuse the chunk: ${check.code}`)
     return check
   })
-  return computePayload(checked.map((c) => c.chunk), checked.map((c) => Buffer.from(c.digest).toString('hex')), (i) => checked[i]!.hashes, timestamp, () => false)
+  return computePayload(checked.map((c) => c.chunk), checked.map((c) => Buffer.from(c.digest).toString('hex')), (i) => checked[i]!.txs, timestamp, () => false)
 }

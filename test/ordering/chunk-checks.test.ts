@@ -28,7 +28,7 @@ t.test('checkChunk: a good chunk, and each rule refusing with its code', async (
   t.ok(check.ok)
   if (check.ok) {
     t.same(check.digest, sha256(chunkSigningMessage(CHAIN, good)), 'the digest is the hash of the signed message')
-    t.same(check.hashes, good.txs.map((x) => txHash(CHAIN, x)), 'the tx hashes, in order')
+    t.same(check.txs.map((entry) => entry.hash), good.txs.map((x) => txHash(CHAIN, x)), 'the tx hashes, in order')
   }
   t.equal(codeOf(Uint8Array.of(0x93, 1, 2)), 'CHUNK_MALFORMED')
   t.equal(codeOf(memberChunk(CHAIN, signers[1]!, 7, 1, [tx()])), 'CHUNK_UNKNOWN_ORIGIN')
@@ -90,4 +90,22 @@ t.test('ChunkPool.select: maxActions bounds a proposal\'s actions, but a first c
   t.equal(pool.select(new Set(), { ...wide, maxActions: 8 }).length, 2, '8 actions: two chunks of 4')
   t.equal(pool.select(new Set(), { ...wide, maxActions: 11 }).length, 2, 'a third would make 12')
   t.same(pool.select(new Set(), { ...wide, maxActions: 3 }).map((p) => p.actions), [4], 'a first chunk above the bound goes alone, so its lane never stalls')
+})
+
+t.test('checkChunk: a copy of a held chunk is ignored before it is decoded or hashed again', async (t) => {
+  const good = memberChunk(CHAIN, signers[1]!, 1, 1, [tx(), tx([1, 2])])
+  const bytes = encode(ChunkSchema, good)
+  const digestHex = Buffer.from(sha256(chunkSigningMessage(CHAIN, good))).toString('hex')
+  const held = new Set<string>()
+  const first = checkChunk(rules, bytes, 1 << 20, (hex) => held.has(hex))
+  t.ok(first.ok, 'a new chunk is checked in full')
+  held.add(digestHex)
+  const again = checkChunk(rules, bytes, 1 << 20, (hex) => held.has(hex))
+  t.same(again, { ok: false, verdict: 'ignore', code: 'CHUNK_KNOWN' }, 'the copy is known by its digest')
+  const forged = Uint8Array.from(bytes)
+  forged[forged.length - 1]! ^= 1
+  t.equal((checkChunk(rules, forged, 1 << 20, (hex) => held.has(hex)) as { code?: string }).code, 'CHUNK_KNOWN', 'another signature over the same body is not kept either')
+  const other = memberChunk(CHAIN, signers[1]!, 1, 1, [tx()])
+  t.ok(checkChunk(rules, encode(ChunkSchema, other), 1 << 20, (hex) => held.has(hex)).ok, 'another chunk is checked in full')
+  t.equal((checkChunk(rules, bytes, bytes.length - 1, (hex) => held.has(hex)) as { code?: string }).code, 'CHUNK_MALFORMED', 'the size bound still comes first')
 })
