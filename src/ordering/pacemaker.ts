@@ -46,6 +46,16 @@ const PROBE_TIMEOUT_DIVISOR = 4
  */
 const BACKOFF_GRACE = 4
 
+/**
+ * A leader whose turn ended with a TC this few rounds ago gets a short timer on its next
+ * turn (a local choice, like every timer): a dead member keeps its turns until the
+ * committed chain leaves it out, a few rounds after its first failed one (leader-election.ts).
+ * A round whose proposal came in time and still timed out is blamed on the next leader,
+ * which its votes went to: so a member that dies costs one full timer (the round voting to
+ * it) and a short one (its turn right after), not two full ones.
+ */
+const RECENT_FAILURE_ROUNDS = 16
+
 /** Rounds remembered per kind during a run of timeouts. */
 const MAX_PROPOSAL_ROUNDS = 64
 
@@ -63,6 +73,8 @@ export class Pacemaker {
   /** since the last QC: rounds whose proposal came in time */
   readonly #inTimeRounds = new Set<number>()
   #firedRound = 0
+  /** member -> the latest round it led that ended with a TC */
+  readonly #failedTurns = new Map<number, number>()
   readonly #election: LeaderElection
   readonly #latency: RoundLatency | null
 
@@ -125,6 +137,8 @@ export class Pacemaker {
   /** A TC ends its round; true if that moved us. */
   advanceByTc (tc: TimeoutCertificate): boolean {
     if (tc.round + 1 <= this.#round) return false
+    // A round whose proposal came in time failed at the member its votes went to, the next leader.
+    this.#failedTurns.set(this.leaderOf(this.#inTimeRounds.has(tc.round) ? tc.round + 1 : tc.round), tc.round)
     this.#lastRoundTc = tc
     this.#consecutiveTimeouts++
     this.#round = tc.round + 1
@@ -146,8 +160,14 @@ export class Pacemaker {
   timeoutDelay (): number {
     const { baseTimeoutMs, maxTimeoutMs } = this.options
     const adapted = this.#latency?.baseMs() ?? baseTimeoutMs
-    const base = this.#election.isSuspect(this.#round) ? Math.min(adapted, Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR)) : adapted
+    let base = this.#election.isSuspect(this.#round) ? Math.min(adapted, Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR)) : adapted
+    if (this.#failedRecently(this.leaderOf(this.#round))) base = Math.min(base, this.#latency?.shortMs() ?? Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR))
     return backoffDelay(Math.max(this.#slowRounds.size, this.#consecutiveTimeouts - BACKOFF_GRACE), base, maxTimeoutMs, 16)
+  }
+
+  #failedRecently (member: number): boolean {
+    const failed = this.#failedTurns.get(member)
+    return failed !== undefined && failed < this.#round && this.#round - failed <= RECENT_FAILURE_ROUNDS
   }
 
   /** The delay to arm the current round's timer with, or null when it is armed already. */
