@@ -120,11 +120,15 @@ export class LeaderElection {
     return this.#decide(round).excluded
   }
 
-  /** Whether `round` is led by, or sends its votes to, a member the chain judges absent: its timer can be short. */
-  isSuspect (round: number): boolean {
-    const excluded = this.#decide(round).excluded
-    if (excluded.length === 0) return false
-    return excluded.includes(this.leaderOf(round)) || excluded.includes(this.leaderOf(round + 1))
+  /** Whether `round` is led by a member the chain judges absent (a probe): its timer can be short. */
+  isProbe (round: number): boolean {
+    const { leader, excluded } = this.#decide(round)
+    return excluded.includes(leader)
+  }
+
+  /** Whether `round` sends its votes to a member the chain judges absent (the round before a probe). */
+  votesToAbsent (round: number): boolean {
+    return this.isProbe(round + 1)
   }
 
   #decide (round: number): Decision {

@@ -3,8 +3,8 @@
  * of it (the next round follows at once) or with a TC when a quorum timed out; timeouts
  * back off exponentially while rounds keep timing out, and reset with the first QC. The
  * leaders come from the committed chain (leader-election.ts); a round that a member the
- * chain judges absent leads, or collects the votes of, gets a short timer: it is a probe
- * that is expected to fail. The base follows the recent round latency (round-latency.ts),
+ * chain judges absent leads gets a short timer (it is a probe that is expected to fail),
+ * and so does a round whose leader's own turn ended with a TC a few rounds ago. The base follows the recent round latency (round-latency.ts),
  * and timeouts in a row back off when proposals come after their timer (the committee is
  * slow) or after 4 (one dead leader ends up to 4 rounds in a row, and waiting longer would
  * not have saved them).
@@ -31,8 +31,20 @@ export interface PacemakerOptions {
   now?: () => number
 }
 
-/** A probe round's timer is this share of the base timeout: long enough for a member that is back, short for one still gone. */
-const PROBE_TIMEOUT_DIVISOR = 4
+/**
+ * A probe round's timer is this share of the base timeout: long enough for a member that is
+ * back (it enters the round with everyone, from the votes sent to all, and proposes), short
+ * for one still gone. With one member down a probe comes every 64 rounds, a second or two
+ * under load, and at a quarter of the node's 1 s base it alone put p99 near 3x healthy
+ * (bench member-down: 13 TCs in 706 rounds, 11 of them probes).
+ */
+const PROBE_TIMEOUT_DIVISOR = 8
+/**
+ * The round before a probe, led by a live member, keeps a quarter of the base: its votes go
+ * to every member (consensus-core.ts #votesToAll), so it fails only for slowness, and an
+ * eighth was too short for a live leader on the simulator's slower links (wipe-stall seed 12).
+ */
+const VOTES_TO_ABSENT_TIMEOUT_DIVISOR = 4
 
 /**
  * Consecutive timed-out rounds that keep the base delay unless they failed for slowness.
@@ -55,6 +67,8 @@ const BACKOFF_GRACE = 4
  * it) and a short one (its turn right after), not two full ones.
  */
 const RECENT_FAILURE_ROUNDS = 16
+/** Without a clock (no samples) that short timer is this share of the base. */
+const SHORT_TIMEOUT_DIVISOR = 4
 
 /** Rounds remembered per kind during a run of timeouts. */
 const MAX_PROPOSAL_ROUNDS = 64
@@ -122,6 +136,8 @@ export class Pacemaker {
   /** A valid proposal of `round` arrived (in time or late): the adaptive base learns from it. */
   noteProposal (round: number): void {
     this.#latency?.noteProposal(round)
+    // Its leader is alive: its next turns get the full timer again.
+    if (round === this.#round) this.#failedTurns.delete(this.leaderOf(round))
     if (round > this.#round || this.#slowRounds.size >= MAX_PROPOSAL_ROUNDS) return
     if (round < this.#round || round <= this.#firedRound) this.#slowRounds.add(round)
     else this.#inTimeRounds.add(round)
@@ -160,8 +176,10 @@ export class Pacemaker {
   timeoutDelay (): number {
     const { baseTimeoutMs, maxTimeoutMs } = this.options
     const adapted = this.#latency?.baseMs() ?? baseTimeoutMs
-    let base = this.#election.isSuspect(this.#round) ? Math.min(adapted, Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR)) : adapted
-    if (this.#failedRecently(this.leaderOf(this.#round))) base = Math.min(base, this.#latency?.shortMs() ?? Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR))
+    let base = adapted
+    if (this.#election.isProbe(this.#round)) base = Math.min(adapted, Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR))
+    else if (this.#election.votesToAbsent(this.#round)) base = Math.min(adapted, Math.ceil(baseTimeoutMs / VOTES_TO_ABSENT_TIMEOUT_DIVISOR))
+    if (this.#failedRecently(this.leaderOf(this.#round))) base = Math.min(base, this.#latency?.shortMs() ?? Math.ceil(baseTimeoutMs / SHORT_TIMEOUT_DIVISOR))
     return backoffDelay(Math.max(this.#slowRounds.size, this.#consecutiveTimeouts - BACKOFF_GRACE), base, maxTimeoutMs, 16)
   }
 

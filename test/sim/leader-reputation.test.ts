@@ -78,8 +78,9 @@ t.test('one member down: the share of rounds that time out drops well below 1/4,
   // Only the dead leader's rounds: the round voting to it forms its QC from votes sent to all after a TC (consensus-core.ts #votesToAll).
   t.ok(share(roundRobin.down) >= 0.2, 'round-robin: about one round in four times out (the dead leader\'s)')
   t.ok(share(reputation.down) < 0.1, 'reputation: under 1 round in 10 times out')
-  // (2x, not 3x: with votes to all after a TC round-robin loses only the dead leader's rounds)
-  t.ok(reputation.down.qc > 2 * roundRobin.down.qc, `more rounds succeed (${reputation.down.qc} against ${roundRobin.down.qc})`)
+  // (1.5x, not 3x: with votes to all after a TC round-robin loses only the dead leader's
+  // rounds, and each of them on the short timer of a leader whose turn just failed)
+  t.ok(reputation.down.qc > 1.5 * roundRobin.down.qc, `more rounds succeed (${reputation.down.qc} against ${roundRobin.down.qc})`)
   t.ok(reputation.proposedAfterRestart > 0, `r${DOWN} proposed ${reputation.proposedAfterRestart} blocks after it came back`)
   t.ok(share(reputation.back) < 0.05, `after it came back: ${reputation.back.tc} of ${reputation.back.qc + reputation.back.tc} rounds timed out`)
 })
