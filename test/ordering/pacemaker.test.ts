@@ -101,6 +101,25 @@ t.test('a round whose proposal came in time and still timed out is blamed on the
   t.equal(pm.timeoutDelay(), 1000, 'round 9 (leader 1, not blamed): the base')
 })
 
+t.test('a probe of a member we heard nothing from gets the short timer; one whose votes arrive, an eighth of the base', async (t) => {
+  let now = 0
+  const pm = new Pacemaker(4, { ...options, now: () => now }, 1)
+  // member 3 authored nothing: left out, it leads probe round 64 only
+  const headers = []
+  for (let round = 1; round <= 60; round++) headers.push({ height: round - 1, round, proposer: round % 3 })
+  pm.noteCommitted(headers)
+  for (let r = 1; r <= 63; r++) {
+    pm.armTimer()
+    now += 30
+    pm.advanceByQc(r)
+  }
+  t.equal(pm.round, 64)
+  t.equal(pm.leaderOf(64), 3, 'a probe')
+  t.equal(pm.timeoutDelay(), 60, 'silent: twice the slowest sample')
+  pm.noteHeardFrom(3)
+  t.equal(pm.timeoutDelay(), 125, 'its vote arrived: an eighth of the base')
+})
+
 t.test('with a clock, the base follows the slowest recent QC latency', async (t) => {
   let now = 0
   const pm = new Pacemaker(4, { ...options, now: () => now }, 1)

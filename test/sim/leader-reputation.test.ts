@@ -10,9 +10,9 @@
 import t from 'tap'
 import type { CoreAction } from '../../src/ordering/consensus-core.js'
 import { expectRunOk } from './expect-run.js'
-import { Simulation, type FaultProfile, type ScriptStep, type SimOptions, type SimResult } from './simulation.js'
+import { calm, submittedAt } from './scripted-txs.js'
+import { Simulation, type ScriptStep, type SimOptions, type SimResult } from './simulation.js'
 
-const calm: Partial<FaultProfile> = { dropP: 0, dupP: 0, longDelayP: 0, maxDelayMs: 10, crashes: 0, partitions: 0 }
 const DOWN = 2
 const CRASH_AT = 2000
 const RESTART_AT = 40_000
@@ -42,12 +42,11 @@ function run (options: Partial<SimOptions>): Run {
       // rounds as member 0 enters them: by a QC (the round before succeeded) or a TC (it timed out)
       afterStep: (sim, node, _event, actions: readonly CoreAction[]) => {
         for (const a of actions) {
-          // The simulator numbers txs in submit order (the last 8 hex digits), and the script submits one every SUBMIT_EVERY ms.
           if (node === 0 && a.type === 'commit') {
             for (const { block } of a.blocks) {
               for (const digest of block.header.chunkDigests) {
-                const submittedAt = SUBMIT_FROM + SUBMIT_EVERY * parseInt(Buffer.from(digest).toString('hex').slice(-8), 16)
-                if (submittedAt > CRASH_AT && submittedAt < RESTART_AT) downLatencies.push(sim.now - submittedAt)
+                const submitted = submittedAt(digest, SUBMIT_FROM, SUBMIT_EVERY)
+                if (submitted > CRASH_AT && submitted < RESTART_AT) downLatencies.push(sim.now - submitted)
               }
             }
           }
