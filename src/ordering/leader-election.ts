@@ -28,7 +28,7 @@ export interface LeaderElectionOptions {
   excludeRounds: number
   /** every probeEvery-th round is led by a left-out member (in turn), if there is one */
   probeEvery: number
-  /** a member whose turn ended with a TC (as the chain records it) is left out of this many rounds after it; 0: never (default 3n) */
+  /** a member whose turn ended with a TC (as the chain records it) is left out of this many rounds after it; 0: never (default: windowRounds) */
   failureRounds?: number
 }
 
@@ -141,8 +141,8 @@ export class LeaderElection {
   }
 
   /**
-   * The schedule with the members whose failed turn a block of [end - failureRounds, end) records left out
-   * too (the latest failure first), up to f left out in all. The failed leader is the one
+   * The schedule with the members whose failed turn a block of [end - failureRounds, end)
+   * records left out too (the latest failure first), up to f in all. The failed leader is the one
    * the authored-blocks schedule named, fixed when its evidence was committed: no failure
    * judgement feeds another, so a member that restarts with the last historyRounds headers
    * judges as the others do.

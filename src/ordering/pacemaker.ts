@@ -4,10 +4,10 @@
  * back off exponentially while rounds keep timing out, and reset with the first QC. The
  * leaders come from the committed chain (leader-election.ts); a round that a member the
  * chain judges absent leads gets a short timer (it is a probe that is expected to fail),
- * and so does a round whose leader's own turn ended with a TC a few rounds ago. The base follows the recent round latency (round-latency.ts),
- * and timeouts in a row back off when proposals come after their timer (the committee is
- * slow) or after 4 (one dead leader ends up to 4 rounds in a row, and waiting longer would
- * not have saved them).
+ * and so does a round whose leader's own turn ended with a TC a few rounds ago. The base
+ * follows the recent round latency (round-latency.ts), and timeouts in a row back off when
+ * proposals come after their timer (the committee is slow) or after 4 (one dead leader ends
+ * up to 4 rounds in a row, and waiting longer would not have saved them).
  */
 import type { TimeoutCertificate } from '../codec/index.js'
 import { LeaderElection, type CommittedLeader, type LeaderElectionOptions } from './leader-election.js'
@@ -190,8 +190,9 @@ export class Pacemaker {
       // A left-out member we have not heard from (no vote or timeout of its own) is still gone.
       const silent = !this.#heardRecently(this.leaderOf(this.#round))
       base = Math.min(adapted, Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR), silent ? this.#shortMs() : Infinity)
+    } else if (this.#election.votesToAbsent(this.#round)) {
+      base = Math.min(adapted, Math.ceil(baseTimeoutMs / VOTES_TO_ABSENT_TIMEOUT_DIVISOR))
     }
-    else if (this.#election.votesToAbsent(this.#round)) base = Math.min(adapted, Math.ceil(baseTimeoutMs / VOTES_TO_ABSENT_TIMEOUT_DIVISOR))
     if (this.#failedRecently(this.leaderOf(this.#round))) base = Math.min(base, this.#shortMs())
     return backoffDelay(Math.max(this.#slowRounds.size, this.#consecutiveTimeouts - BACKOFF_GRACE), base, maxTimeoutMs, 16)
   }
