@@ -425,6 +425,7 @@ export class ConsensusCore {
       return this.#reject('vote', from, C.BAD_SIGNATURE)
     }
     this.#safety.noteRound(round)
+    this.#pacemaker.noteHeardFrom(from)
     const qc = this.#votes.addVote(vote)
     if (qc === null) return
     this.#certificates.remember(qc)
@@ -501,6 +502,8 @@ export class ConsensusCore {
       // its high QC may carry us forward, however far ahead the timeout's round is
       if (!this.#processQc(timeout.highQc, from)) return
     }
+    // its own timeout, even of a round we left: it is alive (pacemaker.ts, probe timers)
+    if (voter === from) this.#pacemaker.noteHeardFrom(from)
     const round = timeout.round
     if (round < this.round) {
       // The voter itself is still in an older round: send it what ended that round for us.

@@ -475,7 +475,7 @@ async function recentHeaders (store: ConsensusDriverDeps['store'], height: numbe
   const headers: CommittedLeader[] = []
   for (let h = Math.max(0, height - count + 1); h <= height; h++) {
     const batch = await store.getBatch(h)
-    if (batch !== null) headers.push({ round: batch.header.round, proposer: batch.header.proposer })
+    if (batch !== null) headers.push({ height: h, round: batch.header.round, proposer: batch.header.proposer })
   }
   return headers
 }

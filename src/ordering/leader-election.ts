@@ -11,6 +11,14 @@
  * Inside a cycle of |active| rounds each active member leads once, in an order shuffled
  * per cycle: with a fixed order the member before a dead one would lose every block it
  * proposes (its votes go to the dead one) and look dead too.
+ *
+ * Failed rounds are evidence too (after Diem's failed authors): a committed block of round
+ * r whose parent (the block at the height below) is from an earlier round than r - 1 was
+ * voted for by a quorum, and its honest voters voted only because it carried a TC of round
+ * r - 1, 2f+1 signed timeouts. The member the authored-blocks schedule put at round r - 1
+ * is left out for `failureRounds` rounds after it (within the f cap, after the silent
+ * ones), so a member that dies loses its turns a few rounds after its first failed one
+ * rather than once the window holds none of its blocks.
  */
 
 export interface LeaderElectionOptions {
@@ -20,6 +28,8 @@ export interface LeaderElectionOptions {
   excludeRounds: number
   /** every probeEvery-th round is led by a left-out member (in turn), if there is one */
   probeEvery: number
+  /** a member whose turn ended with a TC (as the chain records it) is left out of this many rounds after it; 0: never (default: windowRounds) */
+  failureRounds?: number
 }
 
 /** For a committee of n: each active member leads at least twice in a window (2n - 1 rounds suffice), with room for lost blocks. */
@@ -32,26 +42,50 @@ export function defaultLeaderElectionOptions (n: number): LeaderElectionOptions 
     // gave 47 tx/s final at p50 9.5 s against 157 tx/s at p50 1.0 s with 4; the simulator
     // collapses from 18 on). A restarted member votes again after a few rounds of catch-up.
     excludeRounds: 4,
-    probeEvery: 64 // a dead member costs two short timeouts per 64 rounds; one that came back leads again within 64 rounds
+    probeEvery: 64, // a dead member costs two short timeouts per 64 rounds; one that came back leads again within 64 rounds
+    // As long as the window needs to drop a dead member's blocks: it is left out from its
+    // first failed turn on until the authored-blocks judgement leaves it out too.
+    failureRounds: 3 * n
   }
 }
 
-/** How many rounds of committed history below the latest committed round a leader choice can look at. */
+/**
+ * How many rounds of committed history below the latest committed round a leader choice can
+ * look at: the failed rounds of the last failureRounds + excludeRounds, and the history
+ * behind the schedule that named their leaders.
+ */
 export function historyRounds (options: LeaderElectionOptions): number {
+  return scheduleRounds(options) + failureRoundsOf(options) + options.excludeRounds + 1
+}
+
+/** Rounds of history the authored-blocks schedule of a round looks at, below it. */
+function scheduleRounds (options: LeaderElectionOptions): number {
   return options.excludeRounds + options.windowRounds * RANKING_WINDOWS
+}
+
+function failureRoundsOf (options: LeaderElectionOptions): number {
+  return options.failureRounds ?? options.windowRounds
 }
 
 /** What the election needs of a committed header. */
 export interface CommittedLeader {
+  height: number
   round: number
   proposer: number
 }
 
+interface HistoryEntry extends CommittedLeader {
+  /** the member the schedule put at round - 1, when the chain shows that round ended with a TC */
+  failed: number | null
+}
+
+interface Decision { leader: number, excluded: readonly number[] }
+
 export class LeaderElection {
   readonly #f: number
-  /** committed (round, proposer), ascending by round, trimmed to what any round at or after the latest can need */
-  readonly #history: CommittedLeader[] = []
-  readonly #cache = new Map<number, { leader: number, excluded: readonly number[] }>()
+  /** committed (height, round, proposer, failed leader), ascending, trimmed to what any round at or after the latest can need */
+  readonly #history: HistoryEntry[] = []
+  readonly #cache = new Map<number, Decision>()
 
   constructor (readonly n: number, readonly options: LeaderElectionOptions = defaultLeaderElectionOptions(n)) {
     this.#f = Math.floor((n - 1) / 3)
@@ -60,10 +94,12 @@ export class LeaderElection {
   /** Committed headers, in height order (so their rounds rise). */
   noteCommitted (headers: readonly CommittedLeader[]): void {
     let added = false
-    for (const { round, proposer } of headers) {
+    for (const { height, round, proposer } of headers) {
       const last = this.#history[this.#history.length - 1]
       if (last !== undefined && round <= last.round) continue
-      this.#history.push({ round, proposer })
+      // Only a block whose parent we hold shows a gap (a restart or catch-up starts without one).
+      const failed = last !== undefined && last.height + 1 === height && last.round + 1 < round ? this.#schedule(round - 1).leader : null
+      this.#history.push({ height, round, proposer, failed })
       added = true
     }
     if (!added) return
@@ -84,25 +120,58 @@ export class LeaderElection {
     return this.#decide(round).excluded
   }
 
-  /** Whether `round` is led by, or sends its votes to, a member the chain judges absent: its timer can be short. */
-  isSuspect (round: number): boolean {
-    const excluded = this.#decide(round).excluded
-    if (excluded.length === 0) return false
-    return excluded.includes(this.leaderOf(round)) || excluded.includes(this.leaderOf(round + 1))
+  /** Whether `round` is led by a member the chain judges absent (a probe): its timer can be short. */
+  isProbe (round: number): boolean {
+    const { leader, excluded } = this.#decide(round)
+    return excluded.includes(leader)
   }
 
-  #decide (round: number): { leader: number, excluded: readonly number[] } {
+  /** Whether `round` sends its votes to a member the chain judges absent (the round before a probe). */
+  votesToAbsent (round: number): boolean {
+    return this.isProbe(round + 1)
+  }
+
+  #decide (round: number): Decision {
     const cached = this.#cache.get(round)
     if (cached !== undefined) return cached
-    const decided = this.#compute(round)
+    const decided = this.#withFailures(round, this.#schedule(round))
     if (this.#cache.size >= MAX_CACHED) this.#cache.clear()
     this.#cache.set(round, decided)
     return decided
   }
 
-  #compute (round: number): { leader: number, excluded: readonly number[] } {
+  /**
+   * The schedule with the members whose failed turn a block of [end - failureRounds, end)
+   * records left out too (the latest failure first), up to f in all. The failed leader is the one
+   * the authored-blocks schedule named, fixed when its evidence was committed: no failure
+   * judgement feeds another, so a member that restarts with the last historyRounds headers
+   * judges as the others do.
+   */
+  #withFailures (round: number, scheduled: Decision): Decision {
+    const end = round - FAILURE_LAG
+    const start = end - failureRoundsOf(this.options)
+    const excluded = [...scheduled.excluded]
+    for (let i = this.#history.length - 1; i >= 0 && excluded.length < this.#f; i--) {
+      const { round: r, failed } = this.#history[i]!
+      if (r < start) break
+      if (failed === null || r >= end || failed >= this.n || excluded.includes(failed)) continue
+      excluded.push(failed)
+    }
+    if (excluded.length === scheduled.excluded.length) return scheduled
+    return { leader: this.#turn(round, excluded), excluded }
+  }
+
+  /** The leader among the members not in `excluded` (a probe round: one of them). */
+  #turn (round: number, excluded: readonly number[]): number {
+    const { probeEvery } = this.options
+    if (round % probeEvery === 0) return excluded[Math.floor(round / probeEvery) % excluded.length]!
+    return shuffledTurn([...Array(this.n).keys()].filter((m) => !excluded.includes(m)), round)
+  }
+
+  /** The schedule from authored blocks alone. */
+  #schedule (round: number): Decision {
     const n = this.n
-    const { windowRounds, excludeRounds, probeEvery } = this.options
+    const { windowRounds, excludeRounds } = this.options
     const end = round - excludeRounds
     const start = end - windowRounds
     const lastAuthored = new Array<number>(n).fill(-1)
@@ -119,12 +188,19 @@ export class LeaderElection {
     silent.sort((a, b) => lastAuthored[a]! - lastAuthored[b]! || a - b)
     const excluded = silent.slice(0, this.#f)
     if (excluded.length === 0) return { leader: shuffledTurn([...Array(n).keys()], round), excluded }
-    if (round % probeEvery === 0) return { leader: excluded[Math.floor(round / probeEvery) % excluded.length]!, excluded }
-    const active = [...Array(n).keys()].filter((m) => !excluded.includes(m))
-    return { leader: shuffledTurn(active, round), excluded }
+    return { leader: this.#turn(round, excluded), excluded }
   }
 }
 
+/**
+ * A block recording a failed round counts from this many rounds after its own: every member
+ * that voted in round r - 1 (votes go to r's leader) holds the QC of r - 2, which commits
+ * the block of r - 3 on the happy path, and one that did not commit it yet takes in the
+ * QC a proposal of r carries before refusing it (consensus-core.ts). The authored-blocks
+ * schedule keeps its longer lag (excludeRounds): a dead member's turns inside it are what
+ * this cuts.
+ */
+const FAILURE_LAG = 2
 /** Members are ranked by their last authored block over this many windows (the excluded ones: the longest silent). */
 const RANKING_WINDOWS = 4
 const MAX_CACHED = 256

@@ -3,11 +3,11 @@
  * of it (the next round follows at once) or with a TC when a quorum timed out; timeouts
  * back off exponentially while rounds keep timing out, and reset with the first QC. The
  * leaders come from the committed chain (leader-election.ts); a round that a member the
- * chain judges absent leads, or collects the votes of, gets a short timer: it is a probe
- * that is expected to fail. The base follows the recent round latency (round-latency.ts),
- * and timeouts in a row back off when proposals come after their timer (the committee is
- * slow) or after 4 (one dead leader ends up to 4 rounds in a row, and waiting longer would
- * not have saved them).
+ * chain judges absent leads gets a short timer (it is a probe that is expected to fail),
+ * and so does a round whose leader's own turn ended with a TC a few rounds ago. The base
+ * follows the recent round latency (round-latency.ts), and timeouts in a row back off when
+ * proposals come after their timer (the committee is slow) or after 4 (one dead leader ends
+ * up to 4 rounds in a row, and waiting longer would not have saved them).
  */
 import type { TimeoutCertificate } from '../codec/index.js'
 import { LeaderElection, type CommittedLeader, type LeaderElectionOptions } from './leader-election.js'
@@ -31,8 +31,20 @@ export interface PacemakerOptions {
   now?: () => number
 }
 
-/** A probe round's timer is this share of the base timeout: long enough for a member that is back, short for one still gone. */
-const PROBE_TIMEOUT_DIVISOR = 4
+/**
+ * A probe round's timer is this share of the base timeout: long enough for a member that is
+ * back (it enters the round with everyone, from the votes sent to all, and proposes), short
+ * for one still gone. With one member down a probe comes every 64 rounds, a second or two
+ * under load, and at a quarter of the node's 1 s base it alone put p99 near 3x healthy
+ * (bench member-down: 13 TCs in 706 rounds, 11 of them probes).
+ */
+const PROBE_TIMEOUT_DIVISOR = 8
+/**
+ * The round before a probe, led by a live member, keeps a quarter of the base: its votes go
+ * to every member (consensus-core.ts #votesToAll), so it fails only for slowness, and an
+ * eighth was too short for a live leader on the simulator's slower links (wipe-stall seed 12).
+ */
+const VOTES_TO_ABSENT_TIMEOUT_DIVISOR = 4
 
 /**
  * Consecutive timed-out rounds that keep the base delay unless they failed for slowness.
@@ -45,6 +57,25 @@ const PROBE_TIMEOUT_DIVISOR = 4
  * 81 tx/s).
  */
 const BACKOFF_GRACE = 4
+
+/**
+ * A probe round whose leader we heard nothing from (no vote or timeout of its own) in this
+ * many rounds gets the short timer too: with one member down a probe comes every 64 rounds,
+ * a second or two under load, and even at an eighth of the base the probes alone kept the
+ * member-down p99 at 2x healthy (bench: 19 TCs in 1002 rounds, 16 of them probes). A
+ * member that is back votes (after a TC and before a probe, to every member) and times out
+ * like the others, so the probe waits for it the usual probe time.
+ *
+ * A leader whose turn ended with a TC this few rounds ago gets a short timer on its next
+ * turn (a local choice, like every timer): a dead member keeps its turns until the
+ * committed chain leaves it out, a few rounds after its first failed one (leader-election.ts).
+ * A round whose proposal came in time and still timed out is blamed on the next leader,
+ * which its votes went to: so a member that dies costs one full timer (the round voting to
+ * it) and a short one (its turn right after), not two full ones.
+ */
+const RECENT_FAILURE_ROUNDS = 16
+/** Without a clock (no samples) that short timer is this share of the base. */
+const SHORT_TIMEOUT_DIVISOR = 4
 
 /** Rounds remembered per kind during a run of timeouts. */
 const MAX_PROPOSAL_ROUNDS = 64
@@ -63,6 +94,10 @@ export class Pacemaker {
   /** since the last QC: rounds whose proposal came in time */
   readonly #inTimeRounds = new Set<number>()
   #firedRound = 0
+  /** member -> the latest round it led that ended with a TC */
+  readonly #failedTurns = new Map<number, number>()
+  /** member -> our round when a vote or timeout of its own last arrived */
+  readonly #heardFrom = new Map<number, number>()
   readonly #election: LeaderElection
   readonly #latency: RoundLatency | null
 
@@ -110,6 +145,8 @@ export class Pacemaker {
   /** A valid proposal of `round` arrived (in time or late): the adaptive base learns from it. */
   noteProposal (round: number): void {
     this.#latency?.noteProposal(round)
+    // Its leader is alive: its next turns get the full timer again.
+    if (round === this.#round) this.#failedTurns.delete(this.leaderOf(round))
     if (round > this.#round || this.#slowRounds.size >= MAX_PROPOSAL_ROUNDS) return
     if (round < this.#round || round <= this.#firedRound) this.#slowRounds.add(round)
     else this.#inTimeRounds.add(round)
@@ -125,6 +162,8 @@ export class Pacemaker {
   /** A TC ends its round; true if that moved us. */
   advanceByTc (tc: TimeoutCertificate): boolean {
     if (tc.round + 1 <= this.#round) return false
+    // A round whose proposal came in time failed at the member its votes went to, the next leader.
+    this.#failedTurns.set(this.leaderOf(this.#inTimeRounds.has(tc.round) ? tc.round + 1 : tc.round), tc.round)
     this.#lastRoundTc = tc
     this.#consecutiveTimeouts++
     this.#round = tc.round + 1
@@ -146,8 +185,35 @@ export class Pacemaker {
   timeoutDelay (): number {
     const { baseTimeoutMs, maxTimeoutMs } = this.options
     const adapted = this.#latency?.baseMs() ?? baseTimeoutMs
-    const base = this.#election.isSuspect(this.#round) ? Math.min(adapted, Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR)) : adapted
+    let base = adapted
+    if (this.#election.isProbe(this.#round)) {
+      // A left-out member we have not heard from (no vote or timeout of its own) is still gone.
+      const silent = !this.#heardRecently(this.leaderOf(this.#round))
+      base = Math.min(adapted, Math.ceil(baseTimeoutMs / PROBE_TIMEOUT_DIVISOR), silent ? this.#shortMs() : Infinity)
+    } else if (this.#election.votesToAbsent(this.#round)) {
+      base = Math.min(adapted, Math.ceil(baseTimeoutMs / VOTES_TO_ABSENT_TIMEOUT_DIVISOR))
+    }
+    if (this.#failedRecently(this.leaderOf(this.#round))) base = Math.min(base, this.#shortMs())
     return backoffDelay(Math.max(this.#slowRounds.size, this.#consecutiveTimeouts - BACKOFF_GRACE), base, maxTimeoutMs, 16)
+  }
+
+  #shortMs (): number {
+    return this.#latency?.shortMs() ?? Math.ceil(this.options.baseTimeoutMs / SHORT_TIMEOUT_DIVISOR)
+  }
+
+  /** A vote or timeout signed and sent by `member` arrived: it is alive. */
+  noteHeardFrom (member: number): void {
+    this.#heardFrom.set(member, this.#round)
+  }
+
+  #heardRecently (member: number): boolean {
+    const heard = this.#heardFrom.get(member)
+    return heard !== undefined && this.#round - heard <= RECENT_FAILURE_ROUNDS
+  }
+
+  #failedRecently (member: number): boolean {
+    const failed = this.#failedTurns.get(member)
+    return failed !== undefined && failed < this.#round && this.#round - failed <= RECENT_FAILURE_ROUNDS
   }
 
   /** The delay to arm the current round's timer with, or null when it is armed already. */

@@ -21,6 +21,10 @@ const LATENCY_FACTOR = 4
 const FLOOR_DIVISOR = 4
 /** nor below this (a few fsyncs and event-loop stalls of a busy machine), unless the configured base is lower. */
 const MIN_FLOOR_MS = 100
+/** A short timer is this many times the slowest recent sample, */
+const SHORT_FACTOR = 2
+/** and at least this (a timer tick and a few message hops). */
+const MIN_SHORT_MS = 20
 /** Armed rounds remembered for a late proposal or QC. */
 const ARMED_KEPT = 4
 
@@ -57,6 +61,17 @@ export class RoundLatency {
     if (this.#samples.length < SAMPLES) this.#samples.push(ms)
     else this.#samples[this.#next] = ms
     this.#next = (this.#next + 1) % SAMPLES
+  }
+
+  /**
+   * The timer of a round whose leader's recent turn ended with a TC: twice the slowest recent
+   * sample, enough for a live leader at the pace the committee has, and far below a base that
+   * has to cover the worst network; with few samples, the base divided by FLOOR_DIVISOR.
+   */
+  shortMs (): number {
+    const base = this.baseMs()
+    if (this.#samples.length < MIN_SAMPLES) return Math.min(base, Math.ceil(this.baseTimeoutMs / FLOOR_DIVISOR))
+    return Math.min(base, Math.max(MIN_SHORT_MS, Math.ceil(SHORT_FACTOR * Math.max(...this.#samples))))
   }
 
   /** The base timeout for the next round. */

@@ -11,9 +11,11 @@ import { RoundLatency } from '../../src/ordering/round-latency.js'
 
 const tcOf = (round: number): TimeoutCertificate => ({ v: 1, round, highQcRounds: [], signers: new Uint8Array(1), signatures: [] }) as unknown as TimeoutCertificate
 const options = { baseTimeoutMs: 1000, maxTimeoutMs: 10_000 }
+/** a committee where no member leads twice in the rounds of a test (round-robin): no short timer of a leader whose turn failed */
+const WIDE = 64
 
 t.test('four timeouts in a row keep the base delay, the fifth doubles it, a QC resets', async (t) => {
-  const pm = new Pacemaker(4, options, 1)
+  const pm = new Pacemaker(WIDE, options, 1)
   const delays: number[] = [pm.timeoutDelay()]
   for (let r = 1; r <= 6; r++) {
     pm.advanceByTc(tcOf(r))
@@ -25,7 +27,7 @@ t.test('four timeouts in a row keep the base delay, the fifth doubles it, a QC r
 })
 
 t.test('timeouts of rounds whose proposal came after the timer (a slow committee) back off at once', async (t) => {
-  const pm = new Pacemaker(4, options, 1)
+  const pm = new Pacemaker(WIDE, options, 1)
   const delays: number[] = [pm.timeoutDelay()]
   for (let r = 1; r <= 3; r++) {
     pm.noteTimerFired(r)
@@ -53,12 +55,69 @@ t.test('a round that failed with its proposal in time while the next leader is a
   const pm = new Pacemaker(4, options, 1)
   pm.noteProposal(1)
   pm.advanceByTc(tcOf(1))
-  t.equal(pm.timeoutDelay(), 1000, 'the next leader may be dead')
+  t.equal(pm.timeoutDelay(), 250, 'the next leader may be dead (it got the votes): a short timer')
   pm.noteProposal(2)
   t.equal(pm.timeoutDelay(), 2000, 'it is not: round 1 was slow')
   pm.advanceByTc(tcOf(2))
   pm.noteProposal(3)
   t.equal(pm.timeoutDelay(), 4000, 'round 2 too')
+})
+
+t.test('a leader whose turn ended with a TC gets a short timer on its turns of the next 16 rounds, until it proposes', async (t) => {
+  let now = 0
+  const pm = new Pacemaker(4, { ...options, now: () => now }, 1)
+  // 8 rounds of 30 ms: the adaptive base is its floor (250 ms), the short timer 2 x 30 ms
+  for (let r = 1; r <= 8; r++) {
+    pm.armTimer()
+    now += 30
+    pm.advanceByQc(r)
+  }
+  t.equal(pm.round, 9)
+  t.equal(pm.timeoutDelay(), 250, 'round 9 (leader 1): the base')
+  pm.advanceByTc(tcOf(9)) // leader 1 never proposed
+  t.equal(pm.timeoutDelay(), 250, 'round 10, leader 2: the base')
+  pm.advanceByQc(12)
+  t.equal(pm.round, 13)
+  t.equal(pm.timeoutDelay(), 60, 'round 13, leader 1 again: twice the slowest sample')
+  pm.noteProposal(13)
+  t.equal(pm.timeoutDelay(), 250, 'it proposed: the base again')
+  pm.advanceByTc(tcOf(13))
+  t.equal(pm.timeoutDelay(), 60, 'round 13 timed out with its proposal in time: round 14\'s leader 2, which its votes went to, is blamed')
+  pm.advanceByQc(25)
+  t.equal(pm.timeoutDelay(), 60, 'round 26, leader 2, 13 rounds after: short')
+  pm.advanceByQc(28)
+  t.equal(pm.timeoutDelay(), 250, 'round 29, leader 1: the base')
+  pm.advanceByQc(29)
+  t.equal(pm.timeoutDelay(), 250, 'round 30, leader 2, 17 rounds after: the base')
+})
+
+t.test('a round whose proposal came in time and still timed out is blamed on the next leader, which its votes went to', async (t) => {
+  const pm = new Pacemaker(4, options, 1)
+  pm.advanceByQc(4)
+  pm.noteProposal(5) // leader 1 proposed in time; its votes went to leader 2
+  pm.advanceByTc(tcOf(5))
+  t.equal(pm.timeoutDelay(), 250, 'round 6 (leader 2): a short timer (no samples yet: a quarter of the base)')
+  pm.advanceByQc(8)
+  t.equal(pm.timeoutDelay(), 1000, 'round 9 (leader 1, not blamed): the base')
+})
+
+t.test('a probe of a member we heard nothing from gets the short timer; one whose votes arrive, an eighth of the base', async (t) => {
+  let now = 0
+  const pm = new Pacemaker(4, { ...options, now: () => now }, 1)
+  // member 3 authored nothing: left out, it leads probe round 64 only
+  const headers = []
+  for (let round = 1; round <= 60; round++) headers.push({ height: round - 1, round, proposer: round % 3 })
+  pm.noteCommitted(headers)
+  for (let r = 1; r <= 63; r++) {
+    pm.armTimer()
+    now += 30
+    pm.advanceByQc(r)
+  }
+  t.equal(pm.round, 64)
+  t.equal(pm.leaderOf(64), 3, 'a probe')
+  t.equal(pm.timeoutDelay(), 60, 'silent: twice the slowest sample')
+  pm.noteHeardFrom(3)
+  t.equal(pm.timeoutDelay(), 125, 'its vote arrived: an eighth of the base')
 })
 
 t.test('with a clock, the base follows the slowest recent QC latency', async (t) => {
