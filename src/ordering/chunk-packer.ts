@@ -149,10 +149,10 @@ export class ChunkPacker {
       const entries = await this.deps.mempool.select({ maxTxs: this.options.maxChunkTxs, maxBytes: this.options.maxChunkBytes }, -1, this.deps.now())
       const packs = this.#pack(entries)
       if (packs.length > 0) this.#lastPacked = packs.map((p) => p.entries[0]!)
-      for (const packed of packs) {
-        this.#ownPending++
-        await this.deps.onPacked(packed)
-      }
+      // Handed on together, not one after the other: the lanes' chunks for a member then
+      // share one send (outbound-channel.ts coalesces frames queued in one run).
+      this.#ownPending += packs.length
+      await Promise.all(packs.map(async (packed) => await this.deps.onPacked(packed)))
     })
     this.#packing = run.catch(() => {}).finally(() => { this.#packsRunning-- })
     return run

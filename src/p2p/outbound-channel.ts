@@ -1,8 +1,8 @@
 /**
  * One long-lived outbound stream to one member for one protocol, fed from a bounded FIFO
- * of encoded frames. A single pump writes the frames in order, waits for `drain` whenever
- * the stream says so, and opens a new stream when the old one fails (with backoff while
- * the member is unreachable). Frames already handed to a stream that then dies are lost:
+ * of encoded frames. A single pump writes the frames in order (those queued together in one
+ * send, up to COALESCE_MAX_BYTES), waits for `drain` whenever the stream says so, and opens
+ * a new stream when the old one fails (with backoff while the member is unreachable). Frames already handed to a stream that then dies are lost:
  * delivery is best effort, in order, with gaps.
  *
  * Two admission policies, chosen by the caller per frame:
@@ -37,7 +37,7 @@ export interface OutboundChannelOptions {
   openTimeoutMs: number
   retryMinMs: number
   retryMaxMs: number
-  /** after each frame is handed to the stream, with its size */
+  /** after frames are handed to the stream (several per send when queued together), with their size */
   onSent: (frames: number, bytes: number) => void
   onDrop: (reason: DropReason, frames: number) => void
   onOpenError: (err: unknown) => void
@@ -62,8 +62,31 @@ class FrameQueue {
     this.bytes += frame.byteLength
   }
 
-  peek (): Uint8Array | undefined {
-    return this.#items[this.#head]
+  /** How many frames from the head fit in `maxBytes` together (at least one, if any). */
+  run (maxBytes: number): number {
+    let count = 0
+    let bytes = 0
+    for (let i = this.#head; i < this.#items.length; i++) {
+      bytes += this.#items[i]!.byteLength
+      if (count > 0 && bytes > maxBytes) break
+      count++
+    }
+    return count
+  }
+
+  /** The `count` frames at the head as one buffer (the frame itself when `count` is 1). */
+  joined (count: number): Uint8Array {
+    if (count === 1) return this.#items[this.#head]!
+    let bytes = 0
+    for (let i = 0; i < count; i++) bytes += this.#items[this.#head + i]!.byteLength
+    const out = new Uint8Array(bytes)
+    let offset = 0
+    for (let i = 0; i < count; i++) {
+      const frame = this.#items[this.#head + i]!
+      out.set(frame, offset)
+      offset += frame.byteLength
+    }
+    return out
   }
 
   /** When the oldest frame was queued; undefined when empty. */
@@ -96,6 +119,13 @@ class FrameQueue {
 }
 const EMPTY = new Uint8Array(0)
 
+/**
+ * Frames queued together go to the stream in one send() up to this many bytes: one yamux
+ * frame, one noise message and one socket write (and one read and decrypt at the member)
+ * instead of one each per frame; a round's chunks of several lanes share them.
+ */
+export const COALESCE_MAX_BYTES = 64 * 1024
+
 interface RoomWaiter {
   frame: Uint8Array
   resolve: () => void
@@ -108,6 +138,7 @@ export class OutboundChannel {
   readonly #waiters: RoomWaiter[] = []
   #stream: Stream | undefined
   #pumping = false
+  #kickQueued = false
   #closed = false
   /** a chunk waited `stallMs` in vain; cleared when the queue has room again */
   #stalled = false
@@ -166,7 +197,7 @@ export class OutboundChannel {
     }
     if (this.#waiters.length === 0 && this.#queue.bytes < this.#opts.maxBytes) {
       this.#queue.push(frame, this.#now())
-      this.#kick()
+      this.#kickSoon()
       return
     }
     if (this.#stalled) {
@@ -226,6 +257,19 @@ export class OutboundChannel {
     this.#pump().catch((err: unknown) => { this.#opts.onOpenError(err) })
   }
 
+  /**
+   * The pump after the current synchronous run (a microtask), so chunks published together
+   * (a pack's lanes) leave in one send. Consensus frames kick at once: a vote waits for nothing.
+   */
+  #kickSoon (): void {
+    if (this.#kickQueued) return
+    this.#kickQueued = true
+    queueMicrotask(() => {
+      this.#kickQueued = false
+      this.#kick()
+    })
+  }
+
   /** Moves waiting frames into the queue while there is room, oldest waiter first. */
   #admitWaiters (): void {
     if (this.#queue.bytes < this.#opts.maxBytes) this.#stalled = false
@@ -245,18 +289,19 @@ export class OutboundChannel {
         if (stream === undefined) return
         // Opening (or a drain) may have taken long: what waited too long goes unsent.
         this.#dropExpired()
-        const frame = this.#queue.peek()
-        if (frame === undefined) break
+        const count = this.#queue.run(COALESCE_MAX_BYTES)
+        if (count === 0) break
+        const data = this.#queue.joined(count)
         let writable: boolean
         try {
-          writable = stream.send(frame)
+          writable = stream.send(data)
         } catch {
-          // The stream closed under us; the frame stays queued for the next stream.
+          // The stream closed under us; the frames stay queued for the next stream.
           this.#forget(stream)
           continue
         }
-        this.#queue.shift()
-        this.#opts.onSent(1, frame.byteLength)
+        for (let i = 0; i < count; i++) this.#queue.shift()
+        this.#opts.onSent(count, data.byteLength)
         this.#admitWaiters()
         if (!writable && !await waitForDrain(stream)) this.#forget(stream)
       }

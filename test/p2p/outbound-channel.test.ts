@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import type { Stream } from '@libp2p/interface'
-import { OutboundChannel, type DropReason, type OutboundChannelOptions } from '../../src/p2p/outbound-channel.js'
+import { COALESCE_MAX_BYTES, OutboundChannel, type DropReason, type OutboundChannelOptions } from '../../src/p2p/outbound-channel.js'
 import { nextTurn, waitFor } from './helpers.js'
 
 /** Just enough of a libp2p message stream: records frames; `full` makes send() ask for drain. */
@@ -13,11 +13,22 @@ class FakeStream extends EventTarget {
   status: 'open' | 'closed' = 'open'
   writableNeedsDrain = false
   full = false
+  /** the frames written, by their fill byte (frames queued together arrive in one send) */
   readonly sent: number[] = []
+  /** how many frames each send() carried */
+  readonly sends: number[] = []
 
   send (data: Uint8Array): boolean {
     if (this.status !== 'open') throw new Error('closed')
-    this.sent.push(data[0]!)
+    // Test frames are filled with their number and neighbours differ: each run of one byte is one frame.
+    let frames = 0
+    for (let i = 0; i < data.length; i++) {
+      if (i === 0 || data[i] !== data[i - 1]) {
+        this.sent.push(data[i]!)
+        frames++
+      }
+    }
+    this.sends.push(frames)
     if (this.full) this.writableNeedsDrain = true
     return !this.full
   }
@@ -109,6 +120,29 @@ t.test('consensus frames that waited maxAgeMs while the member was unreachable a
   channel.pushDroppable(frame(8))
   await waitFor(() => opened[0]!.sent.length === 2, 1000, 'later frames flow')
   t.same(opened[0]!.sent, [7, 8])
+})
+
+t.test('frames queued in one run go out in one send, up to COALESCE_MAX_BYTES', async (t) => {
+  const { channel, streams } = setup({ maxBytes: 4 * COALESCE_MAX_BYTES })
+  t.teardown(() => { channel.close() })
+  await channel.pushWithRoom(frame(1))
+  await waitFor(() => streams[0]?.sent.length === 1, 1000, 'stream open, first frame')
+  // Chunks published together (a pack's lanes): one send.
+  void channel.pushWithRoom(frame(2, 100))
+  void channel.pushWithRoom(frame(3, 100))
+  void channel.pushWithRoom(frame(4, 100))
+  await waitFor(() => streams[0]!.sent.length === 4, 1000, 'the three frames')
+  t.same(streams[0]!.sends, [1, 3], 'three frames, one send')
+  // Past the bound the run is cut: a frame larger than the bound goes alone.
+  void channel.pushWithRoom(frame(5, COALESCE_MAX_BYTES - 50))
+  void channel.pushWithRoom(frame(6, 100))
+  void channel.pushWithRoom(frame(7, COALESCE_MAX_BYTES + 1))
+  await waitFor(() => streams[0]!.sent.length === 7, 1000, 'the next three')
+  t.same(streams[0]!.sent, [1, 2, 3, 4, 5, 6, 7], 'in order')
+  t.same(streams[0]!.sends, [1, 3, 1, 1, 1], 'none over the bound together')
+  // A consensus frame goes at once, within the call.
+  channel.pushDroppable(frame(8))
+  t.same(streams[0]!.sent.at(-1), 8, 'sent before push returned')
 })
 
 t.test('a full stream is waited on (drain), then writing resumes in order', async (t) => {
