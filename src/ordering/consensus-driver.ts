@@ -91,7 +91,7 @@ export class ConsensusDriver {
       payloads: this.#payloads,
       logger: deps.logger,
       onFinal: (event) => {
-        this.#resender.forget(event.payload.chunkDigestHexes)
+        this.#resender.forget(event.payload.chunkDigestHexes, performance.now())
         deps.onFinal(event)
       },
       onOwnChunksFinal: (count) => this.#packer.ownChunksFinal(count)
