@@ -294,6 +294,7 @@ export class Mempool {
     }
     const lane = this.#lanes.get(tx.actions[0]!.rollupId)!
     this.#checkCapacity(lane, bytes.length)
+    this.#checkLag(lane) // again: admissions of the same batch passed the early check together, before any was held
     const entry: MempoolEntry = { hash, hashHex, tx, bytes, size: bytes.length, lane: lane.id, seq: this.#seq++, state: 'logging', admittedAt: 0 }
     this.#byHash.set(hashHex, entry)
     this.#account(lane, entry, +1)

@@ -248,6 +248,14 @@ t.test('a member holding its bound: 503 OVERLOADED at once naming the bound, cou
   t.ok((await mempool.admit(late.bytes)).hashHex, 'two became final: admitted again')
 })
 
+t.test('a batch admitted concurrently does not overshoot the bound: each tx is checked again just before it is held', async (t) => {
+  const mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 4 }, null, () => Date.now() + 1000)
+  const results = await Promise.allSettled(Array.from({ length: 10 }, () => mempool.admit(makeTx({ rollups: [1] }).bytes)))
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 4, 'four admitted (the floor)')
+  t.ok(results.every((r) => r.status === 'fulfilled' || (r.reason as AdmissionError).code === AdmissionErrorCode.OVERLOADED), 'the rest refused as OVERLOADED')
+  t.equal(mempool.stats().txs, 4)
+})
+
 t.test('bytes bound: large txs are refused once the held bytes reach the floor, whatever their count', async (t) => {
   const clock = Date.now() + 1000
   const mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 1000, overloadMinHeldBytes: 4000 }, null, () => clock)
