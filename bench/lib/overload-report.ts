@@ -61,8 +61,9 @@ export function overloadMarkdown (runs: RunResult[]): string[] {
   L.push('')
   const buckets = over.recovery?.buckets ?? []
   if (buckets.length > 0) {
-    L.push(`Tail at ${over.recovery!.rate} tx/s (half the peak), by submit time after the overload ended: ` +
-      buckets.map((b) => `${b.t_s}s p99 ${b.p99 === null ? '–' : Math.round(b.p99)}${b.not_final > 0 ? ` (${b.not_final} not final)` : ''}`).join('; '), '')
+    const rej = Object.entries(over.recovery!.rejected)
+    L.push(`Tail at ${over.recovery!.rate} tx/s (half the peak), refused ${rej.length === 0 ? '0' : rej.map(([k, v]) => `${k}: ${v}`).join(', ')}; p99 of its final txs by submit time after the overload ended (refused or lost in brackets): ` +
+      buckets.map((b) => `${b.t_s}s ${b.p99 === null ? '–' : Math.round(b.p99)}${b.not_final > 0 ? ` (${b.not_final})` : ''}`).join('; '), '')
   }
   return L
 }

@@ -2,10 +2,10 @@
  * The overload scenario's recovery phase: after the measured window (offered 2x the peak),
  * the load drops to a normal rate for a few seconds (the tail). How long after the
  * overload ended does latency come back? The tail is cut into half-second buckets by
- * scheduled submit time; its *settled* p99 is that of its last third; latency has
- * recovered at the start of the first bucket from which every later bucket's p99 stays
- * within 1.25x the settled p99 (+50 ms), and every tx in it was acknowledged and made final
- * (a refused or lost tx counts as infinitely late).
+ * scheduled submit time; its *settled* p99 is that of the final txs of its last third; a
+ * bucket is normal when the p99 of its final txs is within 1.25x the settled p99 (+50 ms)
+ * and at most 1 % of its txs were refused or lost; latency has recovered at the start of
+ * the first bucket from which every later one is normal.
  */
 import { LoadRecord, TxState } from './open-loop.js'
 import { percentile, r1, summarize, type Summary } from './stats.js'
@@ -13,7 +13,7 @@ import { percentile, r1, summarize, type Summary } from './stats.js'
 export interface Recovery {
   rate: number
   seconds: number
-  /** p99 of the tail's last third, ms */
+  /** p99 of the final txs of the tail's last third, ms */
   settled_p99_ms: number | null
   /** seconds after the overload ended until latency stayed normal; null: never within the tail */
   recovered_after_s: number | null
@@ -22,6 +22,7 @@ export interface Recovery {
   committed: number
   lost: number
   rejected: Record<string, number>
+  /** p50 / p99 of the bucket's final txs; not_final: refused or lost */
   buckets: Array<{ t_s: number, txs: number, p50: number | null, p99: number | null, not_final: number }>
 }
 
@@ -53,22 +54,26 @@ export function recoveryOf (rec: LoadRecord): Recovery {
     if (code !== undefined) rejected[code] = (rejected[code] ?? 0) + 1
     const late = final ? latency : Number.POSITIVE_INFINITY
     ;(buckets[b] ??= []).push(late)
-    if (at >= settledFrom) settled.push(late)
+    if (at >= settledFrom && final) settled.push(latency)
   }
   const settledP99 = p99Of(settled)
-  const normal = settledP99 === null || !Number.isFinite(settledP99) ? null : settledP99 * 1.25 + 50
+  const limit = settledP99 === null ? null : settledP99 * 1.25 + 50
+  const normal = (bucket: number[]): boolean => {
+    const finite = bucket.filter(Number.isFinite)
+    const p = p99Of(finite)
+    return (p === null || p <= limit!) && bucket.length - finite.length <= bucket.length / 100
+  }
   let recoveredAt: number | null = null
-  if (normal !== null) {
+  if (limit !== null) {
     for (let b = buckets.length - 1; b >= 0; b--) {
-      const p = p99Of(buckets[b] ?? [])
-      if (p !== null && p > normal) break
+      if (!normal(buckets[b] ?? [])) break
       recoveredAt = b
     }
   }
   return {
     rate: tail.rate,
     seconds: Math.round(seconds * 10) / 10,
-    settled_p99_ms: settledP99 === null || !Number.isFinite(settledP99) ? null : r1(settledP99),
+    settled_p99_ms: r1(settledP99),
     recovered_after_s: recoveredAt === null ? null : recoveredAt * BUCKET_MS / 1000,
     latency_ms: summarize(all),
     submitted,
@@ -83,7 +88,7 @@ export function recoveryOf (rec: LoadRecord): Recovery {
   }
 }
 
-/** p99 where a non-finite value (refused, lost) is the largest; null for no values */
+/** p99; null for no values */
 function p99Of (values: number[]): number | null {
   return percentile(Float64Array.from(values).sort(), 99)
 }

@@ -36,6 +36,8 @@ export interface LagGuardOptions {
   minHeldTxs: number
   /** held bytes below which nothing is refused for overload */
   minHeldBytes: number
+  /** the pace the bound uses is the best window pace measured over this long (capacity, not the last window's throughput) */
+  capacityMemoryMs: number
 }
 
 export const defaultLagGuardOptions: LagGuardOptions = {
@@ -44,7 +46,8 @@ export const defaultLagGuardOptions: LagGuardOptions = {
   windowMs: 2000, // a few rounds even at ~1 round/s, short enough to follow a slowdown
   targetMs: 700, // leaves ~0.3 s of a 1 s p99 for the ack (WAL fsync, HTTP) and the slice to its subscriber
   minHeldTxs: 256, // 4 members x 256 = ~0.3 s of the 3.3-3.5k tx/s peak; 256 txs fill a round at low pace
-  minHeldBytes: 4 * 1024 * 1024 // ~250 64-action txs of 256 B payloads (16k payloads): a round's worth
+  minHeldBytes: 4 * 1024 * 1024, // ~250 64-action txs of 256 B payloads (16k payloads): a round's worth
+  capacityMemoryMs: 10_000 // a dip (a slow round, a leader change, a GC) must not cut the bound; a committee slower for longer is followed
 }
 
 /** Longest Retry-After the guard gives (the client caps its own wait too). */
@@ -89,6 +92,8 @@ export class LagGuard {
   readonly #finals: Array<[number, number, number]> = []
   #inWindow = 0
   #bytesInWindow = 0
+  /** window paces (txs/ms, bytes/ms) measured at each final, for capacityMemoryMs: [time ms, txs, bytes] */
+  readonly #paces: Array<[number, number, number]> = []
 
   /** `startedAt`: no pace is trusted before a whole window has passed since (a node just started has measured nothing) */
   constructor (readonly options: LagGuardOptions = defaultLagGuardOptions, private readonly startedAt = 0) {}
@@ -98,6 +103,9 @@ export class LagGuard {
     this.#finals.push([now, count, bytes])
     this.#inWindow += count
     this.#bytesInWindow += bytes
+    const pace = this.#windowPace(now)
+    while (this.#paces.length > 0 && this.#paces.at(-1)![1] <= pace.txs && this.#paces.at(-1)![2] <= pace.bytes) this.#paces.pop() // a monotone queue: its head is the best
+    this.#paces.push([now, pace.txs, pace.bytes])
   }
 
   /** Own txs made final per ms over the window. */
@@ -156,8 +164,22 @@ export class LagGuard {
     }
   }
 
-  /** Own txs and bytes made final per ms: the better of the whole window and its recent half (a rise in load shows within half a window). */
+  /**
+   * Own txs and bytes the committee can make final per ms: the best window pace of the last
+   * capacityMemoryMs, so that refusing (which lowers what is final) or a slow round does not
+   * shrink the bound; a committee slower for longer is followed once its better paces age out.
+   */
   #pace (now: number): Held {
+    const recent = this.#windowPace(now)
+    while (this.#paces.length > 0 && this.#paces[0]![0] <= now - this.options.capacityMemoryMs) this.#paces.shift()
+    let txs = recent.txs
+    let bytes = recent.bytes
+    for (const [, t, b] of this.#paces) { if (t > txs) txs = t; if (b > bytes) bytes = b }
+    return { txs, bytes }
+  }
+
+  /** Own txs and bytes made final per ms: the better of the whole window and its recent half (a rise in load shows within half a window). */
+  #windowPace (now: number): Held {
     this.#trim(now)
     const half = this.options.windowMs / 2
     let recentTxs = 0

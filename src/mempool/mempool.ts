@@ -171,7 +171,8 @@ export class Mempool {
       windowMs: defaultLagGuardOptions.windowMs,
       targetMs: options.admitTargetMs,
       minHeldTxs: options.overloadMinHeldTxs,
-      minHeldBytes: options.overloadMinHeldBytes
+      minHeldBytes: options.overloadMinHeldBytes,
+      capacityMemoryMs: defaultLagGuardOptions.capacityMemoryMs
     }, now())
     this.#laneList = genesis.rollups.map((r, i) => ({
       id: r.id,

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { LagGuard } from '../../src/mempool/lag-guard.js'
 
-const options = { maxLagMs: 1000, minBacklogTxs: 100, windowMs: 2000, targetMs: 500, minHeldTxs: 20, minHeldBytes: 10_000 }
+const options = { maxLagMs: 1000, minBacklogTxs: 100, windowMs: 2000, targetMs: 500, minHeldTxs: 20, minHeldBytes: 10_000, capacityMemoryMs: 3000 }
 const held = (txs: number, bytes = txs * 100): { txs: number, bytes: number } => ({ txs, bytes })
 
 /** 100 txs/s of 100 B each over [from, to] ms, in lumps every 10 ms (rounds) */
@@ -35,16 +35,28 @@ t.test('refuses beyond the bound, admits again once the pace recovers', async (t
   const guard = new LagGuard(options)
   finalsAt100PerSecond(guard, 10, 2000)
   t.ok(guard.check(held(60), held(60), 1, 2000) !== null, '60 held at 100 tx/s: over 50')
-  // the committee slows to nothing: the bound falls to its floor
-  t.same(guard.bound(4500), { txs: 20, bytes: 10_000 }, 'nothing final in the window: the floors')
-  t.ok(guard.check(held(20), held(20), 1, 4500) !== null, 'stalled: refused at the floor')
-  const stalled = guard.check(held(20), held(20), 1, 4500)!
+  // the committee stops making anything final: the bound keeps its capacity for capacityMemoryMs, then falls to its floor
+  t.equal(guard.bound(4500).txs, 50, 'within the capacity memory: the best pace of the last 3 s still bounds')
+  t.same(guard.bound(5500), { txs: 20, bytes: 10_000 }, 'nothing final for longer: the floors')
+  t.ok(guard.check(held(20), held(20), 1, 5500) !== null, 'stalled: refused at the floor')
+  const stalled = guard.check(held(20), held(20), 1, 5500)!
   t.equal(stalled.paceTxsPerSec, 0)
   t.equal(stalled.retryAfterSeconds, 1, 'no pace: retry in a second')
   // then it makes 400 tx/s final for half a window: the recent half counts at once
-  for (let ms = 4510; ms <= 5500; ms += 10) guard.recordFinal(4, ms, 400)
-  t.equal(guard.bound(5500).txs, 200, 'recent half: 400 tx/s x 500 ms')
-  t.equal(guard.check(held(60), held(60), 1, 5500), null, '60 held: admitted again')
+  for (let ms = 5510; ms <= 6500; ms += 10) guard.recordFinal(4, ms, 400)
+  t.equal(guard.bound(6500).txs, 200, 'recent half: 400 tx/s x 500 ms')
+  t.equal(guard.check(held(60), held(60), 1, 6500), null, '60 held: admitted again')
+})
+
+t.test('capacity, not throughput: refusing (or a slow round) lowers what is final, but the bound keeps the best pace of the capacity memory', async (t) => {
+  const guard = new LagGuard(options)
+  finalsAt100PerSecond(guard, 10, 2000) // 100 tx/s: bound 50
+  for (let ms = 2010; ms <= 4000; ms += 10) if (ms % 100 === 0) guard.recordFinal(1, ms, 100) // then 10 tx/s for 2 s
+  t.equal(guard.pace(4000), 20 / 2000, 'the window pace fell to 10 tx/s')
+  t.equal(guard.bound(4000).txs, 50, 'the bound still holds 100 tx/s x 500 ms')
+  t.equal(guard.bound(4990).txs, 50, 'until the window paces measured at 100 tx/s are older than the memory (3 s)')
+  t.equal(guard.bound(5100).txs, 45, 'then the best remaining one (measured at 2.2 s: 180 of the 100 tx/s finals in its window, 90 tx/s)')
+  t.equal(guard.bound(7100).txs, 20, 'once every pace measured with the fast window aged out: 10 tx/s x 0.5 s = 5, the floor of 20')
 })
 
 t.test('cold start: nothing measured yet, the floors bound what is held', async (t) => {
