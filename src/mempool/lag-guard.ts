@@ -20,7 +20,9 @@
  * a step up in load is followed within a few rounds.
  *
  * Fair to rollups: the bound is shared by lane weight, and only a lane holding at least its
- * share is refused, so a flood in one rollup does not shut out the others.
+ * share is refused, so a flood in one rollup does not shut out the others; when the other
+ * lanes together hold less than their share, the refused lane is the cause and gets its
+ * 429 LANE_FULL instead of the member's 503.
  */
 
 export interface LagGuardOptions {
@@ -85,6 +87,8 @@ export interface Overload {
   /** own txs made final per second lately (0: nothing became final) */
   paceTxsPerSec: number
   retryAfterSeconds: number
+  /** the other lanes together hold less than their share of the bound: this lane is the cause (a 429, not the member's 503) */
+  laneOverShare: boolean
 }
 
 export class LagGuard {
@@ -128,7 +132,7 @@ export class LagGuard {
    */
   checkLane (heldTxs: number, laneTxs: number, laneShare: number, now: number): LaneLimit | null {
     // A committee that made nothing final lately is behind as a whole: that is check()'s 503, not a lane's 429.
-    const pace = this.pace(now)
+    const pace = this.#pace(now).txs
     if (now - this.startedAt < this.options.windowMs || pace === 0) return null
     const budget = Math.max(this.options.minBacklogTxs, pace * this.options.maxLagMs * LANE_BUDGET_LAGS)
     if (heldTxs < budget) return null
@@ -152,7 +156,8 @@ export class LagGuard {
       overTxs ? (held.txs - bound.txs + 1) / pace.txs : 0,
       overBytes ? (held.bytes - bound.bytes + 1) / pace.bytes : 0)
     const retryAfterSeconds = Number.isFinite(drainMs) ? Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(drainMs / 1000))) : 1
-    return { held, bound, paceTxsPerSec: pace.txs * 1000, retryAfterSeconds }
+    const laneOverShare = held.txs - lane.txs < bound.txs * (1 - laneShare) && held.bytes - lane.bytes < bound.bytes * (1 - laneShare)
+    return { held, bound, paceTxsPerSec: pace.txs * 1000, retryAfterSeconds, laneOverShare }
   }
 
   /** What the member may hold not final now: its pace x targetMs, at least the floors. */

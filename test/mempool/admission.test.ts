@@ -250,22 +250,35 @@ t.test('a member holding its bound: 503 OVERLOADED at once naming the bound, cou
 
 t.test('a batch admitted concurrently does not overshoot the bound: each tx is checked again just before it is held', async (t) => {
   const mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 4 }, null, () => Date.now() + 1000)
-  const results = await Promise.allSettled(Array.from({ length: 10 }, () => mempool.admit(makeTx({ rollups: [1] }).bytes)))
+  const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => mempool.admit(makeTx({ rollups: [1 + (i % 2)] }).bytes)))
   t.equal(results.filter((r) => r.status === 'fulfilled').length, 4, 'four admitted (the floor)')
   t.ok(results.every((r) => r.status === 'fulfilled' || (r.reason as AdmissionError).code === AdmissionErrorCode.OVERLOADED), 'the rest refused as OVERLOADED')
   t.equal(mempool.stats().txs, 4)
 })
 
+t.test('one rollup over its share of the bound while the other holds less than its own: that rollup gets 429 LANE_FULL, the other is admitted; both over: 503', async (t) => {
+  const mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 8 }, null, () => Date.now() + 1000)
+  for (let i = 0; i < 8; i++) await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  const err = await rejectsWithCode(t, mempool.admit(makeTx({ rollups: [1] }).bytes), AdmissionErrorCode.LANE_FULL)
+  t.match((err as AdmissionError).message, /rollup \w+ is over its share of what this member may hold: it holds 8 of 8 txs/, 'the message names the lane and the bound')
+  t.ok(mempool.laneGate(1) !== null && mempool.laneGate(2) === null, 'from the header too: the flooding rollup refused, the other not')
+  for (let i = 0; i < 4; i++) await mempool.admit(makeTx({ rollups: [2] }).bytes)
+  t.pass('the other rollup is admitted up to its half of the bound')
+  await rejectsWithCode(t, mempool.admit(makeTx({ rollups: [2] }).bytes), AdmissionErrorCode.OVERLOADED)
+  t.pass('both rollups at or over their share: the member is overloaded')
+})
+
 t.test('bytes bound: large txs are refused once the held bytes reach the floor, whatever their count', async (t) => {
   const clock = Date.now() + 1000
   const mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 1000, overloadMinHeldBytes: 4000 }, null, () => clock)
-  const big = (): Uint8Array => makeTx({ rollups: [1, 1], payloadBytes: 750 }).bytes // 2 actions of 750 B: ~1.6 kB, within the genesis limits
-  await mempool.admit(big())
-  await mempool.admit(big())
+  const big = (rollup: number): Uint8Array => makeTx({ rollups: [rollup, rollup], payloadBytes: 750 }).bytes // 2 actions of 750 B: ~1.6 kB, within the genesis limits
+  await mempool.admit(big(1))
+  await mempool.admit(big(2))
   t.ok(mempool.stats().bytes >= 3000 && mempool.stats().bytes < 4000, 'two of ~1.6 kB held')
-  await mempool.admit(big())
-  await rejectsWithCode(t, mempool.admit(big()), AdmissionErrorCode.OVERLOADED)
-  t.equal(mempool.stats().txs, 3, '3 txs held, far under the tx floor of 1000: the bytes refused')
+  await mempool.admit(big(1))
+  await mempool.admit(big(2)) // over the bytes bound, but this rollup held 1.6 kB, under its half of 4000 B
+  await rejectsWithCode(t, mempool.admit(big(1)), AdmissionErrorCode.OVERLOADED)
+  t.equal(mempool.stats().txs, 4, '4 txs held, far under the tx floor of 1000: the bytes refused')
 })
 
 t.test('flood isolation: a rollup holding its share of what the member makes final soon gets a 429 naming its lane limit; the other is admitted; the flood\'s admitted txs still go out', async (t) => {
