@@ -20,10 +20,11 @@
  * a step up in load is followed within a few rounds.
  *
  * Fair to rollups: the bound is shared by lane weight, and only a lane holding at least its
- * share is refused, so a flood in one rollup does not shut out the others; when the other
- * lanes together hold less than half their share, the refused lane is the cause and gets
- * its 429 LANE_FULL instead of the member's 503 (measured: with "less than their share",
- * two evenly loaded rollups got only 429s, as one is always a few txs over its half).
+ * share is refused, so a flood in one rollup does not shut out the others. The refusal is
+ * the member's 503, not a lane's 429, even when one lane holds most: telling "this lane is
+ * the cause" from what lanes hold was tried and measured wrong (two evenly loaded rollups,
+ * whose clients post batches of 256 txs, got only 429s, as each batch swings a lane's hold
+ * by half the bound; bench/results/2026-12-08-admit/overload-final).
  */
 
 export interface LagGuardOptions {
@@ -88,8 +89,6 @@ export interface Overload {
   /** own txs made final per second lately (0: nothing became final) */
   paceTxsPerSec: number
   retryAfterSeconds: number
-  /** the other lanes together hold less than half their share of the bound: this lane is the cause (a 429, not the member's 503) */
-  laneOverShare: boolean
 }
 
 export class LagGuard {
@@ -157,9 +156,7 @@ export class LagGuard {
       overTxs ? (held.txs - bound.txs + 1) / pace.txs : 0,
       overBytes ? (held.bytes - bound.bytes + 1) / pace.bytes : 0)
     const retryAfterSeconds = Number.isFinite(drainMs) ? Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(drainMs / 1000))) : 1
-    // Half their share, not all of it: evenly loaded lanes sit on both sides of their shares by a few txs, and that is the member's overload
-    const laneOverShare = held.txs - lane.txs < bound.txs * (1 - laneShare) / 2 && held.bytes - lane.bytes < bound.bytes * (1 - laneShare) / 2
-    return { held, bound, paceTxsPerSec: pace.txs * 1000, retryAfterSeconds, laneOverShare }
+    return { held, bound, paceTxsPerSec: pace.txs * 1000, retryAfterSeconds }
   }
 
   /** What the member may hold not final now: its pace x targetMs, at least the floors. */

@@ -366,7 +366,7 @@ export class Mempool {
   }
 
   /**
-   * [503 OVERLOADED] the member holds what the committee makes final of its txs in admitTargetMs (a 429 LANE_FULL when this rollup alone is over its share of that);
+   * [503 OVERLOADED] the member holds what the committee makes final of its txs in admitTargetMs  (only a rollup holding its weighted share of that);
    * [429 LANE_FULL] the member holds more than it makes final soon, and this rollup holds its weighted share of that (lag-guard.ts)
    */
   #checkLag (lane: Lane): void {
@@ -375,11 +375,6 @@ export class Mempool {
     const overload = this.#lag.check({ txs: this.#txs, bytes: this.#bytes }, { txs: lane.txs, bytes: lane.bytes }, share, now)
     if (overload !== null) {
       const { held, bound, paceTxsPerSec } = overload
-      if (overload.laneOverShare) {
-        throw new AdmissionError(AdmissionErrorCode.LANE_FULL,
-          `rollup ${lane.name} is over its share of what this member may hold: it holds ${lane.txs} of ${held.txs} txs (${lane.bytes} of ${held.bytes} B) not final, bound ${bound.txs} txs (${bound.bytes} B), weight ${lane.weight} of ${this.#totalWeight}`,
-          overload.retryAfterSeconds)
-      }
       throw new AdmissionError(AdmissionErrorCode.OVERLOADED,
         `this member holds ${held.txs} txs (${held.bytes} B) not final, its bound is ${bound.txs} txs (${bound.bytes} B): what the committee makes final in ${this.options.admitTargetMs} ms at ${Math.round(paceTxsPerSec)} tx/s`,
         overload.retryAfterSeconds)
