@@ -17,14 +17,17 @@
  * bound at a cold start (no pace measured yet): small enough that four members' floors stay
  * under a second of the measured peak, large enough to fill rounds while the pace is
  * measured. The pace is over `windowMs`, the best of the window and its second half, so
- * a step up in load is followed within a few rounds.
+ * a step up in load is followed within a few rounds; and the bound uses the best such pace
+ * of the last `capacityMemoryMs` (capacity, not the last window's throughput), so refusing
+ * or one slow round does not shrink it (without it, a 30 s run at 2x saw refusals in the
+ * recovery phase at half the peak).
  *
  * Fair to rollups: the bound is shared by lane weight, and only a lane holding at least its
  * share is refused, so a flood in one rollup does not shut out the others. The refusal is
  * the member's 503, not a lane's 429, even when one lane holds most: telling "this lane is
  * the cause" from what lanes hold was tried and measured wrong (two evenly loaded rollups,
  * whose clients post batches of 256 txs, got only 429s, as each batch swings a lane's hold
- * by half the bound; bench/results/2026-12-08-admit/overload-final).
+ * by half the bound; bench/results/2026-12-08-admit/overload-lane-rule-v1, -v2).
  */
 
 export interface LagGuardOptions {
@@ -61,11 +64,11 @@ const MAX_RETRY_AFTER_SECONDS = 30
  * Lane limit (issue #12, flood isolation): the txs of a rollup that this member admitted and
  * that are not final yet (waiting, in chunks or in proposals) may fill its weighted share of
  * LANE_BUDGET_LAGS x maxLagMs of this member's finality pace, once the member as a whole holds
- * more than that. Unlike the unpacked backlog above, this counts the pipeline too: a flood
- * that the packer moves into chunks at once still holds its own chunk slots, proposals and
- * CPU, and the other rollups wait behind it (measured: kv's p50 0.7 s -> 18 s with token at
- * 10x its share and no refusal at all). Twice the bound leaves room for the pipeline of a
- * slow committee (a few rounds at ~1 round/s), so a rollup within its share never meets it.
+ * more than that, counting the pipeline too: a flood that the packer moves into chunks at
+ * once still holds its own chunk slots, proposals and CPU, and the other rollups wait
+ * behind it (measured: kv's p50 0.7 s -> 18 s with token at 10x its share and no refusal at
+ * all). With the default targetMs it is far looser than the 503 bound above (4 s of the
+ * pace against 0.7 s), so it acts only where an operator raised admitTargetMs.
  */
 export const LANE_BUDGET_LAGS = 2
 
