@@ -15,6 +15,7 @@ import { installSignalHandlers, runCleanups, wasInterrupted } from './lib/cleanu
 import { ETCD_INSTALL_HINT, etcdVersion } from './lib/etcd.js'
 import { rerender, writeOutput, type BenchOutput } from './lib/report.js'
 import { CHAIN_ID, loadavg, runOne, type Fault, type RunSettings, type RunSpec } from './lib/run.js'
+import { tailCount } from './lib/recovery.js'
 import { presignTxs, weightedPattern } from './lib/txgen.js'
 import { followerScenarioPlan, type FollowerScenario } from './lib/follower-scenarios.js'
 
@@ -70,7 +71,11 @@ const program = new Command()
   .option('--followers <k>', 'followers (non-voting nodes on the members\' public network) started next to the committee', int(0), 0)
   .addOption(new Option('--submit-via <path>', 'send the load through the members\' APIs or the followers\' (senders round-robin over them), or split: even senders to the members, odd ones to follower-0, each path measured on its own stream (same run)').choices(['members', 'followers', 'split']).default('members'))
   .addOption(new Option('--subscribe-via <path>', 'follow the slice streams of a member (--subscribe-member) or of follower 0').choices(['member', 'follower']).default('member'))
-  .addOption(new Option('--scenario <name>', 'a healthy run, then the same load with a fault: member-down (SIGKILL one member after the warm-up), leader-crash (kill -9 the leader every --crash-every s, restart it at once), flood (first rollup offered --flood-factor x its share, the others at --flood-rate tx/s), slow-member (SIGSTOP one member for --pause-ms every --pause-every-ms), clock-skew (one member\'s clock --skew-ms off, SEQ_CLOCK_OFFSET_MS), followers-stream and follower-flood (bench/lib/follower-scenarios.ts)').choices(['member-down', 'leader-crash', 'flood', 'slow-member', 'clock-skew', 'followers-stream', 'follower-flood']))
+  .addOption(new Option('--scenario <name>', 'a healthy run, then the same load with a fault: member-down (SIGKILL one member after the warm-up), leader-crash (kill -9 the leader every --crash-every s, restart it at once), flood (first rollup offered --flood-factor x its share, the others at --flood-rate tx/s), slow-member (SIGSTOP one member for --pause-ms every --pause-every-ms), clock-skew (one member\'s clock --skew-ms off, SEQ_CLOCK_OFFSET_MS), followers-stream and follower-flood (bench/lib/follower-scenarios.ts), overload (a peak run at --rate for --peak-duration s, then --overload-factor x its committed tx/s for --duration s, then half the peak for --recovery s: committed vs peak, refusals by code, accepted p99, lost, time back to normal latency)').choices(['member-down', 'leader-crash', 'flood', 'slow-member', 'clock-skew', 'followers-stream', 'follower-flood', 'overload']))
+  .option('--overload-factor <x>', 'overload: offered load as a multiple of the peak run\'s committed tx/s', num(1), 2)
+  .option('--overload-rate <tps>', 'overload: offered tx/s of the overload run, in place of --overload-factor x the peak (the same load for both sides of an --ab)', num(1))
+  .option('--peak-duration <s>', 'overload: measured seconds of the peak run', num(1), 15)
+  .option('--recovery <s>', 'overload: seconds at half the peak after the overload (how fast latency comes back)', num(1), 10)
   .option('--fault-member <i>', 'member-down, slow-member, clock-skew: the member it hits (not the subscriber\'s)', int(0), 1)
   .option('--pause-ms <ms>', 'slow-member: how long each SIGSTOP lasts', int(1), 200)
   .option('--pause-every-ms <ms>', 'slow-member: one pause per this many ms', int(1), 1000)
@@ -97,7 +102,8 @@ Examples:
   npm run bench -- --ab main --repeat 2 --rate 1000 --duration 15
   npm run bench -- --followers 2 --submit-via followers --subscribe-via follower --rate 500
   npm run bench -- --scenario member-down --rate 200 --duration 15
-  npm run bench -- --scenario flood --flood-rate 100 --flood-factor 10 --duration 15`)
+  npm run bench -- --scenario flood --flood-rate 100 --flood-factor 10 --duration 15
+  npm run bench -- --scenario overload --rate 4000 --senders 16 --batch 256 --rollup-exec off --duration 30`)
 
 interface Opts {
   nodes: number, rate: number, duration: number, warmup: number, drain: number, actions: number, payload: number, rollups: string
@@ -107,11 +113,12 @@ interface Opts {
   ab?: string, abB?: string, repeat: number, nodeTree?: string
   followers: number, submitVia: 'members' | 'followers' | 'split', subscribeVia: 'member' | 'follower'
   floodTxs: number
-  scenario?: 'member-down' | 'leader-crash' | 'flood' | 'slow-member' | 'clock-skew' | FollowerScenario, faultMember: number, crashEvery: number, floodRate: number, floodFactor: number, laneRate?: number, pauseMs: number, pauseEveryMs: number, skewMs: number
+  scenario?: 'member-down' | 'leader-crash' | 'flood' | 'slow-member' | 'clock-skew' | 'overload' | FollowerScenario, overloadFactor: number, overloadRate?: number, peakDuration: number, recovery: number, faultMember: number, crashEvery: number, floodRate: number, floodFactor: number, laneRate?: number, pauseMs: number, pauseEveryMs: number, skewMs: number
 }
 
 /** One run of the plan: what it targets, at which rate, with which mix of rollups. */
-interface Planned { spec: RunSpec, rate: number, weights?: number[] }
+/** `overload`: the rate is `factor` x the committed tx/s of the run before it, followed by a tail at half that run's (bench/lib/recovery.ts) */
+interface Planned { spec: RunSpec, rate: number, weights?: number[], duration?: number, overload?: { factor: number, rate?: number, recoveryS: number } }
 
 /** The command line without the given options (and their values), for the A/B child runs. */
 function argsWithout (argv: string[], options: string[]): string[] {
@@ -172,6 +179,12 @@ async function main (): Promise<number> {
       const { runs, note } = followerScenarioPlan(o.scenario, o)
       plan = runs.map((spec) => ({ spec, rate: o.rate }))
       notes.push(note)
+    } else if (o.scenario === 'overload') {
+      plan = [
+        { spec: { kind: 'sequencer', nodes: o.nodes, label: 'peak' }, rate: o.rate, duration: o.peakDuration },
+        { spec: { kind: 'sequencer', nodes: o.nodes, label: 'overload' }, rate: 0, overload: { factor: o.overloadFactor, ...(o.overloadRate !== undefined ? { rate: o.overloadRate } : {}), recoveryS: o.recovery } }
+      ]
+      notes.push(`overload: a peak run at ${o.rate} tx/s offered for ${o.peakDuration} s, then (on a fresh committee) ${o.overloadRate !== undefined ? `${o.overloadRate} tx/s` : `${o.overloadFactor}x the peak run's committed tx/s`} for ${o.duration} s, then half the peak's committed tx/s for ${o.recovery} s (the tail: result.recovery). Goal (issue #11, 4): committed >= 90 % of the peak, the excess refused at once (503 OVERLOADED / 429), accepted p99 <= 1 s, lost 0, latency normal within 5 s after`)
     } else if (o.scenario === 'flood') {
       if (rollups.length < 2) throw new Error('--scenario flood needs two rollups or more (--rollups A,B)')
       // the members' lane rate (both runs, one config): a rollup may send 1.25x its fair share
@@ -210,7 +223,7 @@ async function main (): Promise<number> {
   const output: BenchOutput = {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
-    config: { followers: o.followers, submit_via: o.submitVia, subscribe_via: o.subscribeVia, scenario: o.scenario ?? null, ...(o.scenario === 'member-down' ? { fault_member: o.faultMember } : {}), ...(o.scenario === 'leader-crash' ? { crash_every_s: o.crashEvery } : {}), ...(o.scenario === 'slow-member' ? { fault_member: o.faultMember, pause_ms: o.pauseMs, pause_every_ms: o.pauseEveryMs } : {}), ...(o.scenario === 'clock-skew' ? { fault_member: o.faultMember, skew_ms: o.skewMs } : {}), ...(o.scenario === 'flood' ? { flood_rate: o.floodRate, flood_factor: o.floodFactor } : {}), nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, follower_rollups: o.followerRollups ?? o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, node_tree: o.nodeTree ?? null, out: outDir },
+    config: { followers: o.followers, submit_via: o.submitVia, subscribe_via: o.subscribeVia, scenario: o.scenario ?? null, ...(o.scenario === 'member-down' ? { fault_member: o.faultMember } : {}), ...(o.scenario === 'leader-crash' ? { crash_every_s: o.crashEvery } : {}), ...(o.scenario === 'slow-member' ? { fault_member: o.faultMember, pause_ms: o.pauseMs, pause_every_ms: o.pauseEveryMs } : {}), ...(o.scenario === 'clock-skew' ? { fault_member: o.faultMember, skew_ms: o.skewMs } : {}), ...(o.scenario === 'flood' ? { flood_rate: o.floodRate, flood_factor: o.floodFactor } : {}), ...(o.scenario === 'overload' ? { overload_factor: o.overloadFactor, overload_rate: o.overloadRate ?? null, peak_duration: o.peakDuration, recovery: o.recovery } : {}), nodes: o.nodes, rate: o.rate, sweep: o.sweep ?? null, duration: o.duration, warmup: o.warmup, drain: o.drain, actions: o.actions, payload: o.payload, rollups: rollups.join(','), payload_kind: o.payloadKind, rollup_exec: o.rollupExec, follower_rollups: o.followerRollups ?? o.rollupExec, node_config: o.nodeConfig ?? null, baseline: o.baseline, senders: o.senders, batch: o.batch, verifier: o.verifier, poll_sample: o.pollSample, subscribe_member: o.subscribeMember, cpu_prof: o.cpuProf ?? null, node_tree: o.nodeTree ?? null, out: outDir },
     host: { cpu_model: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${platform()} ${release()}`, etcd },
     load_average_before: loadavg(),
     runs: [],
@@ -223,13 +236,26 @@ async function main (): Promise<number> {
     // a scenario profiles its faulted run (the last), otherwise the first run
     const profiledLabel = plan[o.scenario !== undefined ? plan.length - 1 : 0]!.spec.label
     const signedSets = new Map<string, { txs: ReturnType<typeof presignTxs>, hashIndex: Map<string, number> }>()
-    for (const { spec, rate, weights } of plan) {
+    for (const planned of plan) {
+      const { spec, weights, overload } = planned
+      const duration = planned.duration ?? o.duration
+      let rate = planned.rate
+      let tail: RunSettings['tail']
+      if (overload !== undefined) {
+        const peak = output.runs.at(-1)
+        if (peak === undefined || peak.committed_tps === null || peak.committed_tps <= 0) {
+          notes.push(`${spec.label}: skipped, the peak run measured no committed throughput`)
+          break
+        }
+        rate = overload.rate ?? Math.round(overload.factor * peak.committed_tps)
+        tail = { rate: Math.round(peak.committed_tps / 2), seconds: overload.recoveryS }
+      }
       // the same txs for every run at the same rate and rollup mix (signed once)
-      const key = `${rate}/${weights?.join(',') ?? ''}`
+      const key = `${rate}/${duration}/${tail?.rate ?? 0}/${weights?.join(',') ?? ''}`
       let signed = signedSets.get(key)
       if (signed === undefined) {
         signedSets.clear() // one set in memory at a time
-        const total = Math.round(rate * (o.warmup + o.duration))
+        const total = Math.round(rate * (o.warmup + duration)) + (tail === undefined ? 0 : tailCount(tail))
         const t0 = performance.now()
         const txs = presignTxs({
           chainId: CHAIN_ID,
@@ -252,10 +278,10 @@ async function main (): Promise<number> {
         if (wasInterrupted()) throw new Error('interrupted')
         const ac = new AbortController()
         // a hard bound on one run: start-up, load, drain and stopping
-        const boundMs = (120 + o.warmup + o.duration + o.drain + 30) * 1000
+        const boundMs = (120 + o.warmup + duration + (tail?.seconds ?? 0) + o.drain + 30) * 1000
         const watchdog = setTimeout(() => ac.abort(), boundMs)
         const settings: RunSettings = {
-          rate, duration: o.duration, warmup: o.warmup, drain: o.drain, senders: o.senders, batch: o.batch, actions: o.actions, payloadBytes: o.payload,
+          rate, duration, warmup: o.warmup, ...(tail !== undefined ? { tail } : {}), drain: o.drain, senders: o.senders, batch: o.batch, actions: o.actions, payloadBytes: o.payload,
           // both runs of the flood scenario post the first rollup's txs from a worker thread (bench/lib/worker-target.ts)
           ...(o.scenario === 'flood' ? { workerRollup: rollups[0] } : {}),
           followers: spec.kind === 'sequencer' && spec.nodes === o.nodes ? o.followers : 0,

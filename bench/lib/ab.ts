@@ -54,7 +54,14 @@ const FIGURES: Array<{ key: string, get: (r: any) => unknown, lower: boolean }> 
   { key: 'member0_sig_verifies_per_round', get: (r) => firstMember(r)?.sig_verifies_per_round, lower: true },
   { key: 'member0_messages_per_round', get: (r) => firstMember(r)?.messages_per_round, lower: true },
   { key: 'members_cpu_cores', get: (r) => sumCores(r.runs?.[0]?.cpu_cores), lower: true },
-  { key: 'other_processes_cores', get: (r) => r.runs?.[0]?.machine?.other_cores, lower: true }
+  { key: 'other_processes_cores', get: (r) => r.runs?.[0]?.machine?.other_cores, lower: true },
+  // --scenario overload (bench/lib/overload-report.ts)
+  { key: 'overload_committed_tps', get: (r) => r.overload?.committed_tps, lower: false },
+  { key: 'overload_committed_over_peak', get: (r) => r.overload?.committed_over_peak, lower: false },
+  { key: 'overload_accepted_p99_ms', get: (r) => r.overload?.accepted_p99_ms, lower: true },
+  { key: 'overload_refused', get: (r) => r.overload === undefined ? undefined : Object.values(r.overload.refused as Record<string, number>).reduce((a, b) => a + b, 0), lower: false },
+  { key: 'overload_lost', get: (r) => r.overload?.lost, lower: true },
+  { key: 'overload_recovered_after_s', get: (r) => r.overload?.recovered_after_s, lower: true }
 ]
 
 function firstMember (r: any): Record<string, any> | undefined {

@@ -20,6 +20,8 @@ export class LoadRecord {
   readonly scheduled: Float64Array
   readonly sent: Float64Array
   readonly acked: Float64Array
+  /** when a refusal (an error answer) came back */
+  readonly refusedAt: Float64Array
   /** tx seen in a verified final slice (or, for etcd, the put answered) */
   readonly final: Float64Array
   /** sampled txs only: polled `GET /v1/txs/:hash` estimates */
@@ -37,11 +39,20 @@ export class LoadRecord {
   refusedCount = 0
   t0 = 0
 
-  constructor (readonly total: number, readonly rate: number, readonly warmupCount: number) {
+  /** txs of the measured load (warm-up and window); those after it are the tail */
+  readonly mainCount: number
+
+  /**
+   * `tail`: after the measured window, `tail.count` more txs at `tail.rate` (the overload
+   * scenario's recovery phase), not counted in the window's figures.
+   */
+  constructor (readonly total: number, readonly rate: number, readonly warmupCount: number, readonly tail?: { rate: number, count: number }) {
+    this.mainCount = total - (tail?.count ?? 0)
     const nan = (): Float64Array => new Float64Array(total).fill(Number.NaN)
     this.scheduled = nan()
     this.sent = nan()
     this.acked = nan()
+    this.refusedAt = nan()
     this.final = nan()
     this.proposedAtNode = nan()
     this.finalAtNode = nan()
@@ -49,7 +60,21 @@ export class LoadRecord {
   }
 
   isMeasured (i: number): boolean {
-    return i >= this.warmupCount
+    return i >= this.warmupCount && i < this.mainCount
+  }
+
+  /** when tx i is due, ms after t0 */
+  dueAfterMs (i: number): number {
+    if (i <= this.mainCount || this.tail === undefined) return i * 1000 / this.rate
+    return this.mainCount * 1000 / this.rate + (i - this.mainCount) * 1000 / this.tail.rate
+  }
+
+  /** how many txs are due `ms` after t0 */
+  dueBy (ms: number): number {
+    const main = Math.floor(ms * this.rate / 1000) + 1
+    if (main <= this.mainCount || this.tail === undefined) return Math.min(this.total, main)
+    const tailMs = ms - this.mainCount * 1000 / this.rate
+    return Math.min(this.total, this.mainCount + Math.floor(tailMs * this.tail.rate / 1000) + 1)
   }
 
   markFinal (i: number, at: number): void {
@@ -63,8 +88,14 @@ export class LoadRecord {
     return this.t0 + this.warmupCount * 1000 / this.rate
   }
 
+  /** end of the measured window */
   get loadEnd (): number {
-    return this.t0 + this.total * 1000 / this.rate
+    return this.t0 + this.mainCount * 1000 / this.rate
+  }
+
+  /** when the last tx (the tail's, if any) is due */
+  get sendEnd (): number {
+    return this.t0 + this.dueAfterMs(this.total)
   }
 }
 
@@ -76,11 +107,10 @@ export interface OpenLoopOptions {
 
 /** Sends every tx on schedule; resolves once the last one is sent (not answered). */
 export async function runOpenLoop (rec: LoadRecord, target: Target, opts: OpenLoopOptions): Promise<void> {
-  const periodMs = 1000 / rec.rate
   rec.t0 = performance.now() + 5
   let next = 0
   const fire = (i: number): void => {
-    rec.scheduled[i] = rec.t0 + i * periodMs
+    rec.scheduled[i] = rec.t0 + rec.dueAfterMs(i)
     rec.sent[i] = performance.now()
     rec.state[i] = TxState.inFlight
     rec.sentCount++
@@ -100,6 +130,7 @@ export async function runOpenLoop (rec: LoadRecord, target: Target, opts: OpenLo
         rec.state[i] = TxState.acked
         rec.ackedCount++
       } else {
+        rec.refusedAt[i] = now
         rec.state[i] = TxState.refused
         rec.refusedCount++
         rec.rejected.set(outcome.code, (rec.rejected.get(outcome.code) ?? 0) + 1)
@@ -108,6 +139,7 @@ export async function runOpenLoop (rec: LoadRecord, target: Target, opts: OpenLo
       opts.onAck?.(i, outcome)
     }, (err: unknown) => {
       rec.inFlight--
+      rec.refusedAt[i] = performance.now()
       rec.state[i] = TxState.refused
       rec.refusedCount++
       const code = (err as { code?: unknown })?.code
@@ -119,7 +151,7 @@ export async function runOpenLoop (rec: LoadRecord, target: Target, opts: OpenLo
   await new Promise<void>((resolve) => {
     const tick = (): void => {
       if (opts.signal.aborted) { resolve(); return }
-      const due = Math.min(rec.total, Math.floor((performance.now() - rec.t0) / periodMs) + 1)
+      const due = rec.dueBy(performance.now() - rec.t0)
       while (next < due) fire(next++)
       if (next >= rec.total) resolve()
       else setTimeout(tick, 1)

@@ -5,6 +5,7 @@ import { efficiencyTable } from './efficiency.js'
 import type { FaultEvent, RunResult } from './run.js'
 import { r2, type Summary } from './stats.js'
 import { lineChart, type Series } from './svg.js'
+import { overloadMarkdown, overloadSummary } from './overload-report.js'
 
 export interface BenchOutput {
   command: string
@@ -73,6 +74,7 @@ export async function writeOutput (dir: string, out: BenchOutput): Promise<void>
     ...(primary === undefined ? {} : headline(primary)),
     comparisons,
     ...(scenario !== null ? { scenario } : {}),
+    ...(overloadSummary(runs) !== null ? { overload: overloadSummary(runs) } : {}),
     sweep: out.sweep ? runs.map((r) => ({ label: r.label, rate: r.rate, offered_tps: r.offered_tps, committed_tps: r.committed_tps, p50: r.latency_ms.p50, p90: r.latency_ms.p90, p99: r.latency_ms.p99, max: r.latency_ms.max, lost: r.lost })) : undefined,
     runs,
     notes: out.notes
@@ -327,6 +329,7 @@ function markdown (out: BenchOutput, comparisons: Array<Record<string, unknown>>
     L.push('')
   }
   L.push(...scenarioMarkdown(runs))
+  L.push(...overloadMarkdown(runs))
   const seqRuns = runs.filter((r) => r.target === 'sequencer')
   if (seqRuns.length > 0) {
     L.push('## Stages (sequencer), p50 / p90 / p99 / max in ms, from the scheduled submit instant', '')

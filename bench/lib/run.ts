@@ -24,6 +24,7 @@ import { splitIngress, summarizeSplit, type PathSplit } from './split-paths.js'
 import { cdfPoints, r1, r2, summarize, type Summary } from './stats.js'
 import type { TxSet } from './txgen.js'
 import { followerStages } from './follower-scenarios.js'
+import { recoveryOf, tailCount, type Recovery } from './recovery.js'
 
 export const CHAIN_ID = 'bench-1'
 
@@ -60,6 +61,8 @@ export interface RunSettings {
   submitVia: 'members' | 'followers' | 'split'
   /** whose slice streams (and tx status) are followed: member `subscribeMember`, or follower 0 */
   subscribeVia: 'member' | 'follower'
+  /** after the measured window, `seconds` more at `rate` tx/s: the overload scenario's recovery phase (result.recovery) */
+  tail?: { rate: number, seconds: number }
   signal: AbortSignal
 }
 
@@ -89,6 +92,8 @@ export interface RunHook {
 
 export interface StageSet {
   ack: Summary
+  /** submit -> refusal answered (an error answer: 503, 429, ...) */
+  refused?: Summary
   proposed_at_node_sampled?: Summary
   final_at_node_sampled?: Summary
   final_delivered: Summary
@@ -123,6 +128,8 @@ export interface RunResult {
   cpu_cores: Record<string, number | null>
   eventloop_lag_p99_ms_max: Record<string, number | null>
   mempool_txs_max?: Record<string, number | null>
+  /** the overload scenario: how latency came back in the tail after the measured window (recovery.ts) */
+  recovery?: Recovery
   node_metrics?: Record<string, unknown>
   /** cost per round and per final tx, per member and for the committee (sequencer runs) */
   efficiency?: Efficiency
@@ -304,7 +311,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
 
     const total = txs.count
     const warmupCount = Math.round(s.rate * s.warmup)
-    const rec = new LoadRecord(total, s.rate, warmupCount)
+    const rec = new LoadRecord(total, s.rate, warmupCount, s.tail === undefined ? undefined : { rate: s.tail.rate, count: tailCount(s.tail) })
     const recent: number[] = []
     const streamErrors: Record<string, number> = {}
     let streamFailure: string | null = null
@@ -381,7 +388,7 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     let eligible = 0
     let polling = 0
     let polled = 0
-    const pollDeadline = (): number => rec.loadEnd + s.drain * 1000
+    const pollDeadline = (): number => rec.sendEnd + s.drain * 1000
     const poll = async (i: number): Promise<void> => {
       polling++
       polled++
@@ -439,14 +446,14 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
       events: faultEvents,
       height: () => lastHeight,
       statusOf: async (i) => await new SequencerClient({ url: committee.members[i]!.url, fetch: agentFetch(sideAgent), requestTimeoutMs: 2000 }).status(),
-      deadline: () => rec.loadEnd + s.drain * 1000,
+      deadline: () => rec.sendEnd + s.drain * 1000,
       signal: ac.signal
     })
     await loop
     await ended
     await faultDone
     // drain: every answered submit, every acknowledged tx final, or the drain deadline
-    const deadline = rec.loadEnd + s.drain * 1000
+    const deadline = rec.sendEnd + s.drain * 1000
     await waitUntil(() => rec.inFlight === 0 && rec.finalCount >= rec.ackedCount && polling === 0, deadline, s.signal)
     s.signal.removeEventListener('abort', onAbort)
     if (s.signal.aborted) throw new Error('interrupted')
@@ -467,7 +474,8 @@ async function runSequencer (spec: Extract<RunSpec, { kind: 'sequencer' }>, txs:
     result.startup_ms = Math.round(committee.startMs)
     result.rss_mb_max = sampler.rssMbMax()
     result.eventloop_lag_p99_ms_max = sampler.lagMsMax(rec.measureStart, rec.loadEnd + 1000)
-    result.mempool_txs_max = sampler.mempoolMax(rec.t0, rec.loadEnd + s.drain * 1000)
+    result.mempool_txs_max = sampler.mempoolMax(rec.t0, rec.sendEnd + s.drain * 1000)
+    if (s.tail !== undefined) result.recovery = recoveryOf(rec)
     result.cpu_cores = cpuCores(win, s.duration, 'seq_')
     result.machine = machineUse(win, result)
     // rounds, chunks and batches are members' figures: a follower subscriber has none of them
@@ -629,7 +637,7 @@ async function runEtcd (spec: Extract<RunSpec, { kind: 'etcd' }>, txs: TxSet, s:
     agents.push(sideAgent)
     const total = txs.count
     const warmupCount = Math.round(s.rate * s.warmup)
-    const rec = new LoadRecord(total, s.rate, warmupCount)
+    const rec = new LoadRecord(total, s.rate, warmupCount, s.tail === undefined ? undefined : { rate: s.tail.rate, count: tailCount(s.tail) })
     const revisions = new Float64Array(total).fill(Number.NaN)
     const recent: number[] = []
     const target: Target = {
@@ -780,7 +788,7 @@ function summarizeRecord (label: string, target: 'sequencer' | 'etcd', members: 
   const measured = (i: number): boolean => rec.isMeasured(i)
   const lat = (a: Float64Array, b: Float64Array, sample = false): number[] => {
     const out: number[] = []
-    for (let i = rec.warmupCount; i < rec.total; i++) {
+    for (let i = rec.warmupCount; i < rec.mainCount; i++) {
       if (sample && Number.isNaN(rec.finalAtNode[i]!)) continue
       const v = a[i]! - b[i]!
       if (Number.isFinite(v)) out.push(v)
@@ -788,14 +796,16 @@ function summarizeRecord (label: string, target: 'sequencer' | 'etcd', members: 
     return out
   }
   const delivered = lat(rec.final, rec.scheduled)
-  const half = Math.floor((rec.warmupCount + rec.total) / 2)
+  const half = Math.floor((rec.warmupCount + rec.mainCount) / 2)
   const secondHalf: number[] = []
-  for (let i = half; i < rec.total; i++) {
+  for (let i = half; i < rec.mainCount; i++) {
     const v = rec.final[i]! - rec.scheduled[i]!
     if (Number.isFinite(v)) secondHalf.push(v)
   }
   const samples: Record<string, number[]> = { ack: lat(rec.acked, rec.scheduled), final_delivered: delivered }
   const stages: StageSet = { ack: summarize(samples.ack!), final_delivered: summarize(delivered) }
+  const refused = lat(rec.refusedAt, rec.scheduled)
+  if (refused.length > 0) stages.refused = summarize(refused)
   if (target === 'sequencer') {
     samples.ack_to_final_delivered = lat(rec.final, rec.acked)
     stages.ack_to_final_delivered = summarize(samples.ack_to_final_delivered)
@@ -816,7 +826,7 @@ function summarizeRecord (label: string, target: 'sequencer' | 'etcd', members: 
   for (let i = 0; i < rec.total; i++) {
     const f = rec.final[i]!
     if (f >= rec.measureStart && f < rec.loadEnd) finalsInWindow++
-    if (rec.state[i] === TxState.idle) continue
+    if (rec.state[i] === TxState.idle || i >= rec.mainCount) continue
     const isFinal = !Number.isNaN(f)
     const isAcked = rec.state[i] === TxState.acked
     if (!measured(i)) {
@@ -837,7 +847,7 @@ function summarizeRecord (label: string, target: 'sequencer' | 'etcd', members: 
   }
   const cpuSeconds = win.cpu === undefined ? Number.NaN : (win.cpu.user + win.cpu.system) / 1e6
   const lag: number[] = []
-  for (let i = rec.warmupCount; i < rec.total; i++) {
+  for (let i = rec.warmupCount; i < rec.mainCount; i++) {
     const v = rec.sent[i]! - rec.scheduled[i]!
     if (Number.isFinite(v)) lag.push(v)
   }
@@ -903,7 +913,7 @@ function summarizeRecord (label: string, target: 'sequencer' | 'etcd', members: 
 }
 
 function timeline (rec: LoadRecord, s: RunSettings): RunResult['timeline'] {
-  const seconds = Math.ceil(s.warmup + s.duration + s.drain)
+  const seconds = Math.ceil(s.warmup + s.duration + (s.tail?.seconds ?? 0) + s.drain)
   const offered = new Array<number>(seconds).fill(0)
   const committed = new Array<number>(seconds).fill(0)
   const lat: number[][] = Array.from({ length: seconds }, () => [])

@@ -70,7 +70,7 @@ export function registerTxRoutes (app: FastifyInstance, { backend }: TxRoutesDep
         // Per tx, whatever the error: failing the whole request would hide from the client
         // which of its txs were acknowledged.
         const mapped = toHttpError(err)
-        if (mapped.statusCode >= 500) request.log.warn({ err }, 'batch submit item failed')
+        if (mapped.statusCode >= 500 && mapped.retryAfterSeconds === undefined) request.log.warn({ err }, 'batch submit item failed') // refusals (503 OVERLOADED) are counted, not logged per tx
         return { error: mapped.body.error }
       }
     }))

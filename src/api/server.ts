@@ -155,7 +155,8 @@ function buildApp (opts: ApiServerOptions): FastifyInstance {
     if (request.raw.socket?.destroyed === true) return
     const mapped = toHttpError(err)
     metrics?.rejected.inc({ reason: mapped.body.error.code })
-    if (mapped.statusCode >= 500) request.log.error({ err, url: request.url }, 'api request failed')
+    // A refusal with a Retry-After (overload, a full pool) is expected under load and counted; a log line with its stack per request cost more than the refusal
+    if (mapped.statusCode >= 500 && mapped.retryAfterSeconds === undefined) request.log.error({ err, url: request.url }, 'api request failed')
     if (mapped.retryAfterSeconds !== undefined) reply.header('retry-after', String(mapped.retryAfterSeconds))
     void reply.code(mapped.statusCode).type('application/json').send(mapped.body)
   }

@@ -37,9 +37,15 @@ export interface MempoolOptions {
   retryAfterSeconds: number
   /** part of the capacity reserved for lanes by weight; the rest is shared */
   reservedFraction: number
-  /** expected wait for finality above which submissions get 503 OVERLOADED (lag-guard.ts) */
+  /** the member holds at most what it makes final in this time (own txs not final: queue and pipeline); beyond, 503 OVERLOADED (lag-guard.ts) */
+  admitTargetMs: number
+  /** held txs below which nothing is refused as OVERLOADED (cold start, slow committee) */
+  overloadMinHeldTxs: number
+  /** held bytes below which nothing is refused as OVERLOADED */
+  overloadMinHeldBytes: number
+  /** a rollup's lane limit (429) is its weight share of what the member makes final in 2 x this */
   maxLagMs: number
-  /** backlog (own txs not packed yet) below which nothing is refused for lag */
+  /** the lane limit's floor: below this many held txs no lane is refused for it */
   overloadMinBacklogTxs: number
   /** txs per second this member admits from all rollups together, split by weight into per-rollup rates (lane-rate.ts); 0 = no rate limit */
   laneRateTxPerSec: number
@@ -56,6 +62,9 @@ export const defaultMempoolOptions: MempoolOptions = {
   rejectionMemory: 100_000, // a few MB; enough to explain recent rejects
   retryAfterSeconds: 1, // one second is several batch intervals
   reservedFraction: 0.5, // half guarantees every rollup room, half absorbs one rollup's burst
+  admitTargetMs: defaultLagGuardOptions.targetMs,
+  overloadMinHeldTxs: defaultLagGuardOptions.minHeldTxs,
+  overloadMinHeldBytes: defaultLagGuardOptions.minHeldBytes,
   maxLagMs: defaultLagGuardOptions.maxLagMs,
   overloadMinBacklogTxs: defaultLagGuardOptions.minBacklogTxs,
   laneRateTxPerSec: 0, // off: the member's comfortable rate depends on its machine and committee (docs/OPERATIONS.md, "Flooding rollup")
@@ -156,7 +165,15 @@ export class Mempool {
     const weights = genesis.rollups.map((r) => options.laneWeights?.[r.name] ?? r.weight)
     const totalWeight = weights.reduce((sum, w) => sum + w, 0)
     this.#totalWeight = totalWeight
-    this.#lag = new LagGuard({ maxLagMs: options.maxLagMs, minBacklogTxs: options.overloadMinBacklogTxs, windowMs: defaultLagGuardOptions.windowMs }, now())
+    this.#lag = new LagGuard({
+      maxLagMs: options.maxLagMs,
+      minBacklogTxs: options.overloadMinBacklogTxs,
+      windowMs: defaultLagGuardOptions.windowMs,
+      targetMs: options.admitTargetMs,
+      minHeldTxs: options.overloadMinHeldTxs,
+      minHeldBytes: options.overloadMinHeldBytes,
+      capacityMemoryMs: defaultLagGuardOptions.capacityMemoryMs
+    }, now())
     this.#laneList = genesis.rollups.map((r, i) => ({
       id: r.id,
       name: r.name,
@@ -278,6 +295,7 @@ export class Mempool {
     }
     const lane = this.#lanes.get(tx.actions[0]!.rollupId)!
     this.#checkCapacity(lane, bytes.length)
+    this.#checkLag(lane) // again: admissions of the same batch passed the early check together, before any was held
     const entry: MempoolEntry = { hash, hashHex, tx, bytes, size: bytes.length, lane: lane.id, seq: this.#seq++, state: 'logging', admittedAt: 0 }
     this.#byHash.set(hashHex, entry)
     this.#account(lane, entry, +1)
@@ -348,16 +366,18 @@ export class Mempool {
   }
 
   /**
-   * [503 OVERLOADED] the committee is behind: own txs would wait longer than maxLagMs to be final;
+   * [503 OVERLOADED] the member holds what the committee makes final of its txs in admitTargetMs  (only a rollup holding its weighted share of that);
    * [429 LANE_FULL] the member holds more than it makes final soon, and this rollup holds its weighted share of that (lag-guard.ts)
    */
   #checkLag (lane: Lane): void {
     const share = lane.weight / this.#totalWeight
     const now = this.now()
-    const overload = this.#lag.check(this.waiting, lane.queue.length, share, now)
+    const overload = this.#lag.check({ txs: this.#txs, bytes: this.#bytes }, { txs: lane.txs, bytes: lane.bytes }, share, now)
     if (overload !== null) {
-      const wait = Number.isFinite(overload.expectedWaitMs) ? `~${Math.round(overload.expectedWaitMs)} ms` : 'nothing became final lately'
-      throw new AdmissionError(AdmissionErrorCode.OVERLOADED, `the committee is behind: new txs would wait ${wait} to be final`, overload.retryAfterSeconds)
+      const { held, bound, paceTxsPerSec } = overload
+      throw new AdmissionError(AdmissionErrorCode.OVERLOADED,
+        `this member holds ${held.txs} txs (${held.bytes} B) not final, its bound is ${bound.txs} txs (${bound.bytes} B): what the committee makes final in ${this.options.admitTargetMs} ms at ${Math.round(paceTxsPerSec)} tx/s`,
+        overload.retryAfterSeconds)
     }
     const laneLimit = this.#lag.checkLane(this.#txs, lane.txs, share, now)
     if (laneLimit !== null) {
@@ -466,13 +486,15 @@ export class Mempool {
   /** Forgets txs, by hash, that are now final (wherever they were ordered from). */
   finalizeHashes (hashHexes: Iterable<string>): MempoolEntry[] {
     const done: MempoolEntry[] = []
+    let bytes = 0
     for (const hex of hashHexes) {
       const entry = this.#byHash.get(hex)
       if (entry === undefined || entry.state === 'logging' || entry.state === 'pending') continue
       this.#remove(entry)
       done.push(entry)
+      bytes += entry.size
     }
-    this.#lag.recordFinal(done.length, this.now())
+    this.#lag.recordFinal(done.length, this.now(), bytes)
     return done
   }
 

@@ -223,25 +223,60 @@ t.test('every way an acknowledged tx is dropped records its reason, and refusals
   t.match(restarted.state(inWal.hashHex), { reason: 'expired' }, 'ten refusals later (memory 4) the drop is still known')
 })
 
-t.test('a committee behind its bound: 503 OVERLOADED at once, counted, not recorded against the tx; admitted again once the backlog is packed', async (t) => {
+t.test('a member holding its bound: 503 OVERLOADED at once naming the bound, counted, not recorded against the tx; txs in chunks count; admitted again once some are final', async (t) => {
   let clock = Date.now() + 1000 // a little ahead, so that makeTx expiries (real clock + 60 s) stay within the window
   const store = new FakeMempoolStore()
   const rejected: string[] = []
-  const mempool = new Mempool(genesis, store, { ...defaultMempoolOptions, overloadMinBacklogTxs: 4, maxLagMs: 1000 }, {
+  const mempool = new Mempool(genesis, store, { ...defaultMempoolOptions, overloadMinHeldTxs: 4, admitTargetMs: 500 }, {
     admitted: { inc: () => {} },
     rejected: { inc: (labels) => { rejected.push(labels.code!) } }
   }, () => clock)
   const admitted: string[] = []
-  for (let i = 0; i < 6; i++) admitted.push((await mempool.admit(makeTx({ rollups: [1 + (i % 2)] }).bytes)).hashHex)
-  t.pass('just started: no pace measured yet, nothing refused')
-  clock += 2500
+  for (let i = 0; i < 4; i++) admitted.push((await mempool.admit(makeTx({ rollups: [1 + (i % 2)] }).bytes)).hashHex)
+  t.pass('cold start: the floor of 4 held txs is admitted')
+  await mempool.select({ maxTxs: 10, maxBytes: 1 << 20 }, -1, clock)
+  t.equal(mempool.waiting, 0, 'all four packed into chunks')
   const late = makeTx({ rollups: [1] })
   const err = await rejectsWithCode(t, mempool.admit(late.bytes), AdmissionErrorCode.OVERLOADED)
+  t.match((err as AdmissionError).message, /this member holds 4 txs \(\d+ B\) not final, its bound is 4 txs/, 'the chunked txs still count; the message names the bound')
   t.equal((err as AdmissionError).retryAfterSeconds, 1, 'with a Retry-After')
   t.same(rejected, [AdmissionErrorCode.OVERLOADED], 'counted by code')
-  await mempool.select({ maxTxs: 10, maxBytes: 1 << 20 }, -1, clock)
-  mempool.finalizeHashes(admitted.slice(0, 4))
-  t.ok((await mempool.admit(late.bytes)).hashHex, 'the waiting txs were packed (and some became final): admitted')
+  t.equal(mempool.state(bytesToHex(txHash(TEST_CHAIN, late.tx))), null, 'not recorded against the tx: it may come back')
+  t.ok(mempool.laneGate(1) !== null, 'refused from the header too, before the body is read')
+  clock += 100
+  mempool.finalizeHashes(admitted.slice(0, 2))
+  t.ok((await mempool.admit(late.bytes)).hashHex, 'two became final: admitted again')
+})
+
+t.test('a batch admitted concurrently does not overshoot the bound: each tx is checked again just before it is held', async (t) => {
+  const mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 4 }, null, () => Date.now() + 1000)
+  const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => mempool.admit(makeTx({ rollups: [1 + (i % 2)] }).bytes)))
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 4, 'four admitted (the floor)')
+  t.ok(results.every((r) => r.status === 'fulfilled' || (r.reason as AdmissionError).code === AdmissionErrorCode.OVERLOADED), 'the rest refused as OVERLOADED')
+  t.equal(mempool.stats().txs, 4)
+})
+
+t.test('one rollup holding the bound: it is refused (503), the other rollup is admitted up to its share', async (t) => {
+  const mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 8 }, null, () => Date.now() + 1000)
+  for (let i = 0; i < 8; i++) await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  await rejectsWithCode(t, mempool.admit(makeTx({ rollups: [1] }).bytes), AdmissionErrorCode.OVERLOADED)
+  t.ok(mempool.laneGate(1) !== null && mempool.laneGate(2) === null, 'from the header too: the flooding rollup refused, the other not')
+  for (let i = 0; i < 4; i++) await mempool.admit(makeTx({ rollups: [2] }).bytes)
+  t.pass('the other rollup is admitted up to its half of the bound')
+  await rejectsWithCode(t, mempool.admit(makeTx({ rollups: [2] }).bytes), AdmissionErrorCode.OVERLOADED)
+})
+
+t.test('bytes bound: large txs are refused once the held bytes reach the floor, whatever their count', async (t) => {
+  const clock = Date.now() + 1000
+  const mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 1000, overloadMinHeldBytes: 4000 }, null, () => clock)
+  const big = (rollup: number): Uint8Array => makeTx({ rollups: [rollup, rollup], payloadBytes: 750 }).bytes // 2 actions of 750 B: ~1.6 kB, within the genesis limits
+  await mempool.admit(big(1))
+  await mempool.admit(big(2))
+  t.ok(mempool.stats().bytes >= 3000 && mempool.stats().bytes < 4000, 'two of ~1.6 kB held')
+  await mempool.admit(big(1))
+  await mempool.admit(big(2)) // over the bytes bound, but this rollup held 1.6 kB, under its half of 4000 B
+  await rejectsWithCode(t, mempool.admit(big(1)), AdmissionErrorCode.OVERLOADED)
+  t.equal(mempool.stats().txs, 4, '4 txs held, far under the tx floor of 1000: the bytes refused')
 })
 
 t.test('flood isolation: a rollup holding its share of what the member makes final soon gets a 429 naming its lane limit; the other is admitted; the flood\'s admitted txs still go out', async (t) => {
