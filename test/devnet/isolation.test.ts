@@ -15,11 +15,15 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 
 t.test('isolate one member of a running devnet, heal it, then SIGTERM', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'seq-devnet-iso-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
   const devnet = spawn(process.execPath, ['--import', './src/polyfills/register.js', '--import', 'tsx', 'devnet/devnet.ts',
-    '--data', join(dir, 'data'), '--nodes', '4', '--load', '20', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    '--data', join(dir, 'data'), '--nodes', '4', '--load', '20', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   const exited = new Promise<number | null>((resolve) => devnet.once('exit', (code) => resolve(code)))
-  t.teardown(() => { if (devnet.exitCode === null) devnet.kill('SIGKILL') })
+  // Its own process group, so a failed run's teardown stops the members too (a SIGKILL of
+  // the devnet alone left four members running for the rest of the suite).
+  t.teardown(async () => {
+    try { process.kill(-devnet.pid!, 'SIGKILL') } catch {}
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 })
+  })
   const lines: StatusLine[] = []
   let waiters: Array<() => void> = []
   let out = ''
