@@ -92,7 +92,8 @@ t.test('a member restarted after missing 100+ batches catches up and verifies th
 t.test('a backlog larger than a batch is packed into chunks that fit a batch, and all of it becomes final', async (t) => {
   const { defaultConsensusDriverOptions } = await import('../../src/ordering/index.js')
   // a long coalescing delay lets the packer see the whole backlog at once (2000 txs > maxBatchTxs 500)
-  const cluster = await Cluster.start(1, { packer: { ...defaultConsensusDriverOptions.packer, chunkDelayMs: 300 } })
+  // (admitted at once before anything is final: the overload floor must hold the whole backlog)
+  const cluster = await Cluster.start(1, { packer: { ...defaultConsensusDriverOptions.packer, chunkDelayMs: 300 } }, { overloadMinHeldTxs: 2000 })
   t.teardown(() => cluster.stop())
   const member = cluster.live()[0]!
   const admitted = await Promise.all(Array.from({ length: 1200 }, async () => await member.mempool.admit(makeTx({ rollups: [1], payloadBytes: 8 }).bytes)))
