@@ -53,7 +53,7 @@ export const defaultLagGuardOptions: LagGuardOptions = {
   windowMs: 2000, // a few rounds even at ~1 round/s, short enough to follow a slowdown
   targetMs: 400, // the ack (HTTP, WAL fsync) and the slice to its subscriber take the rest of a 1 s p99; measured at the peak: p99 0.87 s with 400, 1.75-2.9 s with 700, at the same CPU per tx
   minHeldTxs: 256, // 4 members x 256 = ~0.3 s of the 3.3-3.5k tx/s peak; 256 txs fill a round at low pace
-  minHeldBytes: 1024 * 1024, // ~60 64-action txs of 256 B payloads (4k payloads, the proposal cap MAX_ACTIONS_PER_PROPOSAL): a round of them per member
+  minHeldBytes: 4 * 1024 * 1024, // ~250 64-action txs of 256 B payloads (16k payloads): a round's worth
   capacityMemoryMs: 10_000 // a dip (a slow round, a leader change, a GC) must not cut the bound; a committee slower for longer is followed
 }
 
