@@ -15,7 +15,8 @@
  * Both take an optional `x-rollup-id` header (the SDK sets it): the rollup of the tx's first
  * action. A rollup over its lane rate or limit is then refused in `onRequest`, before the
  * body is read, parsed or decoded, so a flood costs the member little more than the HTTP
- * headers (issue #12); admission checks the header against the decoded tx.
+ * headers (issue #12); admission checks the header against the decoded tx. Without the
+ * header, a member over its overload bound for every rollup refuses before the body too.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { decode } from '../codec/index.js'
@@ -44,11 +45,11 @@ export interface TxRoutesDeps {
 }
 
 export function registerTxRoutes (app: FastifyInstance, { backend }: TxRoutesDeps): void {
-  // [429 TX_LANE_FULL / 503] the named rollup is over its lane: refused before the body is read
+  // [429 TX_LANE_FULL / 503] the named rollup is over its lane, or (no rollup named) the
+  // member is overloaded for every rollup: refused before the body is read
   const onRequest = async (request: FastifyRequest): Promise<void> => {
     const rollupId = claimedRollup(request)
-    if (rollupId === undefined) return
-    const refusal = backend.laneGate?.(rollupId) ?? null
+    const refusal = rollupId === undefined ? backend.overloadGate?.() ?? null : backend.laneGate?.(rollupId) ?? null
     if (refusal !== null) throw refusal
   }
   app.post('/v1/txs', { schema: routeSchemas.submitTx, onRequest }, async (request, reply) => {

@@ -95,6 +95,8 @@ export interface ApiBackend {
    * above is then that header, and a tx of another rollup is refused. Absent: no early check.
    */
   laneGate?: (rollupId: number) => Error | null
+  /** For a request naming no rollup, before its body is read: the refusal every tx would get now (503 OVERLOADED for every lane), or null. Absent: no early check. */
+  overloadGate?: () => Error | null
   txStatus: (hash: Uint8Array) => Promise<TxStatus | null>
   status: () => NodeStatus
   /** highest final height, -1 if none */

@@ -276,6 +276,7 @@ export class SequencerNode {
         return { hash: hashHex, status: 'pending' }
       },
       laneGate: (rollupId) => mempool.laneGate(rollupId),
+      overloadGate: () => mempool.overloadGate(),
       txStatus: (hash) => this.txStatus(hash),
       status: () => this.status(),
       ...finalReads(store, slices),

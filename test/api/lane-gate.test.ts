@@ -103,3 +103,33 @@ t.test('the SDK names the rollup: its over-rate submissions are refused at the h
   t.ok(err instanceof SequencerApiError && err.code === AdmissionErrorCode.LANE_FULL && err.retryable, 'a typed, retryable refusal')
   t.same(backend.refused, [{ rollup: 'a', code: AdmissionErrorCode.LANE_FULL, stage: 'header' }], 'refused from the header the SDK set')
 })
+
+/** A real mempool with an overload floor of 4 held txs and nothing ever final. */
+class OverloadBackend extends MempoolBackend {
+  readonly overloaded = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 4 }, null, () => Date.now() + 1000)
+
+  override async submitTx (bytes: Uint8Array, claimedRollup?: number): Promise<SubmitResult> {
+    this.submitted.push(bytes)
+    const { hashHex } = await this.overloaded.admit(bytes, claimedRollup)
+    return { hash: hashHex, status: 'pending' }
+  }
+
+  overloadGate (): Error | null {
+    return this.overloaded.overloadGate()
+  }
+}
+
+t.test('a request naming no rollup is refused 503 OVERLOADED before its body when every rollup would be', async (t) => {
+  const backend = new OverloadBackend()
+  const { url } = await startServer(t, backend)
+  const binary = { 'content-type': 'application/octet-stream' }
+  for (let i = 0; i < 4; i++) t.equal((await post(url, makeTx({ rollups: [1] }).bytes, binary)).status, 202, `a: tx ${i}`)
+  t.equal((await post(url, makeTx({ rollups: [2] }).bytes, binary)).status, 202, 'over the bound of 4, but b held nothing: its tx was read and admitted')
+  t.equal((await post(url, makeTx({ rollups: [2] }).bytes, binary)).status, 202, 'b still under its share')
+  const submitted = backend.submitted.length
+  const early = await fetch(`${url}/v1/txs/batch`, { method: 'POST', body: 'junk', headers: { 'content-type': 'text/plain' } })
+  t.same(await errorOf(early), { status: 503, code: AdmissionErrorCode.OVERLOADED }, 'a batch naming no rollup: refused whole, body unread')
+  t.ok(Number(early.headers.get('retry-after')) >= 1, 'with a Retry-After')
+  t.same(await errorOf(await post(url, 'junk', { 'content-type': 'text/plain' })), { status: 503, code: AdmissionErrorCode.OVERLOADED }, 'and a single tx')
+  t.equal(backend.submitted.length, submitted, 'the backend never saw either body')
+})

@@ -266,6 +266,26 @@ t.test('one rollup holding the bound: it is refused (503), the other rollup is a
   await rejectsWithCode(t, mempool.admit(makeTx({ rollups: [2] }).bytes), AdmissionErrorCode.OVERLOADED)
 })
 
+t.test('overloadGate (a request naming no rollup): refused before the body only when every rollup would be refused, counted once', async (t) => {
+  const rejected: string[] = []
+  const mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 8 }, {
+    admitted: { inc: () => {} },
+    rejected: { inc: (labels) => { rejected.push(labels.code!) } }
+  }, () => Date.now() + 1000)
+  t.equal(mempool.overloadGate(), null, 'an empty member is open')
+  for (let i = 0; i < 8; i++) await mempool.admit(makeTx({ rollups: [1] }).bytes)
+  t.equal(mempool.overloadGate(), null, 'over its bound, but rollup 2 holds nothing: read the body, its txs may get in')
+  t.same(rejected, [], 'nothing counted')
+  await rejectsWithCode(t, mempool.admit(makeTx({ rollups: [1] }).bytes), AdmissionErrorCode.OVERLOADED)
+  rejected.length = 0
+  for (let i = 0; i < 4; i++) await mempool.admit(makeTx({ rollups: [2] }).bytes)
+  const refusal = mempool.overloadGate()
+  t.equal(refusal?.code, AdmissionErrorCode.OVERLOADED, 'both rollups hold their share of a bound the member is over: 503 before the body')
+  t.match(refusal?.message ?? '', /this member holds 12 txs \(\d+ B\) not final, its bound is 8 txs/, 'naming the bound')
+  t.ok((refusal?.retryAfterSeconds ?? 0) >= 1, 'with a Retry-After')
+  t.same(rejected, [AdmissionErrorCode.OVERLOADED], 'counted once, as one refusal')
+})
+
 t.test('bytes bound: large txs are refused once the held bytes reach the floor, whatever their count', async (t) => {
   const clock = Date.now() + 1000
   const mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 1000, overloadMinHeldBytes: 4000 }, null, () => clock)
