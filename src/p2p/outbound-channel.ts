@@ -62,23 +62,22 @@ class FrameQueue {
     this.bytes += frame.byteLength
   }
 
-  /** How many frames from the head fit in `maxBytes` together (at least one, if any). */
-  run (maxBytes: number): number {
+  /** How many frames from the head fit in `maxBytes` together (at least one, if any), and their bytes. */
+  run (maxBytes: number): { count: number, bytes: number } {
     let count = 0
     let bytes = 0
     for (let i = this.#head; i < this.#items.length; i++) {
-      bytes += this.#items[i]!.byteLength
-      if (count > 0 && bytes > maxBytes) break
+      const size = this.#items[i]!.byteLength
+      if (count > 0 && bytes + size > maxBytes) break
+      bytes += size
       count++
     }
-    return count
+    return { count, bytes }
   }
 
-  /** The `count` frames at the head as one buffer (the frame itself when `count` is 1). */
-  joined (count: number): Uint8Array {
+  /** The run of `count` frames (`bytes` together) at the head as one buffer (the frame itself when `count` is 1). */
+  joined ({ count, bytes }: { count: number, bytes: number }): Uint8Array {
     if (count === 1) return this.#items[this.#head]!
-    let bytes = 0
-    for (let i = 0; i < count; i++) bytes += this.#items[this.#head + i]!.byteLength
     const out = new Uint8Array(bytes)
     let offset = 0
     for (let i = 0; i < count; i++) {
@@ -289,9 +288,9 @@ export class OutboundChannel {
         if (stream === undefined) return
         // Opening (or a drain) may have taken long: what waited too long goes unsent.
         this.#dropExpired()
-        const count = this.#queue.run(COALESCE_MAX_BYTES)
-        if (count === 0) break
-        const data = this.#queue.joined(count)
+        const run = this.#queue.run(COALESCE_MAX_BYTES)
+        if (run.count === 0) break
+        const data = this.#queue.joined(run)
         let writable: boolean
         try {
           writable = stream.send(data)
@@ -300,8 +299,8 @@ export class OutboundChannel {
           this.#forget(stream)
           continue
         }
-        for (let i = 0; i < count; i++) this.#queue.shift()
-        this.#opts.onSent(count, data.byteLength)
+        for (let i = 0; i < run.count; i++) this.#queue.shift()
+        this.#opts.onSent(run.count, run.bytes)
         this.#admitWaiters()
         if (!writable && !await waitForDrain(stream)) this.#forget(stream)
       }
