@@ -4,7 +4,7 @@
  * checks the header against the tx. A real Mempool stands behind the API.
  */
 import t from 'tap'
-import { AdmissionErrorCode, Mempool, defaultMempoolOptions, type MempoolGenesis } from '../../src/mempool/index.js'
+import { AdmissionErrorCode, Mempool, defaultMempoolOptions, type MempoolGenesis, type MempoolOptions } from '../../src/mempool/index.js'
 import type { SubmitResult } from '../../src/api/index.js'
 import { SequencerApiError, SequencerClient } from '../../src/client/index.js'
 import { makeTx, TEST_CHAIN } from '../helpers/txs.js'
@@ -18,14 +18,14 @@ const genesis: MempoolGenesis = {
   limits: { maxPayloadBytes: 1024, maxActionsPerTx: 4, maxTxBytes: 4096, maxExpiryWindowMs: 60_000 }
 }
 
-/** The fake's reads, with submissions going to a real mempool (2 tx/s per rollup, no refill during the test). */
+/** The fake's reads, with submissions going to a real mempool (by default 2 tx/s per rollup, no refill during the test). */
 class MempoolBackend extends FakeBackend {
   readonly refused: Array<Record<string, string>> = []
   readonly mempool: Mempool
-  constructor () {
+  constructor (options: Partial<MempoolOptions> = { laneRateTxPerSec: 4, laneBurstSeconds: 1 }) {
     super()
     const frozen = Date.now() + 30_000 // inside the expiry window of every makeTx of the next 30 s
-    this.mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, laneRateTxPerSec: 4, laneBurstSeconds: 1 }, {
+    this.mempool = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, ...options }, {
       admitted: { inc: () => {} },
       rejected: { inc: () => {} },
       laneRefused: { inc: (labels) => { this.refused.push(labels) } }
@@ -40,6 +40,10 @@ class MempoolBackend extends FakeBackend {
 
   laneGate (rollupId: number): Error | null {
     return this.mempool.laneGate(rollupId)
+  }
+
+  overloadGate (): Error | null {
+    return this.mempool.overloadGate()
   }
 }
 
@@ -104,23 +108,8 @@ t.test('the SDK names the rollup: its over-rate submissions are refused at the h
   t.same(backend.refused, [{ rollup: 'a', code: AdmissionErrorCode.LANE_FULL, stage: 'header' }], 'refused from the header the SDK set')
 })
 
-/** A real mempool with an overload floor of 4 held txs and nothing ever final. */
-class OverloadBackend extends MempoolBackend {
-  readonly overloaded = new Mempool(genesis, new FakeMempoolStore(), { ...defaultMempoolOptions, overloadMinHeldTxs: 4 }, null, () => Date.now() + 1000)
-
-  override async submitTx (bytes: Uint8Array, claimedRollup?: number): Promise<SubmitResult> {
-    this.submitted.push(bytes)
-    const { hashHex } = await this.overloaded.admit(bytes, claimedRollup)
-    return { hash: hashHex, status: 'pending' }
-  }
-
-  overloadGate (): Error | null {
-    return this.overloaded.overloadGate()
-  }
-}
-
 t.test('a request naming no rollup is refused 503 OVERLOADED before its body when every rollup would be', async (t) => {
-  const backend = new OverloadBackend()
+  const backend = new MempoolBackend({ overloadMinHeldTxs: 4 }) // nothing ever becomes final: the floor is the bound
   const { url } = await startServer(t, backend)
   const binary = { 'content-type': 'application/octet-stream' }
   for (let i = 0; i < 4; i++) t.equal((await post(url, makeTx({ rollups: [1] }).bytes, binary)).status, 202, `a: tx ${i}`)
